@@ -1,0 +1,1 @@
+"""Assessment, the RAS grid, personal budgets, care and support plans, sign-off and reviews (issue 5)."""

@@ -1,0 +1,33 @@
+"""Chooses the event store to follow the read-model database.
+
+SQLite by default (its own file beside Django's, since two writers on one SQLite
+file would block each other); PostgreSQL when DATABASE_URL names PostgreSQL, in
+the same database so a deployment has one thing to back up.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+
+def eventstore_env(database: dict[str, Any], var_dir: Path) -> dict[str, str]:
+    if "postgresql" in database["ENGINE"]:
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": str(database["NAME"]),
+            "POSTGRES_HOST": str(database.get("HOST") or "127.0.0.1"),
+            "POSTGRES_PORT": str(database.get("PORT") or "5432"),
+            "POSTGRES_USER": str(database.get("USER") or ""),
+            "POSTGRES_PASSWORD": str(database.get("PASSWORD") or ""),
+            "POSTGRES_SCHEMA": os.environ.get("EVENTSTORE_SCHEMA", "public"),
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
+            "POSTGRES_POOL_SIZE": os.environ.get("EVENTSTORE_POOL_SIZE", "10"),
+            "POSTGRES_MAX_OVERFLOW": "20",
+        }
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": os.environ.get("EVENTSTORE_SQLITE", str(var_dir / "events.sqlite3")),
+        "SQLITE_LOCK_TIMEOUT": "30",
+    }

@@ -1,0 +1,1 @@
+"""The event-sourced double-entry ledger: accounts, journal entries, balances and integrity."""

@@ -1,0 +1,437 @@
+"""The double-entry ledger's aggregates, events and rules: pure Python, no Django, no I/O.
+
+Every ledger rule of DESIGN.md is checked here, before anything is recorded:
+two or more legs, each a positive amount within the cap, debits equal to credits,
+valid text, and an entry reversed at most once. Ids are chosen by the caller
+(uuid5 of an account code or of an idempotency key) so a retry finds the first
+result instead of acting twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from ledger.money import MoneyError, Pence, check_pence
+
+NAMESPACE = UUID("0d7f6a52-7d39-4a0e-9d3c-1c1f6e0c7a11")
+
+MAX_TEXT = 500
+MAX_SHORT_TEXT = 150
+
+
+class LedgerError(Exception):
+    """A command the ledger refuses. ``field`` names the input at fault, when one is."""
+
+    status = 422
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidEntryError(LedgerError):
+    """An entry or account that breaks a ledger rule."""
+
+
+class UnknownAccountError(LedgerError):
+    """A leg names an account that was never opened."""
+
+
+class AccountClosedError(LedgerError):
+    """A leg names an account that is closed."""
+
+
+class NotFoundError(LedgerError):
+    status = 404
+
+
+class ConflictError(LedgerError):
+    """The same idempotency key or account code with a different body, or a second reversal."""
+
+    status = 409
+
+
+class AlreadyReversedError(ConflictError):
+    pass
+
+
+class Side(StrEnum):
+    DEBIT = "debit"
+    CREDIT = "credit"
+
+
+class AccountType(StrEnum):
+    ASSET = "asset"
+    LIABILITY = "liability"
+    EQUITY = "equity"
+    INCOME = "income"
+    EXPENSE = "expense"
+
+    @property
+    def normal_side(self) -> Side:
+        """Assets and expenses grow by debits; the others grow by credits."""
+        return Side.DEBIT if self in (AccountType.ASSET, AccountType.EXPENSE) else Side.CREDIT
+
+
+class EntryKind(StrEnum):
+    OPENING = "opening"
+    ALLOCATION = "allocation"
+    ADJUSTMENT = "adjustment"
+    COMMITMENT = "commitment"
+    RELEASE = "release"
+    DIRECT_PAYMENT = "direct_payment"
+    MANAGED_SPEND = "managed_spend"
+    PROVIDER_FEE = "provider_fee"
+    CONTRIBUTION = "contribution"
+    RECOVERY = "recovery"
+    SETTLEMENT = "settlement"
+    REVERSAL = "reversal"
+
+
+@dataclass(frozen=True)
+class Leg:
+    account: str  # account code
+    side: Side
+    amount: Pence
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Leg:
+        return cls(data["account"], Side(data["side"]), data["amount"])
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"account": self.account, "side": self.side.value, "amount": self.amount}
+
+    @property
+    def signed(self) -> int:
+        """Debits positive, credits negative: the sum over all legs of the ledger is zero."""
+        return self.amount if self.side is Side.DEBIT else -self.amount
+
+
+def account_id(code: str) -> UUID:
+    return uuid5(NAMESPACE, f"account:{code}")
+
+
+def entry_id(idempotency_key: str) -> UUID:
+    return uuid5(NAMESPACE, f"entry:{idempotency_key}")
+
+
+def reversal_id(original_id: UUID) -> UUID:
+    # One reversal per entry: a second attempt derives the same id and conflicts.
+    return uuid5(NAMESPACE, f"reversal:{original_id}")
+
+
+def check_text(value: object, *, field: str, limit: int, required: bool = True) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidEntryError("must be text", field=field)
+    text = value.strip()
+    if required and not text:
+        raise InvalidEntryError("is required", field=field)
+    if len(text) > limit:
+        raise InvalidEntryError(f"must be at most {limit} characters", field=field)
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in text):
+        raise InvalidEntryError("must not contain control characters", field=field)
+    return text
+
+
+def check_code(value: object, *, field: str = "code") -> str:
+    code = check_text(value, field=field, limit=64)
+    if not all(ch.isalnum() or ch in "-_:./" for ch in code):
+        raise InvalidEntryError(
+            "may contain only letters, digits and - _ : . /", field=field
+        )
+    return code
+
+
+def parse_legs(raw: Iterable[Mapping[str, Any]]) -> tuple[Leg, ...]:
+    legs = []
+    for i, item in enumerate(raw):
+        where = f"legs[{i}]"
+        code = check_code(item.get("account"), field=f"{where}.account")
+        try:
+            side = Side(item.get("side"))
+        except ValueError:
+            raise InvalidEntryError("must be debit or credit", field=f"{where}.side") from None
+        try:
+            amount = check_pence(item.get("amount"))
+        except MoneyError as exc:
+            raise InvalidEntryError(str(exc), field=f"{where}.amount") from None
+        legs.append(Leg(code, side, amount))
+    return tuple(legs)
+
+
+def check_balanced(legs: Sequence[Leg]) -> None:
+    if len(legs) < 2:
+        raise InvalidEntryError("an entry needs at least two legs", field="legs")
+    debits = sum(leg.amount for leg in legs if leg.side is Side.DEBIT)
+    credits = sum(leg.amount for leg in legs if leg.side is Side.CREDIT)
+    if debits == 0 or credits == 0:
+        raise InvalidEntryError("an entry needs at least one debit and one credit", field="legs")
+    if debits != credits:
+        raise InvalidEntryError(
+            f"debits ({debits}p) do not equal credits ({credits}p)", field="legs"
+        )
+
+
+@dataclass(frozen=True)
+class EntryDraft:
+    """A validated request to post an entry: what a client asked for, before it is recorded."""
+
+    idempotency_key: str
+    kind: EntryKind
+    legs: tuple[Leg, ...]
+    effective_at: datetime
+    actor: str
+    reason: str
+    budget: str = ""
+    source_document: str = ""
+    correlation_id: str = ""
+    causation_id: str = ""
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        idempotency_key: object,
+        kind: object,
+        legs: Iterable[Mapping[str, Any]],
+        effective_at: datetime,
+        actor: object,
+        reason: object,
+        budget: object = "",
+        source_document: object = "",
+        correlation_id: object = "",
+        causation_id: object = "",
+    ) -> EntryDraft:
+        try:
+            entry_kind = EntryKind(kind)
+        except ValueError:
+            raise InvalidEntryError(
+                "must be one of " + ", ".join(k.value for k in EntryKind), field="kind"
+            ) from None
+        if entry_kind is EntryKind.REVERSAL:
+            raise InvalidEntryError("use the reverse command to reverse an entry", field="kind")
+        if effective_at.tzinfo is None:
+            raise InvalidEntryError("must include a time zone", field="effective_at")
+        parsed_legs = parse_legs(legs)
+        check_balanced(parsed_legs)
+        return cls(
+            idempotency_key=check_text(
+                idempotency_key, field="idempotency_key", limit=MAX_SHORT_TEXT
+            ),
+            kind=entry_kind,
+            legs=parsed_legs,
+            effective_at=effective_at,
+            actor=check_text(actor, field="actor", limit=MAX_SHORT_TEXT),
+            reason=check_text(reason, field="reason", limit=MAX_TEXT),
+            budget=check_text(budget, field="budget", limit=64, required=False),
+            source_document=check_text(
+                source_document, field="source_document", limit=MAX_SHORT_TEXT, required=False
+            ),
+            correlation_id=check_text(
+                correlation_id, field="correlation_id", limit=64, required=False
+            ),
+            causation_id=check_text(causation_id, field="causation_id", limit=64, required=False),
+        )
+
+    @property
+    def body_hash(self) -> str:
+        """A digest of everything but the key: the same key with another body is a conflict."""
+        body = {
+            "kind": self.kind.value,
+            "legs": [leg.as_dict() for leg in self.legs],
+            "effective_at": self.effective_at.isoformat(),
+            "actor": self.actor,
+            "reason": self.reason,
+            "budget": self.budget,
+            "source_document": self.source_document,
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+class Account(Aggregate):
+    """A ledger account, identified by its code. Closed accounts take no new legs."""
+
+    @event("Opened")
+    def __init__(
+        self,
+        code: str,
+        name: str,
+        type: str,  # noqa: A002 - the accounting term
+        owner_kind: str,
+        owner_id: str,
+        actor: str,
+    ) -> None:
+        self.code = code
+        self.name = name
+        self.type = AccountType(type)
+        self.owner_kind = owner_kind
+        self.owner_id = owner_id
+        self.opened_by = actor
+        self.is_closed = False
+        self.closed_reason = ""
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        code: object,
+        name: object,
+        type: object,  # noqa: A002
+        owner_kind: object = "",
+        owner_id: object = "",
+        actor: object,
+    ) -> Account:
+        valid_code = check_code(code)
+        try:
+            account_type = AccountType(type)
+        except ValueError:
+            raise InvalidEntryError(
+                "must be one of " + ", ".join(t.value for t in AccountType), field="type"
+            ) from None
+        return cls(
+            valid_code,
+            check_text(name, field="name", limit=MAX_SHORT_TEXT),
+            account_type.value,
+            check_text(owner_kind, field="owner_kind", limit=32, required=False),
+            check_text(owner_id, field="owner_id", limit=64, required=False),
+            check_text(actor, field="actor", limit=MAX_SHORT_TEXT),
+        )
+
+    @staticmethod
+    def create_id(code: str) -> UUID:  # type: ignore[override]
+        return account_id(code)
+
+    def same_as(self, other: Account) -> bool:
+        return (self.code, self.name, self.type, self.owner_kind, self.owner_id) == (
+            other.code,
+            other.name,
+            other.type,
+            other.owner_kind,
+            other.owner_id,
+        )
+
+    def check_open(self, field: str) -> None:
+        if self.is_closed:
+            raise AccountClosedError(f"account {self.code} is closed", field=field)
+
+    def close(self, *, actor: str, reason: str) -> None:
+        self.check_open(field="code")
+        self._closed(
+            actor=check_text(actor, field="actor", limit=MAX_SHORT_TEXT),
+            reason=check_text(reason, field="reason", limit=MAX_TEXT),
+        )
+
+    @event("Closed")
+    def _closed(self, actor: str, reason: str) -> None:
+        self.is_closed = True
+        self.closed_reason = reason
+
+
+class JournalEntry(Aggregate):
+    """A balanced, immutable journal entry. It can be reversed once, by a new entry."""
+
+    @event("Posted")
+    def __init__(
+        self,
+        idempotency_key: str,
+        body_hash: str,
+        kind: str,
+        legs: list[dict[str, Any]],
+        effective_at: datetime,
+        actor: str,
+        reason: str,
+        budget: str,
+        source_document: str,
+        correlation_id: str,
+        causation_id: str,
+        reverses: UUID | None,
+    ) -> None:
+        self.idempotency_key = idempotency_key
+        self.body_hash = body_hash
+        self.kind = EntryKind(kind)
+        self.legs = [Leg.from_dict(leg) for leg in legs]
+        self.effective_at = effective_at
+        self.actor = actor
+        self.reason = reason
+        self.budget = budget
+        self.source_document = source_document
+        self.correlation_id = correlation_id
+        self.causation_id = causation_id
+        self.reverses = reverses
+        self.reversed_by: UUID | None = None
+
+    @classmethod
+    def post(cls, draft: EntryDraft, *, reverses: UUID | None = None) -> JournalEntry:
+        return cls(
+            draft.idempotency_key,
+            draft.body_hash,
+            draft.kind.value,
+            [leg.as_dict() for leg in draft.legs],
+            draft.effective_at,
+            draft.actor,
+            draft.reason,
+            draft.budget,
+            draft.source_document,
+            draft.correlation_id,
+            draft.causation_id,
+            reverses,
+        )
+
+    @staticmethod
+    def create_id(idempotency_key: str, reverses: UUID | None) -> UUID:  # type: ignore[override]
+        return reversal_id(reverses) if reverses else entry_id(idempotency_key)
+
+    def check_not_reversed(self) -> None:
+        if self.reversed_by is not None:
+            raise AlreadyReversedError(
+                f"entry {self.id} was already reversed by entry {self.reversed_by}",
+                field="entry_id",
+            )
+
+    def reversing_draft(self, *, actor: object, reason: object, effective_at: datetime) -> EntryDraft:
+        """The entry that undoes this one: the same legs with debit and credit swapped."""
+        self.check_not_reversed()
+        if self.kind is EntryKind.REVERSAL:
+            raise InvalidEntryError("a reversal cannot itself be reversed", field="entry_id")
+        swapped = [
+            {
+                "account": leg.account,
+                "side": Side.CREDIT if leg.side is Side.DEBIT else Side.DEBIT,
+                "amount": leg.amount,
+            }
+            for leg in self.legs
+        ]
+        draft = EntryDraft.create(
+            idempotency_key=f"reversal:{self.id}",
+            kind=EntryKind.ADJUSTMENT,  # replaced below: create() refuses REVERSAL from clients
+            legs=swapped,
+            effective_at=effective_at,
+            actor=actor,
+            reason=reason,
+            budget=self.budget,
+            source_document=self.source_document,
+            correlation_id=self.correlation_id,
+            causation_id=str(self.id),
+        )
+        return EntryDraft(**{**draft.__dict__, "kind": EntryKind.REVERSAL})
+
+    def mark_reversed(self, *, reversal: UUID, actor: str, reason: str) -> None:
+        self.check_not_reversed()
+        self._reversed(reversal=reversal, actor=actor, reason=reason)
+
+    @event("Reversed")
+    def _reversed(self, reversal: UUID, actor: str, reason: str) -> None:
+        self.reversed_by = reversal

@@ -1,0 +1,233 @@
+"""Projects the ledger's notification log into read models and the hash chain.
+
+Each batch of notifications is applied in one database transaction together with
+the new tracking position, so every event is applied exactly once however many
+processes call catch_up at the same time (the tracking row is locked first).
+Running balances are kept per account in (effective_at, id) order, so an as-at
+balance is one index probe; a backdated leg shifts the running balances after it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.db import transaction
+from django.db.models import F
+from eventsourcing.persistence import Notification
+
+from ledger import models
+from ledger.application import LedgerApplication
+from ledger.domain import Account, JournalEntry, Leg, Side, account_id
+
+NAME = "ledger"
+GENESIS = "0" * 64
+
+
+def chain_hash(previous: str, notification: Notification) -> str:
+    """The hash of one stored event, covering the hash of the event before it in the log."""
+    digest = hashlib.sha256()
+    for part in (
+        previous,
+        str(notification.id),
+        str(notification.originator_id),
+        str(notification.originator_version),
+        notification.topic,
+    ):
+        digest.update(part.encode())
+        digest.update(b"\x1f")
+    digest.update(notification.state)
+    return digest.hexdigest()
+
+
+class _Batch:
+    """The rows one batch of notifications adds or changes, flushed in dependency order."""
+
+    def __init__(self, state: dict[UUID, tuple[datetime, int]]) -> None:
+        self.accounts: list[models.Account] = []
+        self.entries: list[models.Entry] = []
+        self.lines: list[models.Line] = []
+        self.links: list[models.ChainLink] = []
+        self.deltas: dict[UUID, list[int]] = defaultdict(lambda: [0, 0])
+        self.state = state  # account id -> (effective_at, running balance) of its last line
+
+    def flush_rows(self) -> None:
+        models.Account.objects.bulk_create(self.accounts)
+        models.Entry.objects.bulk_create(self.entries)
+        models.Line.objects.bulk_create(self.lines)
+        self.accounts, self.entries, self.lines = [], [], []
+
+    def add_line(self, entry_id: UUID, leg: Any, effective_at: datetime) -> None:
+        account = account_id(leg.account)
+        signed = leg.amount if leg.side is Side.DEBIT else -leg.amount
+        last = self.state.get(account) or self._last_line(account)
+        if last is None or effective_at >= last[0]:
+            running = (last[1] if last else 0) + signed
+            self.state[account] = (effective_at, running)
+        else:
+            # Backdated: everything after it moves by its amount.
+            self.flush_rows()
+            before = (
+                models.Line.objects.filter(account_id=account, effective_at__lte=effective_at)
+                .order_by("-effective_at", "-id")
+                .values_list("running_balance", flat=True)
+                .first()
+            )
+            running = (before or 0) + signed
+            models.Line.objects.filter(account_id=account, effective_at__gt=effective_at).update(
+                running_balance=F("running_balance") + signed
+            )
+            self.state[account] = (last[0], last[1] + signed)
+        self.lines.append(
+            models.Line(
+                entry_id=entry_id,
+                account_id=account,
+                side=leg.side.value,
+                amount=leg.amount,
+                effective_at=effective_at,
+                running_balance=running,
+            )
+        )
+        self.deltas[account][0] += signed
+        self.deltas[account][1] += 1
+
+    def _last_line(self, account: UUID) -> tuple[datetime, int] | None:
+        row = (
+            models.Line.objects.filter(account_id=account)
+            .order_by("-effective_at", "-id")
+            .values_list("effective_at", "running_balance")
+            .first()
+        )
+        return (row[0], row[1]) if row else None
+
+
+class LedgerProjection:
+    def __init__(self, app: LedgerApplication, batch_size: int = 1000) -> None:
+        self.app = app
+        self.batch_size = batch_size
+
+    def position(self) -> int:
+        row = models.ProjectionPosition.objects.filter(name=NAME).first()
+        return row.position if row else 0
+
+    def catch_up(self, until: int | None = None) -> int:
+        """Apply every notification not yet projected (or up to ``until``); return the position."""
+        models.ProjectionPosition.objects.get_or_create(name=NAME)
+        state: dict[UUID, tuple[datetime, int]] = {}
+        while True:
+            with transaction.atomic():
+                tracking = models.ProjectionPosition.objects.select_for_update().get(name=NAME)
+                if until is not None and tracking.position >= until:
+                    return tracking.position
+                notifications = self.app.recorder.select_notifications(
+                    start=tracking.position,
+                    limit=self.batch_size,
+                    inclusive_of_start=False,
+                )
+                if not notifications:
+                    return tracking.position
+                try:
+                    self._apply(notifications, tracking, state)
+                except BaseException:
+                    state.clear()  # the transaction rolls back; so must the cached balances
+                    raise
+
+    def rebuild(self) -> int:
+        """Drop every read model and project the whole log again."""
+        with transaction.atomic():
+            models.Line.objects.all().delete()
+            models.Entry.objects.all().delete()
+            models.Account.objects.all().delete()
+            models.ChainLink.objects.all().delete()
+            models.ProjectionPosition.objects.filter(name=NAME).delete()
+        return self.catch_up()
+
+    def _apply(
+        self,
+        notifications: Sequence[Notification],
+        tracking: models.ProjectionPosition,
+        state: dict[UUID, tuple[datetime, int]],
+    ) -> None:
+        batch = _Batch(state)
+        head = tracking.head_hash or GENESIS
+        reversals: list[Any] = []
+        closures: list[Any] = []
+        for notification in notifications:
+            head = chain_hash(head, notification)
+            batch.links.append(
+                models.ChainLink(
+                    position=notification.id,
+                    originator_id=notification.originator_id,
+                    originator_version=notification.originator_version,
+                    topic=notification.topic,
+                    hash=head,
+                )
+            )
+            event = self.app.mapper.to_domain_event(notification)
+            if isinstance(event, Account.Opened):
+                batch.accounts.append(
+                    models.Account(
+                        id=event.originator_id,
+                        code=event.code,
+                        name=event.name,
+                        type=event.type,
+                        owner_kind=event.owner_kind,
+                        owner_id=event.owner_id,
+                        opened_at=event.timestamp,
+                        opened_by=event.actor,
+                    )
+                )
+            elif isinstance(event, Account.Closed):
+                closures.append(event)
+            elif isinstance(event, JournalEntry.Posted):
+                self._add_entry(batch, event, notification.id)
+            elif isinstance(event, JournalEntry.Reversed):
+                reversals.append(event)
+        batch.flush_rows()
+        models.ChainLink.objects.bulk_create(batch.links)
+        for event in closures:
+            models.Account.objects.filter(id=event.originator_id).update(
+                is_closed=True, closed_at=event.timestamp
+            )
+        for event in reversals:
+            models.Entry.objects.filter(id=event.originator_id).update(
+                reversed_by=event.reversal,
+                reversed_at=event.timestamp,
+                reversed_by_actor=event.actor,
+                reversal_reason=event.reason,
+            )
+        for account, (delta, count) in batch.deltas.items():
+            models.Account.objects.filter(id=account).update(
+                balance=F("balance") + delta, leg_count=F("leg_count") + count
+            )
+        tracking.position = notifications[-1].id
+        tracking.head_hash = head
+        tracking.save()
+
+    @staticmethod
+    def _add_entry(batch: _Batch, event: Any, position: int) -> None:
+        parsed = [Leg.from_dict(leg) for leg in event.legs]
+        batch.entries.append(
+            models.Entry(
+                id=event.originator_id,
+                position=position,
+                kind=event.kind,
+                effective_at=event.effective_at,
+                recorded_at=event.timestamp,
+                actor=event.actor,
+                reason=event.reason,
+                budget=event.budget,
+                source_document=event.source_document,
+                idempotency_key=event.idempotency_key,
+                correlation_id=event.correlation_id,
+                causation_id=event.causation_id,
+                amount=sum(leg.amount for leg in parsed if leg.side is Side.DEBIT),
+                reverses=event.reverses,
+            )
+        )
+        for leg in parsed:
+            batch.add_line(event.originator_id, leg, event.effective_at)

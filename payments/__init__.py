@@ -1,0 +1,1 @@
+"""Direct payments, provider invoices, managed-budget spend, Stripe and reconciliation."""
