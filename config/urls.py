@@ -1,3 +1,10 @@
-from django.urls import path
+from django.urls import include, path
+from django.views.generic import RedirectView
 
-urlpatterns: list = []
+from api.main import api
+
+urlpatterns = [
+    path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),
+    path("api/v1/", api.urls),
+    path("", include("frontend.urls")),
+]

@@ -112,12 +112,15 @@ class LedgerApplication(Application[UUID]):
             recordings = self.save(*entries)
         except IntegrityError:
             earlier = {d.idempotency_key: self._existing(d) for d in drafts}
-            fresh = [e for e, d in zip(entries, drafts, strict=True) if earlier[d.idempotency_key] is None]
+            fresh = [
+                e
+                for e, d in zip(entries, drafts, strict=True)
+                if earlier[d.idempotency_key] is None
+            ]
             recordings = self.save(*fresh)
         positions = {r.domain_event.originator_id: r.notification.id for r in recordings}
         return [
-            Recorded(e.id, created=e.id in positions, position=positions.get(e.id))
-            for e in entries
+            Recorded(e.id, created=e.id in positions, position=positions.get(e.id)) for e in entries
         ]
 
     def reverse_entry(

@@ -14,14 +14,14 @@ import json
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from ledger.money import MoneyError, Pence, check_pence
+from ledger.money import MoneyError, Pence, check_pence, parse_pounds
 
 NAMESPACE = UUID("0d7f6a52-7d39-4a0e-9d3c-1c1f6e0c7a11")
 
@@ -149,9 +149,7 @@ def check_text(value: object, *, field: str, limit: int, required: bool = True) 
 def check_code(value: object, *, field: str = "code") -> str:
     code = check_text(value, field=field, limit=64)
     if not all(ch.isalnum() or ch in "-_:./" for ch in code):
-        raise InvalidEntryError(
-            "may contain only letters, digits and - _ : . /", field=field
-        )
+        raise InvalidEntryError("may contain only letters, digits and - _ : . /", field=field)
     return code
 
 
@@ -164,8 +162,12 @@ def parse_legs(raw: Iterable[Mapping[str, Any]]) -> tuple[Leg, ...]:
             side = Side(item.get("side"))
         except ValueError:
             raise InvalidEntryError("must be debit or credit", field=f"{where}.side") from None
+        raw_amount = item.get("amount")
         try:
-            amount = check_pence(item.get("amount"))
+            # Whole pence from other code; text in pounds ("£1,234.50") from people.
+            amount = (
+                parse_pounds(raw_amount) if isinstance(raw_amount, str) else check_pence(raw_amount)
+            )
         except MoneyError as exc:
             raise InvalidEntryError(str(exc), field=f"{where}.amount") from None
         legs.append(Leg(code, side, amount))
@@ -199,6 +201,9 @@ class EntryDraft:
     source_document: str = ""
     correlation_id: str = ""
     causation_id: str = ""
+    # What the client asked for ("" when it let the ledger choose now): the body hash covers
+    # this, so a retry a second later is still the same request.
+    requested_effective_at: str = ""
 
     @classmethod
     def create(
@@ -207,7 +212,7 @@ class EntryDraft:
         idempotency_key: object,
         kind: object,
         legs: Iterable[Mapping[str, Any]],
-        effective_at: datetime,
+        effective_at: datetime | None,
         actor: object,
         reason: object,
         budget: object = "",
@@ -223,7 +228,10 @@ class EntryDraft:
             ) from None
         if entry_kind is EntryKind.REVERSAL:
             raise InvalidEntryError("use the reverse command to reverse an entry", field="kind")
-        if effective_at.tzinfo is None:
+        requested = effective_at.isoformat() if effective_at is not None else ""
+        if effective_at is None:
+            effective_at = datetime.now(UTC)
+        elif effective_at.tzinfo is None:
             raise InvalidEntryError("must include a time zone", field="effective_at")
         parsed_legs = parse_legs(legs)
         check_balanced(parsed_legs)
@@ -244,6 +252,7 @@ class EntryDraft:
                 correlation_id, field="correlation_id", limit=64, required=False
             ),
             causation_id=check_text(causation_id, field="causation_id", limit=64, required=False),
+            requested_effective_at=requested,
         )
 
     @property
@@ -252,7 +261,7 @@ class EntryDraft:
         body = {
             "kind": self.kind.value,
             "legs": [leg.as_dict() for leg in self.legs],
-            "effective_at": self.effective_at.isoformat(),
+            "effective_at": self.requested_effective_at,
             "actor": self.actor,
             "reason": self.reason,
             "budget": self.budget,
@@ -401,7 +410,9 @@ class JournalEntry(Aggregate):
                 field="entry_id",
             )
 
-    def reversing_draft(self, *, actor: object, reason: object, effective_at: datetime) -> EntryDraft:
+    def reversing_draft(
+        self, *, actor: object, reason: object, effective_at: datetime
+    ) -> EntryDraft:
         """The entry that undoes this one: the same legs with debit and credit swapped."""
         self.check_not_reversed()
         if self.kind is EntryKind.REVERSAL:

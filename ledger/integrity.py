@@ -78,7 +78,6 @@ def verify_balances() -> list[str]:
         legs_total = replayed.get(account.id, 0)
         if legs_total != account.balance:
             problems.append(
-                f"account {account.code} shows {account.balance}p but its legs sum to "
-                f"{legs_total}p"
+                f"account {account.code} shows {account.balance}p but its legs sum to {legs_total}p"
             )
     return problems

@@ -19,7 +19,9 @@ class ProjectionPosition(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=models.Q(position__gte=0), name="position_not_negative")
+            models.CheckConstraint(
+                condition=models.Q(position__gte=0), name="position_not_negative"
+            )
         ]
 
 

@@ -97,7 +97,9 @@ def entries(
     return found.order_by("position")
 
 
-def page_after(found: QuerySet[models.Entry], cursor: int | None, limit: int) -> tuple[list[models.Entry], int | None]:
+def page_after(
+    found: QuerySet[models.Entry], cursor: int | None, limit: int
+) -> tuple[list[models.Entry], int | None]:
     """Keyset pagination on the log position: stable while new entries arrive."""
     limit = max(1, min(limit, MAX_PAGE))
     if cursor is not None:

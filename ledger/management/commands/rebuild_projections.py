@@ -13,4 +13,6 @@ class Command(BaseCommand):
         started = time.perf_counter()
         position = projection().rebuild()
         seconds = time.perf_counter() - started
-        self.stdout.write(f"Rebuilt the ledger read models to position {position} in {seconds:.1f}s")
+        self.stdout.write(
+            f"Rebuilt the ledger read models to position {position} in {seconds:.1f}s"
+        )

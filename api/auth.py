@@ -1,0 +1,33 @@
+"""Who is calling: a signed-in session (pages) or a per-user bearer token (machine clients)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja.security import HttpBearer, SessionAuth
+
+from api.models import ApiToken
+from api.problems import Forbidden
+from config.roles import Role, has_any_role
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = ApiToken.user_for(token)
+        if user is not None:
+            request.user = user  # type: ignore[assignment]
+        return user
+
+
+def session_or_token() -> list[Any]:
+    # The token goes first: session auth enforces CSRF and would refuse a bearer client.
+    return [TokenAuth(), SessionAuth()]
+
+
+def require(request: HttpRequest, roles: tuple[Role, ...]) -> str:
+    """Refuse callers without one of ``roles``; return the caller's username as the actor."""
+    user = request.auth  # type: ignore[attr-defined]
+    if not has_any_role(user, roles):
+        raise Forbidden("this needs the role of " + " or ".join(r.value for r in roles))
+    return str(user.username)

@@ -1,0 +1,233 @@
+"""The ledger's routes: thin, each parses input, calls one command or query, shapes output."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from django.http import HttpRequest
+from ninja import Header, Query, Router, Schema
+
+from api.auth import require
+from api.schemas import (
+    AccountIn,
+    AccountOut,
+    AccountPage,
+    BalanceOut,
+    CloseIn,
+    EntryIn,
+    EntryOut,
+    EntryPage,
+    LegOut,
+    RecordedOut,
+    ReverseIn,
+    StatementLineOut,
+    StatementOut,
+)
+from config.roles import LEDGER_READERS, LEDGER_WRITERS
+from ledger import models, queries
+from ledger.application import Recorded
+from ledger.domain import EntryDraft, InvalidEntryError
+from ledger.money import format_pence
+from ledger.services import catch_up, ledger_app
+
+router = Router(tags=["ledger"])
+
+
+def recorded(result: Recorded) -> tuple[int, RecordedOut]:
+    position = catch_up(result.position)  # read your writes
+    return (201 if result.created else 200), RecordedOut(
+        id=result.id, created=result.created, position=result.position or position
+    )
+
+
+def account_out(account: models.Account) -> AccountOut:
+    return AccountOut(
+        code=account.code,
+        name=account.name,
+        type=account.type,
+        owner_kind=account.owner_kind,
+        owner_id=account.owner_id,
+        is_closed=account.is_closed,
+        balance_pence=account.balance,
+        balance=format_pence(account.normal_balance),
+    )
+
+
+def entry_out(entry: models.Entry) -> EntryOut:
+    return EntryOut(
+        id=entry.id,
+        position=entry.position,
+        kind=entry.kind,
+        effective_at=entry.effective_at,
+        recorded_at=entry.recorded_at,
+        actor=entry.actor,
+        reason=entry.reason,
+        budget=entry.budget,
+        source_document=entry.source_document,
+        idempotency_key=entry.idempotency_key,
+        correlation_id=entry.correlation_id,
+        causation_id=entry.causation_id,
+        amount_pence=entry.amount,
+        amount=format_pence(entry.amount),
+        reverses=entry.reverses,
+        reversed_by=entry.reversed_by,
+        hash=queries.chain_hash_of(entry.id),
+        legs=[
+            LegOut(
+                account=line.account.code,
+                side=line.side,
+                amount_pence=line.amount,
+                amount=format_pence(line.amount),
+                running_balance_pence=line.running_balance,
+            )
+            for line in entry.lines.all()
+        ],
+    )
+
+
+@router.post("/accounts", response={200: RecordedOut, 201: RecordedOut})
+def open_account(request: HttpRequest, payload: AccountIn) -> tuple[int, RecordedOut]:
+    actor = require(request, LEDGER_WRITERS)
+    return recorded(ledger_app().open_account(actor=actor, **payload.dict()))
+
+
+@router.post("/accounts/{code}/close", response={201: RecordedOut})
+def close_account(request: HttpRequest, code: str, payload: CloseIn) -> tuple[int, RecordedOut]:
+    actor = require(request, LEDGER_WRITERS)
+    catch_up()
+    account = queries.account_by_code(code)
+    if account.balance != 0:
+        raise InvalidEntryError(
+            f"account {code} still holds {format_pence(account.normal_balance)}: "
+            "move the balance before closing it",
+            field="code",
+        )
+    return recorded(ledger_app().close_account(code=code, actor=actor, reason=payload.reason))
+
+
+@router.get("/accounts", response=AccountPage)
+def list_accounts(
+    request: HttpRequest, cursor: str | None = None, limit: int = 50, owner_id: str = ""
+) -> AccountPage:
+    require(request, LEDGER_READERS)
+    limit = max(1, min(limit, queries.MAX_PAGE))
+    found = models.Account.objects.order_by("code")
+    if owner_id:
+        found = found.filter(owner_id=owner_id)
+    if cursor:
+        found = found.filter(code__gt=cursor)
+    rows = list(found[: limit + 1])
+    next_cursor = rows[limit - 1].code if len(rows) > limit else None
+    return AccountPage(items=[account_out(a) for a in rows[:limit]], next_cursor=next_cursor)
+
+
+@router.get("/accounts/{code}", response=AccountOut)
+def get_account(request: HttpRequest, code: str) -> AccountOut:
+    require(request, LEDGER_READERS)
+    return account_out(queries.account_by_code(code))
+
+
+@router.get("/accounts/{code}/balance", response=BalanceOut)
+def account_balance(request: HttpRequest, code: str, as_at: datetime | None = None) -> BalanceOut:
+    require(request, LEDGER_READERS)
+    account = queries.account_by_code(code)
+    value = queries.balance(account, as_at)
+    normal = value if account.type in ("asset", "expense") else -value
+    return BalanceOut(account=code, as_at=as_at, balance_pence=value, balance=format_pence(normal))
+
+
+@router.get("/accounts/{code}/statement", response=StatementOut)
+def account_statement(
+    request: HttpRequest,
+    code: str,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    cursor: int | None = None,
+    limit: int = 100,
+) -> StatementOut:
+    require(request, LEDGER_READERS)
+    account = queries.account_by_code(code)
+    limit = max(1, min(limit, queries.MAX_PAGE))
+    found = queries.statement(account, start=start, end=end, limit=limit, after=cursor)
+    return StatementOut(
+        account=code,
+        start=start,
+        end=end,
+        opening_balance_pence=found.opening,
+        closing_balance_pence=found.closing,
+        lines=[
+            StatementLineOut(
+                entry=line.entry_id,
+                effective_at=line.effective_at,
+                kind=line.entry.kind,
+                reason=line.entry.reason,
+                side=line.side,
+                amount_pence=line.amount,
+                running_balance_pence=line.running_balance,
+            )
+            for line in found.lines
+        ],
+        next_cursor=found.lines[-1].id if found.has_more else None,
+    )
+
+
+@router.post("/entries", response={200: RecordedOut, 201: RecordedOut})
+def post_entry(
+    request: HttpRequest,
+    payload: EntryIn,
+    idempotency_key: str = Header(..., alias="Idempotency-Key"),
+) -> tuple[int, RecordedOut]:
+    actor = require(request, LEDGER_WRITERS)
+    draft = EntryDraft.create(
+        idempotency_key=idempotency_key,
+        kind=payload.kind,
+        legs=[leg.dict() for leg in payload.legs],
+        effective_at=payload.effective_at,
+        actor=actor,
+        reason=payload.reason,
+        budget=payload.budget,
+        source_document=payload.source_document,
+        correlation_id=payload.correlation_id or request.headers.get("X-Correlation-ID", ""),
+        causation_id=payload.causation_id,
+    )
+    return recorded(ledger_app().post_entry(draft))
+
+
+@router.post("/entries/{entry_id}/reverse", response={201: RecordedOut})
+def reverse_entry(
+    request: HttpRequest, entry_id: UUID, payload: ReverseIn
+) -> tuple[int, RecordedOut]:
+    actor = require(request, LEDGER_WRITERS)
+    result = ledger_app().reverse_entry(
+        entry=entry_id, actor=actor, reason=payload.reason, effective_at=payload.effective_at
+    )
+    return recorded(result)
+
+
+@router.get("/entries/{entry_id}", response=EntryOut)
+def get_entry(request: HttpRequest, entry_id: UUID) -> EntryOut:
+    require(request, LEDGER_READERS)
+    return entry_out(queries.entry(entry_id))
+
+
+class EntryFilters(Schema):
+    account: str | None = None
+    budget: str | None = None
+    kind: str | None = None
+    source_document: str | None = None
+    effective_from: datetime | None = None
+    effective_to: datetime | None = None
+
+
+@router.get("/entries", response=EntryPage)
+def list_entries(
+    request: HttpRequest,
+    filters: Query[EntryFilters],
+    cursor: int | None = None,
+    limit: int = 50,
+) -> EntryPage:
+    require(request, LEDGER_READERS)
+    found = queries.entries(**filters.dict()).prefetch_related("lines__account")
+    rows, next_cursor = queries.page_after(found, cursor, limit)
+    return EntryPage(items=[entry_out(e) for e in rows], next_cursor=next_cursor)

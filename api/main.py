@@ -1,0 +1,18 @@
+"""The one NinjaAPI, versioned under /api/v1/, with a router per context."""
+
+from ninja import NinjaAPI
+
+from api import ledger, problems
+from api.auth import session_or_token
+
+api = NinjaAPI(
+    title="careledger API",
+    version="1",
+    urls_namespace="api-v1",
+    description="Personal budgets: the ledger, register, marketplace, budgets and payments. "
+    "Errors are problem details (RFC 9457) naming the field at fault.",
+    auth=session_or_token(),
+    docs_url="/docs",
+)
+problems.install(api)
+api.add_router("/ledger", ledger.router)

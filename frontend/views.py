@@ -1,0 +1,154 @@
+"""Pages: each view checks who may use it, calls one query or command, renders a template."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+
+from django.contrib.auth import authenticate, login, logout
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from config.roles import LEDGER_READERS
+from frontend.access import roles_required
+from ledger import models, queries
+from ledger.domain import EntryKind, NotFoundError
+from ledger.money import format_pence
+
+PAGE_SIZE = 50
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "frontend/home.html")
+
+
+def sign_in(request: HttpRequest) -> HttpResponse:
+    next_url = request.POST.get("next") or request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
+        next_url = "/"
+    errors: dict[str, str] = {}
+    username = ""
+    if request.method == "POST":
+        username = request.POST.get("username", "").strip()
+        password = request.POST.get("password", "")
+        if not username:
+            errors["username"] = "Enter your username"
+        if not password:
+            errors["password"] = "Enter your password"
+        if not errors:
+            user = authenticate(request, username=username, password=password)
+            if user is None:
+                errors["username"] = "Enter a username and password that match an account"
+            else:
+                login(request, user)
+                return redirect(next_url)
+    status = 400 if errors else 200
+    context = {"errors": errors, "username": username, "next": next_url}
+    return render(request, "frontend/sign_in.html", context, status=status)
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("sign-in")
+
+
+def _display(account: models.Account, value: int) -> str:
+    return format_pence(value if account.type in ("asset", "expense") else -value)
+
+
+@roles_required(*LEDGER_READERS)
+def ledger_accounts(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()[:64]
+    found = models.Account.objects.order_by("code")
+    if q:
+        found = found.filter(Q(code__icontains=q) | Q(name__icontains=q))
+    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    for account in page:
+        account.display_balance = format_pence(account.normal_balance)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "frontend/ledger/accounts.html",
+        {"page": page, "q": q, "query_prefix": f"q={q}&" if q else ""},
+    )
+
+
+def _as_at(form: dict[str, str]) -> tuple[date | None, str | None]:
+    """Read a GOV.UK date input; empty means today."""
+    parts = [form.get(k, "").strip() for k in ("day", "month", "year")]
+    if not any(parts):
+        return None, None
+    if not all(parts):
+        missing = [n for n, p in zip(("day", "month", "year"), parts, strict=True) if not p]
+        return None, "The as at date must include a " + " and ".join(missing)
+    try:
+        day, month, year = (int(p) for p in parts)
+        return date(year, month, day), None
+    except ValueError:
+        return None, "The as at date must be a real date, for example 27 3 2026"
+
+
+@roles_required(*LEDGER_READERS)
+def ledger_statement(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        account = queries.account_by_code(code)
+    except NotFoundError as exc:
+        raise Http404(str(exc)) from None
+    form = {k: request.GET.get(k, "")[:4] for k in ("day", "month", "year")}
+    chosen, error = _as_at(form)
+    errors = {"as_at": error} if error else {}
+    day = chosen or timezone.localdate()
+    # The end of the chosen day in the council's time zone.
+    as_at = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min)) - timedelta(
+        microseconds=1
+    )
+    lines = (
+        models.Line.objects.filter(account=account, effective_at__lte=as_at)
+        .select_related("entry")
+        .order_by("-effective_at", "-id")
+    )
+    page = Paginator(lines, PAGE_SIZE).get_page(request.GET.get("page"))
+    labels = {k.value: k.value.replace("_", " ").capitalize() for k in EntryKind}
+    for line in page:
+        line.debit = format_pence(line.amount) if line.side == "debit" else ""  # type: ignore[attr-defined]
+        line.credit = format_pence(line.amount) if line.side == "credit" else ""  # type: ignore[attr-defined]
+        line.running = _display(account, line.running_balance)  # type: ignore[attr-defined]
+        line.kind_label = labels.get(line.entry.kind, line.entry.kind)  # type: ignore[attr-defined]
+    query_prefix = "".join(f"{k}={v}&" for k, v in form.items() if v)
+    context: dict[str, Any] = {
+        "account": account,
+        "form": form,
+        "errors": errors,
+        "page": page,
+        "query_prefix": query_prefix,
+        "as_at_label": day.strftime("%-d %B %Y"),
+        "as_at_balance": _display(account, queries.balance(account, as_at)),
+        "current_balance": _display(account, account.balance),
+    }
+    return render(request, "frontend/ledger/statement.html", context, status=400 if errors else 200)
+
+
+@roles_required(*LEDGER_READERS)
+def ledger_entry(request: HttpRequest, entry_id: UUID) -> HttpResponse:
+    try:
+        entry = queries.entry(entry_id)
+    except NotFoundError as exc:
+        raise Http404(str(exc)) from None
+    legs = list(entry.lines.all())
+    for line in legs:
+        line.debit = format_pence(line.amount) if line.side == "debit" else ""  # type: ignore[attr-defined]
+        line.credit = format_pence(line.amount) if line.side == "credit" else ""  # type: ignore[attr-defined]
+    context = {
+        "entry": entry,
+        "legs": legs,
+        "hash": queries.chain_hash_of(entry.id),
+        "amount": format_pence(entry.amount),
+        "kind_label": entry.kind.replace("_", " ").capitalize(),
+    }
+    return render(request, "frontend/ledger/entry.html", context)
