@@ -1,1 +1,1 @@
-"""Providers, the services they offer, the accreditation lifecycle and the public register (issue 4)."""
+"""Providers, their services, the accreditation lifecycle and the public register (issue 4)."""

@@ -136,17 +136,33 @@ def setup_django(store: str, var: Path) -> None:
 
 
 class Drafts:
-    """Makes valid two-leg drafts with unique keys and rising effective times."""
+    """Makes valid two-leg drafts with unique keys and effective times that keep rising.
+
+    Each account has its own clock and its own counterparties, so no leg is backdated:
+    a backdated leg makes the projection shift every later running balance (see (e)).
+    """
 
     def __init__(self, seed: int) -> None:
         self.random = random.Random(seed)
         self.serial = 0
+        self.clocks: dict[str, datetime] = {}
 
-    def make(self, n: int, account: str, start: datetime, step: timedelta) -> list[EntryDraft]:
+    def make(
+        self,
+        n: int,
+        account: str,
+        step: timedelta,
+        *,
+        start: datetime | None = None,
+        counterparty: str | None = None,
+    ) -> list[EntryDraft]:
+        """``n`` entries debiting ``account``, each ``step`` after the last one made for it."""
         from ledger.domain import EntryDraft
 
+        at = start or self.clocks[account]
+        prefix = counterparty or f"{account}-CP"
         drafts = []
-        for i in range(n):
+        for _ in range(n):
             self.serial += 1
             amount = self.random.randint(1, 100_000)
             drafts.append(
@@ -156,24 +172,30 @@ class Drafts:
                     legs=[
                         {"account": account, "side": "debit", "amount": amount},
                         {
-                            "account": f"PB-{self.serial % COUNTERPARTIES}",
+                            "account": f"{prefix}-{self.serial % COUNTERPARTIES}",
                             "side": "credit",
                             "amount": amount,
                         },
                     ],
-                    effective_at=start + i * step,
+                    effective_at=at,
                     actor=ACTOR,
                     reason="benchmark",
                 )
             )
+            at += step
+        if start is None:
+            self.clocks[account] = at
         return drafts
 
 
-def open_accounts(app: LedgerApplication) -> None:
-    for code in ("FUND", "BIG"):
+def open_accounts(app: LedgerApplication, codes: Sequence[str]) -> None:
+    """Each account with its counterparties (``CODE-CP-0`` ...)."""
+    for code in codes:
         app.open_account(code=code, name=code.title(), type="asset", actor=ACTOR)
-    for i in range(COUNTERPARTIES):
-        app.open_account(code=f"PB-{i}", name=f"Budget {i}", type="liability", actor=ACTOR)
+        for i in range(COUNTERPARTIES):
+            app.open_account(
+                code=f"{code}-CP-{i}", name=f"{code} budget {i}", type="liability", actor=ACTOR
+            )
 
 
 def sample_event_row(app: LedgerApplication, draft: EntryDraft) -> tuple[str, bytes]:

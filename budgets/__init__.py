@@ -1,1 +1,1 @@
-"""Assessment, the RAS grid, personal budgets, care and support plans, sign-off and reviews (issue 5)."""
+"""Assessment, the RAS grid, personal budgets, plans, sign-off and reviews (issue 5)."""

@@ -111,12 +111,8 @@ class LedgerApplication(Application[UUID]):
         try:
             recordings = self.save(*entries)
         except IntegrityError:
-            earlier = {d.idempotency_key: self._existing(d) for d in drafts}
-            fresh = [
-                e
-                for e, d in zip(entries, drafts, strict=True)
-                if earlier[d.idempotency_key] is None
-            ]
+            # save() has taken the pending events, so the entries not yet recorded are made anew.
+            fresh = [JournalEntry.post(d) for d in drafts if self._existing(d) is None]
             recordings = self.save(*fresh)
         positions = {r.domain_event.originator_id: r.notification.id for r in recordings}
         return [

@@ -1,1 +1,1 @@
-"""The public directory of accredited providers, prices and tariff, choices and engagements (issue 4)."""
+"""The directory of accredited providers, the tariff, choices and engagements (issue 4)."""
