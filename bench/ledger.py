@@ -387,12 +387,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from ledger.services import ledger_app, projection
 
     app = ledger_app()
-    open_accounts(app)
+    open_accounts(app, ("FUND", "BIG", "BACK"))
     drafts = Drafts(seed=args.seed)
     rows: list[Row] = []
     extra: dict[str, Any] = {"store": store, "var": str(var)}
     now = datetime.now(UTC).replace(microsecond=0)
     second = timedelta(seconds=1)
+    origin = datetime(2020, 1, 1, tzinfo=UTC)
+    step = timedelta(seconds=60)
+    drafts.clocks.update(FUND=now, BIG=origin, BACK=origin)
 
     if store == "postgres":
         with connection.cursor() as cur:
@@ -408,14 +411,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             cur.execute("PRAGMA journal_mode")
             extra["eventstore_journal_mode"] = cur.fetchone()[0]
 
-    topic, state = sample_event_row(app, drafts.make(1, "FUND", now, second)[0])
+    topic, state = sample_event_row(app, drafts.make(1, "FUND", second, start=now)[0])
     extra["event_bytes"] = len(state)
 
     # ---- (a) single posts
     log(f"(a) {args.singles} single posts")
-    for draft in drafts.make(50, "FUND", now, second):  # warm-up: connections, statements
+    for draft in drafts.make(50, "FUND", second):  # warm-up: connections, statements
         app.post_entry(draft)
-    singles = drafts.make(args.singles, "FUND", now, second)
+    singles = drafts.make(args.singles, "FUND", second)
     latencies = []
     start = time.perf_counter()
     for draft in singles:
@@ -462,7 +465,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     app_batch_times, draft_times = [], []
     for _ in range(args.repeat):
         t0 = time.perf_counter()
-        batch = drafts.make(args.batch, "FUND", now, second)
+        batch = drafts.make(args.batch, "FUND", second)
         draft_times.append(time.perf_counter() - t0)
         app_batch_times.append(timed(lambda batch=batch: app.post_entries(batch)))
     raw_times: list[float] = []
@@ -511,13 +514,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     built = 0
     post_s = catch_s = make_s = 0.0
     events = 0
-    origin = datetime(2020, 1, 1, tzinfo=UTC)
-    step = timedelta(seconds=60)
     build_start = time.perf_counter()
     while built < args.entries:
         n = min(args.build_batch, args.entries - built)
         t0 = time.perf_counter()
-        batch = drafts.make(n, "BIG", origin + built * step, step)
+        batch = drafts.make(n, "BIG", step)
         t1 = time.perf_counter()
         app.post_entries(batch)
         t2 = time.perf_counter()
@@ -590,11 +591,39 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
     )
 
+    # ---- (e) backdated legs
+    if args.backdated:
+        log(f"(e) {args.backdated} backdated entries into an account of {args.backdated_base:,}")
+        for _ in range(0, args.backdated_base, args.build_batch):
+            app.post_entries(drafts.make(args.build_batch, "BACK", step))
+        proj.catch_up()
+        last = drafts.clocks["BACK"]
+        late = [
+            drafts.make(1, "BACK", step, start=origin + (last - origin) * rng.random())[0]
+            for _ in range(args.backdated)
+        ]
+        app.post_entries(late)
+        before = proj.position()
+        t0 = time.perf_counter()
+        after = proj.catch_up()
+        back_rate = (after - before) / (time.perf_counter() - t0)
+        back = queries.account_by_code("BACK")
+        assert queries.balance(back, as_at=last) == back.balance
+        rows.append(
+            Row(
+                f"(e) catch-up, {args.backdated} backdated entries",
+                "events/s",
+                back_rate,
+                note=f"random effective times inside an account of {args.backdated_base:,} "
+                "lines: each backdated leg rewrites the running balance of every later line",
+            )
+        )
+
     # ---- where the time goes
     profiles: dict[str, Any] = {}
     if args.profile_posts:
         log("profiling")
-        prof_drafts = drafts.make(args.profile_posts, "FUND", now, second)
+        prof_drafts = drafts.make(args.profile_posts, "FUND", second)
 
         def posts() -> None:
             for draft in prof_drafts:
@@ -603,7 +632,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         profiles["post_entry"] = profile(posts, POST_PARTS)
         profiles["post_entry"]["count"] = args.profile_posts
         proj.catch_up()
-        big = drafts.make(args.batch, "BIG", end + step, step)
+        big = drafts.make(args.batch, "BIG", step)
 
         def batch_post() -> None:
             app.post_entries(big)
@@ -647,6 +676,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--build-budget", type=float, default=600, help="stop building (c) after this many s"
     )
     parser.add_argument("--queries", type=int, default=2000, help="(c) as-at queries")
+    parser.add_argument("--backdated", type=int, default=100, help="(e) backdated entries")
+    parser.add_argument("--backdated-base", type=int, default=20_000, help="(e) account size")
     parser.add_argument("--profile-posts", type=int, default=300, help="0: no profiling")
     parser.add_argument("--seed", type=int, default=20251125)
     parser.add_argument("--json", type=Path, help="also write the results here")

@@ -126,6 +126,7 @@ class LedgerProjection:
                 notifications = self.app.recorder.select_notifications(
                     start=tracking.position,
                     limit=self.batch_size,
+                    stop=until,
                     inclusive_of_start=False,
                 )
                 if not notifications:

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs bench/ledger.py against a throwaway PostgreSQL cluster and against SQLite, each in its
+# own process (Django reads its settings once), then prints both tables together.
+# Extra arguments go to both runs, e.g.  bash bench/run.sh --entries 200000
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/lib/postgres.sh
+
+OUT=${BENCH_OUT:-$(mktemp -d /tmp/careledger-bench.XXXXXX)}
+mkdir -p "$OUT"
+ensure_postgres_server
+trap stop_throwaway_postgres EXIT
+start_throwaway_postgres
+
+echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(free -g | awk '/^Mem:/ {print $2}') GiB;" \
+  "$(.venv/bin/python --version); $("$(pg_bindir)/postgres" --version)"
+DATABASE_URL="$PG_URL" .venv/bin/python bench/ledger.py --store postgres --json "$OUT/postgres.json" "$@"
+stop_throwaway_postgres
+env -u DATABASE_URL .venv/bin/python bench/ledger.py --store sqlite --json "$OUT/sqlite.json" "$@"
+echo
+echo "=== summary (results in $OUT) ==="
+.venv/bin/python bench/ledger.py --summary "$OUT/postgres.json" "$OUT/sqlite.json"
