@@ -105,6 +105,11 @@ def app(stores: FreshStore) -> Any:
     return ledger
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def make_user(db: Any) -> Any:
     from django.contrib.auth.models import Group, User
@@ -112,7 +117,8 @@ def make_user(db: Any) -> Any:
     def make(username: str, *roles: str, password: str = "correct horse battery") -> Any:
         user = User.objects.create_user(username=username, password=password)
         for role in roles:
-            user.groups.add(Group.objects.get(name=role))
+            # get_or_create: transactional tests flush the groups the migration made.
+            user.groups.add(Group.objects.get_or_create(name=role)[0])
         return user
 
     return make
