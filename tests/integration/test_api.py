@@ -191,7 +191,7 @@ def test_reverse_balance_statement_and_pagination(ledger: Any, make_user: Any) -
     statement = client.get("/api/v1/ledger/accounts/PB-1/statement?limit=2").json()
     # Effective-date order: the seed, then the first of the five; the reversal comes last.
     assert [line["running_balance_pence"] for line in statement["lines"]] == [-45000, -168450]
-    as_at = client.get(f"/api/v1/ledger/accounts/PB-1/balance?as_at={NOW.isoformat()}").json()
+    as_at = client.get("/api/v1/ledger/accounts/PB-1/balance", {"as_at": NOW.isoformat()}).json()
     # At NOW: the seed and five entries; the reversal is effective later (when it was made).
     assert as_at["balance_pence"] == -45000 - 5 * 123450
     assert as_at["balance"] == "£6,622.50"
