@@ -8,11 +8,12 @@ the same database so a deployment has one thing to back up.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 
-def eventstore_env(database: dict[str, Any], var_dir: Path) -> dict[str, str]:
+def eventstore_env(database: Mapping[str, Any], var_dir: Path) -> dict[str, str]:
     if "postgresql" in database["ENGINE"]:
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",

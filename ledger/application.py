@@ -74,7 +74,7 @@ class LedgerApplication(Application[UUID]):
 
     def get_account(self, code: str, *, field: str = "code") -> Account:
         try:
-            account = self.repository.get(account_id(check_code(code, field=field)))
+            account: Any = self.repository.get(account_id(check_code(code, field=field)))
         except AggregateNotFoundError:
             raise UnknownAccountError(f"account {code} does not exist", field=field) from None
         assert isinstance(account, Account)
@@ -143,7 +143,7 @@ class LedgerApplication(Application[UUID]):
 
     def get_entry(self, entry: UUID) -> JournalEntry:
         try:
-            found = self.repository.get(entry)
+            found: Any = self.repository.get(entry)
         except AggregateNotFoundError:
             raise NotFoundError(f"entry {entry} does not exist", field="entry_id") from None
         if not isinstance(found, JournalEntry):
@@ -162,7 +162,7 @@ class LedgerApplication(Application[UUID]):
 
     def _existing(self, draft: EntryDraft) -> Recorded | None:
         try:
-            found = self.repository.get(entry_id(draft.idempotency_key))
+            found: Any = self.repository.get(entry_id(draft.idempotency_key))
         except AggregateNotFoundError:
             return None
         assert isinstance(found, JournalEntry)

@@ -159,7 +159,7 @@ def parse_legs(raw: Iterable[Mapping[str, Any]]) -> tuple[Leg, ...]:
         where = f"legs[{i}]"
         code = check_code(item.get("account"), field=f"{where}.account")
         try:
-            side = Side(item.get("side"))
+            side = Side(str(item.get("side")))
         except ValueError:
             raise InvalidEntryError("must be debit or credit", field=f"{where}.side") from None
         raw_amount = item.get("amount")
@@ -221,7 +221,7 @@ class EntryDraft:
         causation_id: object = "",
     ) -> EntryDraft:
         try:
-            entry_kind = EntryKind(kind)
+            entry_kind = EntryKind(str(kind))
         except ValueError:
             raise InvalidEntryError(
                 "must be one of " + ", ".join(k.value for k in EntryKind), field="kind"
@@ -305,7 +305,7 @@ class Account(Aggregate):
     ) -> Account:
         valid_code = check_code(code)
         try:
-            account_type = AccountType(type)
+            account_type = AccountType(str(type))
         except ValueError:
             raise InvalidEntryError(
                 "must be one of " + ", ".join(t.value for t in AccountType), field="type"

@@ -25,6 +25,12 @@ from ledger.application import LedgerApplication
 from ledger.domain import Account, JournalEntry, Leg, Side, account_id
 
 NAME = "ledger"
+
+# The event classes that the @event decorators made (mypy cannot see them).
+ACCOUNT_OPENED = Account.Opened  # type: ignore[attr-defined]
+ACCOUNT_CLOSED = Account.Closed  # type: ignore[attr-defined]
+ENTRY_POSTED = JournalEntry.Posted  # type: ignore[attr-defined]
+ENTRY_REVERSED = JournalEntry.Reversed  # type: ignore[attr-defined]
 GENESIS = "0" * 64
 
 
@@ -169,7 +175,7 @@ class LedgerProjection:
                 )
             )
             event = self.app.mapper.to_domain_event(notification)
-            if isinstance(event, Account.Opened):
+            if isinstance(event, ACCOUNT_OPENED):
                 batch.accounts.append(
                     models.Account(
                         id=event.originator_id,
@@ -182,11 +188,11 @@ class LedgerProjection:
                         opened_by=event.actor,
                     )
                 )
-            elif isinstance(event, Account.Closed):
+            elif isinstance(event, ACCOUNT_CLOSED):
                 closures.append(event)
-            elif isinstance(event, JournalEntry.Posted):
+            elif isinstance(event, ENTRY_POSTED):
                 self._add_entry(batch, event, notification.id)
-            elif isinstance(event, JournalEntry.Reversed):
+            elif isinstance(event, ENTRY_REVERSED):
                 reversals.append(event)
         batch.flush_rows()
         models.ChainLink.objects.bulk_create(batch.links)

@@ -117,10 +117,15 @@ def test_a_machine_client_posts_with_a_token_and_a_retry_pays_once(
     assert entry["actor"] == "finance-system"
     assert entry["amount_pence"] == 123450 and entry["amount"] == "£1,234.50"
     assert len(entry["hash"]) == 64
-    conflict = post(client, "/api/v1/ledger/entries", entry_body(reason="other"), key="run-42:line-1")
+    conflict = post(
+        client, "/api/v1/ledger/entries", entry_body(reason="other"), key="run-42:line-1"
+    )
     assert conflict.status_code == 409
     assert conflict.json()["errors"] == [
-        {"field": "idempotency_key", "message": "this idempotency key was already used for a different entry"}
+        {
+            "field": "idempotency_key",
+            "message": "this idempotency key was already used for a different entry",
+        }
     ]
     assert models.Entry.objects.filter(idempotency_key="run-42:line-1").count() == 1
     bad = Client(HTTP_AUTHORIZATION="Bearer nonsense")
@@ -128,16 +133,101 @@ def test_a_machine_client_posts_with_a_token_and_a_retry_pays_once(
 
 
 BAD_BODIES = [
-    ({"legs": [{"account": "FUND", "side": "debit", "amount": "12.345"}, {"account": "PB-1", "side": "credit", "amount": "12.34"}]}, "legs[0].amount", "'12.345' is not an amount of money"),
-    ({"legs": [{"account": "FUND", "side": "debit", "amount": "£-5"}, {"account": "PB-1", "side": "credit", "amount": "5"}]}, "legs[0].amount", "'£-5' is not an amount of money"),
-    ({"legs": [{"account": "FUND", "side": "debit", "amount": "1e3"}, {"account": "PB-1", "side": "credit", "amount": "1000"}]}, "legs[0].amount", "'1e3' is not an amount of money"),
-    ({"legs": [{"account": "FUND", "side": "debit", "amount": "NaN"}, {"account": "PB-1", "side": "credit", "amount": "1"}]}, "legs[0].amount", "'NaN' is not an amount of money"),
-    ({"legs": [{"account": "FUND", "side": "debit", "amount": 1000}, {"account": "PB-1", "side": "credit", "amount": "10"}]}, "legs[0].amount", "Input should be a valid string"),
-    ({"legs": [{"account": "FUND", "side": "debit", "amount": "10,000,000.01"}, {"account": "PB-1", "side": "credit", "amount": "10,000,000.01"}]}, "legs[0].amount", "must be at most £10,000,000.00"),
-    ({"legs": [{"account": "FUND", "side": "debit", "amount": "5"}, {"account": "PB-1", "side": "credit", "amount": "4.99"}]}, "legs", "debits (500p) do not equal credits (499p)"),
-    ({"legs": [{"account": "FUND", "side": "debit", "amount": "5"}]}, "legs", "an entry needs at least two legs"),
-    ({"legs": [{"account": "FUND", "side": "debit", "amount": "0"}, {"account": "PB-1", "side": "credit", "amount": "0"}]}, "legs[0].amount", "must be more than zero pence"),
-    ({"legs": [{"account": "FUND", "side": "debit", "amount": "5"}, {"account": "NOPE", "side": "credit", "amount": "5"}]}, "legs[1].account", "account NOPE does not exist"),
+    (
+        {
+            "legs": [
+                {"account": "FUND", "side": "debit", "amount": "12.345"},
+                {"account": "PB-1", "side": "credit", "amount": "12.34"},
+            ]
+        },
+        "legs[0].amount",
+        "'12.345' is not an amount of money",
+    ),
+    (
+        {
+            "legs": [
+                {"account": "FUND", "side": "debit", "amount": "£-5"},
+                {"account": "PB-1", "side": "credit", "amount": "5"},
+            ]
+        },
+        "legs[0].amount",
+        "'£-5' is not an amount of money",
+    ),
+    (
+        {
+            "legs": [
+                {"account": "FUND", "side": "debit", "amount": "1e3"},
+                {"account": "PB-1", "side": "credit", "amount": "1000"},
+            ]
+        },
+        "legs[0].amount",
+        "'1e3' is not an amount of money",
+    ),
+    (
+        {
+            "legs": [
+                {"account": "FUND", "side": "debit", "amount": "NaN"},
+                {"account": "PB-1", "side": "credit", "amount": "1"},
+            ]
+        },
+        "legs[0].amount",
+        "'NaN' is not an amount of money",
+    ),
+    (
+        {
+            "legs": [
+                {"account": "FUND", "side": "debit", "amount": 1000},
+                {"account": "PB-1", "side": "credit", "amount": "10"},
+            ]
+        },
+        "legs[0].amount",
+        "Input should be a valid string",
+    ),
+    (
+        {
+            "legs": [
+                {"account": "FUND", "side": "debit", "amount": "10,000,000.01"},
+                {"account": "PB-1", "side": "credit", "amount": "10,000,000.01"},
+            ]
+        },
+        "legs[0].amount",
+        "must be at most £10,000,000.00",
+    ),
+    (
+        {
+            "legs": [
+                {"account": "FUND", "side": "debit", "amount": "5"},
+                {"account": "PB-1", "side": "credit", "amount": "4.99"},
+            ]
+        },
+        "legs",
+        "debits (500p) do not equal credits (499p)",
+    ),
+    (
+        {"legs": [{"account": "FUND", "side": "debit", "amount": "5"}]},
+        "legs",
+        "an entry needs at least two legs",
+    ),
+    (
+        {
+            "legs": [
+                {"account": "FUND", "side": "debit", "amount": "0"},
+                {"account": "PB-1", "side": "credit", "amount": "0"},
+            ]
+        },
+        "legs[0].amount",
+        "must be more than zero pence",
+    ),
+    (
+        {
+            "legs": [
+                {"account": "FUND", "side": "debit", "amount": "5"},
+                {"account": "NOPE", "side": "credit", "amount": "5"},
+            ]
+        },
+        "legs[1].account",
+        "account NOPE does not exist",
+    ),
     ({"reason": "x" * 501}, "reason", "must be at most 500 characters"),
     ({"reason": "line\u0007bell"}, "reason", "must not contain control characters"),
     ({"kind": "gift"}, "kind", "must be one of"),
@@ -170,7 +260,9 @@ def test_a_missing_idempotency_key_is_named(ledger: Any, make_user: Any) -> None
 
 def test_reverse_balance_statement_and_pagination(ledger: Any, make_user: Any) -> None:
     client = client_for(make_user, Role.FINANCE_OFFICER.value)
-    reversed_ = post(client, f"/api/v1/ledger/entries/{ledger.id}/reverse", {"reason": "wrong person"})
+    reversed_ = post(
+        client, f"/api/v1/ledger/entries/{ledger.id}/reverse", {"reason": "wrong person"}
+    )
     assert reversed_.status_code == 201
     twice = post(client, f"/api/v1/ledger/entries/{ledger.id}/reverse", {"reason": "again"})
     assert twice.status_code == 409
@@ -180,7 +272,9 @@ def test_reverse_balance_statement_and_pagination(ledger: Any, make_user: Any) -
         assert post(client, "/api/v1/ledger/entries", entry_body(), key=f"p{i}").status_code == 201
     page = client.get("/api/v1/ledger/entries?limit=3&account=PB-1").json()
     assert len(page["items"]) == 3 and page["next_cursor"] is not None
-    rest = client.get(f"/api/v1/ledger/entries?limit=3&account=PB-1&cursor={page['next_cursor']}").json()
+    rest = client.get(
+        f"/api/v1/ledger/entries?limit=3&account=PB-1&cursor={page['next_cursor']}"
+    ).json()
     assert len(rest["items"]) == 3 and rest["next_cursor"] is not None
     last = client.get(f"/api/v1/ledger/entries?limit=3&account=PB-1&cursor={rest['next_cursor']}")
     assert len(last.json()["items"]) == 1 and last.json()["next_cursor"] is None

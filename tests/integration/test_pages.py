@@ -19,7 +19,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def entry(app: Any) -> Any:
     first = app.post_entry(draft("a", [("FUND", "debit", 45000), ("PB-1", "credit", 45000)]))
     app.post_entry(
-        draft("b", [("PB-1", "debit", 20000), ("PROVIDER-1", "credit", 20000)], effective_at=NOW + timedelta(days=40))
+        draft(
+            "b",
+            [("PB-1", "debit", 20000), ("PROVIDER-1", "credit", 20000)],
+            effective_at=NOW + timedelta(days=40),
+        )
     )
     catch_up()
     return first
@@ -76,7 +80,9 @@ def test_a_bad_as_at_date_shows_the_error_summary(
 
 
 def test_entry_page_links_an_entry_and_its_reversal(app: Any, entry: Any, make_user: Any) -> None:
-    reversal = app.reverse_entry(entry=entry.id, actor="finance", reason="keyed against the wrong budget")
+    reversal = app.reverse_entry(
+        entry=entry.id, actor="finance", reason="keyed against the wrong budget"
+    )
     catch_up()
     client = Client()
     client.force_login(make_user("finance", Role.FINANCE_OFFICER.value))

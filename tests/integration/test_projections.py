@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -27,7 +27,14 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
         ),
         "entries": list(
             models.Entry.objects.order_by("position").values_list(
-                "id", "position", "kind", "effective_at", "actor", "reason", "amount", "reverses",
+                "id",
+                "position",
+                "kind",
+                "effective_at",
+                "actor",
+                "reason",
+                "amount",
+                "reverses",
                 "reversed_by",
             )
         ),
@@ -36,15 +43,21 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
                 "entry_id", "account__code", "side", "amount", "effective_at", "running_balance"
             )
         ),
-        "chain": list(models.ChainLink.objects.order_by("position").values_list("position", "hash")),
+        "chain": list(
+            models.ChainLink.objects.order_by("position").values_list("position", "hash")
+        ),
     }
 
 
 def test_balances_statement_and_as_at(app: Any) -> None:
     day = timedelta(days=1)
-    app.post_entry(draft("a", [("FUND", "debit", 30000), ("PB-1", "credit", 30000)], effective_at=NOW))
     app.post_entry(
-        draft("b", [("PB-1", "debit", 10000), ("PROVIDER-1", "credit", 10000)], effective_at=NOW + day)
+        draft("a", [("FUND", "debit", 30000), ("PB-1", "credit", 30000)], effective_at=NOW)
+    )
+    app.post_entry(
+        draft(
+            "b", [("PB-1", "debit", 10000), ("PROVIDER-1", "credit", 10000)], effective_at=NOW + day
+        )
     )
     # Backdated: effective before both, recorded after them.
     app.post_entry(
@@ -96,7 +109,11 @@ def test_rebuilt_read_models_equal_the_live_ones(app: Any) -> None:
                 effective_at=NOW - timedelta(hours=(i * 7) % 13),
             )
         )
-    app.reverse_entry(entry=app.post_entry(draft("x", [("BANK", "debit", 9), ("FUND", "credit", 9)])).id, actor="fo", reason="r")
+    app.reverse_entry(
+        entry=app.post_entry(draft("x", [("BANK", "debit", 9), ("FUND", "credit", 9)])).id,
+        actor="fo",
+        reason="r",
+    )
     catch_up()
     live = snapshot()
     call_command("rebuild_projections", verbosity=0)
@@ -172,21 +189,35 @@ legs_strategy = st.lists(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(steps=legs_strategy, probe_hours=st.integers(min_value=-300, max_value=300))
-def test_random_valid_sequences_keep_every_invariant(stores: Any, steps: Any, probe_hours: int) -> None:
+def test_random_valid_sequences_keep_every_invariant(
+    stores: Any, steps: Any, probe_hours: int
+) -> None:
     app = stores.new()
     projection().rebuild()  # empty read models for this example
-    for code, kind in [("FUND", "equity"), ("BANK", "asset"), ("PB-1", "liability"), ("PB-2", "liability"), ("PROVIDER-1", "liability")]:
+    for code, kind in [
+        ("FUND", "equity"),
+        ("BANK", "asset"),
+        ("PB-1", "liability"),
+        ("PB-2", "liability"),
+        ("PROVIDER-1", "liability"),
+    ]:
         app.open_account(code=code, name=code, type=kind, actor="t")
     balances_before_reversal = {}
     for i, (debit, credit, amount, hours, reverse) in enumerate(steps):
         result = app.post_entry(
-            draft(f"k{i}", [(debit, "debit", amount), (credit, "credit", amount)], effective_at=NOW + timedelta(hours=hours))
+            draft(
+                f"k{i}",
+                [(debit, "debit", amount), (credit, "credit", amount)],
+                effective_at=NOW + timedelta(hours=hours),
+            )
         )
         if reverse:
             catch_up()
             balances_before_reversal = dict(models.Account.objects.values_list("code", "balance"))
             # The reversal is effective at the same instant, so as-at sums stay comparable.
-            app.reverse_entry(entry=result.id, actor="t", reason="undo", effective_at=NOW + timedelta(hours=hours))
+            app.reverse_entry(
+                entry=result.id, actor="t", reason="undo", effective_at=NOW + timedelta(hours=hours)
+            )
             catch_up()
             after = dict(models.Account.objects.values_list("code", "balance"))
             signed = {debit: 0, credit: 0}
@@ -202,7 +233,8 @@ def test_random_valid_sequences_keep_every_invariant(stores: Any, steps: Any, pr
     probe = NOW + timedelta(hours=probe_hours)
     for account in models.Account.objects.all():
         expected = sum(
-            line.signed for line in models.Line.objects.filter(account=account, effective_at__lte=probe)
+            line.signed
+            for line in models.Line.objects.filter(account=account, effective_at__lte=probe)
         )
         assert queries.balance(account, probe) == expected
     # A rebuilt projection equals the live one.

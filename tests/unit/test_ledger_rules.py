@@ -166,7 +166,9 @@ def test_bad_entries_are_refused_and_nothing_is_recorded(
 ) -> None:
     before = recorded(app)
     legs = overrides.pop("legs", ALLOC)
-    with pytest.raises(InvalidEntryError, match=message.replace("(", r"\(").replace(")", r"\)")) as err:
+    with pytest.raises(
+        InvalidEntryError, match=message.replace("(", r"\(").replace(")", r"\)")
+    ) as err:
         app.post_entry(draft("bad", legs, **overrides))
     assert err.value.field == field
     assert recorded(app) == before
@@ -211,7 +213,9 @@ def test_reopening_an_account_with_other_details_is_a_conflict(app: LedgerApplic
     ("fields", "field"),
     [({"code": "bad code!"}, "code"), ({"type": "cash"}, "type"), ({"name": ""}, "name")],
 )
-def test_bad_accounts_are_refused(app: LedgerApplication, fields: dict[str, str], field: str) -> None:
+def test_bad_accounts_are_refused(
+    app: LedgerApplication, fields: dict[str, str], field: str
+) -> None:
     before = recorded(app)
     values = {"code": "NEW", "name": "New", "type": "asset", "actor": "tester", **fields}
     with pytest.raises(InvalidEntryError) as err:
@@ -223,7 +227,9 @@ def test_bad_accounts_are_refused(app: LedgerApplication, fields: dict[str, str]
 def test_reversal_swaps_every_leg_and_points_both_ways(app: LedgerApplication) -> None:
     original = app.post_entry(draft("k1", ALLOC)).id
     later = datetime(2026, 11, 3, tzinfo=UTC)
-    reversal = app.reverse_entry(entry=original, actor="finance", reason="wrong budget", effective_at=later)
+    reversal = app.reverse_entry(
+        entry=original, actor="finance", reason="wrong budget", effective_at=later
+    )
     undone = app.get_entry(reversal.id)
     assert undone.kind is EntryKind.REVERSAL
     assert undone.reverses == original

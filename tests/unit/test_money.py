@@ -7,7 +7,13 @@ from ledger.money import MAX_PENCE, MoneyError, check_pence, format_pence, parse
 
 @pytest.mark.parametrize(
     ("text", "pence"),
-    [("£1,234.50", 123450), ("1234.50", 123450), ("450", 45000), ("£0.01", 1), (" £200.00 ", 20000)],
+    [
+        ("£1,234.50", 123450),
+        ("1234.50", 123450),
+        ("450", 45000),
+        ("£0.01", 1),
+        (" £200.00 ", 20000),
+    ],
 )
 def test_parses_pounds_and_pence(text: str, pence: int) -> None:
     assert parse_pounds(text) == pence
@@ -15,7 +21,21 @@ def test_parses_pounds_and_pence(text: str, pence: int) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["12.345", "£-5", "-5.00", "1e3", "NaN", "inf", "", "£", "1,23.00", "12.3", "£1 000", "0x10", "+5"],
+    [
+        "12.345",
+        "£-5",
+        "-5.00",
+        "1e3",
+        "NaN",
+        "inf",
+        "",
+        "£",
+        "1,23.00",
+        "12.3",
+        "£1 000",
+        "0x10",
+        "+5",
+    ],
 )
 def test_refuses_what_is_not_money(text: str) -> None:
     with pytest.raises(MoneyError, match="is not an amount of money"):
