@@ -6,7 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Header, Query, Router, Schema
+from ninja import Header, Query, Router, Schema, Status
 
 from api.auth import require
 from api.schemas import (
@@ -34,10 +34,11 @@ from ledger.services import catch_up, ledger_app
 router = Router(tags=["ledger"])
 
 
-def recorded(result: Recorded) -> tuple[int, RecordedOut]:
+def recorded(result: Recorded) -> Status[RecordedOut]:
     position = catch_up(result.position)  # read your writes
-    return (201 if result.created else 200), RecordedOut(
-        id=result.id, created=result.created, position=result.position or position
+    return Status(
+        201 if result.created else 200,
+        RecordedOut(id=result.id, created=result.created, position=result.position or position),
     )
 
 
@@ -87,13 +88,13 @@ def entry_out(entry: models.Entry) -> EntryOut:
 
 
 @router.post("/accounts", response={200: RecordedOut, 201: RecordedOut})
-def open_account(request: HttpRequest, payload: AccountIn) -> tuple[int, RecordedOut]:
+def open_account(request: HttpRequest, payload: AccountIn) -> Status[RecordedOut]:
     actor = require(request, LEDGER_WRITERS)
     return recorded(ledger_app().open_account(actor=actor, **payload.dict()))
 
 
 @router.post("/accounts/{code}/close", response={201: RecordedOut})
-def close_account(request: HttpRequest, code: str, payload: CloseIn) -> tuple[int, RecordedOut]:
+def close_account(request: HttpRequest, code: str, payload: CloseIn) -> Status[RecordedOut]:
     actor = require(request, LEDGER_WRITERS)
     catch_up()
     account = queries.account_by_code(code)
@@ -177,7 +178,7 @@ def post_entry(
     request: HttpRequest,
     payload: EntryIn,
     idempotency_key: str = Header(..., alias="Idempotency-Key"),
-) -> tuple[int, RecordedOut]:
+) -> Status[RecordedOut]:
     actor = require(request, LEDGER_WRITERS)
     draft = EntryDraft.create(
         idempotency_key=idempotency_key,
@@ -197,7 +198,7 @@ def post_entry(
 @router.post("/entries/{entry_id}/reverse", response={201: RecordedOut})
 def reverse_entry(
     request: HttpRequest, entry_id: UUID, payload: ReverseIn
-) -> tuple[int, RecordedOut]:
+) -> Status[RecordedOut]:
     actor = require(request, LEDGER_WRITERS)
     result = ledger_app().reverse_entry(
         entry=entry_id, actor=actor, reason=payload.reason, effective_at=payload.effective_at
