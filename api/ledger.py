@@ -134,8 +134,12 @@ def account_balance(request: HttpRequest, code: str, as_at: datetime | None = No
     require(request, LEDGER_READERS)
     account = queries.account_by_code(code)
     value = queries.balance(account, as_at)
-    normal = value if account.type in ("asset", "expense") else -value
-    return BalanceOut(account=code, as_at=as_at, balance_pence=value, balance=format_pence(normal))
+    return BalanceOut(
+        account=code,
+        as_at=as_at,
+        balance_pence=value,
+        balance=format_pence(account.on_normal_side(value)),
+    )
 
 
 @router.get("/accounts/{code}/statement", response=StatementOut)

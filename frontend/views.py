@@ -60,7 +60,13 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 
 
 def _display(account: models.Account, value: int) -> str:
-    return format_pence(value if account.type in ("asset", "expense") else -value)
+    return format_pence(account.on_normal_side(value))
+
+
+def _show_sides(line: models.Line) -> None:
+    """Put the amount in the debit or the credit column, as a statement shows it."""
+    line.debit = format_pence(line.amount) if line.side == "debit" else ""  # type: ignore[attr-defined]
+    line.credit = format_pence(line.amount) if line.side == "credit" else ""  # type: ignore[attr-defined]
 
 
 @roles_required(*LEDGER_READERS)
@@ -116,8 +122,7 @@ def ledger_statement(request: HttpRequest, code: str) -> HttpResponse:
     page = Paginator(lines, PAGE_SIZE).get_page(request.GET.get("page"))
     labels = {k.value: k.value.replace("_", " ").capitalize() for k in EntryKind}
     for line in page:
-        line.debit = format_pence(line.amount) if line.side == "debit" else ""  # type: ignore[attr-defined]
-        line.credit = format_pence(line.amount) if line.side == "credit" else ""  # type: ignore[attr-defined]
+        _show_sides(line)
         line.running = _display(account, line.running_balance)  # type: ignore[attr-defined]
         line.kind_label = labels.get(line.entry.kind, line.entry.kind)  # type: ignore[attr-defined]
     query_prefix = "".join(f"{k}={v}&" for k, v in form.items() if v)
@@ -142,8 +147,7 @@ def ledger_entry(request: HttpRequest, entry_id: UUID) -> HttpResponse:
         raise Http404(str(exc)) from None
     legs = list(entry.lines.all())
     for line in legs:
-        line.debit = format_pence(line.amount) if line.side == "debit" else ""  # type: ignore[attr-defined]
-        line.credit = format_pence(line.amount) if line.side == "credit" else ""  # type: ignore[attr-defined]
+        _show_sides(line)
     context = {
         "entry": entry,
         "legs": legs,

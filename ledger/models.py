@@ -43,10 +43,13 @@ class Account(models.Model):
     class Meta:
         ordering = ["code"]
 
+    def on_normal_side(self, value: int) -> int:
+        """A debits-minus-credits figure as an accountant reads it: positive on the normal side."""
+        return value if self.type in ("asset", "expense") else -value
+
     @property
     def normal_balance(self) -> int:
-        """The balance as an accountant reads it: positive on the account's normal side."""
-        return self.balance if self.type in ("asset", "expense") else -self.balance
+        return self.on_normal_side(self.balance)
 
 
 class Entry(models.Model):
