@@ -50,6 +50,7 @@ def account_out(account: models.Account) -> AccountOut:
         owner_kind=account.owner_kind,
         owner_id=account.owner_id,
         is_closed=account.is_closed,
+        no_overdraft=account.no_overdraft,
         balance_pence=account.balance,
         balance=format_pence(account.normal_balance),
     )
@@ -71,6 +72,7 @@ def entry_out(entry: models.Entry) -> EntryOut:
         causation_id=entry.causation_id,
         amount_pence=entry.amount,
         amount=format_pence(entry.amount),
+        overdraft_authorisation=entry.overdraft_authorisation,
         reverses=entry.reverses,
         reversed_by=entry.reversed_by,
         hash=queries.chain_hash_of(entry.id),
@@ -195,17 +197,20 @@ def post_entry(
         source_document=payload.source_document,
         correlation_id=payload.correlation_id or request.headers.get("X-Correlation-ID", ""),
         causation_id=payload.causation_id,
+        overdraft_authorisation=payload.overdraft_authorisation,
     )
     return recorded(ledger_app().post_entry(draft))
 
 
 @router.post("/entries/{entry_id}/reverse", response={201: RecordedOut})
-def reverse_entry(
-    request: HttpRequest, entry_id: UUID, payload: ReverseIn
-) -> Status[RecordedOut]:
+def reverse_entry(request: HttpRequest, entry_id: UUID, payload: ReverseIn) -> Status[RecordedOut]:
     actor = require(request, LEDGER_WRITERS)
     result = ledger_app().reverse_entry(
-        entry=entry_id, actor=actor, reason=payload.reason, effective_at=payload.effective_at
+        entry=entry_id,
+        actor=actor,
+        reason=payload.reason,
+        effective_at=payload.effective_at,
+        overdraft_authorisation=payload.overdraft_authorisation,
     )
     return recorded(result)
 

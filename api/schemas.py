@@ -24,11 +24,15 @@ class EntryIn(Schema):
     source_document: str = ""
     correlation_id: str = ""
     causation_id: str = ""
+    overdraft_authorisation: str = Field(
+        "", description="who allowed a personal budget to go below zero, and why"
+    )
 
 
 class ReverseIn(Schema):
     reason: str
     effective_at: datetime | None = None
+    overdraft_authorisation: str = ""
 
 
 class AccountIn(Schema):
@@ -37,6 +41,7 @@ class AccountIn(Schema):
     type: str
     owner_kind: str = ""
     owner_id: str = ""
+    no_overdraft: bool = Field(False, description="refuse legs that take it below zero")
 
 
 class CloseIn(Schema):
@@ -66,6 +71,7 @@ class EntryOut(Schema):
     causation_id: str
     amount_pence: int
     amount: str
+    overdraft_authorisation: str
     reverses: UUID | None
     reversed_by: UUID | None
     hash: str
@@ -85,6 +91,7 @@ class AccountOut(Schema):
     owner_kind: str
     owner_id: str
     is_closed: bool
+    no_overdraft: bool
     balance_pence: int = Field(description="debits minus credits")
     balance: str = Field(description="on the account's normal side, as an accountant reads it")
 

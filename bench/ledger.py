@@ -390,7 +390,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     open_accounts(app, ("FUND", "BIG", "BACK"))
     drafts = Drafts(seed=args.seed)
     rows: list[Row] = []
-    extra: dict[str, Any] = {"store": store, "var": str(var)}
+    extra: dict[str, Any] = {"store": store, "var": str(var), "load_start": os.getloadavg()}
     now = datetime.now(UTC).replace(microsecond=0)
     second = timedelta(seconds=1)
     origin = datetime(2020, 1, 1, tzinfo=UTC)
@@ -567,14 +567,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         query_times.append(time.perf_counter() - t0)
     p50 = 1000 * percentile(query_times, 50)
     p99 = 1000 * percentile(query_times, 99)
-    size_note = "" if built == args.entries else f" (asked {args.entries:,}: build budget)"
+    size_note = "" if built == args.entries else f"; asked {args.entries:,}, cut by --build-budget"
     rows.append(
         Row(
-            f"(c) as-at balance p50, {built:,} entries{size_note}",
+            f"(c) as-at balance p50, {built:,} entries",
             "ms",
             p50,
             note=f"p99 {p99:.3f} ms, mean {1000 * statistics.mean(query_times):.3f} ms "
-            f"over {args.queries:,} random instants",
+            f"over {args.queries:,} random instants{size_note}",
         )
     )
     rows.append(Row("(c) as-at balance p99", "ms", p99))
@@ -646,6 +646,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         profiles["catch_up"] = profile(catch_up, CATCH_UP_PARTS)
         profiles["catch_up"]["count"] = args.batch
 
+    extra["load_end"] = os.getloadavg()
+    from ledger.services import reset_ledger_app
+
+    reset_ledger_app()  # close the event store's pool before the interpreter shuts down
     return {
         "store": store,
         "args": vars(args),
@@ -660,6 +664,12 @@ def report(result: dict[str, Any]) -> None:
     print(table(result["store"], rows))
     extra = result["extra"]
     print(f"  server: {extra.get('server')}; stored event {extra['event_bytes']} bytes")
+    if "load_start" in extra:
+        loads = [f"{x:.2f}" for x in (*extra["load_start"], *extra["load_end"])]
+        print(
+            f"  load average (1, 5, 15 min) at start {', '.join(loads[:3])}; "
+            f"at end {', '.join(loads[3:])}"
+        )
     for name, prof in result["profiles"].items():
         print_profile(f"{result['store']} {name} x {prof['count']:,}", prof)
 

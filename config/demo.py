@@ -87,6 +87,8 @@ def load_ledger() -> None:
             owner_kind=owner_kind,
             owner_id=owner_id,
             actor="demo loader",
+            # A personal budget's available balance may not go below zero unauthorised.
+            no_overdraft=code.startswith("PB:") and code.endswith(":AVAILABLE"),
         )
     drafts = [
         _entry(

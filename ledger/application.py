@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -40,8 +40,14 @@ class Recorded:
     position: int | None
 
 
+# How often a command is tried again when a no-overdraft account moved under it.
+CONFLICT_RETRIES = 20
+
+
 class LedgerApplication(Application[UUID]):
     name = "Ledger"
+    # A budget's account takes an event per leg; snapshots keep loading it quick.
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Account: 100}
 
     # ------------------------------------------------------------------ accounts
     def open_account(
@@ -53,9 +59,16 @@ class LedgerApplication(Application[UUID]):
         actor: str,
         owner_kind: str = "",
         owner_id: str = "",
+        no_overdraft: bool = False,
     ) -> Recorded:
         account = Account.open(
-            code=code, name=name, type=type, owner_kind=owner_kind, owner_id=owner_id, actor=actor
+            code=code,
+            name=name,
+            type=type,
+            owner_kind=owner_kind,
+            owner_id=owner_id,
+            actor=actor,
+            no_overdraft=no_overdraft,
         )
         try:
             return self._recorded(account.id, self.save(account))
@@ -82,42 +95,48 @@ class LedgerApplication(Application[UUID]):
 
     # ------------------------------------------------------------------ entries
     def post_entry(self, draft: EntryDraft) -> Recorded:
-        try:
-            self._check_accounts_open([draft])
-        except (UnknownAccountError, AccountClosedError):
-            # A retry of an entry recorded before its account closed still finds it.
-            existing = self._existing(draft)
-            if existing is not None:
-                return existing
-            raise
-        entry = JournalEntry.post(draft)
-        try:
-            return self._recorded(entry.id, self.save(entry))
-        except IntegrityError:
-            existing = self._existing(draft)
-            assert existing is not None  # the conflicting row is this key's first entry
-            return existing
+        return self.post_entries([draft])[0]
 
     def post_entries(self, drafts: Sequence[EntryDraft]) -> list[Recorded]:
-        """Post many entries in one transaction (a payment run): all are recorded or none.
+        """Post entries in one transaction (a payment run posts thousands): all or none.
 
-        Entries whose key was already recorded with the same body are returned as they are.
+        An entry whose key was already recorded with the same body is returned as it was.
+        No-overdraft accounts are saved with the entries, so two writers racing for the
+        last pounds of a budget cannot both succeed: the loser retries on fresh state.
         """
-        self._check_accounts_open(drafts)
         keys = [d.idempotency_key for d in drafts]
         if len(set(keys)) != len(keys):
             raise ConflictError("the batch repeats an idempotency key", field="idempotency_key")
-        entries = [JournalEntry.post(d) for d in drafts]
-        try:
-            recordings = self.save(*entries)
-        except IntegrityError:
-            # save() has taken the pending events, so the entries not yet recorded are made anew.
-            fresh = [JournalEntry.post(d) for d in drafts if self._existing(d) is None]
-            recordings = self.save(*fresh)
-        positions = {r.domain_event.originator_id: r.notification.id for r in recordings}
-        return [
-            Recorded(e.id, created=e.id in positions, position=positions.get(e.id)) for e in entries
-        ]
+        pending, done = list(drafts), dict[UUID, Recorded]()
+        for _ in range(CONFLICT_RETRIES):
+            try:
+                accounts = self._open_accounts(pending)
+            except (UnknownAccountError, AccountClosedError):
+                # Entries recorded before an account closed are still found by a retry.
+                fewer = self._drop_recorded(pending, done)
+                if len(fewer) == len(pending):
+                    raise
+                pending = fewer
+                continue
+            entries = [JournalEntry.post(d) for d in pending]
+            guarded = self._take_legs(zip(pending, entries, strict=True), accounts)
+            try:
+                recordings = self.save(*entries, *guarded)
+            except IntegrityError:
+                # An entry was recorded before (a retry), or a guarded account moved: go again.
+                pending = self._drop_recorded(pending, done)
+                continue
+            posted = {e.id for e in entries}
+            for r in recordings:
+                if r.domain_event.originator_id in posted:
+                    done[r.domain_event.originator_id] = Recorded(
+                        r.domain_event.originator_id, created=True, position=r.notification.id
+                    )
+            pending = []
+            break
+        if pending:
+            raise ConflictError("the accounts kept changing: try again", field="legs")
+        return [done[entry_id(k)] for k in keys]
 
     def reverse_entry(
         self,
@@ -126,20 +145,30 @@ class LedgerApplication(Application[UUID]):
         actor: str,
         reason: str,
         effective_at: datetime | None = None,
+        overdraft_authorisation: str = "",
     ) -> Recorded:
-        original = self.get_entry(entry)
-        draft = original.reversing_draft(
-            actor=actor, reason=reason, effective_at=effective_at or datetime.now(UTC)
-        )
-        self._check_accounts_open([draft])
-        reversal = JournalEntry.post(draft, reverses=original.id)
-        original.mark_reversed(reversal=reversal.id, actor=draft.actor, reason=draft.reason)
-        try:
-            return self._recorded(reversal.id, self.save(original, reversal))
-        except IntegrityError:
-            raise AlreadyReversedError(
-                f"entry {entry} was already reversed", field="entry_id"
-            ) from None
+        for attempt in range(CONFLICT_RETRIES):
+            original = self.get_entry(entry)
+            draft = original.reversing_draft(
+                actor=actor,
+                reason=reason,
+                effective_at=effective_at or datetime.now(UTC),
+                overdraft_authorisation=overdraft_authorisation,
+            )
+            accounts = self._open_accounts([draft])
+            reversal = JournalEntry.post(draft, reverses=original.id)
+            guarded = self._take_legs([(draft, reversal)], accounts)
+            original.mark_reversed(reversal=reversal.id, actor=draft.actor, reason=draft.reason)
+            try:
+                return self._recorded(reversal.id, self.save(original, reversal, *guarded))
+            except IntegrityError:
+                if self.get_entry(entry).reversed_by is not None:
+                    raise AlreadyReversedError(
+                        f"entry {entry} was already reversed", field="entry_id"
+                    ) from None
+                if attempt == CONFLICT_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     def get_entry(self, entry: UUID) -> JournalEntry:
         try:
@@ -151,14 +180,51 @@ class LedgerApplication(Application[UUID]):
         return found
 
     # ------------------------------------------------------------------ helpers
-    def _check_accounts_open(self, drafts: Iterable[EntryDraft]) -> None:
-        seen: dict[str, Account] = {}
+    def _open_accounts(self, drafts: Iterable[EntryDraft]) -> dict[str, Account]:
+        """Load every account the drafts name, refusing unknown or closed ones."""
+        accounts: dict[str, Account] = {}
         for draft in drafts:
             for i, leg in enumerate(draft.legs):
                 field = f"legs[{i}].account"
-                if leg.account not in seen:
-                    seen[leg.account] = self.get_account(leg.account, field=field)
-                seen[leg.account].check_open(field=field)
+                if leg.account not in accounts:
+                    accounts[leg.account] = self.get_account(leg.account, field=field)
+                accounts[leg.account].check_open(field=field)
+        return accounts
+
+    @staticmethod
+    def _take_legs(
+        pairs: Iterable[tuple[EntryDraft, JournalEntry]], accounts: dict[str, Account]
+    ) -> list[Account]:
+        """Move the balances of no-overdraft accounts, refusing a leg that would overdraw one."""
+        guarded: dict[str, Account] = {}
+        for draft, entry in pairs:
+            for i, leg in enumerate(draft.legs):
+                account = accounts[leg.account]
+                if not account.no_overdraft:
+                    continue
+                account.check_can_take(
+                    leg.signed,
+                    authorisation=draft.overdraft_authorisation,
+                    field=f"legs[{i}].amount",
+                )
+                account.take_leg(
+                    entry=entry.id, signed=leg.signed, authorisation=draft.overdraft_authorisation
+                )
+                guarded[leg.account] = account
+        return list(guarded.values())
+
+    def _drop_recorded(
+        self, pending: list[EntryDraft], done: dict[UUID, Recorded]
+    ) -> list[EntryDraft]:
+        """Move drafts already recorded (with the same body) from ``pending`` into ``done``."""
+        rest = []
+        for draft in pending:
+            found = self._existing(draft)
+            if found is None:
+                rest.append(draft)
+            else:
+                done[found.id] = found
+        return rest
 
     def _existing(self, draft: EntryDraft) -> Recorded | None:
         try:

@@ -21,7 +21,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from ledger.money import MoneyError, Pence, check_pence, parse_pounds
+from ledger.money import MoneyError, Pence, check_pence, format_pence, parse_pounds
 
 NAMESPACE = UUID("0d7f6a52-7d39-4a0e-9d3c-1c1f6e0c7a11")
 
@@ -50,6 +50,10 @@ class UnknownAccountError(LedgerError):
 
 class AccountClosedError(LedgerError):
     """A leg names an account that is closed."""
+
+
+class OverdraftError(LedgerError):
+    """An entry would take a no-overdraft account (a personal budget) below zero."""
 
 
 class NotFoundError(LedgerError):
@@ -204,6 +208,8 @@ class EntryDraft:
     # What the client asked for ("" when it let the ledger choose now): the body hash covers
     # this, so a retry a second later is still the same request.
     requested_effective_at: str = ""
+    # Who allowed a no-overdraft account (a personal budget) to go below zero, and why.
+    overdraft_authorisation: str = ""
 
     @classmethod
     def create(
@@ -219,6 +225,7 @@ class EntryDraft:
         source_document: object = "",
         correlation_id: object = "",
         causation_id: object = "",
+        overdraft_authorisation: object = "",
     ) -> EntryDraft:
         try:
             entry_kind = EntryKind(str(kind))
@@ -253,6 +260,12 @@ class EntryDraft:
             ),
             causation_id=check_text(causation_id, field="causation_id", limit=64, required=False),
             requested_effective_at=requested,
+            overdraft_authorisation=check_text(
+                overdraft_authorisation,
+                field="overdraft_authorisation",
+                limit=MAX_TEXT,
+                required=False,
+            ),
         )
 
     @property
@@ -266,6 +279,7 @@ class EntryDraft:
             "reason": self.reason,
             "budget": self.budget,
             "source_document": self.source_document,
+            "overdraft_authorisation": self.overdraft_authorisation,
         }
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
@@ -282,6 +296,7 @@ class Account(Aggregate):
         owner_kind: str,
         owner_id: str,
         actor: str,
+        no_overdraft: bool = False,
     ) -> None:
         self.code = code
         self.name = name
@@ -289,8 +304,11 @@ class Account(Aggregate):
         self.owner_kind = owner_kind
         self.owner_id = owner_id
         self.opened_by = actor
+        self.no_overdraft = no_overdraft
         self.is_closed = False
         self.closed_reason = ""
+        # Kept only for no-overdraft accounts: debits minus credits of every leg so far.
+        self.balance = 0
 
     @classmethod
     def open(
@@ -302,6 +320,7 @@ class Account(Aggregate):
         owner_kind: object = "",
         owner_id: object = "",
         actor: object,
+        no_overdraft: bool = False,
     ) -> Account:
         valid_code = check_code(code)
         try:
@@ -317,6 +336,7 @@ class Account(Aggregate):
             check_text(owner_kind, field="owner_kind", limit=32, required=False),
             check_text(owner_id, field="owner_id", limit=64, required=False),
             check_text(actor, field="actor", limit=MAX_SHORT_TEXT),
+            bool(no_overdraft),
         )
 
     @staticmethod
@@ -324,13 +344,31 @@ class Account(Aggregate):
         return account_id(code)
 
     def same_as(self, other: Account) -> bool:
-        return (self.code, self.name, self.type, self.owner_kind, self.owner_id) == (
-            other.code,
-            other.name,
-            other.type,
-            other.owner_kind,
-            other.owner_id,
-        )
+        def details(a: Account) -> tuple[object, ...]:
+            return (a.code, a.name, a.type, a.owner_kind, a.owner_id, a.no_overdraft)
+
+        return details(self) == details(other)
+
+    def on_normal_side(self, value: int) -> int:
+        return value if self.type.normal_side is Side.DEBIT else -value
+
+    def check_can_take(self, signed: int, *, authorisation: str, field: str) -> None:
+        """Refuse a leg that would leave a no-overdraft account below zero, unless authorised."""
+        after = self.on_normal_side(self.balance + signed)
+        if self.no_overdraft and after < 0 and not authorisation:
+            raise OverdraftError(
+                f"account {self.code} holds {format_pence(self.on_normal_side(self.balance))}"
+                f" and this would leave it at {format_pence(after)}: going below zero needs"
+                " an overdraft authorisation",
+                field=field,
+            )
+
+    def take_leg(self, *, entry: UUID, signed: int, authorisation: str) -> None:
+        self._leg_taken(entry=entry, signed=signed, authorisation=authorisation)
+
+    @event("LegTaken")
+    def _leg_taken(self, entry: UUID, signed: int, authorisation: str) -> None:
+        self.balance += signed
 
     def check_open(self, field: str) -> None:
         if self.is_closed:
@@ -367,6 +405,7 @@ class JournalEntry(Aggregate):
         correlation_id: str,
         causation_id: str,
         reverses: UUID | None,
+        overdraft_authorisation: str = "",
     ) -> None:
         self.idempotency_key = idempotency_key
         self.body_hash = body_hash
@@ -380,6 +419,7 @@ class JournalEntry(Aggregate):
         self.correlation_id = correlation_id
         self.causation_id = causation_id
         self.reverses = reverses
+        self.overdraft_authorisation = overdraft_authorisation
         self.reversed_by: UUID | None = None
 
     @classmethod
@@ -397,6 +437,7 @@ class JournalEntry(Aggregate):
             draft.correlation_id,
             draft.causation_id,
             reverses,
+            draft.overdraft_authorisation,
         )
 
     @staticmethod
@@ -411,7 +452,12 @@ class JournalEntry(Aggregate):
             )
 
     def reversing_draft(
-        self, *, actor: object, reason: object, effective_at: datetime
+        self,
+        *,
+        actor: object,
+        reason: object,
+        effective_at: datetime,
+        overdraft_authorisation: object = "",
     ) -> EntryDraft:
         """The entry that undoes this one: the same legs with debit and credit swapped."""
         self.check_not_reversed()
@@ -436,6 +482,7 @@ class JournalEntry(Aggregate):
             source_document=self.source_document,
             correlation_id=self.correlation_id,
             causation_id=str(self.id),
+            overdraft_authorisation=overdraft_authorisation,
         )
         return EntryDraft(**{**draft.__dict__, "kind": EntryKind.REVERSAL})
 

@@ -184,6 +184,7 @@ class LedgerProjection:
                         type=event.type,
                         owner_kind=event.owner_kind,
                         owner_id=event.owner_id,
+                        no_overdraft=event.no_overdraft,
                         opened_at=event.timestamp,
                         opened_by=event.actor,
                     )
@@ -234,6 +235,7 @@ class LedgerProjection:
                 causation_id=event.causation_id,
                 amount=sum(leg.amount for leg in parsed if leg.side is Side.DEBIT),
                 reverses=event.reverses,
+                overdraft_authorisation=event.overdraft_authorisation,
             )
         )
         for leg in parsed:

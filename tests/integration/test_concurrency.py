@@ -71,3 +71,24 @@ def test_concurrent_reversals_of_one_entry_reverse_it_once(app: Any) -> None:
     assert set(outcomes) == {"reversed", "AlreadyReversedError"}
     catch_up()
     assert models.Entry.objects.filter(kind="reversal").count() == 1
+
+
+def test_writers_racing_for_the_last_pounds_of_a_budget_never_overdraw_it(app: Any) -> None:
+    app.open_account(code="PB-G", name="Guarded", type="liability", actor="t", no_overdraft=True)
+    app.post_entry(draft("alloc", [("FUND", "debit", 50000), ("PB-G", "credit", 50000)]))
+
+    def spend(i: int) -> str:
+        try:
+            app.post_entry(
+                draft(f"spend-{i}", [("PB-G", "debit", 10000), ("PB-1", "credit", 10000)])
+            )
+            return "paid"
+        except Exception as exc:  # noqa: BLE001 - the refusal is what is counted
+            return type(exc).__name__
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        outcomes = list(pool.map(spend, range(10)))
+    assert outcomes.count("paid") == 5
+    assert set(outcomes) == {"paid", "OverdraftError"}
+    catch_up()
+    assert queries.account_by_code("PB-G").balance == 0

@@ -18,6 +18,7 @@ from ledger.domain import (
     EntryKind,
     InvalidEntryError,
     LedgerError,
+    OverdraftError,
     UnknownAccountError,
     entry_id,
 )
@@ -282,3 +283,65 @@ def test_effective_time_is_kept_apart_from_recorded_time(app: LedgerApplication)
     entry = app.get_entry(app.post_entry(draft("k1", ALLOC, effective_at=backdated)).id)
     assert entry.effective_at == backdated
     assert entry.created_on > backdated + timedelta(days=29)
+
+
+@pytest.fixture
+def budget(app: LedgerApplication) -> LedgerApplication:
+    app.open_account(
+        code="PB-G", name="Guarded budget", type="liability", actor="t", no_overdraft=True
+    )
+    app.post_entry(draft("alloc-g", [("FUND", "debit", 45000), ("PB-G", "credit", 45000)]))
+    return app
+
+
+def test_a_budget_can_be_spent_to_zero_but_not_below(budget: LedgerApplication) -> None:
+    budget.post_entry(draft("spend", [("PB-G", "debit", 45000), ("PB-1", "credit", 45000)]))
+    before = recorded(budget)
+    with pytest.raises(
+        OverdraftError, match=r"account PB-G holds £0.00 and this would leave it at -£0.01"
+    ) as err:
+        budget.post_entry(draft("one-more", [("PB-G", "debit", 1), ("PB-1", "credit", 1)]))
+    assert err.value.field == "legs[0].amount"
+    assert recorded(budget) == before
+
+
+def test_an_overdraft_with_a_recorded_authorisation_is_allowed(budget: LedgerApplication) -> None:
+    note = "Jo Fletcher (team manager): equipment needed before the review"
+    result = budget.post_entry(
+        draft(
+            "over",
+            [("PB-G", "debit", 50000), ("PB-1", "credit", 50000)],
+            overdraft_authorisation=note,
+        )
+    )
+    assert budget.get_entry(result.id).overdraft_authorisation == note
+    assert budget.get_account("PB-G").balance == 5000
+
+
+def test_reversing_an_allocation_that_was_spent_needs_an_authorisation(
+    budget: LedgerApplication,
+) -> None:
+    budget.post_entry(draft("spend", [("PB-G", "debit", 40000), ("PB-1", "credit", 40000)]))
+    allocation = entry_id("alloc-g")
+    before = recorded(budget)
+    with pytest.raises(OverdraftError):
+        budget.reverse_entry(entry=allocation, actor="fo", reason="wrong person")
+    assert recorded(budget) == before
+    budget.reverse_entry(
+        entry=allocation,
+        actor="fo",
+        reason="wrong person",
+        overdraft_authorisation="recovery agreed",
+    )
+    assert budget.get_account("PB-G").balance == 40000
+
+
+def test_a_batch_that_would_overdraw_a_budget_records_nothing(budget: LedgerApplication) -> None:
+    before = recorded(budget)
+    spends = [
+        draft(f"s{i}", [("PB-G", "debit", 20000), ("PB-1", "credit", 20000)]) for i in range(3)
+    ]
+    with pytest.raises(OverdraftError):
+        budget.post_entries(spends)
+    assert recorded(budget) == before
+    assert budget.get_account("PB-G").balance == -45000
