@@ -16,10 +16,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from django.db import transaction
 from django.db.models import F
 from eventsourcing.persistence import Notification
 
+from config.projection import Projection
 from ledger import models
 from ledger.application import LedgerApplication
 from ledger.domain import Account, JournalEntry, Leg, Side, account_id
@@ -111,47 +111,22 @@ class _Batch:
         return (row[0], row[1]) if row else None
 
 
-class LedgerProjection:
+class LedgerProjection(Projection):
+    name = NAME
+    read_models = (models.Line, models.Entry, models.Account, models.ChainLink)
+
     def __init__(self, app: LedgerApplication, batch_size: int = 1000) -> None:
-        self.app = app
-        self.batch_size = batch_size
+        super().__init__(app, batch_size)
+        # account id -> (effective_at, running balance) of its last line, kept across batches
+        self.state: dict[UUID, tuple[datetime, int]] = {}
 
-    def position(self) -> int:
-        row = models.ProjectionPosition.objects.filter(name=NAME).first()
-        return row.position if row else 0
+    def forget(self) -> None:
+        self.state.clear()
 
-    def catch_up(self, until: int | None = None) -> int:
-        """Apply every notification not yet projected (or up to ``until``); return the position."""
-        models.ProjectionPosition.objects.get_or_create(name=NAME)
-        state: dict[UUID, tuple[datetime, int]] = {}
-        while True:
-            with transaction.atomic():
-                tracking = models.ProjectionPosition.objects.select_for_update().get(name=NAME)
-                if until is not None and tracking.position >= until:
-                    return tracking.position
-                notifications = self.app.recorder.select_notifications(
-                    start=tracking.position,
-                    limit=self.batch_size,
-                    stop=until,
-                    inclusive_of_start=False,
-                )
-                if not notifications:
-                    return tracking.position
-                try:
-                    self._apply(notifications, tracking, state)
-                except BaseException:
-                    state.clear()  # the transaction rolls back; so must the cached balances
-                    raise
-
-    def rebuild(self) -> int:
-        """Drop every read model and project the whole log again."""
-        with transaction.atomic():
-            models.Line.objects.all().delete()
-            models.Entry.objects.all().delete()
-            models.Account.objects.all().delete()
-            models.ChainLink.objects.all().delete()
-            models.ProjectionPosition.objects.filter(name=NAME).delete()
-        return self.catch_up()
+    def apply(
+        self, notifications: Sequence[Notification], tracking: models.ProjectionPosition
+    ) -> None:
+        self._apply(notifications, tracking, self.state)
 
     def _apply(
         self,
@@ -212,9 +187,7 @@ class LedgerProjection:
             models.Account.objects.filter(id=account).update(
                 balance=F("balance") + delta, leg_count=F("leg_count") + count
             )
-        tracking.position = notifications[-1].id
         tracking.head_hash = head
-        tracking.save()
 
     @staticmethod
     def _add_entry(batch: _Batch, event: Any, position: int) -> None:

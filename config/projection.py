@@ -1,0 +1,76 @@
+"""The one loop every read model uses to follow an application's notification log.
+
+A batch of notifications is applied in one database transaction together with the
+new tracking position; the tracking row is locked first, so however many processes
+catch up at once, each event is applied exactly once.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from django.db import models as db_models
+from django.db import transaction
+from eventsourcing.application import Application
+from eventsourcing.persistence import Notification
+
+from ledger.models import ProjectionPosition
+
+
+class Projection(ABC):
+    name: ClassVar[str]
+    # Deleted, in this order, when the projection is rebuilt from the events.
+    read_models: ClassVar[tuple[type[db_models.Model], ...]]
+
+    def __init__(self, app: Application[Any], batch_size: int = 1000) -> None:
+        self.app = app
+        self.batch_size = batch_size
+
+    @abstractmethod
+    def apply(self, notifications: Sequence[Notification], tracking: ProjectionPosition) -> None:
+        """Write what the notifications change; the caller saves the tracking position."""
+
+    def forget(self) -> None:  # noqa: B027 - most projections cache nothing
+        """Drop anything cached between batches (the batch's transaction rolled back)."""
+
+    def position(self) -> int:
+        row = ProjectionPosition.objects.filter(name=self.name).first()
+        return row.position if row else 0
+
+    def catch_up(self, until: int | None = None) -> int:
+        """Apply every notification not yet projected (or up to ``until``); return the position."""
+        ProjectionPosition.objects.get_or_create(name=self.name)
+        while True:
+            with transaction.atomic():
+                tracking = ProjectionPosition.objects.select_for_update().get(name=self.name)
+                if until is not None and tracking.position >= until:
+                    return tracking.position
+                notifications = self.app.recorder.select_notifications(
+                    start=tracking.position,
+                    limit=self.batch_size,
+                    stop=until,
+                    inclusive_of_start=False,
+                )
+                if not notifications:
+                    return tracking.position
+                try:
+                    self.apply(notifications, tracking)
+                except BaseException:
+                    self.forget()
+                    raise
+                tracking.position = notifications[-1].id
+                tracking.save()
+
+    def rebuild(self) -> int:
+        """Drop this projection's read models and project the whole log again."""
+        with transaction.atomic():
+            for model in self.read_models:
+                model._default_manager.all().delete()
+            ProjectionPosition.objects.filter(name=self.name).delete()
+        self.forget()
+        return self.catch_up()
+
+    def decode(self, notification: Notification) -> Any:
+        return self.app.mapper.to_domain_event(notification)
