@@ -32,3 +32,16 @@ def eventstore_env(database: Mapping[str, Any], var_dir: Path) -> dict[str, str]
         "SQLITE_DBNAME": os.environ.get("EVENTSTORE_SQLITE", str(var_dir / "events.sqlite3")),
         "SQLITE_LOCK_TIMEOUT": "30",
     }
+
+
+def app_env(base: Mapping[str, str], name: str) -> dict[str, str]:
+    """The event store of one context's application.
+
+    On SQLite each application has its own file (the table name is fixed there); on
+    PostgreSQL each has its own table (``<name>_events``) in the same schema.
+    """
+    env = dict(base)
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        path = Path(env["SQLITE_DBNAME"])
+        env["SQLITE_DBNAME"] = str(path.with_name(f"{path.stem}-{name}{path.suffix}"))
+    return env

@@ -58,7 +58,8 @@ class FreshStore:
         self.base = dict(settings.EVENTSTORE)
 
     def new(self) -> Any:
-        from ledger.services import ledger_app, reset_ledger_app
+        from config.applications import reset_applications
+        from ledger.services import ledger_app
 
         env = dict(self.base)
         if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
@@ -70,13 +71,13 @@ class FreshStore:
             self.schemas.append(schema)
             env["POSTGRES_SCHEMA"] = schema
         self.settings.EVENTSTORE = env
-        reset_ledger_app()
+        reset_applications()
         return ledger_app()
 
     def drop(self) -> None:
-        from ledger.services import reset_ledger_app
+        from config.applications import reset_applications
 
-        reset_ledger_app()
+        reset_applications()
         if self.schemas:
             with pg_connect() as conn:
                 for schema in self.schemas:

@@ -145,7 +145,9 @@ def tamper(entry_id: Any) -> None:
     else:
         import sqlite3
 
-        with sqlite3.connect(env["SQLITE_DBNAME"]) as conn:
+        from config.eventstore import app_env
+
+        with sqlite3.connect(app_env(env, "ledger")["SQLITE_DBNAME"]) as conn:
             changed = conn.execute(
                 "UPDATE stored_events SET state = CAST(replace(CAST(state AS TEXT), "
                 "'a test entry', 'a quiet edit') AS BLOB) WHERE originator_id = ?",

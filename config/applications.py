@@ -1,0 +1,31 @@
+"""One instance per process of each context's eventsourcing Application, on its event store."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, TypeVar
+
+from django.conf import settings
+from eventsourcing.application import Application
+
+from config.eventstore import app_env
+
+A = TypeVar("A", bound=Application[Any])
+
+_lock = threading.Lock()
+_apps: dict[type[Any], Any] = {}
+
+
+def application(cls: type[A]) -> A:
+    with _lock:
+        if cls not in _apps:
+            _apps[cls] = cls(env=app_env(settings.EVENTSTORE, cls.name.lower()))
+        return _apps[cls]  # type: ignore[no-any-return]
+
+
+def reset_applications() -> None:
+    """Forget every application (tests point them at new event stores)."""
+    with _lock:
+        for app in _apps.values():
+            app.close()
+        _apps.clear()
