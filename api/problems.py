@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from ledger.domain import LedgerError
+from config.errors import DomainError
 
 TITLES = {
     400: "Bad request",
@@ -52,8 +52,8 @@ def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
 
 
 def install(api: NinjaAPI) -> None:
-    @api.exception_handler(LedgerError)
-    def ledger_error(request: HttpRequest, exc: LedgerError) -> HttpResponse:
+    @api.exception_handler(DomainError)
+    def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
         errors = [{"field": exc.field, "message": exc.message}] if exc.field else None
         detail = f"{exc.field}: {exc.message}" if exc.field else exc.message
         return problem(request, exc.status, detail, errors)

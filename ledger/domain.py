@@ -21,6 +21,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from config.errors import Conflict, DomainError, NotFound
 from ledger.money import MoneyError, Pence, check_pence, format_pence, parse_pounds
 
 NAMESPACE = UUID("0d7f6a52-7d39-4a0e-9d3c-1c1f6e0c7a11")
@@ -29,15 +30,8 @@ MAX_TEXT = 500
 MAX_SHORT_TEXT = 150
 
 
-class LedgerError(Exception):
+class LedgerError(DomainError):
     """A command the ledger refuses. ``field`` names the input at fault, when one is."""
-
-    status = 422
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class InvalidEntryError(LedgerError):
@@ -56,14 +50,12 @@ class OverdraftError(LedgerError):
     """An entry would take a no-overdraft account (a personal budget) below zero."""
 
 
-class NotFoundError(LedgerError):
-    status = 404
+class NotFoundError(LedgerError, NotFound):
+    pass
 
 
-class ConflictError(LedgerError):
+class ConflictError(LedgerError, Conflict):
     """The same idempotency key or account code with a different body, or a second reversal."""
-
-    status = 409
 
 
 class AlreadyReversedError(ConflictError):
