@@ -1,0 +1,302 @@
+"""The accreditation use cases: register, apply, assess, decide, suspend, renew, expire."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+
+from accreditation.domain import (
+    DEFAULT_CRITERIA,
+    Accreditation,
+    AccreditationError,
+    Checklist,
+    Criterion,
+    Provider,
+    ProviderDetails,
+    Service,
+    accreditation_id,
+    provider_id,
+    text,
+)
+from config.errors import Conflict, NotFound
+from config.transcodings import DateAsISO
+
+MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
+EVIDENCE_TYPES = {  # what the file starts with -> its content type
+    b"%PDF-": "application/pdf",
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+}
+EVIDENCE_KINDS = (
+    "safeguarding policy",
+    "insurance certificate",
+    "DBS check record",
+    "complaints procedure",
+    "training record",
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class Done:
+    id: UUID
+    position: int | None
+
+
+class AccreditationApplication(Application[UUID]):
+    name = "Accreditation"
+
+    def __init__(self, *args: Any, evidence_dir: Path | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.evidence_dir = evidence_dir
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    # -- providers
+    def register_provider(self, *, actor: str, **details: Any) -> Done:
+        provider = Provider.register(ProviderDetails.create(**details), actor=actor)
+        try:
+            return self._done(provider.id, self.save(provider))
+        except IntegrityError:
+            raise Conflict(
+                "an organisation with this registration number is already registered",
+                field="registration_number",
+            ) from None
+
+    def update_provider(self, provider: UUID, *, actor: str, **details: Any) -> Done:
+        found = self.get_provider(provider)
+        found.update(ProviderDetails.create(**details), actor=actor)
+        return self._done(found.id, self.save(found))
+
+    def get_provider(self, provider: UUID) -> Provider:
+        return self._get(provider, Provider, "provider")
+
+    def add_evidence(
+        self,
+        provider: UUID,
+        *,
+        kind: object,
+        filename: object,
+        content: bytes,
+        expires_on: date | None,
+        today: date,
+        actor: str,
+    ) -> str:
+        """Keep an evidence document: checked by its content, stored under its own digest."""
+        found = self.get_provider(provider)
+        if kind not in EVIDENCE_KINDS:
+            raise AccreditationError("must be one of " + ", ".join(EVIDENCE_KINDS), field="kind")
+        name = text(filename, field="file", limit=200)
+        if not content:
+            raise AccreditationError("the file is empty", field="file")
+        if len(content) > MAX_EVIDENCE_BYTES:
+            raise AccreditationError("must be smaller than 5 MB", field="file")
+        content_type = next(
+            (t for magic, t in EVIDENCE_TYPES.items() if content.startswith(magic)), None
+        )
+        if content_type is None:
+            raise AccreditationError("must be a PDF, PNG or JPEG", field="file")
+        if expires_on is not None and expires_on <= today:
+            raise AccreditationError("must be in the future", field="expires_on")
+        digest = hashlib.sha256(content).hexdigest()
+        if self.evidence_dir is not None:
+            # Content-addressed and outside any web root: served only through a checked view.
+            self.evidence_dir.mkdir(parents=True, exist_ok=True)
+            (self.evidence_dir / digest).write_bytes(content)
+        evidence_id = str(uuid4())
+        found.add_evidence(
+            evidence={
+                "id": evidence_id,
+                "kind": kind,
+                "filename": name.replace("/", "_").replace("\\", "_"),
+                "content_type": content_type,
+                "size": len(content),
+                "sha256": digest,
+                "expires_on": expires_on.isoformat() if expires_on else "",
+                "uploaded_on": today.isoformat(),
+            },
+            actor=actor,
+        )
+        self.save(found)
+        return evidence_id
+
+    def link_payment_account(self, provider: UUID, *, account: str, actor: str) -> Done:
+        found = self.get_provider(provider)
+        found.link_payment_account(account=account, actor=actor)
+        return self._done(found.id, self.save(found))
+
+    def record_payouts_ready(self, provider: UUID, *, ready: bool) -> Done:
+        found = self.get_provider(provider)
+        found.record_payouts_ready(ready=ready)
+        return self._done(found.id, self.save(found))
+
+    # -- the checklist
+    def checklist(self) -> Checklist:
+        """The council's checklist, or before any is saved the default (saved by its first use)."""
+        try:
+            found: Any = self.repository.get(Checklist.ID)
+        except AggregateNotFoundError:
+            checklist = Checklist(actor="careledger")
+            checklist.publish(criteria=DEFAULT_CRITERIA, actor="careledger")
+            return checklist
+        assert isinstance(found, Checklist)
+        return found
+
+    def publish_checklist(self, *, criteria: list[dict[str, str]], actor: str) -> int:
+        checklist = self.checklist()
+        version = checklist.publish(
+            criteria=[
+                Criterion(
+                    code=text(c.get("code"), field=f"criteria[{i}].code", limit=40),
+                    title=text(c.get("title"), field=f"criteria[{i}].title", limit=120),
+                    description=text(
+                        c.get("description"), field=f"criteria[{i}].description", limit=1000
+                    ),
+                )
+                for i, c in enumerate(criteria)
+            ],
+            actor=actor,
+        )
+        self.save(checklist)
+        return version
+
+    # -- accreditation
+    def apply(self, provider: UUID, *, service: object, actor: str, note: object = "") -> Done:
+        self.get_provider(provider)
+        accreditation = Accreditation.apply_for(
+            provider=provider, service=service, actor=actor, note=note
+        )
+        try:
+            return self._done(accreditation.id, self.save(accreditation))
+        except IntegrityError:
+            existing = self.get_accreditation(accreditation.id)
+            existing.reapply(actor=actor, note=note)
+            return self._done(existing.id, self.save(existing))
+
+    def start_assessment(self, accreditation: UUID, *, actor: str) -> Done:
+        found = self.get_accreditation(accreditation)
+        checklist = self.checklist()
+        found.start_assessment(actor=actor, checklist_version=checklist.current_version)
+        return self._done(found.id, self.save(found, checklist))
+
+    def assess(
+        self,
+        accreditation: UUID,
+        *,
+        criterion: str,
+        met: bool,
+        evidence: list[str],
+        note: object,
+        actor: str,
+    ) -> Done:
+        found = self.get_accreditation(accreditation)
+        provider = self.get_provider(found.provider)
+        unknown = [e for e in evidence if e not in provider.evidence]
+        if unknown:
+            raise AccreditationError(
+                "evidence must be a document this provider uploaded", field="evidence"
+            )
+        found.assess(
+            criteria=self._criteria(found),
+            code=criterion,
+            met=met,
+            evidence=evidence,
+            note=note,
+            actor=actor,
+        )
+        return self._done(found.id, self.save(found))
+
+    def accredit(
+        self,
+        accreditation: UUID,
+        *,
+        expires_on: date,
+        today: date,
+        conditions: object,
+        actor: str,
+        reason: object,
+    ) -> Done:
+        found = self.get_accreditation(accreditation)
+        found.accredit(
+            criteria=self._criteria(found),
+            expires_on=expires_on,
+            today=today,
+            conditions=conditions,
+            actor=actor,
+            reason=reason,
+        )
+        return self._done(found.id, self.save(found))
+
+    def refuse(self, accreditation: UUID, *, actor: str, reasons: object) -> Done:
+        found = self.get_accreditation(accreditation)
+        found.refuse(actor=actor, reasons=reasons)
+        return self._done(found.id, self.save(found))
+
+    def suspend(self, accreditation: UUID, *, actor: str, reason: object, today: date) -> Done:
+        found = self.get_accreditation(accreditation)
+        found.suspend(actor=actor, reason=reason, today=today)
+        return self._done(found.id, self.save(found))
+
+    def reinstate(self, accreditation: UUID, *, actor: str, reason: object, today: date) -> Done:
+        found = self.get_accreditation(accreditation)
+        found.reinstate(actor=actor, reason=reason, today=today)
+        return self._done(found.id, self.save(found))
+
+    def withdraw(self, accreditation: UUID, *, actor: str, reason: object, today: date) -> Done:
+        found = self.get_accreditation(accreditation)
+        found.withdraw(actor=actor, reason=reason, today=today)
+        return self._done(found.id, self.save(found))
+
+    def renew(
+        self, accreditation: UUID, *, actor: str, expires_on: date, today: date, reason: object
+    ) -> Done:
+        found = self.get_accreditation(accreditation)
+        found.renew(actor=actor, expires_on=expires_on, today=today, reason=reason)
+        return self._done(found.id, self.save(found))
+
+    def expire_and_remind(self, accreditations: list[UUID], *, today: date) -> tuple[int, int]:
+        """The daily job: expire what has run out, remind what is about to. Safe to run twice."""
+        expired = reminded = 0
+        for accreditation in accreditations:
+            found = self.get_accreditation(accreditation)
+            if found.expire_if_due(today=today):
+                expired += 1
+            elif found.remind(today=today) is not None:
+                reminded += 1
+            self.save(found)
+        return expired, reminded
+
+    def get_accreditation(self, accreditation: UUID) -> Accreditation:
+        return self._get(accreditation, Accreditation, "accreditation")
+
+    def accreditation_of(self, provider: UUID, service: Service) -> Accreditation:
+        return self.get_accreditation(accreditation_id(provider, service))
+
+    def provider_by_number(self, registration_number: str) -> Provider:
+        return self.get_provider(provider_id(registration_number))
+
+    # -- helpers
+    def _criteria(self, accreditation: Accreditation) -> list[Criterion]:
+        return self.checklist().criteria(accreditation.checklist_version)
+
+    def _get(self, aggregate_id: UUID, cls: type[Any], what: str) -> Any:
+        try:
+            found: Any = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"no {what} {aggregate_id}", field=f"{what}_id") from None
+        if not isinstance(found, cls):
+            raise NotFound(f"no {what} {aggregate_id}", field=f"{what}_id")
+        return found
+
+    @staticmethod
+    def _done(aggregate_id: UUID, recordings: list[Any]) -> Done:
+        return Done(aggregate_id, recordings[-1].notification.id if recordings else None)
