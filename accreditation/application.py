@@ -278,8 +278,8 @@ class AccreditationApplication(Application[UUID]):
     def get_accreditation(self, accreditation: UUID) -> Accreditation:
         return self._get(accreditation, Accreditation, "accreditation")
 
-    def accreditation_of(self, provider: UUID, service: Service) -> Accreditation:
-        return self.get_accreditation(accreditation_id(provider, service))
+    def accreditation_of(self, provider: UUID, service: Service | str) -> Accreditation:
+        return self.get_accreditation(accreditation_id(provider, Service(service)))
 
     def provider_by_number(self, registration_number: str) -> Provider:
         return self.get_provider(provider_id(registration_number))

@@ -18,6 +18,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from config.errors import Conflict, DomainError
+from config.validation import clean_text
 
 NAMESPACE = UUID("5b1c5d8e-3f0a-4c7e-9a51-0b6f1e2d3c4a")
 
@@ -59,22 +60,17 @@ _CHARITY = re.compile(r"^(\d{6,7}(-\d{1,2})?|SC0\d{5}|NIC1\d{5})$")
 _COMPANY = re.compile(r"^(\d{8}|[A-Z]{2}\d{6})$")
 _DISTRICT = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def text(value: object, *, field: str, limit: int, required: bool = True) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise AccreditationError("must be text", field=field)
-    cleaned = value.strip()
-    if required and not cleaned:
-        raise AccreditationError("is required", field=field)
-    if len(cleaned) > limit:
-        raise AccreditationError(f"must be at most {limit} characters", field=field)
-    if _CONTROL.search(cleaned.replace("\n", "").replace("\r", "").replace("\t", "")):
-        raise AccreditationError("must not contain control characters", field=field)
-    return cleaned
+    return clean_text(
+        value,
+        field=field,
+        limit=limit,
+        required=required,
+        multiline=limit > 300,
+        error=AccreditationError,
+    )
 
 
 def registration_number(kind: object, number: object) -> tuple[str, str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from config.errors import Conflict, DomainError, NotFound
+from config.validation import clean_text
 from ledger.money import MoneyError, Pence, check_pence, format_pence, parse_pounds
 
 NAMESPACE = UUID("0d7f6a52-7d39-4a0e-9d3c-1c1f6e0c7a11")
@@ -128,18 +128,7 @@ def reversal_id(original_id: UUID) -> UUID:
 
 
 def check_text(value: object, *, field: str, limit: int, required: bool = True) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise InvalidEntryError("must be text", field=field)
-    text = value.strip()
-    if required and not text:
-        raise InvalidEntryError("is required", field=field)
-    if len(text) > limit:
-        raise InvalidEntryError(f"must be at most {limit} characters", field=field)
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in text):
-        raise InvalidEntryError("must not contain control characters", field=field)
-    return text
+    return clean_text(value, field=field, limit=limit, required=required, error=InvalidEntryError)
 
 
 def check_code(value: object, *, field: str = "code") -> str:

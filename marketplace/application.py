@@ -1,0 +1,191 @@
+"""The marketplace use cases: publish the tariff, choose, accept, decline, switch, end, feedback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+
+from accreditation.domain import Accreditation, Service, Status, accreditation_id
+from config.errors import Conflict, NotFound
+from config.transcodings import DateAsISO
+from marketplace.domain import (
+    Chooser,
+    Engagement,
+    EngagementStatus,
+    MarketplaceError,
+    Tariff,
+    TariffVersion,
+)
+
+# Asked of the read models: how many people a provider holds now (active or requested), all
+# services together, since capacity is the organisation's.
+RoomInUse = Callable[[UUID], int]
+# Asked of the accreditation context: the accreditation of a provider's service, if any.
+AccreditationOf = Callable[[UUID], Accreditation | None]
+
+
+class MarketplaceApplication(Application[UUID]):
+    name = "Marketplace"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Set by marketplace/services.py; tests give their own.
+        self.accreditation_of: AccreditationOf = lambda _id: None
+        self.capacity_of: Callable[[UUID], int] = lambda _provider: 0
+        self.room_in_use: RoomInUse = lambda _provider: 0
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    # -- tariff
+    def tariff(self) -> Tariff:
+        try:
+            found: Any = self.repository.get(Tariff.ID)
+        except AggregateNotFoundError:
+            return Tariff()
+        assert isinstance(found, Tariff)
+        return found
+
+    def tariff_in_force(self, day: date) -> TariffVersion:
+        return self.tariff().in_force(day)
+
+    def publish_tariff(self, *, today: date, actor: str, **prices: Any) -> int:
+        tariff = self.tariff()
+        version = tariff.publish(today=today, actor=actor, **prices)
+        self.save(tariff)
+        return version
+
+    # -- engagements
+    def choose(
+        self,
+        *,
+        person: str,
+        provider: UUID,
+        service: object,
+        chooser: Chooser,
+        today: date,
+        key: str,
+        replaces: UUID | None = None,
+    ) -> UUID:
+        """A person (or someone for them) chooses a provider: the engagement is requested."""
+        try:
+            chosen = Service(str(service))
+        except ValueError:
+            raise MarketplaceError(
+                "must be support_planning or money_management", field="service"
+            ) from None
+        tariff = self.tariff_in_force(today)
+        engagement = Engagement.request(
+            person=person,
+            provider=provider,
+            service=chosen,
+            chooser=chooser,
+            accredited_today=self._accredited(provider, chosen, today),
+            has_room=self._has_room(provider),
+            price=tariff.price_of(chosen),
+            tariff_version=tariff.version,
+            replaces=replaces,
+            key=key,
+        )
+        try:
+            self.save(engagement)
+        except IntegrityError:
+            existing = self.get_engagement(engagement.id)
+            if (existing.person, existing.provider, existing.service) != (person, provider, chosen):
+                raise Conflict(
+                    "this key was already used for another choice", field="key"
+                ) from None
+        return engagement.id
+
+    def switch(
+        self, engagement: UUID, *, to_provider: UUID, chooser: Chooser, today: date, key: str
+    ) -> UUID:
+        """Ask a new provider; the old engagement ends the day the new one is accepted."""
+        old = self.get_engagement(engagement)
+        old.check_status(EngagementStatus.ACTIVE, doing="switch provider")
+        if to_provider == old.provider:
+            raise MarketplaceError("choose a different provider to switch to", field="provider")
+        return self.choose(
+            person=old.person,
+            provider=to_provider,
+            service=old.service,
+            chooser=chooser,
+            today=today,
+            key=key,
+            replaces=old.id,
+        )
+
+    def accept(self, engagement: UUID, *, provider: UUID, actor: str, today: date) -> None:
+        found = self.get_engagement(engagement)
+        found.accept(
+            provider=provider,
+            actor=actor,
+            today=today,
+            accredited_today=self._accredited(found.provider, found.service, today),
+            # This request is already counted in the room in use.
+            has_room=self.room_in_use(found.provider) <= self.capacity_of(found.provider),
+        )
+        replaced = []
+        if found.replaces is not None:
+            # Switching: the old engagement ends the same day, so there is no gap.
+            old = self.get_engagement(found.replaces)
+            if old.status is EngagementStatus.ACTIVE:
+                old.end(
+                    by="person",
+                    actor=found.chooser["username"],
+                    reason="switched provider",
+                    today=today,
+                )
+                replaced.append(old)
+        self.save(found, *replaced)
+
+    def decline(self, engagement: UUID, *, provider: UUID, actor: str, reason: object) -> None:
+        found = self.get_engagement(engagement)
+        found.decline(provider=provider, actor=actor, reason=reason)
+        self.save(found)
+
+    def end(self, engagement: UUID, *, by: str, actor: str, reason: object, today: date) -> None:
+        found = self.get_engagement(engagement)
+        found.end(by=by, actor=actor, reason=reason, today=today)
+        self.save(found)
+
+    def give_feedback(
+        self, engagement: UUID, *, rating: object, comment: object, actor: str
+    ) -> None:
+        found = self.get_engagement(engagement)
+        found.give_feedback(rating=rating, comment=comment, actor=actor)
+        self.save(found)
+
+    def moderate_feedback(
+        self, engagement: UUID, *, publish: bool, actor: str, note: object
+    ) -> None:
+        found = self.get_engagement(engagement)
+        found.moderate(publish=publish, actor=actor, note=note)
+        self.save(found)
+
+    def get_engagement(self, engagement: UUID) -> Engagement:
+        try:
+            found: Any = self.repository.get(engagement)
+        except AggregateNotFoundError:
+            raise NotFound(f"no engagement {engagement}", field="engagement") from None
+        if not isinstance(found, Engagement):
+            raise NotFound(f"no engagement {engagement}", field="engagement")
+        return found
+
+    # -- helpers
+    def _accredited(self, provider: UUID, service: Service, today: date) -> bool:
+        found = self.accreditation_of(accreditation_id(provider, service))
+        return (
+            found is not None
+            and found.status is Status.ACCREDITED
+            and found.is_accredited_on(today)
+        )
+
+    def _has_room(self, provider: UUID) -> bool:
+        return self.room_in_use(provider) < self.capacity_of(provider)

@@ -1,0 +1,318 @@
+"""Tariff and engagements on in-memory stores, with the accreditation context for real."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from accreditation.application import AccreditationApplication
+from config.errors import Conflict, NotAllowed
+from marketplace.application import MarketplaceApplication
+from marketplace.domain import Chooser, EngagementStateError, EngagementStatus, MarketplaceError
+from tests.unit.test_accreditation import DETAILS, TODAY, accredit
+
+PERSON = Chooser("sam", "person")
+
+
+@pytest.fixture
+def register(tmp_path: Any) -> AccreditationApplication:
+    return AccreditationApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+
+
+@pytest.fixture
+def market(register: AccreditationApplication) -> MarketplaceApplication:
+    app = MarketplaceApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    app.accreditation_of = lambda aid: _get(register, aid)
+    app.capacity_of = lambda provider: register.get_provider(provider).details.capacity
+    app.room_in_use = lambda provider: Counter(  # what a read model would count
+        e.provider
+        for e in (
+            app.repository.get(n.originator_id) for n in app.recorder.select_notifications(1, 1000)
+        )
+        if hasattr(e, "status")
+        and e.status in (EngagementStatus.REQUESTED, EngagementStatus.ACTIVE)
+    )[provider]
+    app.publish_tariff(
+        today=TODAY,
+        actor="council",
+        effective_from=date(2026, 4, 1),
+        support_plan_fee=45000,
+        annual_review_fee=20000,
+        money_management_fee=2500,
+        deductions=[],
+        note="Doncaster 2026/27",
+    )
+    return app
+
+
+def _get(register: AccreditationApplication, aid: UUID) -> Any:
+    try:
+        return register.get_accreditation(aid)
+    except Exception:  # noqa: BLE001 - not found means not accredited
+        return None
+
+
+def provider(
+    register: AccreditationApplication,
+    number: str,
+    capacity: int = 40,
+    service: str = "support_planning",
+) -> UUID:
+    pid = register.register_provider(
+        actor="p", **{**DETAILS, "registration_number": number, "capacity": capacity}
+    ).id
+    accredit(register, pid, service)
+    return pid
+
+
+def test_tariff_versions_take_effect_on_their_dates(market: MarketplaceApplication) -> None:
+    market.publish_tariff(
+        today=TODAY,
+        actor="council",
+        effective_from=TODAY + timedelta(days=30),
+        support_plan_fee=47000,
+        annual_review_fee=21000,
+        money_management_fee=2600,
+        deductions=[{"name": "Bank charges", "amount": 300}],
+        note="",
+    )
+    assert market.tariff_in_force(TODAY).support_plan_fee == 45000
+    assert market.tariff_in_force(TODAY + timedelta(days=30)).support_plan_fee == 47000
+    with pytest.raises(MarketplaceError, match="must be after the latest version's date"):
+        market.publish_tariff(
+            today=TODAY,
+            actor="c",
+            effective_from=TODAY,
+            support_plan_fee=1,
+            annual_review_fee=1,
+            money_management_fee=1,
+            deductions=[],
+            note="",
+        )
+    with pytest.raises(MarketplaceError, match="no tariff is in force"):
+        market.tariff_in_force(date(2026, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("prices", "field"),
+    [
+        ({"support_plan_fee": 0}, "support_plan_fee"),
+        ({"annual_review_fee": 1.5}, "annual_review_fee"),
+        ({"deductions": [{"name": "", "amount": 5}]}, "deductions[0].name"),
+    ],
+)
+def test_bad_tariffs_are_refused(
+    market: MarketplaceApplication, prices: dict[str, Any], field: str
+) -> None:
+    base = {
+        "support_plan_fee": 45000,
+        "annual_review_fee": 20000,
+        "money_management_fee": 2500,
+        "deductions": [],
+        "note": "",
+    }
+    before = market.recorder.max_notification_id()
+    with pytest.raises(MarketplaceError) as err:
+        market.publish_tariff(
+            today=TODAY, actor="c", effective_from=TODAY + timedelta(days=400), **{**base, **prices}
+        )
+    assert err.value.field == field
+    assert market.recorder.max_notification_id() == before
+
+
+def test_choose_accept_feedback_and_moderation(
+    market: MarketplaceApplication, register: AccreditationApplication
+) -> None:
+    planner = provider(register, "1000001")
+    engagement = market.choose(
+        person="DN-000123",
+        provider=planner,
+        service="support_planning",
+        chooser=PERSON,
+        today=TODAY,
+        key="k1",
+    )
+    assert (
+        market.choose(
+            person="DN-000123",
+            provider=planner,
+            service="support_planning",
+            chooser=PERSON,
+            today=TODAY,
+            key="k1",
+        )
+        == engagement
+    )
+    found = market.get_engagement(engagement)
+    assert (found.status, found.price, found.tariff_version) == (
+        EngagementStatus.REQUESTED,
+        45000,
+        1,
+    )
+    market.accept(engagement, provider=planner, actor="priya", today=TODAY)
+    assert market.get_engagement(engagement).status is EngagementStatus.ACTIVE
+    market.give_feedback(engagement, rating=5, comment="Listened to me", actor="sam")
+    with pytest.raises(Conflict):
+        market.give_feedback(engagement, rating=4, comment="again", actor="sam")
+    market.moderate_feedback(engagement, publish=True, actor="admin", note="")
+    assert market.get_engagement(engagement).feedback == {
+        "rating": 5,
+        "comment": "Listened to me",
+        "status": "published",
+    }
+
+
+def test_only_an_accredited_service_with_room_can_be_chosen(
+    market: MarketplaceApplication, register: AccreditationApplication
+) -> None:
+    planner = provider(register, "1000002", capacity=1)
+    suspended = provider(register, "1000003")
+    register.suspend(
+        register.accreditation_of(suspended, "support_planning").id,
+        actor="a",
+        reason="r",
+        today=TODAY,
+    )
+    manager_only = provider(register, "1000004", service="money_management")
+    before = market.recorder.max_notification_id()
+    with pytest.raises(
+        MarketplaceError, match="not accredited for independent support planning today"
+    ):
+        market.choose(
+            person="p",
+            provider=suspended,
+            service="support_planning",
+            chooser=PERSON,
+            today=TODAY,
+            key="a",
+        )
+    with pytest.raises(MarketplaceError, match="not accredited"):
+        market.choose(
+            person="p",
+            provider=manager_only,
+            service="support_planning",
+            chooser=PERSON,
+            today=TODAY,
+            key="b",
+        )
+    with pytest.raises(MarketplaceError, match="not accredited"):  # expired by the day
+        market.choose(
+            person="p",
+            provider=planner,
+            service="support_planning",
+            chooser=PERSON,
+            today=TODAY + timedelta(days=400),
+            key="c",
+        )
+    assert market.recorder.max_notification_id() == before
+    market.choose(
+        person="p1",
+        provider=planner,
+        service="support_planning",
+        chooser=PERSON,
+        today=TODAY,
+        key="d",
+    )
+    with pytest.raises(MarketplaceError, match="no room"):
+        market.choose(
+            person="p2",
+            provider=planner,
+            service="support_planning",
+            chooser=PERSON,
+            today=TODAY,
+            key="e",
+        )
+
+
+def test_a_worker_must_record_consent(
+    market: MarketplaceApplication, register: AccreditationApplication
+) -> None:
+    planner = provider(register, "1000005")
+    with pytest.raises(MarketplaceError, match="record how the person gave consent") as err:
+        market.choose(
+            person="p",
+            provider=planner,
+            service="support_planning",
+            chooser=Chooser("alex", "worker"),
+            today=TODAY,
+            key="w",
+        )
+    assert err.value.field == "consent"
+    market.choose(
+        person="p",
+        provider=planner,
+        service="support_planning",
+        chooser=Chooser("alex", "worker", "Agreed in person at the assessment, 25 Nov"),
+        today=TODAY,
+        key="w",
+    )
+
+
+def test_a_provider_cannot_decide_another_providers_engagement(
+    market: MarketplaceApplication, register: AccreditationApplication
+) -> None:
+    ours, theirs = provider(register, "1000006"), provider(register, "1000007")
+    engagement = market.choose(
+        person="p", provider=ours, service="support_planning", chooser=PERSON, today=TODAY, key="x"
+    )
+    before = market.recorder.max_notification_id()
+    with pytest.raises(NotAllowed, match="another provider"):
+        market.accept(engagement, provider=theirs, actor="mallory", today=TODAY)
+    with pytest.raises(NotAllowed):
+        market.decline(engagement, provider=theirs, actor="mallory", reason="no")
+    assert market.recorder.max_notification_id() == before
+    market.decline(engagement, provider=ours, actor="priya", reason="We do not cover that area yet")
+    with pytest.raises(EngagementStateError, match="cannot accept: the engagement is declined"):
+        market.accept(engagement, provider=ours, actor="priya", today=TODAY)
+
+
+def test_switching_ends_the_old_engagement_the_day_the_new_one_starts(
+    market: MarketplaceApplication, register: AccreditationApplication
+) -> None:
+    first, second = provider(register, "1000008"), provider(register, "1000009")
+    old = market.choose(
+        person="p", provider=first, service="support_planning", chooser=PERSON, today=TODAY, key="o"
+    )
+    market.accept(old, provider=first, actor="a", today=TODAY)
+    new = market.switch(
+        old, to_provider=second, chooser=PERSON, today=TODAY + timedelta(days=10), key="n"
+    )
+    assert market.get_engagement(old).status is EngagementStatus.ACTIVE  # until the new one starts
+    market.accept(new, provider=second, actor="b", today=TODAY + timedelta(days=12))
+    ended, started = market.get_engagement(old), market.get_engagement(new)
+    assert ended.status is EngagementStatus.ENDED and started.status is EngagementStatus.ACTIVE
+    assert ended.ended_on == started.started_on == TODAY + timedelta(days=12)
+
+
+def test_ending_and_withdrawing(
+    market: MarketplaceApplication, register: AccreditationApplication
+) -> None:
+    planner = provider(register, "1000010")
+    asked = market.choose(
+        person="p",
+        provider=planner,
+        service="support_planning",
+        chooser=PERSON,
+        today=TODAY,
+        key="1",
+    )
+    market.end(asked, by="person", actor="sam", reason="Changed my mind", today=TODAY)
+    assert market.get_engagement(asked).status is EngagementStatus.WITHDRAWN
+    active = market.choose(
+        person="p",
+        provider=planner,
+        service="support_planning",
+        chooser=PERSON,
+        today=TODAY,
+        key="2",
+    )
+    market.accept(active, provider=planner, actor="a", today=TODAY)
+    with pytest.raises(MarketplaceError, match="person, provider or council"):
+        market.end(active, by="someone", actor="x", reason="r", today=TODAY)
+    market.end(active, by="provider", actor="priya", reason="Moving out of area", today=TODAY)
+    with pytest.raises(EngagementStateError):
+        market.end(active, by="person", actor="sam", reason="again", today=TODAY)
