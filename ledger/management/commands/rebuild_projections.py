@@ -3,16 +3,23 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from accreditation.projections import RegisterProjection
+from accreditation.services import accreditation_app
 from ledger.services import projection
+from marketplace.projections import MarketplaceProjection
+from marketplace.services import marketplace_app
 
 
 class Command(BaseCommand):
-    help = "Drop the ledger's read models and rebuild them from the event store."
+    help = "Drop every read model and rebuild it from the event stores."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        started = time.perf_counter()
-        position = projection().rebuild()
-        seconds = time.perf_counter() - started
-        self.stdout.write(
-            f"Rebuilt the ledger read models to position {position} in {seconds:.1f}s"
-        )
+        for name, runner in [
+            ("ledger", projection()),
+            ("register", RegisterProjection(accreditation_app())),
+            ("marketplace", MarketplaceProjection(marketplace_app())),
+        ]:
+            started = time.perf_counter()
+            position = runner.rebuild()
+            seconds = time.perf_counter() - started
+            self.stdout.write(f"Rebuilt {name} to position {position} in {seconds:.1f}s")

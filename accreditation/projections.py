@@ -1,0 +1,172 @@
+"""Projects the accreditation log into the public register, and flags engagements at once.
+
+When a service is suspended, withdrawn or expires, its open engagements are flagged and
+the people and the provider get a notice, in the same transaction as the register
+changes: the register and the people it affects never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from eventsourcing.persistence import Notification
+
+from accreditation import models
+from accreditation.domain import Service, Status
+from config.projection import Projection
+from ledger.models import ProjectionPosition
+from marketplace.models import EngagementRecord, Notice
+
+STEP_STATUS = {
+    "Applied": Status.APPLIED,
+    "Reapplied": Status.APPLIED,
+    "AssessmentStarted": Status.UNDER_ASSESSMENT,
+    "Accredited": Status.ACCREDITED,
+    "Refused": Status.REFUSED,
+    "Suspended": Status.SUSPENDED,
+    "Reinstated": Status.ACCREDITED,
+    "Withdrawn": Status.WITHDRAWN,
+    "Expired": Status.EXPIRED,
+}
+CLOSING = {"Suspended", "Withdrawn", "Expired"}
+
+
+def step_of(event: Any) -> tuple[str, str]:
+    owner, _, step = type(event).__qualname__.rpartition(".")
+    return owner, step
+
+
+class RegisterProjection(Projection):
+    name = "register"
+    read_models = (
+        models.Assessment,
+        models.ServiceHistory,
+        models.ServiceRecord,
+        models.Evidence,
+        models.ProviderRecord,
+    )
+
+    def apply(self, notifications: Sequence[Notification], tracking: ProjectionPosition) -> None:
+        for notification in notifications:
+            event = self.decode(notification)
+            owner, step = step_of(event)
+            if owner == "Provider":
+                self._provider(event, step)
+            elif owner == "Accreditation":
+                self._accreditation(event, step, notification.id)
+
+    def _provider(self, event: Any, step: str) -> None:
+        pid = event.originator_id
+        if step == "Registered":
+            models.ProviderRecord.objects.create(
+                id=pid, registered_at=event.timestamp, **event.details
+            )
+        elif step == "DetailsUpdated":
+            models.ProviderRecord.objects.filter(id=pid).update(**event.details)
+        elif step == "EvidenceAdded":
+            e = event.evidence
+            models.Evidence.objects.create(
+                id=e["id"],
+                provider_id=pid,
+                kind=e["kind"],
+                filename=e["filename"],
+                content_type=e["content_type"],
+                size=e["size"],
+                sha256=e["sha256"],
+                expires_on=e["expires_on"] or None,
+                uploaded_on=e["uploaded_on"],
+            )
+        elif step == "PaymentAccountLinked":
+            models.ProviderRecord.objects.filter(id=pid).update(payment_account=event.account)
+        elif step == "PayoutsStatusChanged":
+            models.ProviderRecord.objects.filter(id=pid).update(payouts_ready=event.ready)
+
+    def _accreditation(self, event: Any, step: str, position: int) -> None:
+        aid = event.originator_id
+        if step == "Applied":
+            models.ServiceRecord.objects.create(
+                id=aid,
+                provider_id=event.provider,
+                service=event.service,
+                status=Status.APPLIED,
+                applied_at=event.timestamp,
+                updated_at=event.timestamp,
+            )
+        record = models.ServiceRecord.objects.get(id=aid)
+        changes: dict[str, Any] = {"updated_at": event.timestamp}
+        if step in STEP_STATUS:
+            changes["status"] = STEP_STATUS[step].value
+        if step == "AssessmentStarted":
+            changes["checklist_version"] = event.checklist_version
+        elif step == "Reapplied":
+            models.Assessment.objects.filter(accreditation=record).delete()
+        elif step == "CriterionAssessed":
+            models.Assessment.objects.update_or_create(
+                accreditation=record,
+                criterion=event.code,
+                defaults={
+                    "met": event.met,
+                    "evidence": event.evidence,
+                    "note": event.note,
+                    "assessor": event.actor,
+                    "at": event.timestamp,
+                },
+            )
+        elif step == "Accredited":
+            changes.update(
+                accredited_since=event.on, expires_on=event.expires_on, conditions=event.conditions
+            )
+        elif step == "Renewed":
+            changes["expires_on"] = event.expires_on
+        models.ServiceRecord.objects.filter(id=aid).update(**changes)
+        if step != "CriterionAssessed":
+            models.ServiceHistory.objects.create(
+                accreditation=record,
+                position=position,
+                step=step,
+                at=event.timestamp,
+                actor=getattr(event, "actor", "careledger"),
+                reason=getattr(event, "reason", "") or getattr(event, "reasons", ""),
+            )
+        if step in CLOSING:
+            flag_engagements(record, step.lower(), getattr(event, "reason", ""), position)
+        if step == "ExpiryReminderSent":
+            Notice.objects.get_or_create(
+                position=f"accreditation:{position}",
+                defaults={
+                    "recipient": str(record.provider_id),
+                    "subject": f"Your accreditation for {Service(record.service).label.lower()} "
+                    f"expires in {event.days_before} days",
+                    "body": f"It expires on {record.expires_on:%-d %B %Y}. Apply to renew it "
+                    "before then, or it will lapse and people cannot choose you.",
+                    "created_at": event.timestamp,
+                },
+            )
+
+
+def flag_engagements(record: models.ServiceRecord, what: str, reason: str, position: int) -> None:
+    """Flag the open engagements of a service that can no longer be chosen, and tell people."""
+    label = Service(record.service).label.lower()
+    provider = models.ProviderRecord.objects.get(id=record.provider_id)
+    flag = (
+        f"{provider.name}'s accreditation for {label} was {what} on {datetime.now(UTC):%-d %B %Y}"
+    )
+    if reason:
+        flag += f": {reason}"
+    open_ones = EngagementRecord.objects.filter(
+        provider_id=record.provider_id, service=record.service, status__in=["requested", "active"]
+    )
+    for engagement in open_ones:
+        Notice.objects.get_or_create(
+            position=f"accreditation:{position}:{engagement.id}",
+            defaults={
+                "recipient": engagement.person,
+                "subject": f"{provider.name} can no longer take new work for {label}",
+                "body": flag + ". You can keep your support while you choose what to do, "
+                "or choose another provider. Your social worker has been told.",
+                "created_at": datetime.now(UTC),
+            },
+        )
+    open_ones.update(flag=flag)

@@ -1,0 +1,113 @@
+"""Projects the marketplace log into the tariff, engagement and notice read models."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import Notification
+
+from accreditation.domain import Service
+from accreditation.models import ProviderRecord, ServiceRecord
+from accreditation.projections import step_of
+from config.projection import Projection
+from ledger.models import ProjectionPosition
+from marketplace import models
+
+
+class MarketplaceProjection(Projection):
+    name = "marketplace"
+    read_models = (models.TariffRecord, models.EngagementRecord)
+
+    def apply(self, notifications: Sequence[Notification], tracking: ProjectionPosition) -> None:
+        for notification in notifications:
+            event = self.decode(notification)
+            owner, step = step_of(event)
+            if owner == "Tariff" and step == "VersionPublished":
+                models.TariffRecord.objects.create(
+                    version=models.TariffRecord.objects.count() + 1,
+                    effective_from=event.effective_from,
+                    support_plan_fee=event.support_plan_fee,
+                    annual_review_fee=event.annual_review_fee,
+                    money_management_fee=event.money_management_fee,
+                    deductions=event.deductions,
+                    note=event.note,
+                )
+            elif owner == "Engagement":
+                self._engagement(event, step, notification.id)
+
+    def _engagement(self, event: Any, step: str, position: int) -> None:
+        eid = event.originator_id
+        if step == "Requested":
+            models.EngagementRecord.objects.create(
+                id=eid,
+                person=event.person,
+                provider_id=event.provider,
+                service=event.service,
+                status="requested",
+                price=event.price,
+                tariff_version=event.tariff_version,
+                chosen_by=event.chooser["username"],
+                on_behalf=event.chooser["relationship"],
+                consent=event.chooser.get("consent", ""),
+                replaces=event.replaces,
+                requested_at=event.timestamp,
+            )
+            self._flag_if_closed(models.EngagementRecord.objects.get(id=eid))
+            self._notice(
+                position,
+                str(event.provider),
+                "A new request for " + Service(event.service).label.lower(),
+                f"Person {event.person} has chosen you. Accept or decline the request.",
+                event.timestamp,
+            )
+            return
+        record = models.EngagementRecord.objects.get(id=eid)
+        provider = ProviderRecord.objects.filter(id=record.provider_id).first()
+        name = provider.name if provider else "The provider"
+        if step == "Accepted":
+            record.status, record.started_on = "active", event.on
+            self._flag_if_closed(record)
+            self._notice(
+                position, record.person, f"{name} accepted your request", "", event.timestamp
+            )
+        elif step == "Declined":
+            record.status, record.outcome_reason = "declined", event.reason
+            self._notice(
+                position,
+                record.person,
+                f"{name} declined your request",
+                event.reason,
+                event.timestamp,
+            )
+        elif step == "RequestWithdrawn":
+            record.status, record.outcome_reason = "withdrawn", event.reason
+        elif step == "Ended":
+            record.status, record.ended_on = "ended", event.on
+            record.outcome_reason = f"ended by the {event.by}: {event.reason}"
+        elif step == "FeedbackGiven":
+            record.feedback_rating, record.feedback_comment = event.rating, event.comment
+            record.feedback_status = "awaiting moderation"
+        elif step == "FeedbackModerated":
+            record.feedback_status = "published" if event.publish else "rejected"
+        record.save()
+
+    @staticmethod
+    def _flag_if_closed(record: models.EngagementRecord) -> None:
+        """Chosen just as the service closed (or projected after it did): flag it like the rest."""
+        service = ServiceRecord.objects.filter(
+            provider_id=record.provider_id, service=record.service
+        ).first()
+        if service and service.status in ("suspended", "withdrawn", "expired") and not record.flag:
+            provider = ProviderRecord.objects.get(id=record.provider_id)
+            record.flag = (
+                f"{provider.name} is {service.status} for {Service(record.service).label.lower()}"
+            )
+            record.save(update_fields=["flag"])
+
+    @staticmethod
+    def _notice(position: int, recipient: str, subject: str, body: str, at: Any) -> None:
+        models.Notice.objects.get_or_create(
+            position=f"marketplace:{position}",
+            defaults={"recipient": recipient, "subject": subject, "body": body, "created_at": at},
+        )

@@ -1,0 +1,49 @@
+"""Wires the marketplace application to the register it depends on."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from accreditation.domain import Accreditation
+from accreditation.services import accreditation_app
+from accreditation.services import catch_up as catch_up_register
+from config.applications import application
+from config.errors import NotFound
+from marketplace.application import MarketplaceApplication
+from marketplace.models import EngagementRecord
+from marketplace.projections import MarketplaceProjection
+
+
+def _accreditation_of(accreditation: UUID) -> Accreditation | None:
+    try:
+        return accreditation_app().get_accreditation(accreditation)
+    except NotFound:
+        return None
+
+
+def _capacity_of(provider: UUID) -> int:
+    try:
+        return accreditation_app().get_provider(provider).details.capacity
+    except NotFound:
+        return 0
+
+
+def _room_in_use(provider: UUID) -> int:
+    catch_up()  # count every request recorded so far
+    return EngagementRecord.objects.filter(
+        provider_id=provider, status__in=["requested", "active"]
+    ).count()
+
+
+def marketplace_app() -> MarketplaceApplication:
+    app = application(MarketplaceApplication)
+    app.accreditation_of = _accreditation_of
+    app.capacity_of = _capacity_of
+    app.room_in_use = _room_in_use
+    return app
+
+
+def catch_up(until: int | None = None) -> int:
+    # The register first: a new engagement is flagged if its service is no longer accredited.
+    catch_up_register()
+    return MarketplaceProjection(marketplace_app()).catch_up(until)
