@@ -8,7 +8,7 @@ changes: the register and the people it affects never disagree.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from eventsourcing.persistence import Notification
@@ -131,7 +131,9 @@ class RegisterProjection(Projection):
                 reason=getattr(event, "reason", "") or getattr(event, "reasons", ""),
             )
         if step in CLOSING:
-            flag_engagements(record, step.lower(), getattr(event, "reason", ""), position)
+            flag_engagements(
+                record, step.lower(), getattr(event, "reason", ""), position, event.timestamp
+            )
         if step == "ExpiryReminderSent":
             Notice.objects.get_or_create(
                 position=f"accreditation:{position}",
@@ -146,13 +148,13 @@ class RegisterProjection(Projection):
             )
 
 
-def flag_engagements(record: models.ServiceRecord, what: str, reason: str, position: int) -> None:
+def flag_engagements(
+    record: models.ServiceRecord, what: str, reason: str, position: int, at: datetime
+) -> None:
     """Flag the open engagements of a service that can no longer be chosen, and tell people."""
     label = Service(record.service).label.lower()
     provider = models.ProviderRecord.objects.get(id=record.provider_id)
-    flag = (
-        f"{provider.name}'s accreditation for {label} was {what} on {datetime.now(UTC):%-d %B %Y}"
-    )
+    flag = f"{provider.name}'s accreditation for {label} was {what} on {at:%-d %B %Y}"
     if reason:
         flag += f": {reason}"
     open_ones = EngagementRecord.objects.filter(
@@ -166,7 +168,7 @@ def flag_engagements(record: models.ServiceRecord, what: str, reason: str, posit
                 "subject": f"{provider.name} can no longer take new work for {label}",
                 "body": flag + ". You can keep your support while you choose what to do, "
                 "or choose another provider. Your social worker has been told.",
-                "created_at": datetime.now(UTC),
+                "created_at": at,
             },
         )
     open_ones.update(flag=flag)
