@@ -151,12 +151,14 @@ class RegisterProjection(Projection):
 def flag_engagements(
     record: models.ServiceRecord, what: str, reason: str, position: int, at: datetime
 ) -> None:
-    """Flag the open engagements of a service that can no longer be chosen, and tell people."""
-    label = Service(record.service).label.lower()
+    """Tell the people whose open engagements are with a service that can no longer be chosen.
+
+    The flag itself is read from the service's history (marketplace/queries.py), so a
+    rebuild gives it back exactly; the notices are messages already sent, kept as they are.
+    """
     provider = models.ProviderRecord.objects.get(id=record.provider_id)
-    flag = f"{provider.name}'s accreditation for {label} was {what} on {at:%-d %B %Y}"
-    if reason:
-        flag += f": {reason}"
+    label = Service(record.service).label.lower()
+    text = flag_text(provider.name, label, what, at, reason)
     open_ones = EngagementRecord.objects.filter(
         provider_id=record.provider_id, service=record.service, status__in=["requested", "active"]
     )
@@ -166,9 +168,13 @@ def flag_engagements(
             defaults={
                 "recipient": engagement.person,
                 "subject": f"{provider.name} can no longer take new work for {label}",
-                "body": flag + ". You can keep your support while you choose what to do, "
+                "body": text + ". You can keep your support while you choose what to do, "
                 "or choose another provider. Your social worker has been told.",
                 "created_at": at,
             },
         )
-    open_ones.update(flag=flag)
+
+
+def flag_text(provider: str, label: str, what: str, at: datetime, reason: str) -> str:
+    text = f"{provider}'s accreditation for {label} was {what} on {at:%-d %B %Y}"
+    return f"{text}: {reason}" if reason else text

@@ -35,8 +35,8 @@ class EngagementRecord(models.Model):
     started_on = models.DateField(null=True)
     ended_on = models.DateField(null=True)
     outcome_reason = models.TextField(blank=True)
-    # Set when the provider's accreditation for this service is suspended, withdrawn or expires.
-    flag = models.TextField(blank=True)
+    # When it was declined, withdrawn or ended: a later suspension does not flag it.
+    closed_at = models.DateTimeField(null=True)
     feedback_rating = models.IntegerField(null=True)
     feedback_comment = models.TextField(blank=True)
     feedback_status = models.CharField(max_length=30, blank=True)

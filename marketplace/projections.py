@@ -8,7 +8,7 @@ from typing import Any
 from eventsourcing.persistence import Notification
 
 from accreditation.domain import Service
-from accreditation.models import ProviderRecord, ServiceRecord
+from accreditation.models import ProviderRecord
 from accreditation.projections import step_of
 from config.projection import Projection
 from ledger.models import ProjectionPosition
@@ -53,7 +53,6 @@ class MarketplaceProjection(Projection):
                 replaces=event.replaces,
                 requested_at=event.timestamp,
             )
-            self._flag_if_closed(models.EngagementRecord.objects.get(id=eid))
             self._notice(
                 position,
                 str(event.provider),
@@ -67,12 +66,12 @@ class MarketplaceProjection(Projection):
         name = provider.name if provider else "The provider"
         if step == "Accepted":
             record.status, record.started_on = "active", event.on
-            self._flag_if_closed(record)
             self._notice(
                 position, record.person, f"{name} accepted your request", "", event.timestamp
             )
         elif step == "Declined":
             record.status, record.outcome_reason = "declined", event.reason
+            record.closed_at = event.timestamp
             self._notice(
                 position,
                 record.person,
@@ -82,8 +81,10 @@ class MarketplaceProjection(Projection):
             )
         elif step == "RequestWithdrawn":
             record.status, record.outcome_reason = "withdrawn", event.reason
+            record.closed_at = event.timestamp
         elif step == "Ended":
             record.status, record.ended_on = "ended", event.on
+            record.closed_at = event.timestamp
             record.outcome_reason = f"ended by the {event.by}: {event.reason}"
         elif step == "FeedbackGiven":
             record.feedback_rating, record.feedback_comment = event.rating, event.comment
@@ -91,19 +92,6 @@ class MarketplaceProjection(Projection):
         elif step == "FeedbackModerated":
             record.feedback_status = "published" if event.publish else "rejected"
         record.save()
-
-    @staticmethod
-    def _flag_if_closed(record: models.EngagementRecord) -> None:
-        """Chosen just as the service closed (or projected after it did): flag it like the rest."""
-        service = ServiceRecord.objects.filter(
-            provider_id=record.provider_id, service=record.service
-        ).first()
-        if service and service.status in ("suspended", "withdrawn", "expired") and not record.flag:
-            provider = ProviderRecord.objects.get(id=record.provider_id)
-            record.flag = (
-                f"{provider.name} is {service.status} for {Service(record.service).label.lower()}"
-            )
-            record.save(update_fields=["flag"])
 
     @staticmethod
     def _notice(position: int, recipient: str, subject: str, body: str, at: Any) -> None:

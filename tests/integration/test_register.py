@@ -1,0 +1,177 @@
+"""The register and the marketplace through their projections, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+from django.core.management import call_command
+
+from accreditation import models as register
+from accreditation.services import accreditation_app
+from accreditation.services import catch_up as catch_up_register
+from marketplace import models as market
+from marketplace.domain import Chooser, MarketplaceError
+from marketplace.queries import flag
+from marketplace.services import catch_up as catch_up_market
+from marketplace.services import marketplace_app
+from tests.unit.test_accreditation import DETAILS
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TODAY = date.today()
+
+
+def accredited_provider(number: str, capacity: int = 40, service: str = "support_planning") -> UUID:
+    app = accreditation_app()
+    pid = app.register_provider(
+        actor="p", **{**DETAILS, "registration_number": number, "capacity": capacity}
+    ).id
+    aid = app.apply(pid, service=service, actor="p").id
+    app.start_assessment(aid, actor="admin")
+    for criterion in app.checklist().criteria(1):
+        app.assess(aid, criterion=criterion.code, met=True, evidence=[], note="", actor="admin")
+    app.accredit(
+        aid,
+        expires_on=TODAY + timedelta(days=365),
+        today=TODAY,
+        conditions="",
+        actor="admin",
+        reason="Met",
+    )
+    return pid
+
+
+@pytest.fixture
+def council(stores: Any) -> Any:
+    stores.new()
+    marketplace_app().publish_tariff(
+        today=TODAY,
+        actor="council",
+        effective_from=TODAY - timedelta(days=30),
+        support_plan_fee=45000,
+        annual_review_fee=20000,
+        money_management_fee=2500,
+        deductions=[],
+        note="",
+    )
+    return stores
+
+
+def snapshot() -> dict[str, list[Any]]:
+    return {
+        "providers": list(register.ProviderRecord.objects.order_by("id").values()),
+        "services": list(register.ServiceRecord.objects.order_by("id").values()),
+        "history": list(
+            register.ServiceHistory.objects.order_by("position").values(
+                "position", "step", "actor", "reason"
+            )
+        ),
+        "engagements": list(market.EngagementRecord.objects.order_by("id").values()),
+        "tariff": list(market.TariffRecord.objects.values()),
+    }
+
+
+def test_the_register_shows_each_step_and_a_suspension_flags_engagements_at_once(
+    council: Any,
+) -> None:
+    planner = accredited_provider("1100001")
+    engagement = marketplace_app().choose(
+        person="DN-000123",
+        provider=planner,
+        service="support_planning",
+        chooser=Chooser("sam", "person"),
+        today=TODAY,
+        key="c1",
+    )
+    marketplace_app().accept(engagement, provider=planner, actor="priya", today=TODAY)
+    catch_up_market()
+    service = register.ServiceRecord.objects.get(provider_id=planner)
+    assert service.status == "accredited" and service.accredited_since == TODAY
+    assert [h.step for h in service.history.all()] == ["Applied", "AssessmentStarted", "Accredited"]
+    assert register.Assessment.objects.filter(accreditation=service, met=True).count() == 6
+    assert market.EngagementRecord.objects.get(id=engagement).status == "active"
+
+    accreditation_app().suspend(
+        service.id, actor="registeradmin", reason="Insurance lapsed", today=TODAY
+    )
+    catch_up_register()  # what the register page does before it shows
+    assert register.ServiceRecord.objects.get(id=service.id).status == "suspended"
+    flagged = flag(market.EngagementRecord.objects.get(id=engagement))
+    assert "was suspended on" in flagged and flagged.endswith("Insurance lapsed")
+    notice = market.Notice.objects.get(
+        recipient="DN-000123", subject__contains="can no longer take new work"
+    )
+    assert "choose another provider" in notice.body
+    with pytest.raises(MarketplaceError, match="not accredited"):
+        marketplace_app().choose(
+            person="DN-000999",
+            provider=planner,
+            service="support_planning",
+            chooser=Chooser("lee", "person"),
+            today=TODAY,
+            key="c2",
+        )
+
+    ended = marketplace_app().choose(
+        person="DN-000456",
+        provider=accredited_provider("1100009"),
+        service="support_planning",
+        chooser=Chooser("lee", "person"),
+        today=TODAY,
+        key="c3",
+    )
+    marketplace_app().end(ended, by="person", actor="lee", reason="No longer needed", today=TODAY)
+    catch_up_market()
+    assert flag(market.EngagementRecord.objects.get(id=ended)) == ""
+    live = snapshot()
+    call_command("rebuild_projections", verbosity=0)
+    assert snapshot() == live
+    assert flag(market.EngagementRecord.objects.get(id=engagement)) == flagged
+
+
+def test_capacity_counts_requests_and_active_engagements(council: Any) -> None:
+    small = accredited_provider("1100002", capacity=2)
+    chooser = Chooser("sam", "person")
+    first = marketplace_app().choose(
+        person="A",
+        provider=small,
+        service="support_planning",
+        chooser=chooser,
+        today=TODAY,
+        key="a",
+    )
+    marketplace_app().choose(
+        person="B",
+        provider=small,
+        service="support_planning",
+        chooser=chooser,
+        today=TODAY,
+        key="b",
+    )
+    with pytest.raises(MarketplaceError, match="no room"):
+        marketplace_app().choose(
+            person="C",
+            provider=small,
+            service="support_planning",
+            chooser=chooser,
+            today=TODAY,
+            key="c",
+        )
+    marketplace_app().end(
+        first, by="person", actor="sam", reason="Found help elsewhere", today=TODAY
+    )
+    marketplace_app().choose(
+        person="C",
+        provider=small,
+        service="support_planning",
+        chooser=chooser,
+        today=TODAY,
+        key="c",
+    )
+    catch_up_market()
+    assert (
+        market.EngagementRecord.objects.filter(provider_id=small, status="requested").count() == 2
+    )
