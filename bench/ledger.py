@@ -312,7 +312,7 @@ class SQLiteCeiling:
 # ----------------------------------------------------------------------------- profiling
 # (label, path fragment, function name): cumulative time of the matching functions.
 POST_PARTS = [
-    ("account loading (_check_accounts_open)", "ledger/application.py", "_check_accounts_open"),
+    ("account loading (_open_accounts)", "ledger/application.py", "_open_accounts"),
     ("  of which the recorder's select_events", "eventsourcing/", "select_events"),
     ("JournalEntry.post (aggregate, event objects)", "ledger/domain.py", "post"),
     ("  of which EntryDraft.body_hash (JSON+sha256)", "ledger/domain.py", "body_hash"),
@@ -647,9 +647,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         profiles["catch_up"]["count"] = args.batch
 
     extra["load_end"] = os.getloadavg()
-    from ledger.services import reset_ledger_app
+    from config.applications import reset_applications
 
-    reset_ledger_app()  # close the event store's pool before the interpreter shuts down
+    reset_applications()  # close the event store's pool before the interpreter shuts down
     return {
         "store": store,
         "args": vars(args),
