@@ -27,7 +27,12 @@ def session_or_token() -> list[Any]:
 
 def require(request: HttpRequest, roles: tuple[Role, ...]) -> str:
     """Refuse callers without one of ``roles``; return the caller's username as the actor."""
-    user = request.auth  # type: ignore[attr-defined]
+    user = caller(request)
     if not has_any_role(user, roles):
         raise Forbidden("this needs the role of " + " or ".join(r.value for r in roles))
     return str(user.username)
+
+
+def caller(request: HttpRequest) -> Any:
+    """The authenticated user of an API request (session or token)."""
+    return request.auth  # type: ignore[attr-defined]

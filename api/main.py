@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI
 
-from api import ledger, problems
+from api import ledger, marketplace, problems, register
 from api.auth import session_or_token
 
 api = NinjaAPI(
@@ -16,3 +16,5 @@ api = NinjaAPI(
 )
 problems.install(api)
 api.add_router("/ledger", ledger.router)
+api.add_router("/register", register.router)
+api.add_router("/marketplace", marketplace.router)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from ninja import Schema
@@ -131,3 +131,188 @@ class EntryPage(Schema):
 class AccountPage(Schema):
     items: list[AccountOut]
     next_cursor: str | None
+
+
+# -- the register
+class ProviderIn(Schema):
+    name: str
+    registration_kind: str = Field(description="charity or company")
+    registration_number: str
+    address: str
+    email: str
+    phone: str = ""
+    areas: list[str] = Field(description="postcode districts served, e.g. DN1")
+    languages: list[str] = []
+    access_needs: list[str] = []
+    capacity: int = Field(description="people the organisation can support at once")
+
+
+class HistoryOut(Schema):
+    step: str
+    at: datetime
+    reason: str
+
+
+class ServiceOut(Schema):
+    id: UUID
+    service: str
+    service_name: str
+    status: str
+    accredited_since: date | None
+    expires_on: date | None
+    conditions: str
+    history: list[HistoryOut]
+
+
+class ProviderOut(Schema):
+    id: UUID
+    name: str
+    registration_kind: str
+    registration_number: str
+    address: str
+    email: str
+    phone: str
+    areas: list[str]
+    languages: list[str]
+    access_needs: list[str]
+    capacity: int
+    payouts_ready: bool
+    services: list[ServiceOut]
+
+
+class ProviderPage(Schema):
+    items: list[ProviderOut]
+    next_cursor: str | None
+
+
+class ApplyIn(Schema):
+    service: str
+    note: str = ""
+
+
+class AssessIn(Schema):
+    criterion: str
+    met: bool
+    evidence: list[str] = []
+    note: str = ""
+
+
+class AccreditIn(Schema):
+    expires_on: date
+    conditions: str = ""
+    reason: str
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+class RefuseIn(Schema):
+    reasons: str
+
+
+class RenewIn(Schema):
+    expires_on: date
+    reason: str
+
+
+class DoneOut(Schema):
+    id: UUID
+    status: str = ""
+
+
+class EvidenceOut(Schema):
+    id: UUID
+    kind: str
+    filename: str
+    content_type: str
+    size: int
+    expires_on: date | None
+
+
+# -- the marketplace
+class TariffOut(Schema):
+    version: int
+    effective_from: date
+    support_plan_fee_pence: int
+    support_plan_fee: str
+    annual_review_fee_pence: int
+    annual_review_fee: str
+    money_management_fee_pence: int
+    money_management_fee: str
+    money_management_period: str = "4 weeks"
+    deductions: list[dict[str, object]]
+    note: str
+
+
+class TariffIn(Schema):
+    effective_from: date
+    support_plan_fee: str
+    annual_review_fee: str
+    money_management_fee: str
+    deductions: list[dict[str, str]] = []
+    note: str = ""
+
+
+class MatchOut(Schema):
+    provider: UUID
+    name: str
+    service: str
+    areas: list[str]
+    languages: list[str]
+    access_needs: list[str]
+    room: int
+    rating: float | None
+    reviews: int
+    price: str
+    expires_on: date | None
+
+
+class ChooseIn(Schema):
+    provider: UUID
+    service: str
+    person: str = Field(
+        "", description="council reference; a person choosing for themselves may omit it"
+    )
+    on_behalf: str = Field("person", description="person, nominee, advocate or worker")
+    consent: str = Field("", description="how the person consented, when a worker chooses")
+
+
+class SwitchIn(Schema):
+    provider: UUID
+    on_behalf: str = "person"
+    consent: str = ""
+
+
+class EndIn(Schema):
+    reason: str
+
+
+class FeedbackIn(Schema):
+    rating: int
+    comment: str = ""
+
+
+class ModerateIn(Schema):
+    publish: bool
+    note: str = ""
+
+
+class EngagementOut(Schema):
+    id: UUID
+    person: str
+    provider: UUID
+    provider_name: str
+    service: str
+    status: str
+    price: str
+    tariff_version: int
+    chosen_by: str
+    on_behalf: str
+    requested_at: datetime
+    started_on: date | None
+    ended_on: date | None
+    outcome_reason: str
+    flag: str
+    feedback_rating: int | None
+    feedback_status: str

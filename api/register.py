@@ -1,0 +1,298 @@
+"""The register's routes: public reads, a provider's own applications, the admin's decisions."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from uuid import UUID
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import File, Form, Router, Status, UploadedFile
+
+from accreditation import models, queries
+from accreditation.application import MAX_EVIDENCE_BYTES
+from accreditation.domain import AccreditationError, Service
+from accreditation.models import Membership
+from accreditation.services import accreditation_app, catch_up
+from api.auth import caller, require
+from api.problems import Forbidden
+from api.schemas import (
+    AccreditIn,
+    ApplyIn,
+    AssessIn,
+    DoneOut,
+    EvidenceOut,
+    HistoryOut,
+    ProviderIn,
+    ProviderOut,
+    ProviderPage,
+    ReasonIn,
+    RefuseIn,
+    RenewIn,
+    ServiceOut,
+)
+from config.roles import Role
+
+router = Router(tags=["register"])
+ADMIN = (Role.REGISTER_ADMIN,)
+PROVIDER = (Role.PROVIDER_STAFF,)
+
+
+def provider_out(p: models.ProviderRecord) -> ProviderOut:
+    return ProviderOut(
+        id=p.id,
+        name=p.name,
+        registration_kind=p.registration_kind,
+        registration_number=p.registration_number,
+        address=p.address,
+        email=p.email,
+        phone=p.phone,
+        areas=p.areas,
+        languages=p.languages,
+        access_needs=p.access_needs,
+        capacity=p.capacity,
+        payouts_ready=p.payouts_ready,
+        services=[
+            ServiceOut(
+                id=s.id,
+                service=s.service,
+                service_name=Service(s.service).label,
+                status=s.status,
+                accredited_since=s.accredited_since,
+                expires_on=s.expires_on,
+                conditions=s.conditions,
+                history=[
+                    HistoryOut(step=h.step, at=h.at, reason=h.reason) for h in s.history.all()
+                ],
+            )
+            for s in p.services.all()
+        ],
+    )
+
+
+def own_provider(request: HttpRequest) -> UUID:
+    """The organisation the signed-in provider staff work for."""
+    require(request, PROVIDER)
+    membership = Membership.objects.filter(user=caller(request)).first()
+    if membership is None:
+        raise Forbidden("register your organisation first")
+    return membership.provider_id
+
+
+def done(aggregate_id: UUID) -> DoneOut:
+    catch_up()  # read your writes: the register shows the change at once
+    record = models.ServiceRecord.objects.filter(id=aggregate_id).first()
+    return DoneOut(id=aggregate_id, status=record.status if record else "")
+
+
+# -- public
+@router.get("/providers", response=ProviderPage, auth=None)
+def list_providers(
+    request: HttpRequest, service: str = "", status: str = "", cursor: str = "", limit: int = 50
+) -> ProviderPage:
+    """Every organisation on the register and its services' status now (no sign-in)."""
+    catch_up()
+    found = models.ProviderRecord.objects.prefetch_related("services__history").order_by(
+        "name", "id"
+    )
+    if service or status:
+        ids = queries.register(service=service, status=status).values_list("provider_id", flat=True)
+        found = found.filter(id__in=list(ids))
+    if cursor:
+        name, _, last = cursor.rpartition("|")
+        found = found.filter(name__gt=name) | found.filter(name=name, id__gt=last)
+    limit = max(1, min(limit, 200))
+    rows = list(found.order_by("name", "id")[: limit + 1])
+    next_cursor = f"{rows[limit - 1].name}|{rows[limit - 1].id}" if len(rows) > limit else None
+    return ProviderPage(items=[provider_out(p) for p in rows[:limit]], next_cursor=next_cursor)
+
+
+@router.get("/providers/{provider_id}", response=ProviderOut, auth=None)
+def get_provider(request: HttpRequest, provider_id: UUID) -> ProviderOut:
+    catch_up()
+    return provider_out(queries.provider(provider_id))
+
+
+@router.get("/register.csv", auth=None, include_in_schema=False)
+def register_csv(request: HttpRequest) -> HttpResponse:
+    """The register as a spreadsheet: one row per organisation and service."""
+    catch_up()
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="accreditation-register.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "organisation",
+            "registration",
+            "service",
+            "status",
+            "accredited since",
+            "expires on",
+            "conditions",
+            "areas",
+            "languages",
+            "access needs",
+            "last change",
+            "last change on",
+        ]
+    )
+    for s in queries.register().prefetch_related("history"):
+        last = s.history.last()
+        writer.writerow(
+            [
+                s.provider.name,
+                s.provider.registration_number,
+                Service(s.service).label,
+                s.status,
+                s.accredited_since or "",
+                s.expires_on or "",
+                s.conditions,
+                " ".join(s.provider.areas),
+                "; ".join(s.provider.languages),
+                "; ".join(s.provider.access_needs),
+                last.step if last else "",
+                last.at.date() if last else "",
+            ]
+        )
+    return response
+
+
+# -- a provider's own
+@router.post("/providers", response={201: ProviderOut})
+def register_provider(request: HttpRequest, payload: ProviderIn) -> Status[ProviderOut]:
+    require(request, PROVIDER)
+    user = caller(request)
+    if Membership.objects.filter(user=user).exists():
+        raise Forbidden("you already act for a registered organisation")
+    result = accreditation_app().register_provider(actor=user.username, **payload.dict())
+    Membership.objects.create(user=user, provider_id=result.id)
+    catch_up()
+    return Status(201, provider_out(queries.provider(result.id)))
+
+
+@router.post("/providers/{provider_id}/applications", response={201: DoneOut})
+def apply(request: HttpRequest, provider_id: UUID, payload: ApplyIn) -> Status[DoneOut]:
+    if own_provider(request) != provider_id:
+        raise Forbidden("you can only apply for your own organisation")
+    result = accreditation_app().apply(
+        provider_id,
+        service=payload.service,
+        actor=caller(request).username,
+        note=payload.note,
+    )
+    return Status(201, done(result.id))
+
+
+@router.post("/providers/{provider_id}/evidence", response={201: EvidenceOut})
+def upload_evidence(
+    request: HttpRequest,
+    provider_id: UUID,
+    file: File[UploadedFile],
+    kind: Form[str],
+    expires_on: Form[date | None] = None,
+) -> Status[EvidenceOut]:
+    if own_provider(request) != provider_id:
+        raise Forbidden("you can only add evidence for your own organisation")
+    if file.size and file.size > MAX_EVIDENCE_BYTES:
+        raise AccreditationError("must be smaller than 5 MB", field="file")
+    evidence = accreditation_app().add_evidence(
+        provider_id,
+        kind=kind,
+        filename=file.name,
+        content=file.read(MAX_EVIDENCE_BYTES + 1),
+        expires_on=expires_on,
+        today=timezone.localdate(),
+        actor=caller(request).username,
+    )
+    catch_up()
+    kept = models.Evidence.objects.get(id=evidence)
+    return Status(
+        201,
+        EvidenceOut(
+            id=kept.id,
+            kind=kept.kind,
+            filename=kept.filename,
+            content_type=kept.content_type,
+            size=kept.size,
+            expires_on=kept.expires_on,
+        ),
+    )
+
+
+# -- the register administrator's decisions
+@router.get("/queue", response=list[ServiceOut])
+def queue(request: HttpRequest) -> list[ServiceOut]:
+    require(request, ADMIN)
+    catch_up()
+    return [
+        ServiceOut(
+            id=s.id,
+            service=s.service,
+            service_name=f"{s.provider.name}: {Service(s.service).label}",
+            status=s.status,
+            accredited_since=None,
+            expires_on=None,
+            conditions="",
+            history=[],
+        )
+        for s in queries.queue()[:200]
+    ]
+
+
+@router.post("/accreditations/{accreditation_id}/assessment", response=DoneOut)
+def start_assessment(request: HttpRequest, accreditation_id: UUID) -> DoneOut:
+    actor = require(request, ADMIN)
+    accreditation_app().start_assessment(accreditation_id, actor=actor)
+    return done(accreditation_id)
+
+
+@router.post("/accreditations/{accreditation_id}/criteria", response=DoneOut)
+def assess(request: HttpRequest, accreditation_id: UUID, payload: AssessIn) -> DoneOut:
+    actor = require(request, ADMIN)
+    accreditation_app().assess(accreditation_id, actor=actor, **payload.dict())
+    return done(accreditation_id)
+
+
+@router.post("/accreditations/{accreditation_id}/accredit", response=DoneOut)
+def accredit(request: HttpRequest, accreditation_id: UUID, payload: AccreditIn) -> DoneOut:
+    actor = require(request, ADMIN)
+    accreditation_app().accredit(
+        accreditation_id, actor=actor, today=timezone.localdate(), **payload.dict()
+    )
+    return done(accreditation_id)
+
+
+@router.post("/accreditations/{accreditation_id}/refuse", response=DoneOut)
+def refuse(request: HttpRequest, accreditation_id: UUID, payload: RefuseIn) -> DoneOut:
+    actor = require(request, ADMIN)
+    accreditation_app().refuse(accreditation_id, actor=actor, reasons=payload.reasons)
+    return done(accreditation_id)
+
+
+@router.post("/accreditations/{accreditation_id}/{step}", response=DoneOut)
+def decide(request: HttpRequest, accreditation_id: UUID, step: str, payload: ReasonIn) -> DoneOut:
+    """Suspend, reinstate or withdraw, with the reason the register will show."""
+    actor = require(request, ADMIN)
+    commands = {
+        "suspend": accreditation_app().suspend,
+        "reinstate": accreditation_app().reinstate,
+        "withdraw": accreditation_app().withdraw,
+    }
+    if step not in commands:
+        raise AccreditationError("must be suspend, reinstate or withdraw", field="step")
+    commands[step](accreditation_id, actor=actor, reason=payload.reason, today=timezone.localdate())
+    return done(accreditation_id)
+
+
+@router.post("/accreditations/{accreditation_id}/renewal", response=DoneOut)
+def renew(request: HttpRequest, accreditation_id: UUID, payload: RenewIn) -> DoneOut:
+    actor = require(request, ADMIN)
+    accreditation_app().renew(
+        accreditation_id,
+        actor=actor,
+        expires_on=payload.expires_on,
+        today=timezone.localdate(),
+        reason=payload.reason,
+    )
+    return done(accreditation_id)
