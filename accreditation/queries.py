@@ -98,7 +98,13 @@ def search(
             continue
         rated = ratings.get(p.id)
         found.append(
-            Match(p, record, room, round(rated["avg"], 1) if rated else None, rated["n"] if rated else 0)
+            Match(
+                p,
+                record,
+                room,
+                round(rated["avg"], 1) if rated else None,
+                rated["n"] if rated else 0,
+            )
         )
     keys = {
         "name": lambda m: (m.provider.name.lower(),),

@@ -80,6 +80,9 @@ class MarketplaceApplication(Application[UUID]):
             raise MarketplaceError(
                 "must be support_planning or money_management", field="service"
             ) from None
+        earlier = self._earlier_choice(key, person, provider, chosen)
+        if earlier is not None:  # a retry finds the first, whatever has changed since
+            return earlier
         tariff = self.tariff_in_force(today)
         engagement = Engagement.request(
             person=person,
@@ -95,13 +98,22 @@ class MarketplaceApplication(Application[UUID]):
         )
         try:
             self.save(engagement)
-        except IntegrityError:
-            existing = self.get_engagement(engagement.id)
-            if (existing.person, existing.provider, existing.service) != (person, provider, chosen):
-                raise Conflict(
-                    "this key was already used for another choice", field="key"
-                ) from None
+        except IntegrityError:  # the same key at the same moment
+            earlier = self._earlier_choice(key, person, provider, chosen)
+            assert earlier is not None
+            return earlier
         return engagement.id
+
+    def _earlier_choice(
+        self, key: str, person: str, provider: UUID, service: Service
+    ) -> UUID | None:
+        try:
+            found: Any = self.repository.get(Engagement.create_id(key))
+        except AggregateNotFoundError:
+            return None
+        if (found.person, found.provider, found.service) != (person, provider, service):
+            raise Conflict("this key was already used for another choice", field="key")
+        return found.id  # type: ignore[no-any-return]
 
     def switch(
         self, engagement: UUID, *, to_provider: UUID, chooser: Chooser, today: date, key: str

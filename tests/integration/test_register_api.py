@@ -1,0 +1,266 @@
+"""The register and marketplace over HTTP: public reads, refusals that change nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from jsonschema import Draft202012Validator
+
+from accreditation.models import Membership
+from accreditation.services import accreditation_app
+from config.roles import Role
+from marketplace.models import EngagementRecord, PersonAccount
+from marketplace.services import marketplace_app
+from tests.integration.test_register import accredited_provider
+from tests.unit.test_accreditation import DETAILS, PDF
+
+pytestmark = pytest.mark.django_db(transaction=True)
+TODAY = date.today()
+
+
+@pytest.fixture
+def council(stores: Any) -> Any:
+    stores.new()
+    marketplace_app().publish_tariff(
+        today=TODAY,
+        actor="council",
+        effective_from=TODAY - timedelta(days=30),
+        support_plan_fee=45000,
+        annual_review_fee=20000,
+        money_management_fee=2500,
+        deductions=[],
+        note="Demo tariff",
+    )
+    return stores
+
+
+def signed_in(make_user: Any, username: str, role: Role) -> Client:
+    client = Client()
+    client.force_login(make_user(username, role.value))
+    return client
+
+
+def person(make_user: Any, username: str, ref: str) -> Client:
+    client = Client()
+    user = make_user(username, Role.PERSON.value)
+    PersonAccount.objects.create(user=user, person=ref)
+    client.force_login(user)
+    return client
+
+
+def staff_of(make_user: Any, username: str, provider: UUID) -> Client:
+    client = Client()
+    user = make_user(username, Role.PROVIDER_STAFF.value)
+    Membership.objects.create(user=user, provider_id=provider)
+    client.force_login(user)
+    return client
+
+
+def post(client: Client, path: str, body: dict[str, Any] | None = None, **headers: str) -> Any:
+    return client.post(
+        path, data=json.dumps(body or {}), content_type="application/json", **headers
+    )
+
+
+def test_the_public_register_needs_no_sign_in_and_validates_against_the_openapi_schema(
+    council: Any,
+) -> None:
+    accredited_provider("1200001")
+    anyone = Client()
+    page = anyone.get("/api/v1/register/providers")
+    assert page.status_code == 200
+    spec = anyone.get("/api/v1/openapi.json").json()
+    schema = {"$ref": "#/components/schemas/ProviderPage", "components": spec["components"]}
+    Draft202012Validator(schema).validate(page.json())
+    item = page.json()["items"][0]
+    assert item["services"][0]["status"] == "accredited"
+    assert [h["step"] for h in item["services"][0]["history"]] == [
+        "Applied",
+        "AssessmentStarted",
+        "Accredited",
+    ]
+    rows = list(
+        csv.reader(io.StringIO(anyone.get("/api/v1/register/register.csv").content.decode()))
+    )
+    assert rows[0][:4] == ["organisation", "registration", "service", "status"]
+    assert rows[1][:4] == [
+        "Connect Doncaster",
+        "1200001",
+        "Independent support planning",
+        "accredited",
+    ]
+    tariff = anyone.get("/api/v1/marketplace/tariff").json()
+    assert (
+        tariff[0]["support_plan_fee"] == "£450.00" and tariff[0]["annual_review_fee"] == "£200.00"
+    )
+
+
+def test_a_suspension_shows_on_the_register_at_once(council: Any, make_user: Any) -> None:
+    planner = accredited_provider("1200002")
+    admin = signed_in(make_user, "admin", Role.REGISTER_ADMIN)
+    service = Client().get(f"/api/v1/register/providers/{planner}").json()["services"][0]
+    response = post(
+        admin,
+        f"/api/v1/register/accreditations/{service['id']}/suspend",
+        {"reason": "Insurance lapsed"},
+    )
+    assert response.json()["status"] == "suspended"
+    now = Client().get(f"/api/v1/register/providers/{planner}").json()["services"][0]
+    assert now["status"] == "suspended" and now["history"][-1]["reason"] == "Insurance lapsed"
+    assert Client().get("/api/v1/marketplace/search?service=support_planning").json() == []
+
+
+def test_search_filters_by_area_language_access_and_room(council: Any) -> None:
+    accredited_provider("1200003")
+    app = accreditation_app()
+    other = app.register_provider(
+        actor="p",
+        **{
+            **DETAILS,
+            "name": "Sheffield Circles",
+            "registration_number": "1200004",
+            "areas": ["S1"],
+            "languages": ["Urdu"],
+            "access_needs": [],
+        },
+    ).id
+    aid = app.apply(other, service="support_planning", actor="p").id
+    app.start_assessment(aid, actor="a")
+    for c in app.checklist().criteria(1):
+        app.assess(aid, criterion=c.code, met=True, evidence=[], note="", actor="a")
+    app.accredit(
+        aid,
+        expires_on=TODAY + timedelta(days=30),
+        today=TODAY,
+        conditions="",
+        actor="a",
+        reason="ok",
+    )
+    search = lambda q: [m["name"] for m in Client().get(f"/api/v1/marketplace/search?{q}").json()]  # noqa: E731
+    assert search("area=DN1 2AB") == ["Connect Doncaster"]
+    assert search("area=S1") == ["Sheffield Circles"]
+    assert search("language=urdu") == ["Sheffield Circles"]
+    assert search("access_need=British Sign Language") == ["Connect Doncaster"]
+    assert search("") == ["Connect Doncaster", "Sheffield Circles"]
+    assert Client().get("/api/v1/marketplace/search").json()[0]["price"] == "£450.00"
+
+
+def test_choose_accept_and_the_refusals(council: Any, make_user: Any) -> None:
+    planner = accredited_provider("1200005", capacity=1)
+    sam = person(make_user, "sam", "DN-000123")
+    lee = person(make_user, "lee", "DN-000456")
+    ours = staff_of(make_user, "priya", planner)
+    chosen = post(
+        sam,
+        "/api/v1/marketplace/engagements",
+        {"provider": str(planner), "service": "support_planning"},
+        HTTP_IDEMPOTENCY_KEY="c1",
+    )
+    assert chosen.status_code == 201 and chosen.json()["price"] == "£450.00"
+    again = post(
+        sam,
+        "/api/v1/marketplace/engagements",
+        {"provider": str(planner), "service": "support_planning"},
+        HTTP_IDEMPOTENCY_KEY="c1",
+    )
+    assert again.status_code == 200, again.json()
+    assert again.json()["id"] == chosen.json()["id"]
+    engagement = chosen.json()["id"]
+    full = post(
+        lee,
+        "/api/v1/marketplace/engagements",
+        {"provider": str(planner), "service": "support_planning"},
+    )
+    assert full.status_code == 422 and full.json()["errors"][0]["field"] == "provider"
+    assert "no room" in full.json()["detail"]
+    # Lee cannot see Sam's engagement, nor choose for Sam.
+    assert lee.get("/api/v1/marketplace/engagements").json() == []
+    assert (
+        post(lee, f"/api/v1/marketplace/engagements/{engagement}/end", {"reason": "x"}).status_code
+        == 404
+    )
+    assert (
+        post(
+            lee,
+            "/api/v1/marketplace/engagements",
+            {"provider": str(planner), "service": "support_planning", "person": "DN-000123"},
+        ).status_code
+        == 403
+    )
+    # Another provider cannot decide it.
+    other = accredited_provider("1200006")
+    theirs = staff_of(make_user, "mallory", other)
+    assert post(theirs, f"/api/v1/marketplace/engagements/{engagement}/accept").status_code == 404
+    assert EngagementRecord.objects.get(id=engagement).status == "requested"
+    accepted = post(ours, f"/api/v1/marketplace/engagements/{engagement}/accept")
+    assert accepted.status_code == 200 and accepted.json()["status"] == "active"
+    assert [e["status"] for e in sam.get("/api/v1/marketplace/engagements").json()] == ["active"]
+
+
+def test_evidence_uploads_are_checked(council: Any, make_user: Any) -> None:
+    planner = accredited_provider("1200007")
+    ours = staff_of(make_user, "priya", planner)
+    url = f"/api/v1/register/providers/{planner}/evidence"
+    good = ours.post(
+        url,
+        {
+            "kind": "insurance certificate",
+            "file": SimpleUploadedFile("cert.pdf", PDF),
+            "expires_on": (TODAY + timedelta(days=90)).isoformat(),
+        },
+    )
+    assert good.status_code == 201 and good.json()["content_type"] == "application/pdf"
+    exe = ours.post(
+        url,
+        {"kind": "insurance certificate", "file": SimpleUploadedFile("cert.pdf", b"MZ\x90\x00")},
+    )
+    assert exe.status_code == 422 and exe.json()["errors"] == [
+        {"field": "file", "message": "must be a PDF, PNG or JPEG"}
+    ]
+    big = ours.post(
+        url,
+        {
+            "kind": "insurance certificate",
+            "file": SimpleUploadedFile("big.pdf", b"%PDF-" + b"0" * (5 * 1024 * 1024)),
+        },
+    )
+    assert big.status_code == 422 and "smaller than 5 MB" in big.json()["detail"]
+    other = staff_of(make_user, "mallory", accredited_provider("1200008"))
+    assert (
+        other.post(
+            url, {"kind": "insurance certificate", "file": SimpleUploadedFile("x.pdf", PDF)}
+        ).status_code
+        == 403
+    )
+    assert len(accreditation_app().get_provider(planner).evidence) == 1
+
+
+def test_decisions_need_the_register_administrator(council: Any, make_user: Any) -> None:
+    planner = accredited_provider("1200009")
+    service = Client().get(f"/api/v1/register/providers/{planner}").json()["services"][0]["id"]
+    for role in Role:
+        if role is Role.REGISTER_ADMIN:
+            continue
+        client = signed_in(make_user, f"u-{role.name}", role)
+        response = post(
+            client, f"/api/v1/register/accreditations/{service}/suspend", {"reason": "r"}
+        )
+        assert response.status_code == 403, role
+    assert (
+        post(
+            Client(), f"/api/v1/register/accreditations/{service}/suspend", {"reason": "r"}
+        ).status_code
+        == 401
+    )
+    assert (
+        Client().get(f"/api/v1/register/providers/{planner}").json()["services"][0]["status"]
+        == "accredited"
+    )
