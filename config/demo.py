@@ -219,5 +219,9 @@ def load_ledger() -> None:
 
 
 def load() -> None:
+    from config.demo_register import load_marketplace, load_register
+
     load_users()
     load_ledger()
+    load_register()
+    load_marketplace()

@@ -1,12 +1,56 @@
 from django.urls import path
 
-from frontend import views
+from frontend import admin_views, provider_views, public_views, support_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("sign-in/", views.sign_in, name="sign-in"),
     path("sign-out/", views.sign_out, name="sign-out"),
+    # the ledger explorer
     path("ledger/", views.ledger_accounts, name="ledger-accounts"),
     path("ledger/accounts/<str:code>/", views.ledger_statement, name="ledger-statement"),
     path("ledger/entries/<uuid:entry_id>/", views.ledger_entry, name="ledger-entry"),
+    # public: the register and finding support
+    path("register/", public_views.register_list, name="register"),
+    path(
+        "register/providers/<uuid:provider_id>/",
+        public_views.provider_profile,
+        name="provider-profile",
+    ),
+    path("find-support/", public_views.find_support, name="find-support"),
+    path("find-support/compare/", public_views.compare, name="compare"),
+    path("prices/", public_views.tariff, name="tariff"),
+    # a person's support
+    path("my-support/", support_views.my_support, name="my-support"),
+    path("my-support/choose/", support_views.choose, name="my-support-choose"),
+    path("my-support/<uuid:engagement>/end/", support_views.end, name="my-support-end"),
+    path(
+        "my-support/<uuid:engagement>/feedback/", support_views.feedback, name="my-support-feedback"
+    ),
+    # a provider's area
+    path("provider/", provider_views.area, name="provider-area"),
+    path("provider/apply/", provider_views.apply, name="provider-apply"),
+    path("provider/evidence/", provider_views.upload, name="provider-upload"),
+    path(
+        "provider/requests/<uuid:engagement>/<str:decision>/",
+        provider_views.decide,
+        name="provider-decide",
+    ),
+    # the register administrator
+    path("register/admin/", admin_views.queue, name="register-admin"),
+    path(
+        "register/admin/<uuid:accreditation>/",
+        admin_views.detail,
+        name="register-admin-accreditation",
+    ),
+    path(
+        "register/admin/<uuid:accreditation>/<str:step>/",
+        admin_views.act,
+        name="register-admin-act",
+    ),
+    path(
+        "register/admin/feedback/<uuid:engagement>/",
+        admin_views.moderate,
+        name="register-admin-moderate",
+    ),
 ]

@@ -1,0 +1,208 @@
+"""The demo council's register and marketplace: organisations in each state, a few engagements."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from accreditation.domain import provider_id
+from accreditation.models import Membership
+from accreditation.services import accreditation_app
+from config.errors import NotFound
+from marketplace.domain import Chooser
+from marketplace.models import PersonAccount
+from marketplace.services import catch_up, marketplace_app
+
+BASE: dict[str, Any] = {"registration_kind": "charity", "phone": "01302 000000", "capacity": 40}
+
+ORGANISATIONS: list[dict[str, Any]] = [
+    {
+        "name": "Connect Doncaster",
+        "registration_number": "1012345",
+        "address": "1 High Street, Doncaster DN1 1AA",
+        "email": "hello@connect-doncaster.example",
+        "areas": ["DN1", "DN2", "DN4", "DN5"],
+        "languages": ["English", "Polish"],
+        "access_needs": ["British Sign Language", "Easy read"],
+        "state": "accredited",
+        "services": ["support_planning", "money_management"],
+    },
+    {
+        "name": "Doncaster Peer Planners",
+        "registration_number": "1023456",
+        "address": "12 Hall Gate, Doncaster DN1 3NA",
+        "email": "plan@peerplanners.example",
+        "areas": ["DN1", "DN2", "DN3"],
+        "languages": ["English", "Urdu"],
+        "access_needs": ["Easy read"],
+        "state": "accredited",
+        "services": ["support_planning"],
+    },
+    {
+        "name": "Thorne Community Circle",
+        "registration_number": "1034567",
+        "address": "5 King Street, Thorne DN8 5AU",
+        "email": "circle@thorne.example",
+        "areas": ["DN1", "DN7", "DN8"],
+        "languages": ["English"],
+        "access_needs": ["Wheelchair access"],
+        "state": "accredited",
+        "services": ["support_planning"],
+    },
+    {
+        "name": "Mexborough Money Matters",
+        "registration_number": "1045678",
+        "address": "3 Main Street, Mexborough S64 9DW",
+        "email": "money@mexborough.example",
+        "areas": ["S63", "S64", "DN1"],
+        "languages": ["English"],
+        "access_needs": [],
+        "state": "suspended",
+        "services": ["money_management"],
+    },
+    {
+        "name": "Bentley Helping Hands",
+        "registration_number": "1056789",
+        "address": "8 Askern Road, Bentley DN5 0HB",
+        "email": "help@bentley.example",
+        "areas": ["DN5", "DN6"],
+        "languages": ["English"],
+        "access_needs": [],
+        "state": "refused",
+        "services": ["support_planning"],
+    },
+    {
+        "name": "Armthorpe Advocacy",
+        "registration_number": "1067890",
+        "address": "2 Church Street, Armthorpe DN3 3AE",
+        "email": "info@armthorpe.example",
+        "areas": ["DN3"],
+        "languages": ["English"],
+        "access_needs": [],
+        "state": "expired",
+        "services": ["support_planning"],
+    },
+]
+
+
+def _accredit(app: Any, pid: UUID, service: str, *, on: date, days: int) -> UUID:
+    aid = app.apply(pid, service=service, actor="demo loader").id
+    app.start_assessment(aid, actor="registeradmin")
+    for criterion in app.checklist().criteria(1):
+        app.assess(
+            aid,
+            criterion=criterion.code,
+            met=True,
+            evidence=[],
+            note="Seen at the assessment visit",
+            actor="registeradmin",
+        )
+    app.accredit(
+        aid,
+        expires_on=on + timedelta(days=days),
+        today=on,
+        conditions="",
+        actor="registeradmin",
+        reason="All criteria met at the assessment visit",
+    )
+    return aid
+
+
+def load_register() -> None:
+    app = accreditation_app()
+    today = timezone.localdate()
+    for org in ORGANISATIONS:
+        try:
+            app.get_provider(provider_id(org["registration_number"]))
+            continue  # loaded before
+        except NotFound:
+            pass
+        details = {k: v for k, v in org.items() if k not in ("state", "services")}
+        pid = app.register_provider(actor="demo loader", **{**BASE, **details}).id
+        for service in org["services"]:
+            if org["state"] == "refused":
+                aid = app.apply(pid, service=service, actor="demo loader").id
+                app.start_assessment(aid, actor="registeradmin")
+                app.assess(
+                    aid,
+                    criterion="insurance",
+                    met=False,
+                    evidence=[],
+                    note="No insurance certificate",
+                    actor="registeradmin",
+                )
+                app.refuse(
+                    aid, actor="registeradmin", reasons="No public liability insurance in force"
+                )
+            elif org["state"] == "expired":
+                # Accredited two years ago for a year, and never renewed.
+                aid = _accredit(app, pid, service, on=today - timedelta(days=730), days=365)
+                app.expire_and_remind([aid], today=today)
+            else:
+                aid = _accredit(app, pid, service, on=today - timedelta(days=200), days=730)
+                if org["state"] == "suspended":
+                    app.suspend(
+                        aid,
+                        actor="registeradmin",
+                        reason="Insurance certificate lapsed",
+                        today=today,
+                    )
+
+
+def load_marketplace() -> None:
+    market = marketplace_app()
+    today = timezone.localdate()
+    if not market.tariff().versions:
+        market.publish_tariff(
+            today=today,
+            actor="demo loader",
+            effective_from=date(today.year if today.month >= 4 else today.year - 1, 4, 1),
+            support_plan_fee=45000,
+            annual_review_fee=20000,
+            money_management_fee=2500,
+            deductions=[
+                {
+                    "name": "Bank charges on a managed account",
+                    "amount": 300,
+                    "description": "Per 4-weekly period, where the bank charges them",
+                }
+            ],
+            note="Doncaster's fees: £450 for a support plan and its implementation, £200 a year "
+            "for the annual review update. The money-management fee of £25 every 4 weeks is a "
+            "demo value.",
+        )
+    User = get_user_model()
+    provider_user = User.objects.get(username="provider")
+    Membership.objects.get_or_create(
+        user=provider_user, defaults={"provider_id": provider_id("1012345")}
+    )
+    person = User.objects.get(username="person")
+    PersonAccount.objects.get_or_create(user=person, person="DN-000123")
+    connect = provider_id("1012345")
+    sam = Chooser("person", "person")
+    # Sam: support planning with Connect Doncaster, accepted; a money-management request
+    # with a provider later suspended (so it shows flagged).
+    planning = market.choose(
+        person="DN-000123",
+        provider=connect,
+        service="support_planning",
+        chooser=sam,
+        today=today,
+        key="demo:sam:planning",
+    )
+    if market.get_engagement(planning).status.value == "requested":
+        market.accept(planning, provider=connect, actor="provider", today=today)
+    lee = Chooser("socialworker", "worker", "Agreed with Lee at the assessment visit")
+    market.choose(
+        person="DN-000456",
+        provider=provider_id("1023456"),
+        service="support_planning",
+        chooser=lee,
+        today=today,
+        key="demo:lee:planning",
+    )
+    catch_up()

@@ -1,0 +1,49 @@
+"""Turning a refused command into the GOV.UK error summary, and reading simple form fields."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from config.errors import DomainError
+
+# Plain words for the fields commands name, as the error summary shows them.
+LABELS = {
+    "reason": "Reason",
+    "reasons": "Reasons",
+    "rating": "Rating",
+    "comment": "Comment",
+    "file": "File",
+    "kind": "Type of document",
+    "expires_on": "Expiry date",
+    "provider": "Provider",
+    "service": "Service",
+    "consent": "Consent",
+    "capacity": "Capacity",
+    "criteria": "Criteria",
+    "note": "Note",
+    "status": "Status",
+}
+
+
+def attempt(command: Callable[[], Any]) -> tuple[Any, dict[str, str]]:
+    """Run a command; on refusal return the errors for the page, keyed by field id."""
+    try:
+        return command(), {}
+    except DomainError as exc:
+        field = (exc.field or "form").split("[")[0].split(".")[0]
+        label = LABELS.get(field, field.replace("_", " ").capitalize())
+        return None, {field: f"{label}: {exc.message}"}
+
+
+def date_field(data: Any, name: str) -> tuple[date | None, str | None]:
+    """A GOV.UK date input (name-day, name-month, name-year); empty gives None."""
+    parts = [data.get(f"{name}-{k}", "").strip() for k in ("day", "month", "year")]
+    if not any(parts):
+        return None, None
+    try:
+        day, month, year = (int(p) for p in parts)
+        return date(year, month, day), None
+    except ValueError:
+        return None, "must be a real date, for example 27 3 2027"

@@ -1,0 +1,148 @@
+"""The provider's own area: status, requests to accept or decline, applying, evidence."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accreditation import models as register
+from accreditation.application import EVIDENCE_KINDS, MAX_EVIDENCE_BYTES
+from accreditation.domain import Service
+from accreditation.services import accreditation_app
+from accreditation.services import catch_up as catch_up_register
+from config.roles import Role
+from frontend.access import roles_required, signed_in
+from frontend.forms import attempt, date_field
+from marketplace.models import EngagementRecord, Notice
+from marketplace.services import catch_up, marketplace_app
+
+
+def _membership(request: HttpRequest) -> UUID | None:
+    found = register.Membership.objects.filter(user=signed_in(request)).first()
+    return found.provider_id if found else None
+
+
+def _render(
+    request: HttpRequest, errors: dict[str, str] | None = None, status: int = 200
+) -> HttpResponse:
+    catch_up()
+    provider_id = _membership(request)
+    context: dict[str, Any] = {"errors": errors or {}, "provider": None, "kinds": EVIDENCE_KINDS}
+    if provider_id is not None:
+        provider = register.ProviderRecord.objects.filter(id=provider_id).first()
+        services = list(register.ServiceRecord.objects.filter(provider_id=provider_id))
+        for s in services:
+            s.label = Service(s.service).label  # type: ignore[attr-defined]
+        today = timezone.localdate()
+        evidence = list(register.Evidence.objects.filter(provider_id=provider_id))
+        for e in evidence:
+            e.expired = e.expires_on is not None and e.expires_on < today  # type: ignore[attr-defined]
+            e.expiring = (  # type: ignore[attr-defined]
+                e.expires_on is not None and not e.expired and (e.expires_on - today).days <= 30  # type: ignore[attr-defined]
+            )
+        engagements = list(EngagementRecord.objects.filter(provider_id=provider_id))
+        for g in engagements:
+            g.service_label = Service(g.service).label  # type: ignore[attr-defined]
+        applied = {
+            s.service for s in services if s.status not in ("refused", "withdrawn", "expired")
+        }
+        context.update(
+            provider=provider,
+            services=services,
+            evidence=evidence,
+            requests=[g for g in engagements if g.status == "requested"],
+            active=[g for g in engagements if g.status == "active"],
+            notices=Notice.objects.filter(recipient=str(provider_id))[:20],
+            can_apply=[(s.value, s.label) for s in Service if s.value not in applied],
+        )
+    return render(request, "frontend/provider/area.html", context, status=status)
+
+
+@roles_required(Role.PROVIDER_STAFF)
+def area(request: HttpRequest) -> HttpResponse:
+    return _render(request)
+
+
+def _own(request: HttpRequest) -> UUID:
+    provider_id = _membership(request)
+    if provider_id is None:
+        raise Http404("register your organisation first")
+    return provider_id
+
+
+@require_POST
+@roles_required(Role.PROVIDER_STAFF)
+def decide(request: HttpRequest, engagement: UUID, decision: str) -> HttpResponse:
+    provider_id = _own(request)
+    if not EngagementRecord.objects.filter(id=engagement, provider_id=provider_id).exists():
+        raise Http404("no such request")  # another provider's looks the same as none
+    app, today, actor = marketplace_app(), timezone.localdate(), request.user.username
+    if decision == "accept":
+        _, errors = attempt(
+            lambda: app.accept(engagement, provider=provider_id, actor=actor, today=today)
+        )
+    else:
+        _, errors = attempt(
+            lambda: app.decline(
+                engagement, provider=provider_id, actor=actor, reason=request.POST.get("reason", "")
+            )
+        )
+    if errors:
+        return _render(request, {"reason": next(iter(errors.values()))}, 400)
+    messages.success(request, "Request accepted." if decision == "accept" else "Request declined.")
+    return redirect("provider-area")
+
+
+@require_POST
+@roles_required(Role.PROVIDER_STAFF)
+def apply(request: HttpRequest) -> HttpResponse:
+    provider_id = _own(request)
+    _, errors = attempt(
+        lambda: accreditation_app().apply(
+            provider_id,
+            service=request.POST.get("service", ""),
+            actor=request.user.username,
+            note=request.POST.get("note", ""),
+        )
+    )
+    if errors:
+        return _render(request, errors, 400)
+    catch_up_register()
+    messages.success(request, "Application sent to the register administrator.")
+    return redirect("provider-area")
+
+
+@require_POST
+@roles_required(Role.PROVIDER_STAFF)
+def upload(request: HttpRequest) -> HttpResponse:
+    provider_id = _own(request)
+    upload = request.FILES.get("file")
+    expires_on, date_error = date_field(request.POST, "expires_on")
+    if date_error:
+        return _render(request, {"expires_on": f"Expiry date {date_error}"}, 400)
+    if upload is None:
+        return _render(request, {"file": "Choose a file to upload"}, 400)
+    if upload.size and upload.size > MAX_EVIDENCE_BYTES:
+        return _render(request, {"file": "The file must be smaller than 5 MB"}, 400)
+    _, errors = attempt(
+        lambda: accreditation_app().add_evidence(
+            provider_id,
+            kind=request.POST.get("kind", ""),
+            filename=upload.name,
+            content=upload.read(MAX_EVIDENCE_BYTES + 1),
+            expires_on=expires_on,
+            today=timezone.localdate(),
+            actor=request.user.username,
+        )
+    )
+    if errors:
+        return _render(request, errors, 400)
+    catch_up_register()
+    messages.success(request, f"{upload.name} uploaded.")
+    return redirect("provider-area")

@@ -1,0 +1,169 @@
+"""Public pages (no sign-in): the register, a provider's profile, finding and comparing support."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from accreditation import queries
+from accreditation.domain import Service, Status
+from accreditation.services import catch_up as catch_up_register
+from config.errors import NotFound
+from config.roles import Role, has_any_role
+from ledger.money import format_pence
+from marketplace.domain import MarketplaceError
+from marketplace.models import TariffRecord
+from marketplace.services import catch_up, marketplace_app
+
+SERVICES = [(s.value, s.label) for s in Service]
+STATUS_TAGS = {
+    "accredited": "govuk-tag--green",
+    "suspended": "govuk-tag--orange",
+    "withdrawn": "govuk-tag--red",
+    "refused": "govuk-tag--red",
+    "expired": "govuk-tag--grey",
+    "applied": "govuk-tag--blue",
+    "under_assessment": "govuk-tag--blue",
+}
+
+
+def _tariff_prices() -> dict[str, str]:
+    try:
+        t = marketplace_app().tariff_in_force(timezone.localdate())
+    except MarketplaceError:
+        return {}
+    return {
+        "support_planning": format_pence(t.support_plan_fee),
+        "annual_review": format_pence(t.annual_review_fee),
+        "money_management": format_pence(t.money_management_fee),
+    }
+
+
+def register_list(request: HttpRequest) -> HttpResponse:
+    catch_up_register()
+    service = request.GET.get("service", "")
+    status = request.GET.get("status", "")
+    rows = queries.register(
+        service=service if service in Service._value2member_map_ else "",
+        status=status if status in Status._value2member_map_ else "",
+    )
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    for row in page:
+        row.label = Service(row.service).label  # type: ignore[attr-defined]
+        row.tag = STATUS_TAGS.get(row.status, "")  # type: ignore[attr-defined]
+        row.status_label = row.status.replace("_", " ").capitalize()  # type: ignore[attr-defined]
+    context = {
+        "page": page,
+        "service": service,
+        "status": status,
+        "services": SERVICES,
+        "statuses": [(s.value, s.value.replace("_", " ").capitalize()) for s in Status],
+        "query_prefix": f"service={service}&status={status}&",
+    }
+    return render(request, "frontend/public/register.html", context)
+
+
+def provider_profile(request: HttpRequest, provider_id: UUID) -> HttpResponse:
+    catch_up()
+    try:
+        provider = queries.provider(provider_id)
+    except NotFound:
+        raise Http404("no such provider") from None
+    services = list(provider.services.prefetch_related("history"))
+    for s in services:
+        s.label = Service(s.service).label  # type: ignore[attr-defined]
+        s.tag = STATUS_TAGS.get(s.status, "")  # type: ignore[attr-defined]
+        s.status_label = s.status.replace("_", " ").capitalize()  # type: ignore[attr-defined]
+    context = {
+        "provider": provider,
+        "services": services,
+        "prices": _tariff_prices(),
+        "feedback": queries.published_feedback(provider.id)[:20],
+    }
+    return render(request, "frontend/public/provider.html", context)
+
+
+def find_support(request: HttpRequest) -> HttpResponse:
+    catch_up()
+    service = request.GET.get("service", Service.SUPPORT_PLANNING.value)
+    if service not in Service._value2member_map_:
+        service = Service.SUPPORT_PLANNING.value
+    area = request.GET.get("area", "")[:10]
+    form = {
+        "service": service,
+        "area": area,
+        "language": request.GET.get("language", "")[:40],
+        "access_need": request.GET.get("access_need", "")[:60],
+        "has_room": request.GET.get("has_room") == "yes",
+        "sort": request.GET.get("sort", "name"),
+    }
+    errors = {}
+    if area and not queries.district_of(area):
+        errors["area"] = "Enter a postcode or postcode district, like DN1 2AB or DN1"
+    matches = [] if errors else queries.search(today=timezone.localdate(), **form)  # type: ignore[arg-type]
+    context = {
+        "form": form,
+        "errors": errors,
+        "matches": matches,
+        "services": SERVICES,
+        "prices": _tariff_prices(),
+        "searched": bool(request.GET),
+    }
+    return render(
+        request, "frontend/public/find_support.html", context, status=400 if errors else 200
+    )
+
+
+def compare(request: HttpRequest) -> HttpResponse:
+    catch_up()
+    chosen = request.GET.getlist("provider")
+    service = request.GET.get("service", Service.SUPPORT_PLANNING.value)
+    errors = {}
+    if not 2 <= len(chosen) <= 3:
+        errors["provider"] = "Select two or three providers to compare"
+    ids = []
+    for value in chosen[:3]:
+        try:
+            ids.append(UUID(value))
+        except ValueError:
+            errors["provider"] = "Select providers from the list"
+    matches = {
+        m.provider.id: m
+        for m in queries.search(
+            service=service if service in Service._value2member_map_ else "support_planning",
+            today=timezone.localdate(),
+        )
+    }
+    columns = [matches[i] for i in ids if i in matches]
+    context = {
+        "errors": errors,
+        "columns": columns,
+        "service": service,
+        "service_label": Service(service).label if service in Service._value2member_map_ else "",
+        "prices": _tariff_prices(),
+        "can_choose": has_any_role(request.user, (Role.PERSON,)),
+    }
+    return render(request, "frontend/public/compare.html", context, status=400 if errors else 200)
+
+
+def tariff(request: HttpRequest) -> HttpResponse:
+    catch_up()
+    today = timezone.localdate()
+    versions = list(TariffRecord.objects.order_by("-effective_from"))
+    for v in versions:
+        v.in_force = v.effective_from <= today and not any(  # type: ignore[attr-defined]
+            o.effective_from <= today and o.effective_from > v.effective_from for o in versions
+        )
+        v.prices = {  # type: ignore[attr-defined]
+            "plan": format_pence(v.support_plan_fee),
+            "review": format_pence(v.annual_review_fee),
+            "money": format_pence(v.money_management_fee),
+        }
+        v.deduction_rows = [  # type: ignore[attr-defined]
+            {**d, "amount_text": format_pence(d["amount"])} for d in v.deductions
+        ]
+    return render(request, "frontend/public/tariff.html", {"versions": versions, "today": today})

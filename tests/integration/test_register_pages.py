@@ -1,0 +1,107 @@
+"""The register's and marketplace's pages through Django's client: roles and error summaries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from accreditation.services import accreditation_app
+from config.roles import Role
+from marketplace.models import EngagementRecord
+from marketplace.services import catch_up
+from tests.integration.test_register import accredited_provider
+from tests.integration.test_register_api import council, person, signed_in, staff_of  # noqa: F401
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_public_pages_need_no_sign_in(council: Any) -> None:  # noqa: F811
+    planner = accredited_provider("1300001")
+    anyone = Client()
+    for path in [
+        "/register/",
+        f"/register/providers/{planner}/",
+        "/find-support/?area=DN1",
+        "/prices/",
+    ]:
+        response = anyone.get(path)
+        assert response.status_code == 200, path
+    assert b"Connect Doncaster" in anyone.get("/find-support/?area=DN1+2AB").content
+    assert b"No accredited organisation matches" in anyone.get("/find-support/?area=S99").content
+    assert b"\xc2\xa3450.00" in anyone.get("/prices/").content
+
+
+def test_search_and_compare_errors_use_the_error_summary(council: Any) -> None:  # noqa: F811
+    bad = Client().get("/find-support/?area=nowhere!")
+    assert bad.status_code == 400 and b"govuk-error-summary" in bad.content
+    one = Client().get("/find-support/compare/?provider=" + str(accredited_provider("1300002")))
+    assert one.status_code == 400 and b"Select two or three providers to compare" in one.content
+
+
+def test_signed_in_pages_declare_their_roles(council: Any, make_user: Any) -> None:  # noqa: F811
+    pages = {
+        "/my-support/": Role.PERSON,
+        "/provider/": Role.PROVIDER_STAFF,
+        "/register/admin/": Role.REGISTER_ADMIN,
+    }
+    for path in pages:
+        assert Client().get(path).status_code == 302
+    for role in Role:
+        client = signed_in(make_user, f"u-{role.name}", role)
+        for path, needed in pages.items():
+            assert client.get(path).status_code == (200 if role is needed else 403), (path, role)
+
+
+def test_a_person_chooses_and_the_provider_accepts(council: Any, make_user: Any) -> None:  # noqa: F811
+    planner = accredited_provider("1300003")
+    sam = person(make_user, "sam", "DN-000123")
+    response = sam.post(
+        "/my-support/choose/", {"provider": str(planner), "service": "support_planning"}
+    )
+    assert response.status_code == 302
+    again = sam.post(
+        "/my-support/choose/", {"provider": str(planner), "service": "support_planning"}
+    )
+    assert again.status_code == 302
+    catch_up()
+    engagement = EngagementRecord.objects.get(person="DN-000123")  # one, not two
+    priya = staff_of(make_user, "priya", planner)
+    mallory = staff_of(make_user, "mallory", accredited_provider("1300004"))
+    assert mallory.post(f"/provider/requests/{engagement.id}/accept/").status_code == 404
+    assert priya.post(f"/provider/requests/{engagement.id}/accept/").status_code == 302
+    page = sam.get("/my-support/").content.decode()
+    assert "Active" in page and "accepted your request" in page
+    lee = person(make_user, "lee", "DN-000456")
+    assert lee.post(f"/my-support/{engagement.id}/end/", {"reason": "x"}).status_code == 404
+    ended = sam.post(f"/my-support/{engagement.id}/end/", {"reason": ""})
+    assert ended.status_code == 400 and b"Reason: is required" in ended.content
+    assert EngagementRecord.objects.get(id=engagement.id).status == "active"
+
+
+def test_provider_uploads_and_the_admin_suspends_from_the_pages(
+    council: Any, make_user: Any
+) -> None:  # noqa: F811
+    planner = accredited_provider("1300005")
+    priya = staff_of(make_user, "priya", planner)
+    bad = priya.post(
+        "/provider/evidence/",
+        {"kind": "insurance certificate", "file": SimpleUploadedFile("x.exe", b"MZ")},
+    )
+    assert bad.status_code == 400 and b"must be a PDF, PNG or JPEG" in bad.content
+    good = priya.post(
+        "/provider/evidence/",
+        {"kind": "insurance certificate", "file": SimpleUploadedFile("c.pdf", b"%PDF-1.4 x")},
+    )
+    assert good.status_code == 302
+    admin = signed_in(make_user, "admin", Role.REGISTER_ADMIN)
+    aid = accreditation_app().accreditation_of(planner, "support_planning").id
+    refused = admin.post(f"/register/admin/{aid}/suspend/", {"reason": ""})
+    assert refused.status_code == 400 and b"govuk-error-summary" in refused.content
+    assert (
+        admin.post(f"/register/admin/{aid}/suspend/", {"reason": "Insurance lapsed"}).status_code
+        == 302
+    )
+    assert b"Suspended" in Client().get("/register/").content
