@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
-from uuid import UUID
 
 import pytest
 from django.core.management import call_command
@@ -17,47 +16,11 @@ from marketplace.domain import Chooser, MarketplaceError
 from marketplace.queries import flag
 from marketplace.services import catch_up as catch_up_market
 from marketplace.services import marketplace_app
-from tests.unit.test_accreditation import DETAILS
+from tests.integration.helpers import accredited_provider
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TODAY = date.today()
-
-
-def accredited_provider(number: str, capacity: int = 40, service: str = "support_planning") -> UUID:
-    app = accreditation_app()
-    pid = app.register_provider(
-        actor="p", **{**DETAILS, "registration_number": number, "capacity": capacity}
-    ).id
-    aid = app.apply(pid, service=service, actor="p").id
-    app.start_assessment(aid, actor="admin")
-    for criterion in app.checklist().criteria(1):
-        app.assess(aid, criterion=criterion.code, met=True, evidence=[], note="", actor="admin")
-    app.accredit(
-        aid,
-        expires_on=TODAY + timedelta(days=365),
-        today=TODAY,
-        conditions="",
-        actor="admin",
-        reason="Met",
-    )
-    return pid
-
-
-@pytest.fixture
-def council(stores: Any) -> Any:
-    stores.new()
-    marketplace_app().publish_tariff(
-        today=TODAY,
-        actor="council",
-        effective_from=TODAY - timedelta(days=30),
-        support_plan_fee=45000,
-        annual_review_fee=20000,
-        money_management_fee=2500,
-        deductions=[],
-        note="",
-    )
-    return stores
 
 
 def snapshot() -> dict[str, list[Any]]:

@@ -7,61 +7,20 @@ import io
 import json
 from datetime import date, timedelta
 from typing import Any
-from uuid import UUID
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from jsonschema import Draft202012Validator
 
-from accreditation.models import Membership
 from accreditation.services import accreditation_app
 from config.roles import Role
-from marketplace.models import EngagementRecord, PersonAccount
-from marketplace.services import marketplace_app
-from tests.integration.test_register import accredited_provider
+from marketplace.models import EngagementRecord
+from tests.integration.helpers import accredited_provider, person, signed_in, staff_of
 from tests.unit.test_accreditation import DETAILS, PDF
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TODAY = date.today()
-
-
-@pytest.fixture
-def council(stores: Any) -> Any:
-    stores.new()
-    marketplace_app().publish_tariff(
-        today=TODAY,
-        actor="council",
-        effective_from=TODAY - timedelta(days=30),
-        support_plan_fee=45000,
-        annual_review_fee=20000,
-        money_management_fee=2500,
-        deductions=[],
-        note="Demo tariff",
-    )
-    return stores
-
-
-def signed_in(make_user: Any, username: str, role: Role) -> Client:
-    client = Client()
-    client.force_login(make_user(username, role.value))
-    return client
-
-
-def person(make_user: Any, username: str, ref: str) -> Client:
-    client = Client()
-    user = make_user(username, Role.PERSON.value)
-    PersonAccount.objects.create(user=user, person=ref)
-    client.force_login(user)
-    return client
-
-
-def staff_of(make_user: Any, username: str, provider: UUID) -> Client:
-    client = Client()
-    user = make_user(username, Role.PROVIDER_STAFF.value)
-    Membership.objects.create(user=user, provider_id=provider)
-    client.force_login(user)
-    return client
 
 
 def post(client: Client, path: str, body: dict[str, Any] | None = None, **headers: str) -> Any:

@@ -12,13 +12,12 @@ from accreditation.services import accreditation_app
 from config.roles import Role
 from marketplace.models import EngagementRecord
 from marketplace.services import catch_up
-from tests.integration.test_register import accredited_provider
-from tests.integration.test_register_api import council, person, signed_in, staff_of  # noqa: F401
+from tests.integration.helpers import accredited_provider, person, signed_in, staff_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_public_pages_need_no_sign_in(council: Any) -> None:  # noqa: F811
+def test_public_pages_need_no_sign_in(council: Any) -> None:
     planner = accredited_provider("1300001")
     anyone = Client()
     for path in [
@@ -34,14 +33,14 @@ def test_public_pages_need_no_sign_in(council: Any) -> None:  # noqa: F811
     assert b"\xc2\xa3450.00" in anyone.get("/prices/").content
 
 
-def test_search_and_compare_errors_use_the_error_summary(council: Any) -> None:  # noqa: F811
+def test_search_and_compare_errors_use_the_error_summary(council: Any) -> None:
     bad = Client().get("/find-support/?area=nowhere!")
     assert bad.status_code == 400 and b"govuk-error-summary" in bad.content
     one = Client().get("/find-support/compare/?provider=" + str(accredited_provider("1300002")))
     assert one.status_code == 400 and b"Select two or three providers to compare" in one.content
 
 
-def test_signed_in_pages_declare_their_roles(council: Any, make_user: Any) -> None:  # noqa: F811
+def test_signed_in_pages_declare_their_roles(council: Any, make_user: Any) -> None:
     pages = {
         "/my-support/": Role.PERSON,
         "/provider/": Role.PROVIDER_STAFF,
@@ -55,7 +54,7 @@ def test_signed_in_pages_declare_their_roles(council: Any, make_user: Any) -> No
             assert client.get(path).status_code == (200 if role is needed else 403), (path, role)
 
 
-def test_a_person_chooses_and_the_provider_accepts(council: Any, make_user: Any) -> None:  # noqa: F811
+def test_a_person_chooses_and_the_provider_accepts(council: Any, make_user: Any) -> None:
     planner = accredited_provider("1300003")
     sam = person(make_user, "sam", "DN-000123")
     response = sam.post(
@@ -83,7 +82,7 @@ def test_a_person_chooses_and_the_provider_accepts(council: Any, make_user: Any)
 
 def test_provider_uploads_and_the_admin_suspends_from_the_pages(
     council: Any, make_user: Any
-) -> None:  # noqa: F811
+) -> None:
     planner = accredited_provider("1300005")
     priya = staff_of(make_user, "priya", planner)
     bad = priya.post(

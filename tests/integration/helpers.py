@@ -1,0 +1,58 @@
+"""Helpers shared by the register and marketplace tests: accredited providers, signed-in clients."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+from django.test import Client
+
+from accreditation.models import Membership
+from accreditation.services import accreditation_app
+from config.roles import Role
+from marketplace.models import PersonAccount
+from tests.unit.test_accreditation import DETAILS
+
+
+def accredited_provider(number: str, capacity: int = 40, service: str = "support_planning") -> UUID:
+    today = date.today()
+    app = accreditation_app()
+    pid = app.register_provider(
+        actor="p", **{**DETAILS, "registration_number": number, "capacity": capacity}
+    ).id
+    aid = app.apply(pid, service=service, actor="p").id
+    app.start_assessment(aid, actor="admin")
+    for criterion in app.checklist().criteria(1):
+        app.assess(aid, criterion=criterion.code, met=True, evidence=[], note="", actor="admin")
+    app.accredit(
+        aid,
+        expires_on=today + timedelta(days=365),
+        today=today,
+        conditions="",
+        actor="admin",
+        reason="Met",
+    )
+    return pid
+
+
+def signed_in(make_user: Any, username: str, role: Role) -> Client:
+    client = Client()
+    client.force_login(make_user(username, role.value))
+    return client
+
+
+def person(make_user: Any, username: str, ref: str) -> Client:
+    client = Client()
+    user = make_user(username, Role.PERSON.value)
+    PersonAccount.objects.create(user=user, person=ref)
+    client.force_login(user)
+    return client
+
+
+def staff_of(make_user: Any, username: str, provider: UUID) -> Client:
+    client = Client()
+    user = make_user(username, Role.PROVIDER_STAFF.value)
+    Membership.objects.create(user=user, provider_id=provider)
+    client.force_login(user)
+    return client
