@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -123,3 +123,23 @@ def make_user(db: Any) -> Any:
         return user
 
     return make
+
+
+@pytest.fixture
+def council(stores: Any) -> Any:
+    """Fresh event stores with the tariff in force: £450 plan, £200 review, £25 money management."""
+    from marketplace.services import marketplace_app
+
+    stores.new()
+    today = date.today()
+    marketplace_app().publish_tariff(
+        today=today,
+        actor="council",
+        effective_from=today - timedelta(days=30),
+        support_plan_fee=45000,
+        annual_review_fee=20000,
+        money_management_fee=2500,
+        deductions=[],
+        note="Demo tariff",
+    )
+    return stores

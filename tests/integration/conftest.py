@@ -12,7 +12,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -159,23 +158,3 @@ def stripe_webhooks(stripe_server: StripeServer) -> Iterator[WebhookReceiver]:
     finally:
         httpd.shutdown()
         httpd.server_close()
-
-
-@pytest.fixture
-def council(stores: Any) -> Any:
-    """Fresh event stores with the tariff in force: £450 plan, £200 review, £25 money management."""
-    from marketplace.services import marketplace_app
-
-    stores.new()
-    today = date.today()
-    marketplace_app().publish_tariff(
-        today=today,
-        actor="council",
-        effective_from=today - timedelta(days=30),
-        support_plan_fee=45000,
-        annual_review_fee=20000,
-        money_management_fee=2500,
-        deductions=[],
-        note="Demo tariff",
-    )
-    return stores

@@ -15,12 +15,13 @@ from marketplace.models import PersonAccount
 from tests.unit.test_accreditation import DETAILS
 
 
-def accredited_provider(number: str, capacity: int = 40, service: str = "support_planning") -> UUID:
+def accredited_provider(
+    number: str, capacity: int = 40, service: str = "support_planning", name: str = ""
+) -> UUID:
     today = date.today()
     app = accreditation_app()
-    pid = app.register_provider(
-        actor="p", **{**DETAILS, "registration_number": number, "capacity": capacity}
-    ).id
+    details = {**DETAILS, "registration_number": number, "capacity": capacity}
+    pid = app.register_provider(actor="p", **{**details, "name": name or DETAILS["name"]}).id
     aid = app.apply(pid, service=service, actor="p").id
     app.start_assessment(aid, actor="admin")
     for criterion in app.checklist().criteria(1):
