@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
@@ -12,16 +11,15 @@ from accreditation.models import Membership
 from accreditation.services import accreditation_app
 from config.roles import Role
 from marketplace.models import PersonAccount
-from tests.e2e.test_ledger_explorer import page, serious_violations  # noqa: F401
+from tests.e2e.conftest import serious_violations
 from tests.integration.helpers import accredited_provider
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "a long demo password"
 
 
-def sign_in(page: Page, base: str, username: str) -> None:  # noqa: F811
+def sign_in(page: Page, base: str, username: str) -> None:
     page.goto(f"{base}/sign-in/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
@@ -33,7 +31,7 @@ def test_a_person_finds_compares_and_chooses_and_the_register_shows_a_suspension
     live_server: Any,
     page: Page,
     council: Any,
-    make_user: Any,  # noqa: F811
+    make_user: Any,
 ) -> None:
     chosen = accredited_provider("1400001", name="Connect Doncaster")
     accredited_provider("1400002", name="Doncaster Peer Planners")
