@@ -140,7 +140,7 @@ class RegisterProjection(Projection):
                 defaults={
                     "recipient": str(record.provider_id),
                     "subject": f"Your accreditation for {Service(record.service).label.lower()} "
-                    f"expires in {event.days_before} days",
+                    f"expires in {(record.expires_on - event.on).days} days",
                     "body": f"It expires on {record.expires_on:%-d %B %Y}. Apply to renew it "
                     "before then, or it will lapse and people cannot choose you.",
                     "created_at": event.timestamp,

@@ -17,7 +17,8 @@ def eventstore_env(database: Mapping[str, Any], var_dir: Path) -> dict[str, str]
     if "postgresql" in database["ENGINE"]:
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": str(database["NAME"]),
+            # EVENTSTORE_DBNAME lets a worker in a test share the test's event store.
+            "POSTGRES_DBNAME": os.environ.get("EVENTSTORE_DBNAME", str(database["NAME"])),
             "POSTGRES_HOST": str(database.get("HOST") or "127.0.0.1"),
             "POSTGRES_PORT": str(database.get("PORT") or "5432"),
             "POSTGRES_USER": str(database.get("USER") or ""),

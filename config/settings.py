@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from config.eventstore import eventstore_env
 
@@ -111,6 +112,10 @@ CELERY_RESULT_BACKEND = os.environ.get(
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "0") == "1"
 CELERY_BEAT_SCHEDULE = {
     "catch-up-projections": {"task": "ledger.tasks.catch_up_projections", "schedule": 5.0},
+    "expire-and-remind-accreditations": {
+        "task": "accreditation.tasks.expire_and_remind_accreditations",
+        "schedule": crontab(hour=2, minute=0),
+    },
 }
 
 LOGGING = {

@@ -1,0 +1,108 @@
+"""Expiry and reminders run by a real Celery worker process, on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from accreditation import models
+from accreditation.services import accreditation_app
+from accreditation.services import catch_up as catch_up_register
+from config import celery_app
+from marketplace.models import Notice
+from tests.unit.test_accreditation import DETAILS
+
+# The worker is another process: it needs the database to be committed and shared.
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def worker(stores: Any, tmp_path: Path) -> Iterator[None]:
+    stores.new()
+    broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
+    results = f"db+sqlite:///{tmp_path / 'results.sqlite3'}"
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "EVENTSTORE_DBNAME": settings.EVENTSTORE["POSTGRES_DBNAME"],
+        "EVENTSTORE_SCHEMA": settings.EVENTSTORE["POSTGRES_SCHEMA"],
+        "CELERY_BROKER_URL": broker,
+        "CELERY_RESULT_BACKEND": results,
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "--loglevel=WARNING",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    old = celery_app.conf.broker_url, celery_app.conf.result_backend
+    celery_app.conf.broker_url, celery_app.conf.result_backend = broker, results
+    try:
+        yield
+    finally:
+        celery_app.conf.broker_url, celery_app.conf.result_backend = old
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def accredit(number: str, *, on: date, days: int) -> Any:
+    app = accreditation_app()
+    pid = app.register_provider(actor="p", **{**DETAILS, "registration_number": number}).id
+    aid = app.apply(pid, service="support_planning", actor="p").id
+    app.start_assessment(aid, actor="admin")
+    for c in app.checklist().criteria(1):
+        app.assess(aid, criterion=c.code, met=True, evidence=[], note="", actor="admin")
+    app.accredit(
+        aid,
+        expires_on=on + timedelta(days=days),
+        today=on,
+        conditions="",
+        actor="admin",
+        reason="ok",
+    )
+    return pid, aid
+
+
+def test_a_worker_expires_lapsed_accreditations_and_reminds_the_nearly_lapsed(worker: None) -> None:
+    from accreditation.tasks import expire_and_remind_accreditations
+
+    today = date.today()
+    _, lapsed = accredit("1500001", on=today - timedelta(days=400), days=365)
+    nearly, soon = accredit("1500002", on=today - timedelta(days=300), days=320)  # 20 days left
+    _, fine = accredit("1500003", on=today, days=365)
+    catch_up_register()
+    assert models.ServiceRecord.objects.get(id=lapsed).status == "accredited"
+
+    result = expire_and_remind_accreditations.delay().get(timeout=90)
+    assert result == {"checked": 3, "expired": 1, "reminded": 1}
+    assert models.ServiceRecord.objects.get(id=lapsed).status == "expired"
+    assert models.ServiceRecord.objects.get(id=soon).status == "accredited"
+    assert models.ServiceRecord.objects.get(id=fine).status == "accredited"
+    reminder = Notice.objects.get(recipient=str(nearly))
+    assert "expires in 20 days" in reminder.subject
+
+    again = expire_and_remind_accreditations.delay().get(timeout=90)
+    assert again == {"checked": 2, "expired": 0, "reminded": 0}  # each step once
