@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI
 
-from api import ledger, marketplace, problems, register
+from api import ledger, marketplace, payments, problems, register
 from api.auth import session_or_token
 
 api = NinjaAPI(
@@ -18,3 +18,4 @@ problems.install(api)
 api.add_router("/ledger", ledger.router)
 api.add_router("/register", register.router)
 api.add_router("/marketplace", marketplace.router)
+api.add_router("/payments", payments.router)

@@ -14,6 +14,7 @@ from accreditation import models, queries
 from accreditation.application import MAX_EVIDENCE_BYTES
 from accreditation.domain import AccreditationError, Service
 from accreditation.models import Membership
+from accreditation.payment_accounts import open_payment_account
 from accreditation.services import accreditation_app, catch_up
 from api.auth import caller, require
 from api.problems import Forbidden
@@ -257,9 +258,9 @@ def assess(request: HttpRequest, accreditation_id: UUID, payload: AssessIn) -> D
 @router.post("/accreditations/{accreditation_id}/accredit", response=DoneOut)
 def accredit(request: HttpRequest, accreditation_id: UUID, payload: AccreditIn) -> DoneOut:
     actor = require(request, ADMIN)
-    accreditation_app().accredit(
-        accreditation_id, actor=actor, today=timezone.localdate(), **payload.dict()
-    )
+    app = accreditation_app()
+    app.accredit(accreditation_id, actor=actor, today=timezone.localdate(), **payload.dict())
+    open_payment_account(app.get_accreditation(accreditation_id).provider)
     return done(accreditation_id)
 
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accreditation import models, queries
 from accreditation.domain import Service
+from accreditation.payment_accounts import open_payment_account
 from accreditation.services import accreditation_app, catch_up
 from config.roles import Role
 from frontend.access import roles_required
@@ -130,6 +131,8 @@ def act(request: HttpRequest, accreditation: UUID, step: str) -> HttpResponse:
     _, errors = attempt(commands[step])
     if errors:
         return _detail(request, accreditation, errors, 400)
+    if step == "accredit":
+        open_payment_account(app.get_accreditation(accreditation).provider)
     catch_up()
     messages.success(request, "Recorded. The public register shows it now.")
     return redirect("register-admin-accreditation", accreditation=accreditation)

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accreditation import models as register
 from accreditation.application import EVIDENCE_KINDS, MAX_EVIDENCE_BYTES
 from accreditation.domain import Service
+from accreditation.payment_accounts import open_payment_account, refresh_payouts_status
 from accreditation.services import accreditation_app
 from accreditation.services import catch_up as catch_up_register
 from config.roles import Role
@@ -21,6 +24,7 @@ from frontend.access import roles_required, signed_in
 from frontend.forms import attempt, date_field
 from marketplace.models import EngagementRecord, Notice
 from marketplace.services import catch_up, marketplace_app
+from payments import stripe
 
 
 def _membership(request: HttpRequest) -> UUID | None:
@@ -66,7 +70,30 @@ def _render(
 
 @roles_required(Role.PROVIDER_STAFF)
 def area(request: HttpRequest) -> HttpResponse:
+    provider_id = _membership(request)
+    record = register.ProviderRecord.objects.filter(id=provider_id).first() if provider_id else None
+    if record and record.payment_account and not record.payouts_ready:
+        with suppress(stripe.StripeFailure):  # back from onboarding, perhaps: ask Stripe
+            refresh_payouts_status(record.id)
     return _render(request)
+
+
+@require_POST
+@roles_required(Role.PROVIDER_STAFF)
+def set_up_payments(request: HttpRequest) -> HttpResponse:
+    provider_id = _own(request)
+    account = open_payment_account(provider_id)
+    if account is None:
+        return _render(
+            request, {"payments": "Payments cannot be set up just now: try again later"}, 503
+        )
+    back = request.build_absolute_uri(reverse("provider-area"))
+    try:
+        return redirect(stripe.onboarding_link(account, return_url=back, refresh_url=back))
+    except stripe.StripeFailure:
+        return _render(
+            request, {"payments": "Payments cannot be set up just now: try again later"}, 503
+        )
 
 
 def _own(request: HttpRequest) -> UUID:

@@ -31,6 +31,7 @@ urlpatterns = [
     path("provider/", provider_views.area, name="provider-area"),
     path("provider/apply/", provider_views.apply, name="provider-apply"),
     path("provider/evidence/", provider_views.upload, name="provider-upload"),
+    path("provider/payments/", provider_views.set_up_payments, name="provider-payments"),
     path(
         "provider/requests/<uuid:engagement>/<str:decision>/",
         provider_views.decide,

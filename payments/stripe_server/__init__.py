@@ -53,8 +53,10 @@ def build_app(
     )
     app.on_response_prepare.append(ls.add_cors_headers)
     app.add_routes(connect.routes)
-    ours = {(route.method, route.resource.canonical) for route in app.router.routes()}
+    ours = {
+        (route.method, route.resource.canonical) for route in app.router.routes() if route.resource
+    }
     for route in ls.app.router.routes():
-        if (route.method, route.resource.canonical) not in ours:
+        if route.resource and (route.method, route.resource.canonical) not in ours:
             app.router.add_route(route.method, route.resource.canonical, route.handler)
     return app

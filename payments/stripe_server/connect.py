@@ -194,7 +194,9 @@ def emit(
         event.account = account
     if previous_attributes:
         event.data["previous_attributes"] = previous_attributes
-    event.pending_webhooks = len(_webhooks)
+    event.pending_webhooks = sum(
+        1 for hook in _webhooks.values() if hook.events is None or event_type in hook.events
+    )
     event.request = {"id": "req_" + random_id(14), "idempotency_key": _idempotency_key.get()}
     schedule_webhook(event)
     return event
@@ -261,8 +263,11 @@ def _empty_requirements(due: list[str]) -> dict[str, Any]:
     }
 
 
+ACCOUNT_TYPES = ("express", "custom")
+
+
 class Account(StripeObject):
-    """A connected Express account in GB, paid in GBP."""
+    """A connected Express or Custom account in GB, paid in GBP."""
 
     object = "account"
     _id_prefix = "acct_"
@@ -270,6 +275,7 @@ class Account(StripeObject):
     def __init__(
         self,
         *,
+        type: str,
         email: str | None,
         metadata: dict[str, str],
         business_name: str | None,
@@ -293,19 +299,20 @@ class Account(StripeObject):
         self.business_type = business_type
         self.capabilities = {name: "inactive" for name in capabilities}
         self.charges_enabled = False
+        express = type == "express"
         self.controller = {
             "fees": {"payer": "application"},
             "is_controller": True,
             "losses": {"payments": "application"},
-            "requirement_collection": "stripe",
-            "stripe_dashboard": {"type": "express"},
+            "requirement_collection": "stripe" if express else "application",
+            "stripe_dashboard": {"type": "express" if express else "none"},
             "type": "application",
         }
         self.country = "GB"
         self.default_currency = CURRENCY
         self.details_submitted = False
         self.email = email
-        self.external_accounts = {
+        self.external_accounts: dict[str, Any] = {
             "object": "list",
             "data": [],
             "has_more": False,
@@ -323,8 +330,8 @@ class Account(StripeObject):
                 "statement_descriptor": None,
             },
         }
-        self.tos_acceptance = {"date": None}
-        self.type = "express"
+        self.tos_acceptance: dict[str, Any] = {"date": None}
+        self.type = type
 
     def _bank_account(self) -> str | None:
         data = self.external_accounts["data"]
@@ -472,8 +479,8 @@ class ConnectPayout(StripeObject):
         self.description = description
         self.destination = (account._bank_account() if account else None) or ("ba_" + random_id(24))
         self.failure_balance_transaction = None
-        self.failure_code = None
-        self.failure_message = None
+        self.failure_code: str | None = None
+        self.failure_message: str | None = None
         self.metadata = metadata
         self.method = method
         self.original_payout = None
@@ -513,8 +520,8 @@ class Topup(StripeObject):
         self.currency = CURRENCY
         self.description = description
         self.expected_availability_date = self.created
-        self.failure_code = None
-        self.failure_message = None
+        self.failure_code: str | None = None
+        self.failure_message: str | None = None
         self.initiated_by = "user"
         self.metadata = metadata
         self.payment_method = None
@@ -536,6 +543,29 @@ class Topup(StripeObject):
 # ---------------------------------------------------------------------------- accounts
 
 
+def _account_type(params: dict[str, Any]) -> str:
+    """``express`` or ``custom``, from ``type`` or else from ``controller`` as Stripe derives it."""
+    if "type" in params:
+        if params["type"] not in ACCOUNT_TYPES:
+            raise invalid(
+                f"Invalid type: {params['type']}. This server models Express and Custom "
+                "connected accounts only (type=express or type=custom).",
+                param="type",
+            )
+        return str(params["type"])
+    controller = params.get("controller")
+    dashboard = controller.get("stripe_dashboard") if isinstance(controller, dict) else None
+    kind = dashboard.get("type") if isinstance(dashboard, dict) else None
+    if kind in ("express", "none"):
+        return "express" if kind == "express" else "custom"
+    raise invalid(
+        "Missing required param: type (or controller[stripe_dashboard][type]). This server "
+        "models Express and Custom connected accounts only.",
+        param="type",
+        code="parameter_missing",
+    )
+
+
 @routes.post("/v1/accounts")
 async def create_account(request: web.Request) -> web.Response:
     params, expand = await _params(request)
@@ -553,8 +583,7 @@ async def create_account(request: web.Request) -> web.Response:
             "controller",
         },
     )
-    if params.get("type", "express") != "express" and "controller" not in params:
-        raise invalid("This server creates Express accounts only (type=express).", param="type")
+    account_type = _account_type(params)
     if str(params.get("country", "GB")).upper() != "GB":
         raise invalid("This server creates GB accounts only (country=GB).", param="country")
     if params.get("default_currency") is not None:
@@ -576,6 +605,7 @@ async def create_account(request: web.Request) -> web.Response:
             param="capabilities[transfers][requested]",
         )
     account = Account(
+        type=account_type,
         email=_optional_str(params, "email"),
         metadata=_metadata(params.get("metadata")),
         business_name=profile.get("name") or None,
@@ -748,6 +778,14 @@ async def create_transfer(request: web.Request) -> web.Response:
             "enabled: transfers.",
             param="destination",
             code="insufficient_capabilities_for_transfer",
+        )
+    available = _balance(None)
+    if available < amount:
+        raise invalid(
+            "You have insufficient available funds in your Stripe account for this transfer: "
+            f"{available} available, {amount} requested. Add funds to the platform balance "
+            "with a top-up.",
+            code="balance_insufficient",
         )
     transfer = Transfer(
         amount=amount,
@@ -1080,6 +1118,16 @@ IDEMPOTENCY_MISMATCH = (
     "Keys for idempotent requests can only be used with the same parameters they were first "
     "used with. Try using a key other than '{key}' if you meant to execute a different request."
 )
+IDEMPOTENCY_IN_FLIGHT = (
+    "There is currently another in-progress request using this Idempotent Key (that probably "
+    "means you submitted twice, and the other request is still going through): {key}. Please "
+    "try again later."
+)
+_in_flight: set[str] = set()
+
+
+def _idempotency_error(message: str, status: int) -> web.Response:
+    return json_response({"error": {"type": "idempotency_error", "message": message}}, status=status)
 
 
 @web.middleware
@@ -1094,29 +1142,25 @@ async def idempotency_middleware(request: web.Request, handler: Any) -> web.Stre
     saved = store.get(slot)
     if saved is not None:
         if saved["fingerprint"] != fingerprint:
-            return json_response(
-                {
-                    "error": {
-                        "type": "idempotency_error",
-                        "message": IDEMPOTENCY_MISMATCH.format(key=key),
-                    }
-                },
-                status=400,
-            )
+            return _idempotency_error(IDEMPOTENCY_MISMATCH.format(key=key), 400)
         response = web.Response(
             body=saved["body"], status=saved["status"], content_type="application/json"
         )
         response.headers["Idempotent-Replayed"] = "true"
         return response
+    if slot in _in_flight:  # as Stripe: 409, which the SDK retries after a short wait
+        return _idempotency_error(IDEMPOTENCY_IN_FLIGHT.format(key=key), 409)
+    _in_flight.add(slot)
     token = _idempotency_key.set(key)
     try:
         response = await handler(request)
     finally:
         _idempotency_key.reset(token)
+        _in_flight.discard(slot)
     if 200 <= response.status < 300 and isinstance(response, web.Response) and response.body:
         store[slot] = {
             "fingerprint": fingerprint,
             "status": response.status,
-            "body": bytes(response.body),
+            "body": bytes(response.body),  # type: ignore[arg-type]  # a Response's body is bytes
         }
     return response
