@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accreditation.domain import provider_id
 from accreditation.models import Membership
+from accreditation.payment_accounts import open_payment_account
 from accreditation.services import accreditation_app
 from config.errors import NotFound
 from marketplace.domain import Chooser
@@ -151,6 +152,7 @@ def load_register() -> None:
                         reason="Insurance certificate lapsed",
                         today=today,
                     )
+                open_payment_account(pid)  # skipped, and logged, if Stripe cannot be reached
 
 
 def load_marketplace() -> None:

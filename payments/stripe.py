@@ -7,7 +7,9 @@ Configured from Django settings, else the environment:
   (``python -m payments.stripe_server``);
 - ``STRIPE_WEBHOOK_SECRET``: the ``whsec_...`` secret that signs webhooks.
 
-Tests call :func:`configure` directly. Every Stripe error becomes :class:`StripeFailure`.
+Settings are read on each use (so ``override_settings`` works); :func:`configure` sets the
+configuration explicitly instead (tests), :func:`reset` returns to settings. Every Stripe error
+becomes :class:`StripeFailure`.
 """
 
 from __future__ import annotations
@@ -64,16 +66,22 @@ class OnboardingStatus:
 
 
 _config: StripeConfig | None = None
-_client: stripe.StripeClient | None = None
+_clients: dict[StripeConfig, stripe.StripeClient] = {}
 
 
 def configure(api_key: str, api_base: str | None = None, webhook_secret: str | None = None) -> None:
     """Point this module at Stripe (``api_base=None``) or a local Stripe-compatible server."""
-    global _config, _client
+    global _config
     _config = StripeConfig(
         api_key=api_key, api_base=api_base or None, webhook_secret=webhook_secret or None
     )
-    _client = None
+
+
+def reset() -> None:
+    """Forget :func:`configure`: read settings/environment again."""
+    global _config
+    _config = None
+    _clients.clear()
 
 
 def _setting(name: str) -> str | None:
@@ -88,33 +96,35 @@ def _setting(name: str) -> str | None:
 
 
 def config() -> StripeConfig:
-    """The explicit configuration, else one read from settings/environment."""
-    global _config
-    if _config is None:
-        api_key = _setting("STRIPE_API_KEY")
-        if not api_key:
-            raise StripeFailure(
-                "Stripe is not configured: set STRIPE_API_KEY "
-                "(and STRIPE_API_BASE for the local server)."
-            )
-        _config = StripeConfig(
-            api_key=api_key,
-            api_base=_setting("STRIPE_API_BASE"),
-            webhook_secret=_setting("STRIPE_WEBHOOK_SECRET"),
+    """The explicit configuration, else the one in settings/environment now."""
+    if _config is not None:
+        return _config
+    api_key = _setting("STRIPE_API_KEY")
+    if not api_key:
+        raise StripeFailure(
+            "Stripe is not configured: set STRIPE_API_KEY "
+            "(and STRIPE_API_BASE for the local server)."
         )
-    return _config
+    return StripeConfig(
+        api_key=api_key,
+        api_base=_setting("STRIPE_API_BASE"),
+        webhook_secret=_setting("STRIPE_WEBHOOK_SECRET"),
+    )
 
 
 def client() -> stripe.StripeClient:
     """The configured ``stripe.StripeClient`` (for reads the wrappers below don't cover)."""
-    global _client
-    if _client is None:
-        cfg = config()
+    cfg = config()
+    found = _clients.get(cfg)
+    if found is None:
         base: BaseAddresses = {}
         if cfg.api_base:
             base = {"api": cfg.api_base, "connect": cfg.api_base, "files": cfg.api_base}
-        _client = stripe.StripeClient(cfg.api_key, base_addresses=base, max_network_retries=2)
-    return _client
+        # Retries (network errors, 409s, 5xx) resend the same Idempotency-Key.
+        found = _clients[cfg] = stripe.StripeClient(
+            cfg.api_key, base_addresses=base, max_network_retries=2
+        )
+    return found
 
 
 def _call(action: str, fn: Callable[[], T]) -> T:

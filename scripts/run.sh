@@ -1,13 +1,25 @@
 #!/usr/bin/env bash
 # Serves careledger on the embedded default (SQLite under var/) at http://127.0.0.1:8000,
-# with the demo council loaded. Everything it needs it installs first.
+# with the demo council loaded, and the local Stripe server (payments/stripe_server) beside
+# it for payments readiness. Everything it needs it installs first.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 export DJANGO_SETTINGS_MODULE=config.settings
+BIND=${BIND:-127.0.0.1:8000}
+STRIPE_PORT=${STRIPE_PORT:-8420}
+# The local Stripe server only when no real key is given (production sets STRIPE_API_KEY).
+if [ -z "${STRIPE_API_KEY:-}" ]; then
+  export STRIPE_API_KEY=sk_test_local STRIPE_WEBHOOK_SECRET=whsec_local
+  export STRIPE_API_BASE="http://127.0.0.1:$STRIPE_PORT"
+  mkdir -p var
+  .venv/bin/python -m payments.stripe_server --port "$STRIPE_PORT" --quiet \
+    --state-file var/stripe_server.pickle --webhook-secret "$STRIPE_WEBHOOK_SECRET" \
+    --webhook "http://$BIND/api/v1/payments/stripe/webhook" &
+  trap 'kill $! 2>/dev/null' EXIT
+fi
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py collectstatic --noinput -v0
 .venv/bin/python manage.py load_demo
-echo "careledger: http://127.0.0.1:8000  (API docs: http://127.0.0.1:8000/api/docs)"
-exec .venv/bin/gunicorn config.wsgi --bind "${BIND:-127.0.0.1:8000}" --workers 2 --threads 4 \
-  --access-logfile -
+echo "careledger: http://$BIND  (API docs: http://$BIND/api/docs)"
+.venv/bin/gunicorn config.wsgi --bind "$BIND" --workers 2 --threads 4 --access-logfile -

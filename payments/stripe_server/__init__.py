@@ -15,13 +15,18 @@ from aiohttp import web
 
 
 def build_app(
-    *, state_file: Path | None = None, webhooks: Iterable[tuple[str, str]] = ()
+    *,
+    state_file: Path | None = None,
+    webhooks: Iterable[tuple[str, str]] = (),
+    opening_topup: int = 0,
 ) -> web.Application:
     """localstripe's routes and middlewares, with the Connect routes registered first.
 
     ``state_file`` keeps objects across restarts (localstripe's default, a shared
     ``/tmp/localstripe.pickle``, is replaced: without a file, state lives in memory only).
     ``webhooks`` are ``(url, secret)`` pairs registered as with ``POST /_config/webhooks``.
+    ``opening_topup`` (pence) funds an empty platform balance with one GBP top-up, so a demo
+    can make transfers at once (no event is sent for it).
     """
     from localstripe import server as ls
     from localstripe.resources import store
@@ -39,6 +44,16 @@ def build_app(
     store.clear()
     if state_file is not None and state_file.exists():
         dict.update(store, pickle.loads(state_file.read_bytes()))
+
+    if opening_topup > 0 and not any(key.startswith("topup:") for key in store):
+        connect.Topup(
+            amount=opening_topup,
+            description="Opening balance (python -m payments.stripe_server --opening-topup)",
+            metadata={},
+            statement_descriptor=None,
+            transfer_group=None,
+        )
+        dump()
 
     for number, (url, secret) in enumerate(webhooks):
         register_webhook(f"cli-{number}", url, secret, None)

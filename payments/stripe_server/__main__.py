@@ -31,6 +31,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--webhook-secret", default=None, help="signing secret for --webhook URLs (whsec_...)"
     )
+    parser.add_argument(
+        "--opening-topup",
+        type=int,
+        default=0,
+        metavar="PENCE",
+        help="fund an empty platform balance with one GBP top-up of PENCE (default: none)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no access log")
     args = parser.parse_args(argv)
     if args.webhook and not args.webhook_secret:
@@ -40,7 +47,9 @@ def main(argv: list[str] | None = None) -> None:
         level=logging.WARNING if args.quiet else logging.INFO, format="stripe_server %(message)s"
     )
     app = build_app(
-        state_file=args.state_file, webhooks=[(url, args.webhook_secret) for url in args.webhook]
+        state_file=args.state_file,
+        webhooks=[(url, args.webhook_secret) for url in args.webhook],
+        opening_topup=args.opening_topup,
     )
     web.run_app(
         app,

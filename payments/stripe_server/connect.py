@@ -1127,7 +1127,9 @@ _in_flight: set[str] = set()
 
 
 def _idempotency_error(message: str, status: int) -> web.Response:
-    return json_response({"error": {"type": "idempotency_error", "message": message}}, status=status)
+    return json_response(
+        {"error": {"type": "idempotency_error", "message": message}}, status=status
+    )
 
 
 @web.middleware
@@ -1144,7 +1146,10 @@ async def idempotency_middleware(request: web.Request, handler: Any) -> web.Stre
         if saved["fingerprint"] != fingerprint:
             return _idempotency_error(IDEMPOTENCY_MISMATCH.format(key=key), 400)
         response = web.Response(
-            body=saved["body"], status=saved["status"], content_type="application/json"
+            body=saved["body"],
+            status=saved["status"],
+            content_type="application/json",
+            charset="utf-8",
         )
         response.headers["Idempotent-Replayed"] = "true"
         return response

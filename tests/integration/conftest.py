@@ -77,8 +77,7 @@ def stripe_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StripeSe
     try:
         yield server
     finally:
-        payments_stripe._config = None
-        payments_stripe._client = None
+        payments_stripe.reset()
         process.terminate()
         try:
             process.wait(timeout=10)

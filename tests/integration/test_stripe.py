@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import typing
+import urllib.error
+import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -48,6 +51,15 @@ def ready_provider(stripe_server: Any) -> str:
 
 def key() -> str:
     return f"test-{uuid.uuid4()}"
+
+
+def fund(amount_pence: int) -> None:
+    """Top up the platform balance, which transfers are paid from (as on real Stripe)."""
+    pay.top_up(amount_pence=amount_pence, idempotency_key=key(), description="Test funds")
+
+
+def platform_balance() -> int:
+    return int(pay.client().v1.balance.retrieve().available[0].amount)
 
 
 def test_new_account_is_not_ready(stripe_server: Any) -> None:
@@ -98,6 +110,8 @@ def test_onboarding_makes_the_account_ready_and_sends_a_signed_event(
 
 def test_transfer_to_a_ready_account(stripe_server: Any, stripe_webhooks: Any) -> None:
     account_id = ready_provider(stripe_server)
+    fund(104_000)
+    before = platform_balance()
     transfer_id = pay.transfer(
         account_id=account_id,
         amount_pence=104_000,
@@ -126,6 +140,7 @@ def test_transfer_to_a_ready_account(stripe_server: Any, stripe_webhooks: Any) -
         "gbp",
     )
 
+    assert platform_balance() == before - 104_000
     on_account = pay.client().v1.balance_transactions.list(options={"stripe_account": account_id})
     assert [(t.amount, t.type, t.source) for t in on_account.data] == [
         (104_000, "payment", transfer.destination_payment)
@@ -138,6 +153,7 @@ def test_transfer_to_a_ready_account(stripe_server: Any, stripe_webhooks: Any) -
 
 def test_the_same_idempotency_key_makes_one_transfer(stripe_server: Any) -> None:
     account_id = ready_provider(stripe_server)
+    fund(500)
     same = key()
     first = pay.transfer(
         account_id=account_id, amount_pence=500, idempotency_key=same, metadata={"entry": "DP-2"}
@@ -191,6 +207,7 @@ def test_invalid_transfers_are_stripe_shaped_400s(
 
 def test_reversal(stripe_server: Any, stripe_webhooks: Any) -> None:
     account_id = ready_provider(stripe_server)
+    fund(10_000)
     transfer_id = pay.transfer(
         account_id=account_id, amount_pence=10_000, idempotency_key=key(), metadata={}
     )
@@ -217,6 +234,7 @@ def test_reversal(stripe_server: Any, stripe_webhooks: Any) -> None:
 
 def test_gbp_payout_on_the_connected_account(stripe_server: Any, stripe_webhooks: Any) -> None:
     account_id = ready_provider(stripe_server)
+    fund(2_500)
     pay.transfer(account_id=account_id, amount_pence=2_500, idempotency_key=key(), metadata={})
 
     payout_id = pay.payout(account_id=account_id, amount_pence=2_000, idempotency_key=key())
@@ -258,3 +276,123 @@ def test_top_up(stripe_server: Any, stripe_webhooks: Any) -> None:
 
     delivery = stripe_webhooks.wait_for("topup.created", topup_id)
     assert pay.verify_webhook(delivery.payload, delivery.signature).type == "topup.created"
+
+
+def test_transfer_beyond_the_platform_balance_is_refused(stripe_server: Any) -> None:
+    account_id = ready_provider(stripe_server)
+    available = platform_balance()
+    with pytest.raises(StripeFailure, match="insufficient available funds") as refused:
+        pay.transfer(
+            account_id=account_id,
+            amount_pence=available + 1,
+            idempotency_key=key(),
+            metadata={},
+        )
+    assert refused.value.code == "balance_insufficient"
+    assert platform_balance() == available
+    assert pay.client().v1.transfers.list(params={"destination": account_id}).data == []
+
+
+def test_concurrent_retries_with_one_key_make_one_transfer(stripe_server: Any) -> None:
+    account_id = ready_provider(stripe_server)
+    fund(700)
+    same = key()
+
+    def attempt(_: int) -> str:
+        return pay.transfer(
+            account_id=account_id, amount_pence=700, idempotency_key=same, metadata={}
+        )
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = set(pool.map(attempt, range(8)))
+    assert len(ids) == 1
+    transfers = pay.client().v1.transfers.list(params={"destination": account_id})
+    assert [t.id for t in transfers.data] == list(ids)
+
+
+def test_custom_accounts_and_account_types(stripe_server: Any) -> None:
+    account = pay.client().v1.accounts.create(
+        params={
+            "type": "custom",
+            "country": "GB",
+            "email": "custom@example.org",
+            "capabilities": {"transfers": {"requested": True}},
+            "metadata": {"provider_id": "prov-custom"},
+        }
+    )
+    assert_shaped(account, stripe.Account)
+    assert (account.type, account.country, account.default_currency) == ("custom", "GB", "gbp")
+    assert account.controller.requirement_collection == "application"
+    assert account.controller.stripe_dashboard.type == "none"
+    assert not pay.onboarding_status(account.id).ready
+    stripe_server.post(f"/_config/accounts/{account.id}/complete_onboarding")
+    status = pay.onboarding_status(account.id)
+    assert status.ready and not status.charges_enabled  # card_payments was not requested
+
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        pay.client().v1.accounts.create(params={"type": "standard", "country": "GB"})
+    assert refused.value.param == "type"
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        pay.client().v1.accounts.create(params={"type": "express", "country": "FR"})
+    assert refused.value.param == "country"
+
+
+def test_the_account_link_page_completes_onboarding(
+    stripe_server: Any, stripe_webhooks: Any
+) -> None:
+    account_id = new_provider()
+    url = pay.onboarding_link(account_id, "http://app.test/back", "http://app.test/again")
+    with urllib.request.urlopen(url, timeout=10) as page:
+        assert account_id in page.read().decode()
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    submit = urllib.request.Request(url, data=b"", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as redirect:
+        urllib.request.build_opener(NoRedirect).open(submit, timeout=10)
+    assert redirect.value.code == 303
+    assert redirect.value.headers["Location"] == "http://app.test/back"
+    assert pay.onboarding_status(account_id).ready
+    delivery = stripe_webhooks.wait_for("account.updated", account_id)
+    assert pay.verify_webhook(delivery.payload, delivery.signature).account == account_id
+
+
+def test_events_are_listed_and_retrieved_through_the_sdk(
+    stripe_server: Any, stripe_webhooks: Any
+) -> None:
+    account_id = ready_provider(stripe_server)
+    fund(300)
+    transfer_id = pay.transfer(
+        account_id=account_id, amount_pence=300, idempotency_key=key(), metadata={"entry": "E"}
+    )
+    delivery = stripe_webhooks.wait_for("transfer.created", transfer_id)
+    delivered = pay.verify_webhook(delivery.payload, delivery.signature)
+
+    event = pay.client().v1.events.retrieve(delivered.id)
+    assert_shaped(event, stripe.Event)
+    assert (event.type, event.data.object.id) == ("transfer.created", transfer_id)
+    assert event.api_version == stripe.api_version
+    assert event.request.idempotency_key is not None
+    listed = pay.client().v1.events.list(params={"type": "transfer.created", "limit": 100})
+    assert delivered.id in [e.id for e in listed.data]
+
+
+def test_localstripe_resources_are_served_alongside(stripe_server: Any) -> None:
+    customer = pay.client().v1.customers.create(params={"email": "council@example.org"})
+    assert customer.id.startswith("cus_")
+    assert pay.client().v1.customers.retrieve(customer.id).email == "council@example.org"
+
+
+def test_unknown_objects_and_connected_accounts(stripe_server: Any) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        pay.client().v1.transfers.retrieve("tr_doesnotexist")
+    assert (missing.value.http_status, missing.value.code) == (404, "resource_missing")
+    with pytest.raises(StripeFailure, match="No such account") as refused:
+        pay.payout(account_id="acct_doesnotexist", amount_pence=100, idempotency_key=key())
+    assert refused.value.code == "account_invalid"
+    account_id = new_provider()
+    with pytest.raises(StripeFailure, match="Payouts are not enabled") as not_ready:
+        pay.payout(account_id=account_id, amount_pence=100, idempotency_key=key())
+    assert not_ready.value.code == "payouts_not_allowed"
