@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from eventsourcing.application import Application
 
-from config.eventstore import app_env
+from config.eventstore import app_env, ensure_schema
 
 A = TypeVar("A", bound=Application[Any])
 
@@ -19,7 +19,9 @@ _apps: dict[type[Any], Any] = {}
 def application(cls: type[A]) -> A:
     with _lock:
         if cls not in _apps:
-            _apps[cls] = cls(env=app_env(settings.EVENTSTORE, cls.name.lower()))
+            env = app_env(settings.EVENTSTORE, cls.name.lower())
+            ensure_schema(env)
+            _apps[cls] = cls(env=env)
         return _apps[cls]  # type: ignore[no-any-return]
 
 

@@ -23,7 +23,8 @@ def eventstore_env(database: Mapping[str, Any], var_dir: Path) -> dict[str, str]
             "POSTGRES_PORT": str(database.get("PORT") or "5432"),
             "POSTGRES_USER": str(database.get("USER") or ""),
             "POSTGRES_PASSWORD": str(database.get("PASSWORD") or ""),
-            "POSTGRES_SCHEMA": os.environ.get("EVENTSTORE_SCHEMA", "public"),
+            # Each application's events live in their own schema under this prefix (app_env).
+            "POSTGRES_SCHEMA": os.environ.get("EVENTSTORE_SCHEMA", "careledger"),
             "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
             "POSTGRES_POOL_SIZE": os.environ.get("EVENTSTORE_POOL_SIZE", "10"),
             "POSTGRES_MAX_OVERFLOW": "20",
@@ -38,11 +39,35 @@ def eventstore_env(database: Mapping[str, Any], var_dir: Path) -> dict[str, str]
 def app_env(base: Mapping[str, str], name: str) -> dict[str, str]:
     """The event store of one context's application.
 
-    On SQLite each application has its own file (the table name is fixed there); on
-    PostgreSQL each has its own table (``<name>_events``) in the same schema.
+    On SQLite each application has its own file (the table name is fixed there). On
+    PostgreSQL each has its own schema (``<prefix>_<name>``): eventsourcing 9.5 names its
+    insert function by id type only, so two applications in one schema would replace each
+    other's function and write their events into each other's table.
     """
     env = dict(base)
     if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
         path = Path(env["SQLITE_DBNAME"])
         env["SQLITE_DBNAME"] = str(path.with_name(f"{path.stem}-{name}{path.suffix}"))
+    else:
+        env["POSTGRES_SCHEMA"] = f"{env['POSTGRES_SCHEMA']}_{name}"
     return env
+
+
+def ensure_schema(env: Mapping[str, str]) -> None:
+    """Create an application's PostgreSQL schema (eventsourcing creates tables, not schemas)."""
+    if env["PERSISTENCE_MODULE"] != "eventsourcing.postgres":
+        return
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"],
+        host=env["POSTGRES_HOST"],
+        port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"] or None,
+        autocommit=True,
+    ) as conn:
+        conn.execute(
+            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(env["POSTGRES_SCHEMA"]))
+        )

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from django.db import connection
 from django.db.models import F
 from eventsourcing.persistence import Notification
 
@@ -60,6 +61,8 @@ class _Batch:
         self.links: list[models.ChainLink] = []
         self.deltas: dict[UUID, list[int]] = defaultdict(lambda: [0, 0])
         self.state = state  # account id -> (effective_at, running balance) of its last line
+        # account id -> the earliest backdated leg of this batch: recomputed from there once
+        self.backdated: dict[UUID, datetime] = {}
 
     def flush_rows(self) -> None:
         models.Account.objects.bulk_create(self.accounts)
@@ -75,18 +78,11 @@ class _Batch:
             running = (last[1] if last else 0) + signed
             self.state[account] = (effective_at, running)
         else:
-            # Backdated: everything after it moves by its amount.
-            self.flush_rows()
-            before = (
-                models.Line.objects.filter(account_id=account, effective_at__lte=effective_at)
-                .order_by("-effective_at", "-id")
-                .values_list("running_balance", flat=True)
-                .first()
-            )
-            running = (before or 0) + signed
-            models.Line.objects.filter(account_id=account, effective_at__gt=effective_at).update(
-                running_balance=F("running_balance") + signed
-            )
+            # Backdated: its running balance, and every later one, is recomputed once per
+            # account at the end of the batch (recompute_backdated), not once per leg.
+            running = 0
+            earliest = self.backdated.get(account)
+            self.backdated[account] = min(earliest, effective_at) if earliest else effective_at
             self.state[account] = (last[0], last[1] + signed)
         self.lines.append(
             models.Line(
@@ -100,6 +96,32 @@ class _Batch:
         )
         self.deltas[account][0] += signed
         self.deltas[account][1] += 1
+
+    def recompute_backdated(self) -> None:
+        """Running balances from each account's earliest backdated leg on, in one statement."""
+        table = models.Line._meta.db_table
+        account_field = models.Line._meta.get_field("account").target_field  # type: ignore[union-attr]
+        with connection.cursor() as cursor:
+            for account, since in self.backdated.items():
+                base = (
+                    models.Line.objects.filter(account_id=account, effective_at__lt=since)
+                    .order_by("-effective_at", "-id")
+                    .values_list("running_balance", flat=True)
+                    .first()
+                ) or 0
+                cursor.execute(
+                    f"UPDATE {table} SET running_balance = recomputed.balance FROM ("
+                    "  SELECT id, %s + SUM(CASE WHEN side = 'debit' THEN amount ELSE -amount END)"
+                    "    OVER (ORDER BY effective_at, id) AS balance"
+                    f"  FROM {table} WHERE account_id = %s AND effective_at >= %s"
+                    f") AS recomputed WHERE {table}.id = recomputed.id",
+                    [
+                        base,
+                        account_field.get_db_prep_value(account, connection),
+                        connection.ops.adapt_datetimefield_value(since),
+                    ],
+                )
+        self.backdated = {}
 
     def _last_line(self, account: UUID) -> tuple[datetime, int] | None:
         row = (
@@ -171,6 +193,7 @@ class LedgerProjection(Projection):
             elif isinstance(event, ENTRY_REVERSED):
                 reversals.append(event)
         batch.flush_rows()
+        batch.recompute_backdated()
         models.ChainLink.objects.bulk_create(batch.links)
         for event in closures:
             models.Account.objects.filter(id=event.originator_id).update(

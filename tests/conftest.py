@@ -65,9 +65,8 @@ class FreshStore:
         if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
             env["SQLITE_DBNAME"] = str(self.tmp_path / f"events-{uuid.uuid4().hex[:8]}.sqlite3")
         else:
+            # The prefix of this test's schemas: each application makes its own under it.
             schema = "t_" + uuid.uuid4().hex[:16]
-            with pg_connect() as conn:
-                conn.execute(f"CREATE SCHEMA {schema}")
             self.schemas.append(schema)
             env["POSTGRES_SCHEMA"] = schema
         self.settings.EVENTSTORE = env
@@ -80,8 +79,12 @@ class FreshStore:
         reset_applications()
         if self.schemas:
             with pg_connect() as conn:
-                for schema in self.schemas:
-                    conn.execute(f"DROP SCHEMA {schema} CASCADE")
+                for prefix in self.schemas:
+                    found = conn.execute(
+                        "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (prefix + "%",)
+                    ).fetchall()
+                    for (schema,) in found:
+                        conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture

@@ -133,19 +133,20 @@ def tamper(entry_id: Any) -> None:
     """Change an entry's stored event behind the application's back, as an intruder would."""
     from django.conf import settings as django_settings
 
+    from config.eventstore import app_env
+
     env = django_settings.EVENTSTORE
     if is_postgres():
         with pg_connect() as conn:
             changed = conn.execute(
-                f"UPDATE {env['POSTGRES_SCHEMA']}.ledger_events SET state = convert_to(replace("
+                f"UPDATE {app_env(env, 'ledger')['POSTGRES_SCHEMA']}.ledger_events "
+                "SET state = convert_to(replace("
                 "convert_from(state, 'UTF8'), 'a test entry', 'a quiet edit'), 'UTF8') "
                 "WHERE originator_id = %s",
                 (entry_id,),
             ).rowcount
     else:
         import sqlite3
-
-        from config.eventstore import app_env
 
         with sqlite3.connect(app_env(env, "ledger")["SQLITE_DBNAME"]) as conn:
             changed = conn.execute(
