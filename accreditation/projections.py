@@ -169,7 +169,7 @@ def flag_engagements(
                 "recipient": engagement.person,
                 "subject": f"{provider.name} can no longer take new work for {label}",
                 "body": text + ". You can keep your support while you choose what to do, "
-                "or choose another provider. Your social worker has been told.",
+                "or choose another provider. Your social worker can help you decide.",
                 "created_at": at,
             },
         )

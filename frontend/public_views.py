@@ -43,6 +43,15 @@ def _tariff_prices() -> dict[str, str]:
     }
 
 
+def _switch_param(request: HttpRequest) -> str:
+    """The engagement a person is changing from, carried from "my support" to "choose"."""
+    value = request.GET.get("switch", "")
+    try:
+        return str(UUID(value)) if value else ""
+    except ValueError:
+        return ""
+
+
 def register_list(request: HttpRequest) -> HttpResponse:
     catch_up_register()
     service = request.GET.get("service", "")
@@ -112,6 +121,7 @@ def find_support(request: HttpRequest) -> HttpResponse:
         "services": SERVICES,
         "prices": _tariff_prices(),
         "searched": bool(request.GET),
+        "switch": _switch_param(request),
     }
     return render(
         request, "frontend/public/find_support.html", context, status=400 if errors else 200
@@ -146,6 +156,7 @@ def compare(request: HttpRequest) -> HttpResponse:
         "service_label": Service(service).label if service in Service._value2member_map_ else "",
         "prices": _tariff_prices(),
         "can_choose": has_any_role(request.user, (Role.PERSON,)),
+        "switch": _switch_param(request),
     }
     return render(request, "frontend/public/compare.html", context, status=400 if errors else 200)
 

@@ -87,20 +87,36 @@ def choose(request: HttpRequest) -> HttpResponse:
     # The form carries its own key, so pressing the button twice asks once.
     service, today = request.POST.get("service", ""), timezone.localdate()
     key = request.POST.get("key") or f"{request.user.username}:{provider}:{service}:{today}"
-    _, errors = attempt(
-        lambda: marketplace_app().choose(
-            person=person,
-            provider=provider,
-            service=request.POST.get("service", ""),
-            chooser=Chooser(request.user.username, relationship),
-            today=timezone.localdate(),
-            key=key,
+    chooser = Chooser(request.user.username, relationship)
+    switching = request.POST.get("switch", "")
+    if switching:
+        # Changing provider: the current engagement ends the day the new one is accepted.
+        try:
+            current = _own(request, UUID(switching))
+        except ValueError:
+            return _render(request, {"provider": "Choose the support you are changing"}, 400)
+        _, errors = attempt(
+            lambda: marketplace_app().switch(
+                current.id, to_provider=provider, chooser=chooser, today=today, key=key
+            )
         )
-    )
+    else:
+        _, errors = attempt(
+            lambda: marketplace_app().choose(
+                person=person,
+                provider=provider,
+                service=service,
+                chooser=chooser,
+                today=today,
+                key=key,
+            )
+        )
     if errors:
         return _render(request, errors, 400)
     messages.success(
-        request, "Your request has been sent. The organisation will accept or decline it."
+        request,
+        "Your request has been sent. The organisation will accept or decline it."
+        + (" Your current support carries on until then." if switching else ""),
     )
     return redirect("my-support")
 

@@ -104,3 +104,41 @@ def test_provider_uploads_and_the_admin_suspends_from_the_pages(
         == 302
     )
     assert b"Suspended" in Client().get("/register/").content
+
+
+def test_changing_provider_keeps_support_until_the_new_one_accepts(
+    council: Any, make_user: Any
+) -> None:
+    first, second = accredited_provider("1300006"), accredited_provider("1300007")
+    sam = person(make_user, "sam", "DN-000123")
+    sam.post("/my-support/choose/", {"provider": str(first), "service": "support_planning"})
+    catch_up()
+    old = EngagementRecord.objects.get(provider_id=first)
+    staff_of(make_user, "priya", first).post(f"/provider/requests/{old.id}/accept/")
+    page = sam.get("/my-support/").content.decode()
+    assert f"switch={old.id}" in page
+    changed = sam.post(
+        "/my-support/choose/",
+        {"provider": str(second), "service": "support_planning", "switch": str(old.id)},
+    )
+    assert changed.status_code == 302
+    catch_up()
+    new = EngagementRecord.objects.get(provider_id=second)
+    assert (new.status, new.replaces) == ("requested", old.id)
+    assert EngagementRecord.objects.get(id=old.id).status == "active"  # no gap while waiting
+    staff_of(make_user, "omar", second).post(f"/provider/requests/{new.id}/accept/")
+    catch_up()
+    ended, started = (
+        EngagementRecord.objects.get(id=old.id),
+        EngagementRecord.objects.get(id=new.id),
+    )
+    assert ended.status == "ended" and started.status == "active"
+    assert ended.ended_on == started.started_on
+    lee = person(make_user, "lee", "DN-000456")
+    assert (
+        lee.post(
+            "/my-support/choose/",
+            {"provider": str(first), "service": "support_planning", "switch": str(new.id)},
+        ).status_code
+        == 404
+    )
