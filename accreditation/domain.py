@@ -9,7 +9,7 @@ public register can show not only the status now but its history.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -19,6 +19,7 @@ from eventsourcing.domain import Aggregate, event
 
 from config.errors import Conflict, DomainError
 from config.validation import clean_text
+from ledger.money import MoneyError, check_pence, parse_pounds
 
 NAMESPACE = UUID("5b1c5d8e-3f0a-4c7e-9a51-0b6f1e2d3c4a")
 
@@ -108,6 +109,29 @@ def districts(values: object) -> list[str]:
     return sorted(set(found))
 
 
+def offers(values: object) -> dict[str, int]:
+    """Prices a provider offers that differ from the tariff: {service: pence or "£450.00"}."""
+    if not values:
+        return {}
+    if not isinstance(values, dict):
+        raise AccreditationError("must map a service to a price", field="offers")
+    found = {}
+    for key, value in values.items():
+        try:
+            service = Service(key)
+        except ValueError:
+            raise AccreditationError(
+                "must be support_planning or money_management", field=f"offers.{key}"
+            ) from None
+        try:
+            found[service.value] = (
+                parse_pounds(value) if isinstance(value, str) else check_pence(value)
+            )
+        except MoneyError as exc:
+            raise AccreditationError(str(exc), field=f"offers.{key}") from None
+    return found
+
+
 def words(values: object, *, field: str, limit: int = 20) -> list[str]:
     if values is None:
         return []
@@ -128,6 +152,9 @@ class ProviderDetails:
     languages: list[str]
     access_needs: list[str]
     capacity: int
+    # The provider's own price per service, in pence, where it differs from the tariff.
+    # (Absent from events recorded before offers existed, hence the default.)
+    offers: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def create(cls, **raw: Any) -> ProviderDetails:
@@ -157,6 +184,7 @@ class ProviderDetails:
             languages=words(raw.get("languages"), field="languages") or ["English"],
             access_needs=words(raw.get("access_needs"), field="access_needs"),
             capacity=capacity,
+            offers=offers(raw.get("offers")),
         )
 
     def as_dict(self) -> dict[str, Any]:

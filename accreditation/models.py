@@ -18,6 +18,7 @@ class ProviderRecord(models.Model):
     languages = models.JSONField(default=list)
     access_needs = models.JSONField(default=list)
     capacity = models.IntegerField()
+    offers = models.JSONField(default=dict)  # service -> pence, where it differs from the tariff
     payment_account = models.CharField(max_length=64, blank=True)
     payouts_ready = models.BooleanField(default=False)
     registered_at = models.DateTimeField()

@@ -190,7 +190,12 @@ def search(
             room=m.room,
             rating=m.rating,
             reviews=m.reviews,
-            price=format_pence(in_force.price_of(Service(m.service.service))) if in_force else "",
+            price=format_pence(m.offer or in_force.price_of(Service(m.service.service)))
+            if in_force
+            else "",
+            tariff_price=format_pence(in_force.price_of(Service(m.service.service)))
+            if in_force
+            else "",
             expires_on=m.service.expires_on,
         )
         for m in matches

@@ -34,6 +34,7 @@ from api.schemas import (
     ServiceOut,
 )
 from config.roles import Role
+from ledger.money import format_pence
 
 router = Router(tags=["register"])
 ADMIN = (Role.REGISTER_ADMIN,)
@@ -53,6 +54,7 @@ def provider_out(p: models.ProviderRecord) -> ProviderOut:
         languages=p.languages,
         access_needs=p.access_needs,
         capacity=p.capacity,
+        offers={service: format_pence(pence) for service, pence in p.offers.items()},
         payouts_ready=p.payouts_ready,
         services=[
             ServiceOut(

@@ -145,6 +145,11 @@ class ProviderIn(Schema):
     languages: list[str] = []
     access_needs: list[str] = []
     capacity: int = Field(description="people the organisation can support at once")
+    offers: dict[str, str] = Field(
+        {},
+        description="its own price per service where it differs from the tariff, e.g. "
+        "{'money_management': '£22.50'}",
+    )
 
 
 class HistoryOut(Schema):
@@ -176,6 +181,7 @@ class ProviderOut(Schema):
     languages: list[str]
     access_needs: list[str]
     capacity: int
+    offers: dict[str, str] = Field(description="its own prices, where they differ from the tariff")
     payouts_ready: bool
     services: list[ServiceOut]
 
@@ -264,7 +270,8 @@ class MatchOut(Schema):
     room: int
     rating: float | None
     reviews: int
-    price: str
+    price: str = Field(description="what this provider charges: its offer, else the tariff")
+    tariff_price: str = Field(description="the council's tariff for this service")
     expires_on: date | None
 
 

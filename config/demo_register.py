@@ -29,6 +29,7 @@ ORGANISATIONS: list[dict[str, Any]] = [
         "areas": ["DN1", "DN2", "DN4", "DN5"],
         "languages": ["English", "Polish"],
         "access_needs": ["British Sign Language", "Easy read"],
+        "offers": {"money_management": 2250},
         "state": "accredited",
         "services": ["support_planning", "money_management"],
     },

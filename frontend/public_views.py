@@ -31,6 +31,23 @@ STATUS_TAGS = {
 }
 
 
+def _tariff_pence(service: str) -> int | None:
+    try:
+        return marketplace_app().tariff_in_force(timezone.localdate()).price_of(Service(service))
+    except MarketplaceError:
+        return None
+
+
+def _show_prices(matches: list[queries.Match]) -> None:
+    """Each match's price, and whether the provider's offer differs from the tariff."""
+    for m in matches:
+        tariff = _tariff_pence(m.service.service)
+        price = m.offer if m.offer is not None else tariff
+        m.price_text = format_pence(price) if price is not None else ""  # type: ignore[attr-defined]
+        m.tariff_text = format_pence(tariff) if tariff is not None else ""  # type: ignore[attr-defined]
+        m.differs = m.offer is not None and m.offer != tariff  # type: ignore[attr-defined]
+
+
 def _tariff_prices() -> dict[str, str]:
     try:
         t = marketplace_app().tariff_in_force(timezone.localdate())
@@ -92,6 +109,7 @@ def provider_profile(request: HttpRequest, provider_id: UUID) -> HttpResponse:
         "services": services,
         "prices": _tariff_prices(),
         "feedback": queries.published_feedback(provider.id)[:20],
+        "offers": {Service(k).label: format_pence(v) for k, v in provider.offers.items()},
     }
     return render(request, "frontend/public/provider.html", context)
 
@@ -114,6 +132,7 @@ def find_support(request: HttpRequest) -> HttpResponse:
     if area and not queries.district_of(area):
         errors["area"] = "Enter a postcode or postcode district, like DN1 2AB or DN1"
     matches = [] if errors else queries.search(today=timezone.localdate(), **form)  # type: ignore[arg-type]
+    _show_prices(matches)
     context = {
         "form": form,
         "errors": errors,
@@ -149,6 +168,7 @@ def compare(request: HttpRequest) -> HttpResponse:
         )
     }
     columns = [matches[i] for i in ids if i in matches]
+    _show_prices(columns)
     context = {
         "errors": errors,
         "columns": columns,

@@ -38,6 +38,8 @@ class MarketplaceApplication(Application[UUID]):
         self.accreditation_of: AccreditationOf = lambda _id: None
         self.capacity_of: Callable[[UUID], int] = lambda _provider: 0
         self.room_in_use: RoomInUse = lambda _provider: 0
+        # The provider's own price for a service, where it differs from the tariff.
+        self.offer_of: Callable[[UUID, Service], int | None] = lambda _provider, _service: None
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -91,7 +93,7 @@ class MarketplaceApplication(Application[UUID]):
             chooser=chooser,
             accredited_today=self._accredited(provider, chosen, today),
             has_room=self._has_room(provider),
-            price=tariff.price_of(chosen),
+            price=self.offer_of(provider, chosen) or tariff.price_of(chosen),
             tariff_version=tariff.version,
             replaces=replaces,
             key=key,

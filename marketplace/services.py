@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from accreditation.domain import Accreditation
+from accreditation.domain import Accreditation, Service
 from accreditation.services import accreditation_app
 from accreditation.services import catch_up as catch_up_register
 from config.applications import application
@@ -28,6 +28,13 @@ def _capacity_of(provider: UUID) -> int:
         return 0
 
 
+def _offer_of(provider: UUID, service: Service) -> int | None:
+    try:
+        return accreditation_app().get_provider(provider).details.offers.get(service.value)
+    except NotFound:
+        return None
+
+
 def _room_in_use(provider: UUID) -> int:
     catch_up()  # count every request recorded so far
     return EngagementRecord.objects.filter(
@@ -40,6 +47,7 @@ def marketplace_app() -> MarketplaceApplication:
     app.accreditation_of = _accreditation_of
     app.capacity_of = _capacity_of
     app.room_in_use = _room_in_use
+    app.offer_of = _offer_of
     return app
 
 

@@ -223,3 +223,30 @@ def test_decisions_need_the_register_administrator(council: Any, make_user: Any)
         Client().get(f"/api/v1/register/providers/{planner}").json()["services"][0]["status"]
         == "accredited"
     )
+
+
+def test_search_shows_an_offer_that_differs_from_the_tariff(council: Any) -> None:
+    app = accreditation_app()
+    pid = app.register_provider(
+        actor="p",
+        **{**DETAILS, "registration_number": "1200010", "offers": {"money_management": "£22.50"}},
+    ).id
+    aid = app.apply(pid, service="money_management", actor="p").id
+    app.start_assessment(aid, actor="a")
+    for c in app.checklist().criteria(1):
+        app.assess(aid, criterion=c.code, met=True, evidence=[], note="", actor="a")
+    app.accredit(
+        aid,
+        expires_on=TODAY + timedelta(days=30),
+        today=TODAY,
+        conditions="",
+        actor="a",
+        reason="ok",
+    )
+    [match] = Client().get("/api/v1/marketplace/search?service=money_management").json()
+    assert (match["price"], match["tariff_price"]) == ("£22.50", "£25.00")
+    assert Client().get(f"/api/v1/register/providers/{pid}").json()["offers"] == {
+        "money_management": "£22.50"
+    }
+    page = Client().get("/find-support/?service=money_management").content.decode()
+    assert "Price: £22.50 (this organisation's own price; the council's tariff is £25.00)" in page

@@ -316,3 +316,39 @@ def test_ending_and_withdrawing(
     market.end(active, by="provider", actor="priya", reason="Moving out of area", today=TODAY)
     with pytest.raises(EngagementStateError):
         market.end(active, by="person", actor="sam", reason="again", today=TODAY)
+
+
+def test_a_providers_own_price_is_what_a_person_is_charged(
+    market: MarketplaceApplication, register: AccreditationApplication
+) -> None:
+    pid = register.register_provider(
+        actor="p",
+        **{**DETAILS, "registration_number": "1000011", "offers": {"money_management": "£22.50"}},
+    ).id
+    accredit(register, pid, "money_management")
+    market.offer_of = lambda provider, service: register.get_provider(provider).details.offers.get(
+        service.value
+    )
+    engagement = market.choose(
+        person="p", provider=pid, service="money_management", chooser=PERSON, today=TODAY, key="o"
+    )
+    assert market.get_engagement(engagement).price == 2250  # the tariff says 2500
+
+
+@pytest.mark.parametrize(
+    ("offers", "field"),
+    [
+        ({"gardening": 100}, "offers.gardening"),
+        ({"money_management": "£-1"}, "offers.money_management"),
+    ],
+)
+def test_bad_offers_are_refused(
+    register: AccreditationApplication, offers: dict[str, Any], field: str
+) -> None:
+    from accreditation.domain import AccreditationError
+
+    with pytest.raises(AccreditationError) as err:
+        register.register_provider(
+            actor="p", **{**DETAILS, "registration_number": "1000012", "offers": offers}
+        )
+    assert err.value.field == field
