@@ -8,7 +8,8 @@ catch up at once, each event is applied exactly once.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, ClassVar
 
 from django.db import models as db_models
@@ -74,3 +75,38 @@ class Projection(ABC):
 
     def decode(self, notification: Notification) -> Any:
         return self.app.mapper.to_domain_event(notification)
+
+
+class RowWriter:
+    """Inserts plain tuples into a read-model table with one executemany.
+
+    For the projections' hot tables: building a Django model object per row and letting
+    bulk_create prepare it costs several times the insert itself. Each value still goes
+    through its field's own database preparation, so what is stored is what the ORM stores.
+    """
+
+    def __init__(self, model: type[db_models.Model], columns: Sequence[str]) -> None:
+        from django.db import connection
+
+        self.connection = connection
+        meta = model._meta
+        fields = [meta.get_field(name) for name in columns]
+        quote = connection.ops.quote_name
+        names = ", ".join(quote(f.column) for f in fields)  # type: ignore[union-attr, arg-type]
+        marks = ", ".join(["%s"] * len(fields))
+        self.sql = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({marks})"
+        # A foreign key is stored as its target's value (a UUID, here).
+        self.prepare: list[Callable[[Any], Any]] = [
+            partial(
+                (f.target_field if f.is_relation else f).get_db_prep_save,  # type: ignore[union-attr]
+                connection=connection,
+            )
+            for f in fields
+        ]
+
+    def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        prepared = [tuple(p(v) for p, v in zip(self.prepare, row, strict=True)) for row in rows]
+        with self.connection.cursor() as cursor:
+            cursor.executemany(self.sql, prepared)

@@ -20,7 +20,7 @@ from django.db import connection
 from django.db.models import F
 from eventsourcing.persistence import Notification
 
-from config.projection import Projection
+from config.projection import Projection, RowWriter
 from ledger import models
 from ledger.application import LedgerApplication
 from ledger.domain import Account, JournalEntry, Leg, Side, account_id
@@ -51,24 +51,61 @@ def chain_hash(previous: str, notification: Notification) -> str:
     return digest.hexdigest()
 
 
+ENTRY_COLUMNS = (
+    "id",
+    "position",
+    "kind",
+    "effective_at",
+    "recorded_at",
+    "actor",
+    "reason",
+    "budget",
+    "source_document",
+    "idempotency_key",
+    "correlation_id",
+    "causation_id",
+    "amount",
+    "reverses",
+    "overdraft_authorisation",
+    "reversed_by_actor",
+    "reversal_reason",
+)
+LINE_COLUMNS = ("entry", "account", "side", "amount", "effective_at", "running_balance")
+LINK_COLUMNS = ("position", "originator_id", "originator_version", "topic", "hash")
+
+
 class _Batch:
     """The rows one batch of notifications adds or changes, flushed in dependency order."""
 
+    writers: dict[str, RowWriter] = {}
+
     def __init__(self, state: dict[UUID, tuple[datetime, int]]) -> None:
         self.accounts: list[models.Account] = []
-        self.entries: list[models.Entry] = []
-        self.lines: list[models.Line] = []
-        self.links: list[models.ChainLink] = []
+        self.entries: list[tuple[Any, ...]] = []
+        self.lines: list[tuple[Any, ...]] = []
+        self.links: list[tuple[Any, ...]] = []
         self.deltas: dict[UUID, list[int]] = defaultdict(lambda: [0, 0])
         self.state = state  # account id -> (effective_at, running balance) of its last line
         # account id -> the earliest backdated leg of this batch: recomputed from there once
         self.backdated: dict[UUID, datetime] = {}
 
+    @classmethod
+    def writer(cls, name: str, model: Any, columns: Sequence[str]) -> RowWriter:
+        # Per process and database vendor: the SQL and the value preparation do not change.
+        key = f"{name}:{connection.vendor}"
+        if key not in cls.writers:
+            cls.writers[key] = RowWriter(model, columns)
+        return cls.writers[key]
+
     def flush_rows(self) -> None:
         models.Account.objects.bulk_create(self.accounts)
-        models.Entry.objects.bulk_create(self.entries)
-        models.Line.objects.bulk_create(self.lines)
+        self.writer("entries", models.Entry, ENTRY_COLUMNS).write(self.entries)
+        self.writer("lines", models.Line, LINE_COLUMNS).write(self.lines)
         self.accounts, self.entries, self.lines = [], [], []
+
+    def flush_links(self) -> None:
+        self.writer("links", models.ChainLink, LINK_COLUMNS).write(self.links)
+        self.links = []
 
     def add_line(self, entry_id: UUID, leg: Any, effective_at: datetime) -> None:
         account = account_id(leg.account)
@@ -84,16 +121,7 @@ class _Batch:
             earliest = self.backdated.get(account)
             self.backdated[account] = min(earliest, effective_at) if earliest else effective_at
             self.state[account] = (last[0], last[1] + signed)
-        self.lines.append(
-            models.Line(
-                entry_id=entry_id,
-                account_id=account,
-                side=leg.side.value,
-                amount=leg.amount,
-                effective_at=effective_at,
-                running_balance=running,
-            )
-        )
+        self.lines.append((entry_id, account, leg.side.value, leg.amount, effective_at, running))
         self.deltas[account][0] += signed
         self.deltas[account][1] += 1
 
@@ -163,12 +191,12 @@ class LedgerProjection(Projection):
         for notification in notifications:
             head = chain_hash(head, notification)
             batch.links.append(
-                models.ChainLink(
-                    position=notification.id,
-                    originator_id=notification.originator_id,
-                    originator_version=notification.originator_version,
-                    topic=notification.topic,
-                    hash=head,
+                (
+                    notification.id,
+                    notification.originator_id,
+                    notification.originator_version,
+                    notification.topic,
+                    head,
                 )
             )
             event = self.app.mapper.to_domain_event(notification)
@@ -194,7 +222,7 @@ class LedgerProjection(Projection):
                 reversals.append(event)
         batch.flush_rows()
         batch.recompute_backdated()
-        models.ChainLink.objects.bulk_create(batch.links)
+        batch.flush_links()
         for event in closures:
             models.Account.objects.filter(id=event.originator_id).update(
                 is_closed=True, closed_at=event.timestamp
@@ -216,22 +244,24 @@ class LedgerProjection(Projection):
     def _add_entry(batch: _Batch, event: Any, position: int) -> None:
         parsed = [Leg.from_dict(leg) for leg in event.legs]
         batch.entries.append(
-            models.Entry(
-                id=event.originator_id,
-                position=position,
-                kind=event.kind,
-                effective_at=event.effective_at,
-                recorded_at=event.timestamp,
-                actor=event.actor,
-                reason=event.reason,
-                budget=event.budget,
-                source_document=event.source_document,
-                idempotency_key=event.idempotency_key,
-                correlation_id=event.correlation_id,
-                causation_id=event.causation_id,
-                amount=sum(leg.amount for leg in parsed if leg.side is Side.DEBIT),
-                reverses=event.reverses,
-                overdraft_authorisation=event.overdraft_authorisation,
+            (
+                event.originator_id,
+                position,
+                event.kind,
+                event.effective_at,
+                event.timestamp,
+                event.actor,
+                event.reason,
+                event.budget,
+                event.source_document,
+                event.idempotency_key,
+                event.correlation_id,
+                event.causation_id,
+                sum(leg.amount for leg in parsed if leg.side is Side.DEBIT),
+                event.reverses,
+                event.overdraft_authorisation,
+                "",
+                "",
             )
         )
         for leg in parsed:
