@@ -46,6 +46,9 @@ CONFLICT_RETRIES = 20
 
 class LedgerApplication(Application[UUID]):
     name = "Ledger"
+    # Accounts are read on every post: a cache (fast-forwarded from the store on each get,
+    # so a closure or a balance elsewhere is still seen) spares rebuilding them each time.
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "10000"}
     # A budget's account takes an event per leg; snapshots keep loading it quick.
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Account: 100}
 
