@@ -24,6 +24,7 @@ from ledger.domain import (
     EntryDraft,
     JournalEntry,
     NotFoundError,
+    OverdraftError,
     UnknownAccountError,
     account_id,
     check_code,
@@ -114,15 +115,16 @@ class LedgerApplication(Application[UUID]):
         for _ in range(CONFLICT_RETRIES):
             try:
                 accounts = self._open_accounts(pending)
-            except (UnknownAccountError, AccountClosedError):
-                # Entries recorded before an account closed are still found by a retry.
+                entries = [JournalEntry.post(d) for d in pending]
+                guarded = self._take_legs(zip(pending, entries, strict=True), accounts)
+            except (UnknownAccountError, AccountClosedError, OverdraftError):
+                # A retry of entries recorded before (when the account was open, or the budget
+                # still held the money) finds them; only what is new is refused.
                 fewer = self._drop_recorded(pending, done)
                 if len(fewer) == len(pending):
                     raise
                 pending = fewer
                 continue
-            entries = [JournalEntry.post(d) for d in pending]
-            guarded = self._take_legs(zip(pending, entries, strict=True), accounts)
             try:
                 recordings = self.save(*entries, *guarded)
             except IntegrityError:

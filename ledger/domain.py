@@ -27,6 +27,7 @@ from ledger.money import MoneyError, Pence, check_pence, format_pence, parse_pou
 NAMESPACE = UUID("0d7f6a52-7d39-4a0e-9d3c-1c1f6e0c7a11")
 
 MAX_TEXT = 500
+RESERVED_KEY_PREFIX = "reversal:"
 MAX_SHORT_TEXT = 150
 
 
@@ -216,6 +217,13 @@ class EntryDraft:
             ) from None
         if entry_kind is EntryKind.REVERSAL:
             raise InvalidEntryError("use the reverse command to reverse an entry", field="kind")
+        if isinstance(idempotency_key, str) and idempotency_key.strip().startswith(
+            RESERVED_KEY_PREFIX
+        ):
+            # Reversals take these keys; a client's would collide with them in the read model.
+            raise InvalidEntryError(
+                f"must not begin with '{RESERVED_KEY_PREFIX}'", field="idempotency_key"
+            )
         requested = effective_at.isoformat() if effective_at is not None else ""
         if effective_at is None:
             effective_at = datetime.now(UTC)
@@ -453,7 +461,7 @@ class JournalEntry(Aggregate):
             for leg in self.legs
         ]
         draft = EntryDraft.create(
-            idempotency_key=f"reversal:{self.id}",
+            idempotency_key=f"reversal-of-{self.id}",
             kind=EntryKind.ADJUSTMENT,  # replaced below: create() refuses REVERSAL from clients
             legs=swapped,
             effective_at=effective_at,
@@ -465,7 +473,13 @@ class JournalEntry(Aggregate):
             causation_id=str(self.id),
             overdraft_authorisation=overdraft_authorisation,
         )
-        return EntryDraft(**{**draft.__dict__, "kind": EntryKind.REVERSAL})
+        return EntryDraft(
+            **{
+                **draft.__dict__,
+                "kind": EntryKind.REVERSAL,
+                "idempotency_key": f"{RESERVED_KEY_PREFIX}{self.id}",
+            }
+        )
 
     def mark_reversed(self, *, reversal: UUID, actor: str, reason: str) -> None:
         self.check_not_reversed()

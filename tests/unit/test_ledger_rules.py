@@ -345,3 +345,24 @@ def test_a_batch_that_would_overdraw_a_budget_records_nothing(budget: LedgerAppl
         budget.post_entries(spends)
     assert recorded(budget) == before
     assert budget.get_account("PB-G").balance == -45000
+
+
+def test_a_client_cannot_take_a_reversals_key(app: LedgerApplication) -> None:
+    original = app.post_entry(draft("k1", ALLOC)).id
+    reversal = app.reverse_entry(entry=original, actor="fo", reason="mistake").id
+    assert app.get_entry(reversal).idempotency_key == f"reversal:{original}"
+    before = recorded(app)
+    with pytest.raises(InvalidEntryError, match="must not begin with 'reversal:'") as err:
+        app.post_entry(draft(f"reversal:{original}", ALLOC))
+    assert err.value.field == "idempotency_key"
+    assert recorded(app) == before
+
+
+def test_a_retry_of_the_post_that_emptied_a_budget_finds_it(budget: LedgerApplication) -> None:
+    spend = draft("spend-all", [("PB-G", "debit", 45000), ("PB-1", "credit", 45000)])
+    first = budget.post_entry(spend)
+    again = budget.post_entry(spend)
+    assert (first.created, again.created, again.id) == (True, False, first.id)
+    other_body = draft("spend-all", [("PB-G", "debit", 45001), ("PB-1", "credit", 45001)])
+    with pytest.raises(ConflictError):  # the same key with another body: 409, not 422
+        budget.post_entry(other_body)
