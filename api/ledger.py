@@ -150,13 +150,15 @@ def account_statement(
     code: str,
     start: datetime | None = None,
     end: datetime | None = None,
-    cursor: int | None = None,
+    cursor: str | None = None,
     limit: int = 100,
 ) -> StatementOut:
     require(request, LEDGER_READERS)
     account = queries.account_by_code(code)
     limit = max(1, min(limit, queries.MAX_PAGE))
-    found = queries.statement(account, start=start, end=end, limit=limit, after=cursor)
+    found = queries.statement(
+        account, start=start, end=end, limit=limit, after=statement_cursor(cursor)
+    )
     return StatementOut(
         account=code,
         start=start,
@@ -175,8 +177,23 @@ def account_statement(
             )
             for line in found.lines
         ],
-        next_cursor=found.lines[-1].id if found.has_more else None,
+        next_cursor=(
+            f"{found.lines[-1].effective_at.isoformat()}|{found.lines[-1].id}"
+            if found.has_more
+            else None
+        ),
     )
+
+
+def statement_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    if not cursor:
+        return None
+    at, _, line_id = cursor.rpartition("|")
+    try:
+        when = datetime.fromisoformat(at)
+        return when, int(line_id)
+    except ValueError:
+        raise InvalidEntryError("is not a cursor this API gave", field="cursor") from None
 
 
 @router.post("/entries", response={200: RecordedOut, 201: RecordedOut})

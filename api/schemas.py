@@ -120,7 +120,7 @@ class StatementOut(Schema):
     opening_balance_pence: int
     closing_balance_pence: int
     lines: list[StatementLineOut]
-    next_cursor: int | None
+    next_cursor: str | None
 
 
 class EntryPage(Schema):

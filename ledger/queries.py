@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from ledger import models
 from ledger.domain import NotFoundError, check_code
@@ -49,7 +49,7 @@ def statement(
     start: datetime | None,
     end: datetime | None,
     limit: int = 100,
-    after: int | None = None,
+    after: tuple[datetime, int] | None = None,
 ) -> Statement:
     """Lines effective in [start, end] with their running balances, oldest first."""
     lines = models.Line.objects.filter(account=account).select_related("entry")
@@ -58,7 +58,9 @@ def statement(
     if end is not None:
         lines = lines.filter(effective_at__lte=end)
     if after is not None:
-        lines = lines.filter(id__gt=after)
+        # The cursor is the whole sort key: a backdated line has a later id but comes first.
+        at, line_id = after
+        lines = lines.filter(Q(effective_at__gt=at) | Q(effective_at=at, id__gt=line_id))
     page = list(lines.order_by("effective_at", "id")[: limit + 1])
     opening = 0
     if start is not None:

@@ -297,3 +297,31 @@ def test_reverse_balance_statement_and_pagination(ledger: Any, make_user: Any) -
 def test_openapi_schema_is_published(db: Any) -> None:
     schema = Client().get("/api/v1/openapi.json").json()
     assert "/api/v1/ledger/entries" in schema["paths"]
+
+
+def test_statement_pages_follow_effective_date_order_with_backdated_lines(
+    app: Any, make_user: Any
+) -> None:
+    from datetime import timedelta
+
+    for key, days in [("jan10", 0), ("jan20", 10), ("jan05", -5)]:  # the last is backdated
+        app.post_entry(
+            draft(
+                key,
+                [("FUND", "debit", 100), ("PB-2", "credit", 100)],
+                effective_at=NOW + timedelta(days=days),
+            )
+        )
+    catch_up()
+    client = client_for(make_user, Role.AUDITOR.value)
+    seen, cursor = [], None
+    for _ in range(5):
+        query = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/api/v1/ledger/accounts/PB-2/statement", query).json()
+        seen += [line["running_balance_pence"] for line in page["lines"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [-100, -200, -300]
+    bad = client.get("/api/v1/ledger/accounts/PB-2/statement", {"cursor": "nonsense"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
