@@ -114,9 +114,8 @@ def chooser_for(
         raise Forbidden(
             "you can only choose for yourself or someone you are nominee or advocate for"
         )
-    return person, Chooser(
-        user.username, mine[person] if on_behalf == "person" else on_behalf, consent
-    )
+    # Who they are to the person is what the council recorded, never what the client says.
+    return person, Chooser(user.username, mine[person], consent)
 
 
 @router.get("/tariff", response=list[TariffOut], auth=None)
@@ -308,7 +307,12 @@ def end(request: HttpRequest, engagement: UUID, payload: EndIn) -> EngagementOut
 
 
 @router.post("/engagements/{engagement}/switch", response={201: EngagementOut})
-def switch(request: HttpRequest, engagement: UUID, payload: SwitchIn) -> Status[EngagementOut]:
+def switch(
+    request: HttpRequest,
+    engagement: UUID,
+    payload: SwitchIn,
+    idempotency_key: str = Header("", alias="Idempotency-Key"),
+) -> Status[EngagementOut]:
     require(request, CHOOSERS)
     found = visible_engagement(request, engagement)
     _, chooser = chooser_for(request, found.person, payload.on_behalf, payload.consent)
@@ -317,7 +321,7 @@ def switch(request: HttpRequest, engagement: UUID, payload: SwitchIn) -> Status[
         to_provider=payload.provider,
         chooser=chooser,
         today=timezone.localdate(),
-        key=f"switch:{engagement}:{payload.provider}",
+        key=f"{caller(request).username}:{idempotency_key or uuid.uuid4()}",
     )
     catch_up()
     return Status(201, engagement_out(EngagementRecord.objects.get(id=new)))

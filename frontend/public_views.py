@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -176,6 +176,8 @@ def compare(request: HttpRequest) -> HttpResponse:
         "service_label": Service(service).label if service in Service._value2member_map_ else "",
         "prices": _tariff_prices(),
         "can_choose": has_any_role(request.user, (Role.PERSON,)),
+        # One key per page shown: pressing Choose twice asks once; a later visit asks anew.
+        "form_key": uuid4().hex,
         "switch": _switch_param(request),
     }
     return render(request, "frontend/public/compare.html", context, status=400 if errors else 200)

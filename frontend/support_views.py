@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -86,7 +86,8 @@ def choose(request: HttpRequest) -> HttpResponse:
         return _render(request, {"provider": "Choose a provider from the list"}, 400)
     # The form carries its own key, so pressing the button twice asks once.
     service, today = request.POST.get("service", ""), timezone.localdate()
-    key = request.POST.get("key") or f"{request.user.username}:{provider}:{service}:{today}"
+    # The form's one-off key, scoped to this user: a double press asks once.
+    key = f"{request.user.username}:{request.POST.get('key', '')[:64] or uuid4().hex}"
     chooser = Chooser(request.user.username, relationship)
     switching = request.POST.get("switch", "")
     if switching:

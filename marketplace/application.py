@@ -38,6 +38,8 @@ class MarketplaceApplication(Application[UUID]):
         self.accreditation_of: AccreditationOf = lambda _id: None
         self.capacity_of: Callable[[UUID], int] = lambda _provider: 0
         self.room_in_use: RoomInUse = lambda _provider: 0
+        # Whether the person already has a request or support with this provider's service.
+        self.has_open: Callable[[str, UUID, Service], bool] = lambda _person, _p, _s: False
         # The provider's own price for a service, where it differs from the tariff.
         self.offer_of: Callable[[UUID, Service], int | None] = lambda _provider, _service: None
 
@@ -85,6 +87,13 @@ class MarketplaceApplication(Application[UUID]):
         earlier = self._earlier_choice(key, person, provider, chosen)
         if earlier is not None:  # a retry finds the first, whatever has changed since
             return earlier
+        if self.has_open(person, provider, chosen):
+            # One open engagement per person, provider and service: no filling a provider's
+            # capacity with repeated requests.
+            raise MarketplaceError(
+                "you already have a request or support with this provider for this service",
+                field="provider",
+            )
         tariff = self.tariff_in_force(today)
         engagement = Engagement.request(
             person=person,

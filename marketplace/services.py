@@ -35,6 +35,16 @@ def _offer_of(provider: UUID, service: Service) -> int | None:
         return None
 
 
+def _has_open(person: str, provider: UUID, service: Service) -> bool:
+    catch_up()
+    return EngagementRecord.objects.filter(
+        person=person,
+        provider_id=provider,
+        service=service.value,
+        status__in=["requested", "active"],
+    ).exists()
+
+
 def _room_in_use(provider: UUID) -> int:
     catch_up()  # count every request recorded so far
     return EngagementRecord.objects.filter(
@@ -48,6 +58,7 @@ def marketplace_app() -> MarketplaceApplication:
     app.capacity_of = _capacity_of
     app.room_in_use = _room_in_use
     app.offer_of = _offer_of
+    app.has_open = _has_open
     return app
 
 

@@ -250,3 +250,20 @@ def test_search_shows_an_offer_that_differs_from_the_tariff(council: Any) -> Non
     }
     page = Client().get("/find-support/?service=money_management").content.decode()
     assert "Price: £22.50 (this organisation's own price; the council's tariff is £25.00)" in page
+
+
+def test_a_person_cannot_record_themselves_as_a_worker(council: Any, make_user: Any) -> None:
+    planner = accredited_provider("1200011")
+    sam = person(make_user, "sam", "DN-000123")
+    chosen = post(
+        sam,
+        "/api/v1/marketplace/engagements",
+        {
+            "provider": str(planner),
+            "service": "support_planning",
+            "on_behalf": "worker",
+            "consent": "I say so",
+        },
+    )
+    assert chosen.status_code == 201
+    assert chosen.json()["on_behalf"] == "person"

@@ -58,11 +58,13 @@ def test_a_person_chooses_and_the_provider_accepts(council: Any, make_user: Any)
     planner = accredited_provider("1300003")
     sam = person(make_user, "sam", "DN-000123")
     response = sam.post(
-        "/my-support/choose/", {"provider": str(planner), "service": "support_planning"}
+        "/my-support/choose/",
+        {"provider": str(planner), "service": "support_planning", "key": "form-1"},
     )
     assert response.status_code == 302
     again = sam.post(
-        "/my-support/choose/", {"provider": str(planner), "service": "support_planning"}
+        "/my-support/choose/",
+        {"provider": str(planner), "service": "support_planning", "key": "form-1"},
     )
     assert again.status_code == 302
     catch_up()
@@ -142,3 +144,24 @@ def test_changing_provider_keeps_support_until_the_new_one_accepts(
         ).status_code
         == 404
     )
+
+
+def test_a_second_request_to_the_same_provider_is_refused_while_one_is_open(
+    council: Any, make_user: Any
+) -> None:
+    planner = accredited_provider("1300008")
+    sam = person(make_user, "sam", "DN-000123")
+    assert (
+        sam.post(
+            "/my-support/choose/",
+            {"provider": str(planner), "service": "support_planning", "key": "a"},
+        ).status_code
+        == 302
+    )
+    again = sam.post(
+        "/my-support/choose/", {"provider": str(planner), "service": "support_planning", "key": "b"}
+    )
+    assert again.status_code == 400
+    assert b"already have a request or support with this provider" in again.content
+    catch_up()
+    assert EngagementRecord.objects.filter(person="DN-000123").count() == 1
