@@ -10,7 +10,10 @@ from __future__ import annotations
 import logging
 from uuid import UUID
 
+from eventsourcing.persistence import IntegrityError
+
 from accreditation.services import accreditation_app, catch_up
+from config.errors import Conflict
 from payments import stripe
 
 log = logging.getLogger(__name__)
@@ -28,7 +31,11 @@ def open_payment_account(provider_id: UUID) -> str | None:
     except stripe.StripeFailure as exc:
         log.warning("payment account for %s not opened yet: %s", provider_id, exc)
         return None
-    app.link_payment_account(provider_id, account=account, actor="careledger")
+    try:
+        app.link_payment_account(provider_id, account=account, actor="careledger")
+    except (Conflict, IntegrityError):
+        # Another request linked it first; Stripe's idempotency gave both the same account.
+        return app.get_provider(provider_id).payment_account
     catch_up()
     return account
 

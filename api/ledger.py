@@ -135,7 +135,7 @@ def get_account(request: HttpRequest, code: str) -> AccountOut:
 def account_balance(request: HttpRequest, code: str, as_at: datetime | None = None) -> BalanceOut:
     require(request, LEDGER_READERS)
     account = queries.account_by_code(code)
-    value = queries.balance(account, as_at)
+    value = queries.balance(account, aware(as_at, "as_at"))
     return BalanceOut(
         account=code,
         as_at=as_at,
@@ -157,7 +157,11 @@ def account_statement(
     account = queries.account_by_code(code)
     limit = max(1, min(limit, queries.MAX_PAGE))
     found = queries.statement(
-        account, start=start, end=end, limit=limit, after=statement_cursor(cursor)
+        account,
+        start=aware(start, "start"),
+        end=aware(end, "end"),
+        limit=limit,
+        after=statement_cursor(cursor),
     )
     return StatementOut(
         account=code,
@@ -183,6 +187,13 @@ def account_statement(
             else None
         ),
     )
+
+
+def aware(value: datetime | None, field: str) -> datetime | None:
+    """A time a client gives must say its zone: a guess would move money across a day."""
+    if value is not None and value.tzinfo is None:
+        raise InvalidEntryError("must include a time zone, e.g. 2026-09-10T00:00:00Z", field=field)
+    return value
 
 
 def statement_cursor(cursor: str | None) -> tuple[datetime, int] | None:
@@ -255,6 +266,8 @@ def list_entries(
     limit: int = 50,
 ) -> EntryPage:
     require(request, LEDGER_READERS)
+    aware(filters.effective_from, "effective_from")
+    aware(filters.effective_to, "effective_to")
     found = queries.entries(**filters.dict()).prefetch_related("lines__account")
     rows, next_cursor = queries.page_after(found, cursor, limit)
     return EntryPage(items=[entry_out(e) for e in rows], next_cursor=next_cursor)

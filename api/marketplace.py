@@ -163,6 +163,8 @@ def search(
     sort: str = "name",
 ) -> list[MatchOut]:
     """Accredited services today, filtered by area (postcode or district), language, access."""
+    if service not in Service._value2member_map_:
+        raise MarketplaceError("must be support_planning or money_management", field="service")
     catch_up()
     today = timezone.localdate()
     try:

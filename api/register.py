@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
@@ -39,6 +40,15 @@ from ledger.money import format_pence
 router = Router(tags=["register"])
 ADMIN = (Role.REGISTER_ADMIN,)
 PROVIDER = (Role.PROVIDER_STAFF,)
+
+
+def _safe_cells(write: Any) -> Any:
+    """A cell starting = + - @ would run as a formula in a spreadsheet: make it plain text."""
+
+    def safe(row: list[Any]) -> Any:
+        return write([f"'{c}" if isinstance(c, str) and c[:1] in "=+-@" else c for c in row])
+
+    return safe
 
 
 def provider_out(p: models.ProviderRecord) -> ProviderOut:
@@ -104,7 +114,11 @@ def list_providers(
         found = found.filter(id__in=list(ids))
     if cursor:
         name, _, last = cursor.rpartition("|")
-        found = found.filter(name__gt=name) | found.filter(name=name, id__gt=last)
+        try:
+            last_id = UUID(last)
+        except ValueError:
+            raise AccreditationError("is not a cursor this API gave", field="cursor") from None
+        found = found.filter(name__gt=name) | found.filter(name=name, id__gt=last_id)
     limit = max(1, min(limit, 200))
     rows = list(found.order_by("name", "id")[: limit + 1])
     next_cursor = f"{rows[limit - 1].name}|{rows[limit - 1].id}" if len(rows) > limit else None
@@ -123,8 +137,8 @@ def register_csv(request: HttpRequest) -> HttpResponse:
     catch_up()
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="accreditation-register.csv"'
-    writer = csv.writer(response)
-    writer.writerow(
+    write = _safe_cells(csv.writer(response).writerow)
+    write(
         [
             "organisation",
             "registration",
@@ -142,7 +156,7 @@ def register_csv(request: HttpRequest) -> HttpResponse:
     )
     for s in queries.register().prefetch_related("history"):
         last = s.history.last()
-        writer.writerow(
+        write(
             [
                 s.provider.name,
                 s.provider.registration_number,
@@ -273,6 +287,19 @@ def refuse(request: HttpRequest, accreditation_id: UUID, payload: RefuseIn) -> D
     return done(accreditation_id)
 
 
+@router.post("/accreditations/{accreditation_id}/renewal", response=DoneOut)
+def renew(request: HttpRequest, accreditation_id: UUID, payload: RenewIn) -> DoneOut:
+    actor = require(request, ADMIN)
+    accreditation_app().renew(
+        accreditation_id,
+        actor=actor,
+        expires_on=payload.expires_on,
+        today=timezone.localdate(),
+        reason=payload.reason,
+    )
+    return done(accreditation_id)
+
+
 @router.post("/accreditations/{accreditation_id}/{step}", response=DoneOut)
 def decide(request: HttpRequest, accreditation_id: UUID, step: str, payload: ReasonIn) -> DoneOut:
     """Suspend, reinstate or withdraw, with the reason the register will show."""
@@ -285,17 +312,4 @@ def decide(request: HttpRequest, accreditation_id: UUID, step: str, payload: Rea
     if step not in commands:
         raise AccreditationError("must be suspend, reinstate or withdraw", field="step")
     commands[step](accreditation_id, actor=actor, reason=payload.reason, today=timezone.localdate())
-    return done(accreditation_id)
-
-
-@router.post("/accreditations/{accreditation_id}/renewal", response=DoneOut)
-def renew(request: HttpRequest, accreditation_id: UUID, payload: RenewIn) -> DoneOut:
-    actor = require(request, ADMIN)
-    accreditation_app().renew(
-        accreditation_id,
-        actor=actor,
-        expires_on=payload.expires_on,
-        today=timezone.localdate(),
-        reason=payload.reason,
-    )
     return done(accreditation_id)

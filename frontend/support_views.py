@@ -149,7 +149,7 @@ def feedback(request: HttpRequest, engagement: UUID) -> HttpResponse:
     _, errors = attempt(
         lambda: marketplace_app().give_feedback(
             engagement,
-            rating=int(rating) if rating.isdigit() else None,
+            rating=int(rating) if rating in ("1", "2", "3", "4", "5") else None,
             comment=request.POST.get("comment", ""),
             actor=request.user.username,
         )

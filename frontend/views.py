@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from config.roles import LEDGER_READERS
 from frontend.access import roles_required
 from ledger import models, queries
-from ledger.domain import EntryKind, NotFoundError
+from ledger.domain import EntryKind, LedgerError, NotFoundError
 from ledger.money import format_pence
 
 PAGE_SIZE = 50
@@ -95,6 +95,8 @@ def _as_at(form: dict[str, str]) -> tuple[date | None, str | None]:
         return None, "The as at date must include a " + " and ".join(missing)
     try:
         day, month, year = (int(p) for p in parts)
+        if not 1900 <= year <= 2999:
+            raise ValueError("year out of range")
         return date(year, month, day), None
     except ValueError:
         return None, "The as at date must be a real date, for example 27 3 2026"
@@ -104,7 +106,7 @@ def _as_at(form: dict[str, str]) -> tuple[date | None, str | None]:
 def ledger_statement(request: HttpRequest, code: str) -> HttpResponse:
     try:
         account = queries.account_by_code(code)
-    except NotFoundError as exc:
+    except LedgerError as exc:  # unknown, or not even a valid code
         raise Http404(str(exc)) from None
     form = {k: request.GET.get(k, "")[:4] for k in ("day", "month", "year")}
     chosen, error = _as_at(form)

@@ -325,3 +325,15 @@ def test_statement_pages_follow_effective_date_order_with_backdated_lines(
     assert seen == [-100, -200, -300]
     bad = client.get("/api/v1/ledger/accounts/PB-2/statement", {"cursor": "nonsense"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
+
+
+def test_query_times_must_say_their_zone(ledger: Any, make_user: Any) -> None:
+    client = client_for(make_user, Role.AUDITOR.value)
+    for path, field in [
+        ("/api/v1/ledger/accounts/PB-1/balance?as_at=2026-09-10T00:00:00", "as_at"),
+        ("/api/v1/ledger/entries?effective_from=2026-09-10T00:00:00", "effective_from"),
+        ("/api/v1/ledger/accounts/PB-1/statement?start=2026-09-10T00:00:00", "start"),
+    ]:
+        response = client.get(path)
+        assert response.status_code == 422, path
+        assert response.json()["errors"][0]["field"] == field

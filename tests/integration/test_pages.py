@@ -100,3 +100,11 @@ def test_sign_in_errors_use_the_error_summary(make_user: Any) -> None:
     assert b"Enter a username and password that match an account" in response.content
     ok = Client().post("/sign-in/", {"username": "finance", "password": "right password"})
     assert ok.status_code == 302
+
+
+def test_odd_addresses_and_dates_are_not_server_errors(entry: Any, make_user: Any) -> None:
+    client = Client()
+    client.force_login(make_user("auditor", Role.AUDITOR.value))
+    assert client.get("/ledger/accounts/bad%20code/").status_code == 404
+    far = client.get("/ledger/accounts/PB-1/", {"day": "31", "month": "12", "year": "9999"})
+    assert far.status_code == 400 and b"must be a real date" in far.content

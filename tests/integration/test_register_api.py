@@ -267,3 +267,33 @@ def test_a_person_cannot_record_themselves_as_a_worker(council: Any, make_user: 
     )
     assert chosen.status_code == 201
     assert chosen.json()["on_behalf"] == "person"
+
+
+def test_renewal_cursor_search_and_csv_inputs(council: Any, make_user: Any) -> None:
+    planner = (
+        accreditation_app()
+        .register_provider(
+            actor="p", **{**DETAILS, "name": '=HYPERLINK("x")', "registration_number": "1200012"}
+        )
+        .id
+    )
+    accredited = accredited_provider("1200013")
+    admin = signed_in(make_user, "admin", Role.REGISTER_ADMIN)
+    service = Client().get(f"/api/v1/register/providers/{accredited}").json()["services"][0]
+    renewed = post(
+        admin,
+        f"/api/v1/register/accreditations/{service['id']}/renewal",
+        {"expires_on": (TODAY + timedelta(days=700)).isoformat(), "reason": "Renewal assessed"},
+    )
+    assert renewed.status_code == 200 and renewed.json()["status"] == "accredited"
+    assert (
+        Client().get(f"/api/v1/register/providers/{accredited}").json()["services"][0]["expires_on"]
+        == (TODAY + timedelta(days=700)).isoformat()
+    )
+    assert Client().get("/api/v1/register/providers?cursor=x").status_code == 422
+    assert Client().get("/api/v1/marketplace/search?service=bogus").status_code == 422
+    accreditation_app().apply(planner, service="support_planning", actor="p")
+    rows = list(
+        csv.reader(io.StringIO(Client().get("/api/v1/register/register.csv").content.decode()))
+    )
+    assert [r[0] for r in rows if "HYPERLINK" in r[0]] == ['\'=HYPERLINK("x")']
