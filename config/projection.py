@@ -64,13 +64,17 @@ class Projection(ABC):
                 tracking.position = notifications[-1].id
                 tracking.save()
 
-    def rebuild(self) -> int:
-        """Drop this projection's read models and project the whole log again."""
+    def reset(self) -> None:
+        """Drop this projection's read models and its position."""
         with transaction.atomic():
             for model in self.read_models:
                 model._default_manager.all().delete()
             ProjectionPosition.objects.filter(name=self.name).delete()
         self.forget()
+
+    def rebuild(self) -> int:
+        """Drop this projection's read models and project the whole log again."""
+        self.reset()
         return self.catch_up()
 
     def decode(self, notification: Notification) -> Any:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Case, F, Sum, When
+from django.db.models import Case, F, Sum, When, Window
 
 from ledger import models
 from ledger.application import LedgerApplication
+from ledger.domain import JournalEntry, Leg
 from ledger.projections import GENESIS, chain_hash
 
 
@@ -62,22 +64,43 @@ def verify_chain(app: LedgerApplication, batch_size: int = 5000) -> Verdict:
     return Verdict(True, count, head)
 
 
-def verify_balances() -> list[str]:
-    """The read models' balances must equal the sum of their legs, and all must sum to zero."""
+def verify_balances(app: LedgerApplication, batch_size: int = 5000) -> list[str]:
+    """Check the read models against the events themselves.
+
+    Every account's balance must equal the sum of its legs replayed from the event store,
+    all balances must sum to zero, and every stored running balance must equal the sum of
+    the account's legs up to it in effective-date order (what an as-at balance reads).
+    """
     problems = []
+    replayed: dict[str, int] = defaultdict(int)
+    position = 0
+    while notifications := app.recorder.select_notifications(
+        start=position, limit=batch_size, inclusive_of_start=False
+    ):
+        for notification in notifications:
+            event = app.mapper.to_domain_event(notification)
+            if isinstance(event, JournalEntry.Posted):  # type: ignore[attr-defined]
+                for leg in event.legs:
+                    replayed[leg["account"]] += Leg.from_dict(leg).signed
+            position = notification.id
     total = models.Account.objects.aggregate(total=Sum("balance"))["total"] or 0
     if total != 0:
         problems.append(f"account balances sum to {total}p, not zero")
-    signed = Case(When(side="debit", then=F("amount")), default=-F("amount"))
-    replayed = dict(
-        models.Line.objects.values("account_id")
-        .annotate(total=Sum(signed))
-        .values_list("account_id", "total")
-    )
     for account in models.Account.objects.all().iterator():
-        legs_total = replayed.get(account.id, 0)
-        if legs_total != account.balance:
+        if replayed.get(account.code, 0) != account.balance:
             problems.append(
-                f"account {account.code} shows {account.balance}p but its legs sum to {legs_total}p"
+                f"account {account.code} shows {account.balance}p but its events sum to "
+                f"{replayed.get(account.code, 0)}p"
             )
+    signed = Case(When(side="debit", then=F("amount")), default=-F("amount"))
+    running = models.Line.objects.annotate(
+        replay=Window(
+            Sum(signed), partition_by=[F("account_id")], order_by=[F("effective_at"), F("id")]
+        )
+    ).values("id", "running_balance", "replay")
+    wrong = [row for row in running.iterator() if row["replay"] != row["running_balance"]]
+    if wrong:
+        problems.append(
+            f"{len(wrong)} running balances disagree with their legs (first: line {wrong[0]['id']})"
+        )
     return problems

@@ -74,6 +74,10 @@ LINE_COLUMNS = ("entry", "account", "side", "amount", "effective_at", "running_b
 LINK_COLUMNS = ("position", "originator_id", "originator_version", "topic", "hash")
 
 
+class TamperedError(Exception):
+    """The stored events no longer match their recorded hash chain."""
+
+
 class _Batch:
     """The rows one batch of notifications adds or changes, flushed in dependency order."""
 
@@ -167,16 +171,23 @@ class LedgerProjection(Projection):
 
     def __init__(self, app: LedgerApplication, batch_size: int = 1000) -> None:
         super().__init__(app, batch_size)
-        # account id -> (effective_at, running balance) of its last line, kept across batches
-        self.state: dict[UUID, tuple[datetime, int]] = {}
 
-    def forget(self) -> None:
-        self.state.clear()
+    def rebuild(self) -> int:
+        """Rebuild, but never over a broken chain: the chain is the evidence of tampering."""
+        from ledger.integrity import verify_chain
+
+        assert isinstance(self.app, LedgerApplication)
+        verdict = verify_chain(self.app)
+        if not verdict.ok:
+            raise TamperedError(f"refusing to rebuild the ledger: {verdict.problem}")
+        return super().rebuild()
 
     def apply(
         self, notifications: Sequence[Notification], tracking: models.ProjectionPosition
     ) -> None:
-        self._apply(notifications, tracking, self.state)
+        # Each account's last running balance is read afresh for every batch: between two
+        # batches the tracking lock is released and another process may project the next.
+        self._apply(notifications, tracking, {})
 
     def _apply(
         self,

@@ -36,7 +36,7 @@ def test_eight_threads_posting_two_hundred_entries_each_lose_no_update(app: Any)
     assert queries.account_by_code("FUND").balance == expected
     assert queries.account_by_code("PB-1").balance == -expected
     assert queries.account_by_code("FUND").leg_count == 1600
-    assert verify_balances() == []
+    assert verify_balances(app) == []
     assert verify_chain(app).ok
 
 

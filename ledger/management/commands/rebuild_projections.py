@@ -1,10 +1,11 @@
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from accreditation.projections import RegisterProjection
 from accreditation.services import accreditation_app
+from ledger.projections import TamperedError
 from ledger.services import projection
 from marketplace.projections import MarketplaceProjection
 from marketplace.services import marketplace_app
@@ -20,6 +21,9 @@ class Command(BaseCommand):
             ("marketplace", MarketplaceProjection(marketplace_app())),
         ]:
             started = time.perf_counter()
-            position = runner.rebuild()
+            try:
+                position = runner.rebuild()
+            except TamperedError as exc:
+                raise CommandError(str(exc)) from None
             seconds = time.perf_counter() - started
             self.stdout.write(f"Rebuilt {name} to position {position} in {seconds:.1f}s")

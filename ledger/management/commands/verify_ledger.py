@@ -14,7 +14,7 @@ class Command(BaseCommand):
         verdict = verify_chain(ledger_app())
         if not verdict.ok:
             raise CommandError(f"TAMPERED: {verdict.problem}")
-        problems = verify_balances()
+        problems = verify_balances(ledger_app())
         if problems:
             raise CommandError("BALANCES WRONG: " + "; ".join(problems))
         self.stdout.write(f"OK {verdict.count} events, head {verdict.head}")
