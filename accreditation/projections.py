@@ -159,9 +159,13 @@ def flag_engagements(
     provider = models.ProviderRecord.objects.get(id=record.provider_id)
     label = Service(record.service).label.lower()
     text = flag_text(provider.name, label, what, at, reason)
+    # Open at the time of the event (requested by then, not closed before it), so rebuilding
+    # the register later tells nobody who chose afterwards.
     open_ones = EngagementRecord.objects.filter(
-        provider_id=record.provider_id, service=record.service, status__in=["requested", "active"]
-    )
+        provider_id=record.provider_id,
+        service=record.service,
+        requested_at__lte=at,
+    ).exclude(closed_at__lte=at)
     for engagement in open_ones:
         Notice.objects.get_or_create(
             position=f"accreditation:{position}:{engagement.id}",
