@@ -16,19 +16,27 @@ from tests.unit.test_accreditation import DETAILS
 
 
 def accredited_provider(
-    number: str, capacity: int = 40, service: str = "support_planning", name: str = ""
+    number: str,
+    capacity: int = 40,
+    service: str = "support_planning",
+    name: str = "",
+    *,
+    details: dict[str, Any] | None = None,
+    on: date | None = None,
+    days: int = 365,
 ) -> UUID:
-    today = date.today()
+    """A provider registered, assessed against every criterion and accredited on ``on``."""
+    today = on or date.today()
     app = accreditation_app()
-    details = {**DETAILS, "registration_number": number, "capacity": capacity}
-    pid = app.register_provider(actor="p", **{**details, "name": name or DETAILS["name"]}).id
+    given = {**DETAILS, "registration_number": number, "capacity": capacity, **(details or {})}
+    pid = app.register_provider(actor="p", **{**given, "name": name or given["name"]}).id
     aid = app.apply(pid, service=service, actor="p").id
     app.start_assessment(aid, actor="admin")
     for criterion in app.checklist().criteria(1):
         app.assess(aid, criterion=criterion.code, met=True, evidence=[], note="", actor="admin")
     app.accredit(
         aid,
-        expires_on=today + timedelta(days=365),
+        expires_on=today + timedelta(days=days),
         today=today,
         conditions="",
         actor="admin",

@@ -19,7 +19,7 @@ from accreditation.services import accreditation_app
 from accreditation.services import catch_up as catch_up_register
 from config import celery_app
 from marketplace.models import Notice
-from tests.unit.test_accreditation import DETAILS
+from tests.integration.helpers import accredited_provider
 
 # The worker is another process: it needs the database to be committed and shared.
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -69,21 +69,8 @@ def worker(stores: Any, tmp_path: Path) -> Iterator[None]:
 
 
 def accredit(number: str, *, on: date, days: int) -> Any:
-    app = accreditation_app()
-    pid = app.register_provider(actor="p", **{**DETAILS, "registration_number": number}).id
-    aid = app.apply(pid, service="support_planning", actor="p").id
-    app.start_assessment(aid, actor="admin")
-    for c in app.checklist().criteria(1):
-        app.assess(aid, criterion=c.code, met=True, evidence=[], note="", actor="admin")
-    app.accredit(
-        aid,
-        expires_on=on + timedelta(days=days),
-        today=on,
-        conditions="",
-        actor="admin",
-        reason="ok",
-    )
-    return pid, aid
+    pid = accredited_provider(number, on=on, days=days)
+    return pid, accreditation_app().accreditation_of(pid, "support_planning").id
 
 
 def test_a_worker_expires_lapsed_accreditations_and_reminds_the_nearly_lapsed(worker: None) -> None:

@@ -79,29 +79,11 @@ def test_a_suspension_shows_on_the_register_at_once(council: Any, make_user: Any
 
 def test_search_filters_by_area_language_access_and_room(council: Any) -> None:
     accredited_provider("1200003")
-    app = accreditation_app()
-    other = app.register_provider(
-        actor="p",
-        **{
-            **DETAILS,
-            "name": "Sheffield Circles",
-            "registration_number": "1200004",
-            "areas": ["S1"],
-            "languages": ["Urdu"],
-            "access_needs": [],
-        },
-    ).id
-    aid = app.apply(other, service="support_planning", actor="p").id
-    app.start_assessment(aid, actor="a")
-    for c in app.checklist().criteria(1):
-        app.assess(aid, criterion=c.code, met=True, evidence=[], note="", actor="a")
-    app.accredit(
-        aid,
-        expires_on=TODAY + timedelta(days=30),
-        today=TODAY,
-        conditions="",
-        actor="a",
-        reason="ok",
+    accredited_provider(
+        "1200004",
+        name="Sheffield Circles",
+        details={"areas": ["S1"], "languages": ["Urdu"], "access_needs": []},
+        days=30,
     )
     search = lambda q: [m["name"] for m in Client().get(f"/api/v1/marketplace/search?{q}").json()]  # noqa: E731
     assert search("area=DN1 2AB") == ["Connect Doncaster"]
@@ -226,22 +208,11 @@ def test_decisions_need_the_register_administrator(council: Any, make_user: Any)
 
 
 def test_search_shows_an_offer_that_differs_from_the_tariff(council: Any) -> None:
-    app = accreditation_app()
-    pid = app.register_provider(
-        actor="p",
-        **{**DETAILS, "registration_number": "1200010", "offers": {"money_management": "£22.50"}},
-    ).id
-    aid = app.apply(pid, service="money_management", actor="p").id
-    app.start_assessment(aid, actor="a")
-    for c in app.checklist().criteria(1):
-        app.assess(aid, criterion=c.code, met=True, evidence=[], note="", actor="a")
-    app.accredit(
-        aid,
-        expires_on=TODAY + timedelta(days=30),
-        today=TODAY,
-        conditions="",
-        actor="a",
-        reason="ok",
+    pid = accredited_provider(
+        "1200010",
+        service="money_management",
+        details={"offers": {"money_management": "£22.50"}},
+        days=30,
     )
     [match] = Client().get("/api/v1/marketplace/search?service=money_management").json()
     assert (match["price"], match["tariff_price"]) == ("£22.50", "£25.00")
