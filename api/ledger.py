@@ -8,7 +8,7 @@ from uuid import UUID
 from django.http import HttpRequest
 from ninja import Header, Query, Router, Schema, Status
 
-from api.auth import require
+from api.auth import caller, require
 from api.schemas import (
     AccountIn,
     AccountOut,
@@ -24,6 +24,7 @@ from api.schemas import (
     StatementLineOut,
     StatementOut,
 )
+from config.audit import record_read
 from config.roles import LEDGER_READERS, LEDGER_WRITERS
 from ledger import models, queries
 from ledger.application import Recorded
@@ -135,6 +136,8 @@ def get_account(request: HttpRequest, code: str) -> AccountOut:
 def account_balance(request: HttpRequest, code: str, as_at: datetime | None = None) -> BalanceOut:
     require(request, LEDGER_READERS)
     account = queries.account_by_code(code)
+    if account.owner_kind == "budget":
+        record_read(caller(request), [account.owner_id], request.get_full_path())
     value = queries.balance(account, aware(as_at, "as_at"))
     return BalanceOut(
         account=code,
@@ -155,6 +158,8 @@ def account_statement(
 ) -> StatementOut:
     require(request, LEDGER_READERS)
     account = queries.account_by_code(code)
+    if account.owner_kind == "budget":
+        record_read(caller(request), [account.owner_id], request.get_full_path())
     limit = max(1, min(limit, queries.MAX_PAGE))
     found = queries.statement(
         account,
@@ -246,7 +251,9 @@ def reverse_entry(request: HttpRequest, entry_id: UUID, payload: ReverseIn) -> S
 @router.get("/entries/{entry_id}", response=EntryOut)
 def get_entry(request: HttpRequest, entry_id: UUID) -> EntryOut:
     require(request, LEDGER_READERS)
-    return entry_out(queries.entry(entry_id))
+    found = queries.entry(entry_id)
+    record_read(caller(request), [found.budget], request.path)
+    return entry_out(found)
 
 
 class EntryFilters(Schema):
@@ -270,4 +277,5 @@ def list_entries(
     aware(filters.effective_to, "effective_to")
     found = queries.entries(**filters.dict()).prefetch_related("lines__account")
     rows, next_cursor = queries.page_after(found, cursor, limit)
+    record_read(caller(request), [e.budget for e in rows], request.get_full_path())
     return EntryPage(items=[entry_out(e) for e in rows], next_cursor=next_cursor)

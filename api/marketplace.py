@@ -25,6 +25,7 @@ from api.schemas import (
     TariffIn,
     TariffOut,
 )
+from config.audit import record_read
 from config.errors import NotFound
 from config.roles import Role, roles_of
 from ledger.money import MoneyError, format_pence, parse_pounds
@@ -96,6 +97,7 @@ def visible_engagement(request: HttpRequest, engagement: UUID) -> EngagementReco
     if not allowed or found is None:
         # The same answer whether it does not exist or is someone else's: nothing leaks.
         raise NotFound(f"no engagement {engagement}", field="engagement")
+    record_read(caller(request), [found.person], request.path)
     return found
 
 
@@ -247,7 +249,9 @@ def my_engagements(request: HttpRequest, person: str = "") -> list[EngagementOut
         found = EngagementRecord.objects.filter(person__in=list(people_of(request)))
     else:
         raise Forbidden("this needs the role of person, provider staff or a worker")
-    return [engagement_out(e) for e in found.order_by("-requested_at")[:200]]
+    rows = list(found.order_by("-requested_at")[:200])
+    record_read(user, [e.person for e in rows], request.get_full_path())
+    return [engagement_out(e) for e in rows]
 
 
 def _provider_decides(request: HttpRequest, engagement: UUID) -> UUID:

@@ -46,3 +46,20 @@ class ApiToken(models.Model):
             return None
         cls.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
         return found.user
+
+
+class PersonalDataRead(models.Model):
+    """Who among the council's staff read whose personal data, where and when.
+
+    Written whenever staff open a person's budget accounts, entries or engagements; kept
+    for auditors, never edited (DESIGN.md, Security).
+    """
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    roles = models.CharField(max_length=200)
+    subject = models.CharField(max_length=64, db_index=True)  # a person's council reference
+    what = models.CharField(max_length=200)  # the page or route that was read
+
+    class Meta:
+        ordering = ["-at"]

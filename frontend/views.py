@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from config.audit import record_read
 from config.roles import LEDGER_READERS
 from frontend.access import roles_required
 from ledger import models, queries
@@ -108,6 +109,8 @@ def ledger_statement(request: HttpRequest, code: str) -> HttpResponse:
         account = queries.account_by_code(code)
     except LedgerError as exc:  # unknown, or not even a valid code
         raise Http404(str(exc)) from None
+    if account.owner_kind == "budget":
+        record_read(request.user, [account.owner_id], request.path)
     form = {k: request.GET.get(k, "")[:4] for k in ("day", "month", "year")}
     chosen, error = _as_at(form)
     errors = {"as_at": error} if error else {}
@@ -147,6 +150,7 @@ def ledger_entry(request: HttpRequest, entry_id: UUID) -> HttpResponse:
         entry = queries.entry(entry_id)
     except NotFoundError as exc:
         raise Http404(str(exc)) from None
+    record_read(request.user, [entry.budget], request.path)
     legs = list(entry.lines.all())
     for line in legs:
         _show_sides(line)
