@@ -1,0 +1,186 @@
+"""The budgets use cases: the RAS grid, people, assessments, allocation and revision.
+
+Allocations and revisions are recorded here, then posted to the ledger by
+budgets/services.py as entries whose idempotency keys come from the budget's own events,
+so a retry after a failure between the two stores posts each entry exactly once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+
+from budgets.budget import WEEKS_A_YEAR, PersonalBudget, budget_id
+from budgets.domain import BudgetError, Calculation, RasGrid, calculate
+from budgets.people import Assessment, Eligibility, Person, PersonDetails, person_id
+from config.errors import Conflict, NotFound
+from config.transcodings import DateAsISO
+from ledger.domain import EntryDraft
+from ledger.money import format_pence
+
+FUND = "COUNCIL:CARE-FUND"
+
+
+def available(council_ref: str) -> str:
+    return f"PB:{council_ref}:AVAILABLE"
+
+
+def committed(council_ref: str) -> str:
+    return f"PB:{council_ref}:COMMITTED"
+
+
+class BudgetApplication(Application[UUID]):
+    name = "Budgets"
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    # -- the grid
+    def grid(self) -> RasGrid:
+        try:
+            found: Any = self.repository.get(RasGrid.ID)
+        except AggregateNotFoundError:
+            return RasGrid()
+        return found  # type: ignore[no-any-return]
+
+    def publish_grid(self, **values: Any) -> int:
+        grid = self.grid()
+        version = grid.publish(**values)
+        self.save(grid)
+        return version
+
+    # -- people and assessments
+    def register_person(self, *, today: date, actor: str, **details: Any) -> UUID:
+        person = Person.register(PersonDetails.create(today=today, **details), actor=actor)
+        try:
+            self.save(person)
+        except IntegrityError:
+            raise Conflict(
+                "this council reference is already registered", field="council_ref"
+            ) from None
+        return person.id
+
+    def get_person(self, council_ref: str) -> Person:
+        return self._get(person_id(council_ref), "person")  # type: ignore[no-any-return]
+
+    def record_assessment(
+        self, council_ref: str, *, today: date, assessor: str, **content: Any
+    ) -> Eligibility:
+        self.get_person(council_ref)
+        try:
+            assessment: Any = self.repository.get(Assessment.create_id(council_ref))
+        except AggregateNotFoundError:
+            assessment = Assessment(council_ref)
+        eligibility = assessment.record(today=today, assessor=assessor, **content)
+        self.save(assessment)
+        return eligibility  # type: ignore[no-any-return]
+
+    def assessment(self, council_ref: str) -> Assessment:
+        return self._get(Assessment.create_id(council_ref), "assessment")  # type: ignore[no-any-return]
+
+    def indicative(self, council_ref: str, *, today: date) -> Calculation:
+        """The indicative budget from the latest eligible assessment and the grid in force."""
+        needs = self.assessment(council_ref).eligible_unmet_needs()
+        return calculate(self.grid().in_force(today), needs)
+
+    # -- budgets
+    def allocate(
+        self, council_ref: str, *, today: date, actor: str, **choices: Any
+    ) -> PersonalBudget:
+        try:
+            return self.get_budget(council_ref)  # a retry finds the first allocation
+        except NotFound:
+            pass
+        assessment = self.assessment(council_ref)
+        budget = PersonalBudget.allocate(
+            council_ref=council_ref,
+            assessment_version=len(assessment.versions),
+            calculation=self.indicative(council_ref, today=today),
+            today=today,
+            actor=actor,
+            **choices,
+        )
+        try:
+            self.save(budget)
+        except IntegrityError:
+            return self.get_budget(council_ref)
+        return budget
+
+    def revise(self, council_ref: str, *, today: date, actor: str, **change: Any) -> PersonalBudget:
+        budget = self.get_budget(council_ref)
+        budget.revise(
+            assessment_version=len(self.assessment(council_ref).versions),
+            today=today,
+            actor=actor,
+            **change,
+        )
+        self.save(budget)
+        return budget
+
+    def get_budget(self, council_ref: str) -> PersonalBudget:
+        return self._get(budget_id(council_ref), "budget")  # type: ignore[no-any-return]
+
+    def ledger_drafts(self, council_ref: str) -> list[EntryDraft]:
+        """Every ledger entry this budget's history calls for, each with its own key.
+
+        An allocation puts a year of the weekly budget in the person's account; a revision
+        moves the difference for a year, from the date it takes effect.
+        """
+        drafts = []
+        previous = 0
+        events: list[Any] = list(self.repository.event_store.get(budget_id(council_ref)))
+        for n, e in enumerate(events):
+            weekly = getattr(e, "weekly", None)
+            if weekly is None:
+                continue
+            delta = (weekly - previous) * WEEKS_A_YEAR
+            previous = weekly
+            if delta == 0:
+                continue
+            up = delta > 0
+            legs = [
+                {
+                    "account": FUND if up else available(council_ref),
+                    "side": "debit",
+                    "amount": abs(delta),
+                },
+                {
+                    "account": available(council_ref) if up else FUND,
+                    "side": "credit",
+                    "amount": abs(delta),
+                },
+            ]
+            first = n == 0
+            step = "allocation" if first else f"revision:{n}"
+            drafts.append(
+                EntryDraft.create(
+                    idempotency_key=f"budget:{council_ref}:{step}",
+                    kind="allocation" if first else "adjustment",
+                    legs=legs,
+                    effective_at=datetime.combine(e.effective_from, time(), tzinfo=UTC),
+                    actor=e.actor,
+                    reason=(
+                        f"Personal budget of {format_pence(weekly)} a week, from RAS grid "
+                        f"version {e.grid_version}"
+                        if first
+                        else f"Budget revised to {format_pence(weekly)} a week: {e.reason}"
+                    ),
+                    budget=council_ref,
+                    source_document=f"budget:{council_ref}:v{n + 1}",
+                )
+            )
+        return drafts
+
+    def _get(self, aggregate_id: UUID, what: str) -> Any:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"no {what} for this person yet", field=what) from None
+
+
+__all__ = ["BudgetApplication", "BudgetError", "available", "committed"]

@@ -1,0 +1,184 @@
+"""The personal budget: allocated from the indicative figure, split across ways of taking it.
+
+Pure Python. Every allocation and revision is also a ledger entry (budgets/application.py
+posts it, with an idempotency key derived from the budget's own event).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from budgets.domain import BudgetError, Calculation
+from budgets.people import text
+from ledger.money import MoneyError, check_pence, format_pence
+
+NAMESPACE = UUID("8a9b0c1d-2e3f-4a5b-8c6d-7e8f9a0b1c2d")
+WAYS = ("direct_payment", "council_managed", "individual_service_fund")
+WEEKS_A_YEAR = 52
+
+
+def pence_or_zero(value: object, field: str) -> int:
+    if value in (None, 0):
+        return 0
+    try:
+        return check_pence(value)
+    except MoneyError as exc:
+        raise BudgetError(str(exc), field=field) from None
+
+
+@dataclass(frozen=True)
+class Split:
+    """How the weekly budget is taken: a direct payment, council-managed, an ISF, or a mix."""
+
+    direct_payment: int
+    council_managed: int
+    individual_service_fund: int
+
+    @classmethod
+    def create(cls, raw: dict[str, object], weekly: int) -> Split:
+        unknown = set(raw) - set(WAYS)
+        if unknown:
+            raise BudgetError("must be " + ", ".join(WAYS), field=f"split.{sorted(unknown)[0]}")
+        split = cls(*(pence_or_zero(raw.get(way), f"split.{way}") for way in WAYS))
+        if split.total != weekly:
+            raise BudgetError(
+                f"the parts add up to {format_pence(split.total)} a week, not the budget's "
+                f"{format_pence(weekly)}",
+                field="split",
+            )
+        return split
+
+    @property
+    def total(self) -> int:
+        return self.direct_payment + self.council_managed + self.individual_service_fund
+
+
+def budget_id(council_ref: str) -> UUID:
+    return uuid5(NAMESPACE, f"budget:{council_ref}")
+
+
+class PersonalBudget(Aggregate):
+    """One person's budget: the allocation and every revision, each with its reason."""
+
+    @event("Allocated")
+    def __init__(
+        self,
+        council_ref: str,
+        assessment_version: int,
+        grid_version: int,
+        indicative_weekly: int,
+        weekly: int,
+        adjustment_reason: str,
+        contribution_weekly: int,
+        split: dict[str, int],
+        direct_payment_start: date | None,
+        effective_from: date,
+        actor: str,
+    ) -> None:
+        self.council_ref = council_ref
+        self.assessment_version = assessment_version
+        self.grid_version = grid_version
+        self.indicative_weekly = indicative_weekly
+        self.weekly = weekly
+        self.contribution_weekly = contribution_weekly
+        self.split = Split(**split)
+        self.direct_payment_start = direct_payment_start
+        self.revisions = 0
+
+    @staticmethod
+    def create_id(council_ref: str) -> UUID:  # type: ignore[override]
+        return budget_id(council_ref)
+
+    @classmethod
+    def allocate(
+        cls,
+        *,
+        council_ref: str,
+        assessment_version: int,
+        calculation: Calculation,
+        weekly: object,
+        adjustment_reason: object,
+        contribution_weekly: object,
+        split: dict[str, object],
+        direct_payment_start: date | None,
+        today: date,
+        actor: str,
+    ) -> PersonalBudget:
+        final = pence_or_zero(weekly, "weekly") or calculation.weekly
+        reason = text(
+            adjustment_reason, "adjustment_reason", 1000, required=final != calculation.weekly
+        )
+        contribution = pence_or_zero(contribution_weekly, "contribution_weekly")
+        if contribution > final:
+            raise BudgetError("cannot be more than the budget itself", field="contribution_weekly")
+        parts = Split.create(split, final)
+        if parts.direct_payment:
+            if direct_payment_start is None:
+                raise BudgetError("say when direct payments start", field="direct_payment_start")
+            if direct_payment_start < today:
+                raise BudgetError("must not be in the past", field="direct_payment_start")
+        elif direct_payment_start is not None:
+            raise BudgetError(
+                "there is no direct-payment part to start", field="direct_payment_start"
+            )
+        return cls(
+            council_ref,
+            assessment_version,
+            calculation.grid_version,
+            calculation.weekly,
+            final,
+            reason,
+            contribution,
+            dict(parts.__dict__),
+            direct_payment_start,
+            today,
+            actor,
+        )
+
+    def revise(
+        self,
+        *,
+        weekly: object,
+        split: dict[str, object],
+        reason: object,
+        assessment_version: int,
+        today: date,
+        actor: str,
+    ) -> int:
+        """A review may change the budget; it cannot cut it without a new assessment."""
+        new = pence_or_zero(weekly, "weekly")
+        if new == 0:
+            raise BudgetError("must be more than zero pence", field="weekly")
+        why = text(reason, "reason", 1000)
+        if new < self.weekly and assessment_version <= self.assessment_version:
+            raise BudgetError("a review cannot cut a budget without a reassessment", field="weekly")
+        parts = Split.create(split, new)
+        delta = new - self.weekly
+        self._revised(
+            weekly=new,
+            split=dict(parts.__dict__),
+            reason=why,
+            assessment_version=assessment_version,
+            effective_from=today,
+            actor=actor,
+        )
+        return delta
+
+    @event("Revised")
+    def _revised(
+        self,
+        weekly: int,
+        split: dict[str, int],
+        reason: str,
+        assessment_version: int,
+        effective_from: date,
+        actor: str,
+    ) -> None:
+        self.weekly = weekly
+        self.split = Split(**split)
+        self.assessment_version = assessment_version
+        self.revisions += 1

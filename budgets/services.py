@@ -1,0 +1,52 @@
+"""Wires the budgets application and posts its ledger entries."""
+
+from __future__ import annotations
+
+from budgets.application import BudgetApplication, available, committed
+from budgets.budget import PersonalBudget
+from config.applications import application
+from ledger.services import catch_up, ledger_app
+
+
+def budget_app() -> BudgetApplication:
+    return application(BudgetApplication)
+
+
+def post_to_ledger(council_ref: str) -> int:
+    """Post every ledger entry the budget's history calls for; safe to run again."""
+    ledger = ledger_app()
+    person = budget_app().get_person(council_ref)
+    name = person.details.name
+    ledger.open_account(
+        code=available(council_ref),
+        name=f"{name}: budget available",
+        type="liability",
+        owner_kind="budget",
+        owner_id=council_ref,
+        actor="careledger",
+        no_overdraft=True,
+    )
+    ledger.open_account(
+        code=committed(council_ref),
+        name=f"{name}: budget committed",
+        type="liability",
+        owner_kind="budget",
+        owner_id=council_ref,
+        actor="careledger",
+    )
+    results = ledger.post_entries(budget_app().ledger_drafts(council_ref))
+    catch_up()
+    return sum(r.created for r in results)
+
+
+def allocate(council_ref: str, **choices: object) -> PersonalBudget:
+    """Record the allocation, then its ledger entry (a retry heals a failure in between)."""
+    budget = budget_app().allocate(council_ref, **choices)  # type: ignore[arg-type]
+    post_to_ledger(council_ref)
+    return budget
+
+
+def revise(council_ref: str, **change: object) -> PersonalBudget:
+    budget = budget_app().revise(council_ref, **change)  # type: ignore[arg-type]
+    post_to_ledger(council_ref)
+    return budget

@@ -1,0 +1,166 @@
+"""Allocating and revising a personal budget, each a ledger entry posted exactly once."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from budgets.domain import DEMO_PENCE_PER_POINT, DEMO_POINTS, BudgetError
+from budgets.services import allocate, budget_app, revise
+from ledger import models, queries
+from ledger.services import catch_up, ledger_app
+from tests.conftest import draft
+from tests.unit.test_people import PERSON, SAM_OUTCOMES
+
+pytestmark = pytest.mark.django_db(transaction=True)
+TODAY = date.today()
+
+
+@pytest.fixture
+def sam(stores: Any) -> str:
+    stores.new()
+    ledger = ledger_app()
+    ledger.open_account(code="COUNCIL:CARE-FUND", name="Fund", type="equity", actor="t")
+    ledger.open_account(code="COUNCIL:BANK", name="Bank", type="asset", actor="t")
+    ledger.post_entry(
+        draft(
+            "fund",
+            [("COUNCIL:BANK", "debit", 100_000_000), ("COUNCIL:CARE-FUND", "credit", 100_000_000)],
+            kind="opening",
+        )
+    )
+    app = budget_app()
+    app.publish_grid(
+        effective_from=TODAY - timedelta(days=30),
+        today=TODAY,
+        points=DEMO_POINTS,
+        pence_per_point=DEMO_PENCE_PER_POINT,
+        actor="council",
+        reason="Grid 2026-1",
+    )
+    app.register_person(today=TODAY, actor="alex", **PERSON)
+    app.record_assessment(
+        "DN-000123",
+        today=TODAY,
+        assessor="alex",
+        own_words={"day_in_my_life": "..."},
+        outcomes=SAM_OUTCOMES,
+        arises_from_impairment=True,
+        significant_impact=True,
+    )
+    return "DN-000123"
+
+
+def balance(code: str) -> int:
+    catch_up()
+    return queries.account_by_code(code).normal_balance
+
+
+def test_allocation_with_a_direct_payment_next_week_is_one_ledger_entry(sam: str) -> None:
+    assert budget_app().indicative(sam, today=TODAY).weekly == 32200
+    choices = {
+        "today": TODAY,
+        "actor": "alex",
+        "weekly": None,
+        "adjustment_reason": "",
+        "contribution_weekly": 4000,
+        "split": {"direct_payment": 20000, "council_managed": 12200},
+        "direct_payment_start": TODAY + timedelta(days=7),
+    }
+    budget = allocate(sam, **choices)
+    assert (budget.weekly, budget.grid_version, budget.split.direct_payment) == (32200, 1, 20000)
+    assert balance("PB:DN-000123:AVAILABLE") == 32200 * 52
+    allocate(sam, **choices)  # a retry: no second entry
+    assert models.Entry.objects.filter(budget=sam).count() == 1
+    entry = models.Entry.objects.get(budget=sam)
+    assert entry.kind == "allocation" and "£322.00 a week, from RAS grid version 1" in entry.reason
+
+
+def test_revisions_and_the_rule_against_cuts_without_reassessment(sam: str) -> None:
+    allocate(
+        sam,
+        today=TODAY,
+        actor="alex",
+        weekly=33000,
+        adjustment_reason="Two carers needed for moving and handling",
+        contribution_weekly=0,
+        split={"council_managed": 33000},
+        direct_payment_start=None,
+    )
+    assert balance("PB:DN-000123:AVAILABLE") == 33000 * 52
+    revise(
+        sam,
+        today=TODAY,
+        actor="teammanager",
+        weekly=35000,
+        split={"council_managed": 35000},
+        reason="Six-week review: night support needed",
+    )
+    assert balance("PB:DN-000123:AVAILABLE") == 35000 * 52
+    before = models.Entry.objects.count()
+    with pytest.raises(BudgetError, match="cannot cut a budget without a reassessment"):
+        revise(
+            sam,
+            today=TODAY,
+            actor="teammanager",
+            weekly=30000,
+            split={"council_managed": 30000},
+            reason="Saving money",
+        )
+    catch_up()
+    assert models.Entry.objects.count() == before and budget_app().get_budget(sam).weekly == 35000
+    budget_app().record_assessment(
+        sam,
+        today=TODAY,
+        assessor="alex",
+        own_words={"day_in_my_life": "Recovering well"},
+        outcomes=SAM_OUTCOMES,
+        arises_from_impairment=True,
+        significant_impact=True,
+    )
+    revise(
+        sam,
+        today=TODAY,
+        actor="teammanager",
+        weekly=30000,
+        split={"council_managed": 30000},
+        reason="Reassessed: fewer needs",
+    )
+    assert balance("PB:DN-000123:AVAILABLE") == 30000 * 52
+    kinds = list(
+        models.Entry.objects.filter(budget=sam).order_by("position").values_list("kind", flat=True)
+    )
+    assert kinds == ["allocation", "adjustment", "adjustment"]
+
+
+@pytest.mark.parametrize(
+    ("choices", "field"),
+    [
+        ({"weekly": 40000, "adjustment_reason": ""}, "adjustment_reason"),
+        (
+            {"split": {"direct_payment": 32200}, "direct_payment_start": None},
+            "direct_payment_start",
+        ),
+        ({"split": {"council_managed": 10000}}, "split"),
+        ({"contribution_weekly": 50000}, "contribution_weekly"),
+    ],
+)
+def test_bad_allocations_are_refused_and_nothing_is_recorded(
+    sam: str, choices: dict[str, Any], field: str
+) -> None:
+    base = {
+        "today": TODAY,
+        "actor": "alex",
+        "weekly": None,
+        "adjustment_reason": "",
+        "contribution_weekly": 0,
+        "split": {"council_managed": 32200},
+        "direct_payment_start": None,
+    }
+    with pytest.raises(BudgetError) as err:
+        allocate(sam, **{**base, **choices})
+    assert err.value.field == field
+    catch_up()
+    assert not models.Entry.objects.filter(budget=sam).exists()
