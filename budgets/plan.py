@@ -1,0 +1,203 @@
+"""The care and support plan, and its sign-off by delegated authority. Pure Python.
+
+The plan holds every part the Care Act requires. It is signed off at the 6-week review by
+the social worker and the team manager, not by panel: within the council's parameters
+that is all; outside them the team manager records why; an exceptional budget goes to the
+panel; and a random sample (at the council's rate) goes to the panel as a quality check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from budgets.domain import BudgetError
+from budgets.people import text
+from ledger.money import format_pence
+
+NAMESPACE = UUID("1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7081")
+
+# What the Care Act (s.25) requires in a care and support plan, in the plan's own words.
+REQUIRED_PARTS = {
+    "needs": "The needs identified",
+    "eligibility": "How far the needs meet the eligibility criteria",
+    "how_needs_are_met": "Which needs the council will meet, and how",
+    "outcomes": "The outcomes the person wants",
+    "information_and_advice": "Information and advice",
+    "contingency": "What happens in a crisis (the contingency plan)",
+}
+DIRECT_PAYMENT_PARTS = {
+    "direct_payment_needs": "The needs the direct payments meet",
+    "direct_payment_frequency": "How often the direct payments are made",
+}
+
+
+class Author(StrEnum):
+    PERSON = "person"
+    PLANNER = "planner"  # an accredited support planner engaged through the marketplace
+    WORKER = "worker"
+
+
+class Route(StrEnum):
+    DELEGATED = "delegated"  # within the parameters: social worker and team manager
+    MANAGER_REASON = "manager_reason"  # outside them: the team manager records why
+    PANEL = "panel"  # exceptional: the panel decides
+
+
+@dataclass(frozen=True)
+class SignOffPolicy:
+    """The council's delegated-authority parameters."""
+
+    percent_over_indicative: int  # a final budget up to this much above the RAS figure
+    weekly_ceiling: int  # pence; above it the budget is exceptional and goes to panel
+    spot_check_per_thousand: int  # how many plans in a thousand the panel samples
+
+    def route(self, *, weekly: int, indicative: int) -> Route:
+        if weekly > self.weekly_ceiling:
+            return Route.PANEL
+        if weekly * 100 > indicative * (100 + self.percent_over_indicative):
+            return Route.MANAGER_REASON
+        return Route.DELEGATED
+
+    def spot_checked(self, plan: UUID, *, seed: str) -> bool:
+        """A fixed, reproducible sample: the same plan and seed always give the same answer."""
+        digest = hashlib.sha256(f"{seed}:{plan}".encode()).digest()
+        return int.from_bytes(digest[:4], "big") % 1000 < self.spot_check_per_thousand
+
+
+def plan_id(council_ref: str) -> UUID:
+    return uuid5(NAMESPACE, f"plan:{council_ref}")
+
+
+class Plan(Aggregate):
+    """A person's care and support plan: every version kept, then signed off once."""
+
+    @event("Started")
+    def __init__(self, council_ref: str) -> None:
+        self.council_ref = council_ref
+        self.versions: list[dict[str, Any]] = []
+        self.route: Route | None = None
+        self.signatures: dict[str, str] = {}  # role -> who signed
+        self.signed_off = False
+
+    @staticmethod
+    def create_id(council_ref: str) -> UUID:  # type: ignore[override]
+        return plan_id(council_ref)
+
+    def write(
+        self,
+        *,
+        parts: dict[str, object],
+        author: object,
+        written_by: str,
+        budget_weekly: int,
+        council_pays_weekly: int,
+        contribution_weekly: int,
+        direct_payment_weekly: int,
+        today: date,
+    ) -> int:
+        if self.signed_off:
+            raise BudgetError("the plan is signed off: review it to change it", field="plan")
+        try:
+            kind = Author(str(author))
+        except ValueError:
+            raise BudgetError("must be person, planner or worker", field="author") from None
+        required = dict(REQUIRED_PARTS)
+        if direct_payment_weekly:
+            required |= DIRECT_PAYMENT_PARTS
+        written = {
+            key: text(parts.get(key), f"parts.{key}", 4000, required=key in required)
+            for key in {**REQUIRED_PARTS, **DIRECT_PAYMENT_PARTS}
+        }
+        self._written(
+            parts=written,
+            author=kind.value,
+            written_by=written_by,
+            budget={
+                "total_weekly": budget_weekly,
+                "council_pays_weekly": council_pays_weekly,
+                "contribution_weekly": contribution_weekly,
+                "direct_payment_weekly": direct_payment_weekly,
+            },
+            on=today,
+        )
+        return len(self.versions)
+
+    @event("VersionWritten")
+    def _written(
+        self, parts: dict[str, str], author: str, written_by: str, budget: dict[str, int], on: date
+    ) -> None:
+        self.versions.append(
+            {"parts": parts, "author": author, "written_by": written_by, "budget": budget, "on": on}
+        )
+
+    def budget_breakdown(self) -> list[str]:
+        """The personal budget statement the person gets a copy of (Care Act s.26)."""
+        budget = self.versions[-1]["budget"]
+        lines = [
+            f"Your personal budget: {format_pence(budget['total_weekly'])} a week.",
+            f"The council pays {format_pence(budget['council_pays_weekly'])} a week.",
+            f"You contribute {format_pence(budget['contribution_weekly'])} a week, "
+            "as your financial assessment found.",
+        ]
+        if budget["direct_payment_weekly"]:
+            lines.append(
+                f"Of it, {format_pence(budget['direct_payment_weekly'])} a week is paid to you "
+                "as a direct payment."
+            )
+        return lines
+
+    def sign(
+        self,
+        *,
+        role: str,
+        actor: str,
+        policy: SignOffPolicy,
+        weekly: int,
+        indicative: int,
+        reason: object = "",
+    ) -> Route:
+        """The social worker signs, then the team manager (a different person) signs off."""
+        if not self.versions:
+            raise BudgetError("there is no plan to sign", field="plan")
+        if self.signed_off:
+            raise BudgetError("the plan is already signed off", field="plan")
+        route = policy.route(weekly=weekly, indicative=indicative)
+        if role == "social worker":
+            self._signed(role=role, actor=actor, route=route.value, reason="")
+            return route
+        if role != "team manager":
+            raise BudgetError("only the social worker and the team manager sign", field="role")
+        if "social worker" not in self.signatures:
+            raise BudgetError("the social worker signs first", field="role")
+        if self.signatures["social worker"] == actor:
+            raise BudgetError(
+                "the team manager must be someone other than the worker who signed", field="actor"
+            )
+        if route is Route.PANEL:
+            raise BudgetError(
+                f"this budget is above the {format_pence(policy.weekly_ceiling)} a week the "
+                "council delegates: it goes to the panel",
+                field="route",
+            )
+        why = text(reason, "reason", 2000, required=route is Route.MANAGER_REASON)
+        self._signed(role=role, actor=actor, route=route.value, reason=why)
+        return route
+
+    @event("Signed")
+    def _signed(self, role: str, actor: str, route: str, reason: str) -> None:
+        self.signatures[role] = actor
+        self.route = Route(route)
+        if role == "team manager":
+            self.signed_off = True
+
+
+DEMO_POLICY = SignOffPolicy(
+    percent_over_indicative=10, weekly_ceiling=100_000, spot_check_per_thousand=50
+)

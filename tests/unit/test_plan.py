@@ -1,0 +1,171 @@
+"""The care and support plan and its sign-off, on every side of each threshold."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pytest
+
+from budgets.domain import BudgetError
+from budgets.plan import DEMO_POLICY, REQUIRED_PARTS, Plan, Route, SignOffPolicy
+
+TODAY = date(2026, 11, 25)
+PARTS = {key: f"What the plan says about {key}" for key in REQUIRED_PARTS}
+
+
+def written(dp: int = 0, **extra: str) -> Plan:
+    plan = Plan("DN-000123")
+    plan.write(
+        parts={**PARTS, **extra},
+        author="planner",
+        written_by="priya",
+        budget_weekly=32200,
+        council_pays_weekly=28200,
+        contribution_weekly=4000,
+        direct_payment_weekly=dp,
+        today=TODAY,
+    )
+    return plan
+
+
+POLICY = SignOffPolicy(
+    percent_over_indicative=10, weekly_ceiling=100_000, spot_check_per_thousand=50
+)
+
+
+@pytest.mark.parametrize(
+    ("weekly", "route"),
+    [
+        (32200, Route.DELEGATED),  # at the indicative figure
+        (35420, Route.DELEGATED),  # exactly 10% over: within
+        (35421, Route.MANAGER_REASON),  # a penny more: outside
+        (100_000, Route.MANAGER_REASON),  # at the ceiling: not yet exceptional
+        (100_001, Route.PANEL),  # over the ceiling: panel
+        (20000, Route.DELEGATED),  # below the indicative figure
+    ],
+)
+def test_routes_on_each_side_of_each_threshold(weekly: int, route: Route) -> None:
+    assert POLICY.route(weekly=weekly, indicative=32200) is route
+
+
+def test_within_the_parameters_the_worker_and_manager_sign_off() -> None:
+    plan = written()
+    assert (
+        plan.sign(role="social worker", actor="alex", policy=POLICY, weekly=32200, indicative=32200)
+        is Route.DELEGATED
+    )
+    plan.sign(role="team manager", actor="jo", policy=POLICY, weekly=32200, indicative=32200)
+    assert plan.signed_off and plan.signatures == {"social worker": "alex", "team manager": "jo"}
+
+
+def test_outside_them_the_manager_records_why() -> None:
+    plan = written()
+    plan.sign(role="social worker", actor="alex", policy=POLICY, weekly=40000, indicative=32200)
+    with pytest.raises(BudgetError) as err:
+        plan.sign(role="team manager", actor="jo", policy=POLICY, weekly=40000, indicative=32200)
+    assert err.value.field == "reason" and not plan.signed_off
+    plan.sign(
+        role="team manager",
+        actor="jo",
+        policy=POLICY,
+        weekly=40000,
+        indicative=32200,
+        reason="Two carers for moving and handling",
+    )
+    assert plan.signed_off
+
+
+def test_no_one_signs_off_their_own_exception_and_exceptional_budgets_go_to_panel() -> None:
+    plan = written()
+    plan.sign(role="social worker", actor="alex", policy=POLICY, weekly=40000, indicative=32200)
+    with pytest.raises(BudgetError, match="someone other than the worker") as err:
+        plan.sign(
+            role="team manager",
+            actor="alex",
+            policy=POLICY,
+            weekly=40000,
+            indicative=32200,
+            reason="I agree with me",
+        )
+    assert err.value.field == "actor" and not plan.signed_off
+    exceptional = written()
+    exceptional.sign(
+        role="social worker", actor="alex", policy=POLICY, weekly=150_000, indicative=32200
+    )
+    with pytest.raises(BudgetError, match="goes to the panel"):
+        exceptional.sign(
+            role="team manager",
+            actor="jo",
+            policy=POLICY,
+            weekly=150_000,
+            indicative=32200,
+            reason="ok",
+        )
+    assert not exceptional.signed_off
+
+
+def test_the_spot_check_rate_over_many_plans() -> None:
+    ids = [uuid.UUID(int=i) for i in range(10_000)]
+    sampled = [i for i in ids if DEMO_POLICY.spot_checked(i, seed="2026-27")]
+    # 5% of 10,000 is 500; the binomial standard deviation is about 22: allow four.
+    assert 413 <= len(sampled) <= 587
+    assert sampled == [
+        i for i in ids if DEMO_POLICY.spot_checked(i, seed="2026-27")
+    ]  # reproducible
+    assert sampled != [
+        i for i in ids if DEMO_POLICY.spot_checked(i, seed="2027-28")
+    ]  # a new sample each year
+    assert not any(SignOffPolicy(10, 100_000, 0).spot_checked(i, seed="x") for i in ids)
+
+
+@pytest.mark.parametrize("missing", list(REQUIRED_PARTS))
+def test_a_plan_missing_a_required_part_is_refused(missing: str) -> None:
+    plan = Plan("DN-000123")
+    with pytest.raises(BudgetError, match="is required") as err:
+        plan.write(
+            parts={**PARTS, missing: ""},
+            author="worker",
+            written_by="alex",
+            budget_weekly=1,
+            council_pays_weekly=1,
+            contribution_weekly=0,
+            direct_payment_weekly=0,
+            today=TODAY,
+        )
+    assert err.value.field == f"parts.{missing}"
+    assert plan.versions == []
+
+
+def test_direct_payments_need_their_own_parts_and_the_breakdown_shows_them() -> None:
+    with pytest.raises(BudgetError) as err:
+        written(dp=20000)
+    assert err.value.field == "parts.direct_payment_needs"
+    plan = written(
+        dp=20000,
+        direct_payment_needs="Personal care in the mornings",
+        direct_payment_frequency="Every 4 weeks, in advance",
+    )
+    assert plan.budget_breakdown() == [
+        "Your personal budget: £322.00 a week.",
+        "The council pays £282.00 a week.",
+        "You contribute £40.00 a week, as your financial assessment found.",
+        "Of it, £200.00 a week is paid to you as a direct payment.",
+    ]
+
+
+def test_a_signed_off_plan_is_changed_only_by_review() -> None:
+    plan = written()
+    plan.sign(role="social worker", actor="alex", policy=POLICY, weekly=32200, indicative=32200)
+    plan.sign(role="team manager", actor="jo", policy=POLICY, weekly=32200, indicative=32200)
+    with pytest.raises(BudgetError, match="review it to change it"):
+        plan.write(
+            parts=PARTS,
+            author="worker",
+            written_by="alex",
+            budget_weekly=1,
+            council_pays_weekly=1,
+            contribution_weekly=0,
+            direct_payment_weekly=0,
+            today=TODAY,
+        )
