@@ -13,10 +13,13 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.utils import get_topic
 
 from budgets.budget import WEEKS_A_YEAR, PersonalBudget, budget_id
 from budgets.domain import BudgetError, Calculation, RasGrid, calculate
 from budgets.people import Assessment, Eligibility, Person, PersonDetails, person_id
+from budgets.plan import DEMO_POLICY, Plan, Route, SignOffPolicy, plan_id
+from budgets.review import Reviews
 from config.errors import Conflict, NotFound
 from config.transcodings import DateAsISO
 from ledger.domain import EntryDraft
@@ -175,6 +178,89 @@ class BudgetApplication(Application[UUID]):
                 )
             )
         return drafts
+
+    # -- the plan, its sign-off and reviews
+    def write_plan(
+        self,
+        council_ref: str,
+        *,
+        parts: dict[str, object],
+        author: str,
+        written_by: str,
+        today: date,
+    ) -> int:
+        """A new version of the plan, carrying the budget as it stands (Care Act s.25 and s.26)."""
+        budget = self.get_budget(council_ref)
+        try:
+            plan: Any = self.repository.get(plan_id(council_ref))
+        except AggregateNotFoundError:
+            plan = Plan(council_ref)
+        version = plan.write(
+            parts=parts,
+            author=author,
+            written_by=written_by,
+            budget_weekly=budget.weekly,
+            council_pays_weekly=budget.weekly - budget.contribution_weekly,
+            contribution_weekly=budget.contribution_weekly,
+            direct_payment_weekly=budget.split.direct_payment,
+            today=today,
+        )
+        try:
+            reviews: Any = self.repository.get(Reviews.create_id(council_ref))
+        except AggregateNotFoundError:
+            reviews = Reviews(council_ref, today)  # the 6-week review counts from the first plan
+        self.save(plan, reviews)
+        return version  # type: ignore[no-any-return]
+
+    def plan(self, council_ref: str) -> Plan:
+        return self._get(plan_id(council_ref), "plan")  # type: ignore[no-any-return]
+
+    def sign_plan(
+        self,
+        council_ref: str,
+        *,
+        role: str,
+        actor: str,
+        reason: object = "",
+        policy: SignOffPolicy = DEMO_POLICY,
+    ) -> Route:
+        budget = self.get_budget(council_ref)
+        plan = self.plan(council_ref)
+        route = plan.sign(
+            role=role,
+            actor=actor,
+            policy=policy,
+            weekly=budget.weekly,
+            indicative=budget.indicative_weekly,
+            reason=reason,
+        )
+        self.save(plan)
+        return route  # type: ignore[no-any-return]
+
+    def reviews(self, council_ref: str) -> Reviews:
+        return self._get(Reviews.create_id(council_ref), "reviews")  # type: ignore[no-any-return]
+
+    def record_review(self, council_ref: str, **review: Any) -> date:
+        reviews = self.reviews(council_ref)
+        next_due = reviews.record(**review)
+        self.save(reviews)
+        return next_due  # type: ignore[no-any-return]
+
+    def remind_reviews(self, *, today: date, batch_size: int = 500) -> int:
+        """The daily job: remind the worker of each review due within two weeks, once."""
+        reminded = 0
+        position = 0
+        topic = get_topic(Reviews.Scheduled)  # type: ignore[attr-defined]
+        while found := self.recorder.select_notifications(
+            start=position, limit=batch_size, topics=[topic], inclusive_of_start=False
+        ):
+            for notification in found:
+                reviews: Any = self.repository.get(UUID(str(notification.originator_id)))
+                if reviews.remind(today=today):
+                    self.save(reviews)
+                    reminded += 1
+                position = notification.id
+        return reminded
 
     def _get(self, aggregate_id: UUID, what: str) -> Any:
         try:

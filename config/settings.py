@@ -116,6 +116,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accreditation.tasks.expire_and_remind_accreditations",
         "schedule": crontab(hour=2, minute=0),
     },
+    "remind-reviews-due": {
+        "task": "budgets.tasks.remind_reviews_due",
+        "schedule": crontab(hour=7, minute=0),
+    },
 }
 
 # Stripe: real keys in production; the local server (payments/stripe_server) in the demo run.

@@ -164,3 +164,47 @@ def test_bad_allocations_are_refused_and_nothing_is_recorded(
     assert err.value.field == field
     catch_up()
     assert not models.Entry.objects.filter(budget=sam).exists()
+
+
+def test_plan_sign_off_and_reviews_through_the_application(sam: str) -> None:
+    from budgets.domain import BudgetError as Refused
+    from budgets.plan import REQUIRED_PARTS, Route
+    from budgets.tasks import remind_reviews_due
+
+    allocate(
+        sam,
+        today=TODAY,
+        actor="alex",
+        weekly=None,
+        adjustment_reason="",
+        contribution_weekly=4000,
+        split={"direct_payment": 32200},
+        direct_payment_start=TODAY + timedelta(days=7),
+    )
+    app = budget_app()
+    parts = {key: f"About {key}" for key in REQUIRED_PARTS}
+    with pytest.raises(Refused) as err:  # the budget has a direct payment: its parts are required
+        app.write_plan(sam, parts=parts, author="planner", written_by="priya", today=TODAY)
+    assert err.value.field == "parts.direct_payment_needs"
+    parts |= {"direct_payment_needs": "Personal care", "direct_payment_frequency": "Every 4 weeks"}
+    assert app.write_plan(sam, parts=parts, author="planner", written_by="priya", today=TODAY) == 1
+    assert app.plan(sam).budget_breakdown()[1] == "The council pays £282.00 a week."
+    assert app.sign_plan(sam, role="social worker", actor="alex") is Route.DELEGATED
+    with pytest.raises(Refused, match="someone other than the worker"):
+        app.sign_plan(sam, role="team manager", actor="alex")
+    app.sign_plan(sam, role="team manager", actor="jo")
+    assert app.plan(sam).signed_off
+    assert app.reviews(sam).due_on == TODAY + timedelta(weeks=6)
+    assert remind_reviews_due() == 0  # six weeks away: too early to remind
+    assert app.remind_reviews(today=TODAY + timedelta(weeks=5)) == 1  # within two weeks
+    assert app.remind_reviews(today=TODAY + timedelta(weeks=5, days=1)) == 0  # once per due date
+    app.record_review(
+        sam,
+        on=TODAY,
+        reviewer="alex",
+        reviewer_kind="worker",
+        outcomes={"Get out more": {"scale": 4}},
+        changes="",
+        today=TODAY,
+    )
+    assert app.reviews(sam).due_on == TODAY + timedelta(days=365)

@@ -1,0 +1,14 @@
+"""Thin Celery tasks of the budgets context, run by beat."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from budgets.services import budget_app
+
+
+@shared_task
+def remind_reviews_due() -> int:
+    """Daily: remind workers of reviews due within two weeks (each due date once)."""
+    return budget_app().remind_reviews(today=timezone.localdate())
