@@ -223,6 +223,7 @@ class BudgetApplication(Application[UUID]):
         actor: str,
         reason: object = "",
         policy: SignOffPolicy = DEMO_POLICY,
+        spot_check_seed: str = "",
     ) -> Route:
         budget = self.get_budget(council_ref)
         plan = self.plan(council_ref)
@@ -234,6 +235,9 @@ class BudgetApplication(Application[UUID]):
             indicative=budget.indicative_weekly,
             reason=reason,
         )
+        if plan.signed_off and policy.spot_checked(plan.id, seed=spot_check_seed):
+            # The panel's quality sample, drawn at sign-off at the council's rate.
+            plan.refer_to_panel(why="spot check", actor="careledger")
         self.save(plan)
         return route  # type: ignore[no-any-return]
 

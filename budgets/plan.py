@@ -85,6 +85,7 @@ class Plan(Aggregate):
         self.route: Route | None = None
         self.signatures: dict[str, str] = {}  # role -> who signed
         self.signed_off = False
+        self.panel: dict[str, Any] | None = None  # why it went to panel, and what was decided
 
     @staticmethod
     def create_id(council_ref: str) -> UUID:  # type: ignore[override]
@@ -183,7 +184,7 @@ class Plan(Aggregate):
         if route is Route.PANEL:
             raise BudgetError(
                 f"this budget is above the {format_pence(policy.weekly_ceiling)} a week the "
-                "council delegates: it goes to the panel",
+                "council delegates: refer it to the panel",
                 field="route",
             )
         why = text(reason, "reason", 2000, required=route is Route.MANAGER_REASON)
@@ -195,6 +196,44 @@ class Plan(Aggregate):
         self.signatures[role] = actor
         self.route = Route(route)
         if role == "team manager":
+            self.signed_off = True
+
+    def refer_to_panel(self, *, why: str, actor: str, note: object = "") -> None:
+        """An exceptional case, or a plan drawn for the quality spot-check."""
+        if why not in ("exceptional", "spot check"):
+            raise BudgetError("must be exceptional or spot check", field="why")
+        if why == "exceptional" and "social worker" not in self.signatures:
+            raise BudgetError(
+                "the social worker signs the plan before it goes to panel", field="why"
+            )
+        if self.panel is not None and self.panel.get("decision") is None:
+            raise BudgetError("the plan is already with the panel", field="why")
+        self._referred(why=why, actor=actor, note=text(note, "note", 2000, required=False))
+
+    @event("ReferredToPanel")
+    def _referred(self, why: str, actor: str, note: str) -> None:
+        self.panel = {"why": why, "referred_by": actor, "decision": None}
+
+    def panel_decides(self, *, decision: str, actor: str, reasons: object) -> None:
+        """The panel's decision (exceptional) or findings (spot check), with reasons."""
+        if self.panel is None or self.panel["decision"] is not None:
+            raise BudgetError("the plan is not waiting for the panel", field="plan")
+        allowed = (
+            ("approved", "not approved")
+            if self.panel["why"] == "exceptional"
+            else ("good", "needs improvement")
+        )
+        if decision not in allowed:
+            raise BudgetError("must be " + " or ".join(allowed), field="decision")
+        if actor in self.signatures.values():
+            raise BudgetError("a panel member must not have signed this plan", field="actor")
+        self._panel_decided(decision=decision, actor=actor, reasons=text(reasons, "reasons", 2000))
+
+    @event("PanelDecided")
+    def _panel_decided(self, decision: str, actor: str, reasons: str) -> None:
+        assert self.panel is not None
+        self.panel = {**self.panel, "decision": decision, "decided_by": actor, "reasons": reasons}
+        if self.panel["why"] == "exceptional" and decision == "approved":
             self.signed_off = True
 
 

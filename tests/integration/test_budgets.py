@@ -208,3 +208,29 @@ def test_plan_sign_off_and_reviews_through_the_application(sam: str) -> None:
         today=TODAY,
     )
     assert app.reviews(sam).due_on == TODAY + timedelta(days=365)
+
+
+def test_a_signed_off_plan_drawn_for_the_spot_check_goes_to_the_panel(sam: str) -> None:
+    from budgets.plan import REQUIRED_PARTS, SignOffPolicy
+
+    allocate(
+        sam,
+        today=TODAY,
+        actor="alex",
+        weekly=None,
+        adjustment_reason="",
+        contribution_weekly=0,
+        split={"council_managed": 32200},
+        direct_payment_start=None,
+    )
+    app = budget_app()
+    app.write_plan(
+        sam, parts={k: "x" for k in REQUIRED_PARTS}, author="worker", written_by="alex", today=TODAY
+    )
+    always = SignOffPolicy(
+        percent_over_indicative=10, weekly_ceiling=100_000, spot_check_per_thousand=1000
+    )
+    app.sign_plan(sam, role="social worker", actor="alex", policy=always)
+    app.sign_plan(sam, role="team manager", actor="jo", policy=always, spot_check_seed="2026-27")
+    panel = app.plan(sam).panel
+    assert panel is not None and (panel["why"], panel["decision"]) == ("spot check", None)

@@ -93,7 +93,7 @@ def test_no_one_signs_off_their_own_exception_and_exceptional_budgets_go_to_pane
     exceptional.sign(
         role="social worker", actor="alex", policy=POLICY, weekly=150_000, indicative=32200
     )
-    with pytest.raises(BudgetError, match="goes to the panel"):
+    with pytest.raises(BudgetError, match="refer it to the panel"):
         exceptional.sign(
             role="team manager",
             actor="jo",
@@ -169,3 +169,36 @@ def test_a_signed_off_plan_is_changed_only_by_review() -> None:
             direct_payment_weekly=0,
             today=TODAY,
         )
+
+
+def test_an_exceptional_budget_is_decided_by_the_panel_with_reasons() -> None:
+    plan = written()
+    plan.sign(role="social worker", actor="alex", policy=POLICY, weekly=150_000, indicative=32200)
+    plan.refer_to_panel(why="exceptional", actor="jo", note="Needs two carers day and night")
+    with pytest.raises(BudgetError, match="already with the panel"):
+        plan.refer_to_panel(why="exceptional", actor="jo")
+    with pytest.raises(BudgetError, match="must not have signed"):
+        plan.panel_decides(decision="approved", actor="alex", reasons="I think so")
+    with pytest.raises(BudgetError, match="must be approved or not approved"):
+        plan.panel_decides(decision="good", actor="chris", reasons="x")
+    plan.panel_decides(
+        decision="approved",
+        actor="chris",
+        reasons="Risks at night are high; no cheaper safe option",
+    )
+    assert plan.signed_off and plan.panel is not None and plan.panel["decided_by"] == "chris"
+
+
+def test_a_spot_check_records_findings_without_deciding_the_budget() -> None:
+    plan = written()
+    plan.sign(role="social worker", actor="alex", policy=POLICY, weekly=32200, indicative=32200)
+    plan.sign(role="team manager", actor="jo", policy=POLICY, weekly=32200, indicative=32200)
+    plan.refer_to_panel(why="spot check", actor="careledger")
+    plan.panel_decides(
+        decision="needs improvement",
+        actor="chris",
+        reasons="Outcomes are not in the person's words",
+    )
+    assert plan.panel is not None and plan.panel["decision"] == "needs improvement"
+    with pytest.raises(BudgetError, match="not waiting for the panel"):
+        plan.panel_decides(decision="good", actor="chris", reasons="again")
