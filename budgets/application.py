@@ -16,7 +16,15 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from eventsourcing.utils import get_topic
 
 from budgets.budget import WEEKS_A_YEAR, PersonalBudget, budget_id
-from budgets.domain import BudgetError, Calculation, RasGrid, calculate
+from budgets.domain import (
+    BudgetError,
+    Calculation,
+    RasGrid,
+    Simulation,
+    calculate,
+    candidate_grid,
+    simulate,
+)
 from budgets.people import Assessment, Eligibility, Person, PersonDetails, person_id
 from budgets.plan import DEMO_POLICY, Plan, Route, SignOffPolicy, plan_id
 from budgets.review import Reviews
@@ -265,6 +273,26 @@ class BudgetApplication(Application[UUID]):
                     reminded += 1
                 position = notification.id
         return reminded
+
+    def simulate_grid(
+        self, *, points: Any, pence_per_point: object, batch_size: int = 500
+    ) -> Simulation:
+        """What a candidate grid would change across every budget the council has allocated."""
+        candidate = candidate_grid(points, pence_per_point)
+        cases = []
+        position = 0
+        topic = get_topic(PersonalBudget.Allocated)  # type: ignore[attr-defined]
+        while found := self.recorder.select_notifications(
+            start=position, limit=batch_size, topics=[topic], inclusive_of_start=False
+        ):
+            for notification in found:
+                budget: Any = self.repository.get(UUID(str(notification.originator_id)))
+                needs = self.assessment(budget.council_ref).eligible_unmet_needs(
+                    budget.assessment_version
+                )
+                cases.append((budget.council_ref, needs, budget.indicative_weekly))
+                position = notification.id
+        return simulate(candidate, cases)
 
     def _get(self, aggregate_id: UUID, what: str) -> Any:
         try:

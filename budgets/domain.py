@@ -267,3 +267,56 @@ DEMO_POINTS = {
     "substantial": {"low": 3, "medium": 6, "high": 9},
 }
 DEMO_PENCE_PER_POINT = 2300
+
+
+@dataclass(frozen=True)
+class SimulatedBudget:
+    council_ref: str
+    indicative_now: int
+    indicative_under_candidate: int
+
+    @property
+    def change(self) -> int:
+        return self.indicative_under_candidate - self.indicative_now
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """What a candidate grid would do to the council's existing indicative budgets."""
+
+    rows: tuple[SimulatedBudget, ...]
+
+    @property
+    def up(self) -> int:
+        return sum(r.change > 0 for r in self.rows)
+
+    @property
+    def down(self) -> int:
+        return sum(r.change < 0 for r in self.rows)
+
+    @property
+    def weekly_change(self) -> int:
+        return sum(r.change for r in self.rows)
+
+
+def candidate_grid(
+    points: Mapping[str, Mapping[str, object]], pence_per_point: object
+) -> GridVersion:
+    """A grid checked like a published one, but never saved: for simulation only."""
+    try:
+        price = check_pence(pence_per_point)
+    except MoneyError as exc:
+        raise BudgetError(str(exc), field="pence_per_point") from None
+    return GridVersion(0, date.min, check_grid(points), price)
+
+
+def simulate(
+    candidate: GridVersion, cases: Iterable[tuple[str, list[UnmetNeed], int]]
+) -> Simulation:
+    """Each case: a council reference, its eligible unmet needs, its indicative budget now."""
+    return Simulation(
+        tuple(
+            SimulatedBudget(ref, now, calculate(candidate, needs).weekly)
+            for ref, needs, now in cases
+        )
+    )

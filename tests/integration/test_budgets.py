@@ -234,3 +234,30 @@ def test_a_signed_off_plan_drawn_for_the_spot_check_goes_to_the_panel(sam: str) 
     app.sign_plan(sam, role="team manager", actor="jo", policy=always, spot_check_seed="2026-27")
     panel = app.plan(sam).panel
     assert panel is not None and (panel["why"], panel["decision"]) == ("spot check", None)
+
+
+def test_what_a_candidate_grid_would_change(sam: str) -> None:
+    from budgets.domain import DEMO_POINTS
+
+    allocate(
+        sam,
+        today=TODAY,
+        actor="alex",
+        weekly=None,
+        adjustment_reason="",
+        contribution_weekly=0,
+        split={"council_managed": 32200},
+        direct_payment_start=None,
+    )
+    richer = {s: {r: p + 1 for r, p in row.items()} for s, row in DEMO_POINTS.items()}
+    result = budget_app().simulate_grid(points=richer, pence_per_point=2300)
+    [row] = result.rows
+    assert (row.council_ref, row.indicative_now, row.indicative_under_candidate) == (
+        sam,
+        32200,
+        17 * 2300,
+    )
+    assert (result.up, result.down, result.weekly_change) == (1, 0, 17 * 2300 - 32200)
+    assert len(budget_app().grid().versions) == 1  # a simulation publishes nothing
+    with pytest.raises(BudgetError):
+        budget_app().simulate_grid(points=richer, pence_per_point=0)
