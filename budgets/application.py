@@ -7,6 +7,7 @@ so a retry after a failure between the two stores posts each entry exactly once.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any
 from uuid import UUID
@@ -192,7 +193,7 @@ class BudgetApplication(Application[UUID]):
         self,
         council_ref: str,
         *,
-        parts: dict[str, object],
+        parts: Mapping[str, object],
         author: str,
         written_by: str,
         today: date,

@@ -9,6 +9,7 @@ panel; and a random sample (at the council's rate) goes to the panel as a qualit
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -94,7 +95,7 @@ class Plan(Aggregate):
     def write(
         self,
         *,
-        parts: dict[str, object],
+        parts: Mapping[str, object],
         author: object,
         written_by: str,
         budget_weekly: int,

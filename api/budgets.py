@@ -1,0 +1,304 @@
+"""The budgets routes: the RAS grid, people, assessments, budgets, plans, sign-off, reviews.
+
+Each route declares its roles. A person sees only their own record; staff reads of it are
+logged for auditors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Router, Status
+
+from accreditation.models import Membership
+from api.auth import caller, require
+from api.budget_schemas import (
+    AllocationIn,
+    AssessmentIn,
+    BudgetSummaryOut,
+    EligibilityOut,
+    GridIn,
+    GridVersionOut,
+    IndicativeOut,
+    PanelDecisionIn,
+    PanelReferralIn,
+    PersonIn,
+    PlanIn,
+    ReviewIn,
+    RevisionIn,
+    SignIn,
+    SimulatedOut,
+    SimulationIn,
+    SimulationOut,
+)
+from api.problems import Forbidden
+from budgets import services
+from budgets.domain import Calculation
+from config.audit import record_read
+from config.errors import DomainError, NotFound
+from config.roles import Role, roles_of
+from ledger.models import Entry
+from ledger.money import format_pence
+from marketplace.models import EngagementRecord, PersonAccount
+from marketplace.services import catch_up as catch_up_marketplace
+
+router = Router(tags=["budgets"])
+WORKERS = (Role.SOCIAL_WORKER, Role.TEAM_MANAGER)
+READERS = (*WORKERS, Role.PANEL_MEMBER, Role.AUDITOR, Role.FINANCE_OFFICER)
+
+
+def indicative_out(calculation: Calculation) -> IndicativeOut:
+    return IndicativeOut(
+        grid_version=calculation.grid_version,
+        points=calculation.points,
+        weekly_pence=calculation.weekly,
+        weekly=format_pence(calculation.weekly),
+        explanation=calculation.explanation,
+    )
+
+
+def may_see(request: HttpRequest, council_ref: str) -> None:
+    """Staff who work with people, the person (or their nominee or advocate): no one else."""
+    user = caller(request)
+    if roles_of(user) & {r.value for r in READERS}:
+        record_read(user, [council_ref], request.path)
+        return
+    if PersonAccount.objects.filter(user=user, person=council_ref).exists():
+        return
+    if _planner_for(request, council_ref):  # the planner the person engaged
+        return
+    raise NotFound("no such person", field="council_ref")  # the same answer as none
+
+
+def _planner_for(request: HttpRequest, council_ref: str) -> bool:
+    """Provider staff of the planner the person engaged for support planning."""
+    membership = Membership.objects.filter(user=caller(request)).first()
+    catch_up_marketplace()  # an engagement accepted a moment ago counts
+    return (
+        membership is not None
+        and EngagementRecord.objects.filter(
+            person=council_ref,
+            provider_id=membership.provider_id,
+            service="support_planning",
+            status="active",
+        ).exists()
+    )
+
+
+# -- the grid (open to everyone: the council's RAS is transparent)
+@router.get("/grid", response=list[GridVersionOut], auth=None)
+def grid(request: HttpRequest) -> list[GridVersionOut]:
+    return [GridVersionOut(**v.__dict__) for v in services.budget_app().grid().versions]
+
+
+@router.post("/grid", response={201: GridVersionOut})
+def publish_grid(request: HttpRequest, payload: GridIn) -> Status[GridVersionOut]:
+    actor = require(request, (Role.TEAM_MANAGER,))
+    app = services.budget_app()
+    number = app.publish_grid(today=timezone.localdate(), actor=actor, **payload.dict())
+    return Status(201, GridVersionOut(**app.grid().versions[number - 1].__dict__))
+
+
+@router.post("/grid/simulation", response=SimulationOut)
+def simulate(request: HttpRequest, payload: SimulationIn) -> SimulationOut:
+    require(request, (Role.TEAM_MANAGER,))
+    result = services.budget_app().simulate_grid(**payload.dict())
+    return SimulationOut(
+        rows=[
+            SimulatedOut(
+                council_ref=r.council_ref,
+                indicative_now_pence=r.indicative_now,
+                indicative_under_candidate_pence=r.indicative_under_candidate,
+                change_pence=r.change,
+            )
+            for r in result.rows
+        ],
+        up=result.up,
+        down=result.down,
+        weekly_change_pence=result.weekly_change,
+    )
+
+
+# -- people, assessments and budgets
+@router.post("/people", response={201: dict[str, str]})
+def register_person(request: HttpRequest, payload: PersonIn) -> Status[dict[str, str]]:
+    actor = require(request, WORKERS)
+    services.budget_app().register_person(today=timezone.localdate(), actor=actor, **payload.dict())
+    return Status(201, {"council_ref": payload.council_ref})
+
+
+@router.post("/people/{council_ref}/assessments", response={201: EligibilityOut})
+def assess(request: HttpRequest, council_ref: str, payload: AssessmentIn) -> Status[EligibilityOut]:
+    actor = require(request, WORKERS)
+    data = payload.dict()
+    result = services.budget_app().record_assessment(
+        council_ref, today=timezone.localdate(), assessor=actor, **data
+    )
+    return Status(201, EligibilityOut(eligible=result.eligible, reasons=result.reasons))
+
+
+@router.get("/people/{council_ref}/indicative", response=IndicativeOut)
+def indicative(request: HttpRequest, council_ref: str) -> IndicativeOut:
+    may_see(request, council_ref)
+    return indicative_out(services.budget_app().indicative(council_ref, today=timezone.localdate()))
+
+
+@router.post("/people/{council_ref}/budget", response={201: BudgetSummaryOut})
+def allocate(
+    request: HttpRequest, council_ref: str, payload: AllocationIn
+) -> Status[BudgetSummaryOut]:
+    actor = require(request, WORKERS)
+    services.allocate(
+        council_ref,
+        today=timezone.localdate(),
+        actor=actor,
+        weekly=payload.weekly_pence,
+        adjustment_reason=payload.adjustment_reason,
+        contribution_weekly=payload.contribution_weekly_pence,
+        split=payload.split,
+        direct_payment_start=payload.direct_payment_start,
+    )
+    return Status(201, summary(request, council_ref))
+
+
+@router.post("/people/{council_ref}/budget/revision", response=BudgetSummaryOut)
+def revise(request: HttpRequest, council_ref: str, payload: RevisionIn) -> BudgetSummaryOut:
+    actor = require(request, WORKERS)
+    services.revise(
+        council_ref,
+        today=timezone.localdate(),
+        actor=actor,
+        weekly=payload.weekly_pence,
+        split=payload.split,
+        reason=payload.reason,
+    )
+    return summary(request, council_ref)
+
+
+# -- the plan, sign-off, panel, reviews
+@router.post("/people/{council_ref}/plan", response={201: BudgetSummaryOut})
+def write_plan(request: HttpRequest, council_ref: str, payload: PlanIn) -> Status[BudgetSummaryOut]:
+    user = caller(request)
+    roles = roles_of(user)
+    allowed = {
+        "worker": bool(roles & {r.value for r in WORKERS}),
+        "person": PersonAccount.objects.filter(user=user, person=council_ref).exists(),
+        "planner": _planner_for(request, council_ref),
+    }
+    if not allowed.get(payload.author, False):
+        raise Forbidden(
+            "you may write this plan only as its person, their engaged planner or a worker"
+        )
+    services.budget_app().write_plan(
+        council_ref,
+        parts=payload.parts,
+        author=payload.author,
+        written_by=user.username,
+        today=timezone.localdate(),
+    )
+    return Status(201, summary(request, council_ref))
+
+
+@router.post("/people/{council_ref}/plan/signatures", response=BudgetSummaryOut)
+def sign(request: HttpRequest, council_ref: str, payload: SignIn) -> BudgetSummaryOut:
+    actor = require(request, WORKERS)
+    role = (
+        "team manager" if Role.TEAM_MANAGER.value in roles_of(caller(request)) else "social worker"
+    )
+    services.budget_app().sign_plan(
+        council_ref,
+        role=role,
+        actor=actor,
+        reason=payload.reason,
+        spot_check_seed=str(timezone.localdate().year),
+    )
+    return summary(request, council_ref)
+
+
+@router.post("/people/{council_ref}/plan/panel", response=BudgetSummaryOut)
+def refer(request: HttpRequest, council_ref: str, payload: PanelReferralIn) -> BudgetSummaryOut:
+    actor = require(request, (Role.TEAM_MANAGER,))
+    app = services.budget_app()
+    plan = app.plan(council_ref)
+    plan.refer_to_panel(why="exceptional", actor=actor, note=payload.note)
+    app.save(plan)
+    return summary(request, council_ref)
+
+
+@router.post("/people/{council_ref}/plan/panel/decision", response=BudgetSummaryOut)
+def panel_decides(
+    request: HttpRequest, council_ref: str, payload: PanelDecisionIn
+) -> BudgetSummaryOut:
+    actor = require(request, (Role.PANEL_MEMBER,))
+    app = services.budget_app()
+    plan = app.plan(council_ref)
+    plan.panel_decides(decision=payload.decision, actor=actor, reasons=payload.reasons)
+    app.save(plan)
+    return summary(request, council_ref)
+
+
+@router.post("/people/{council_ref}/reviews", response=BudgetSummaryOut)
+def review(request: HttpRequest, council_ref: str, payload: ReviewIn) -> BudgetSummaryOut:
+    user = caller(request)
+    if roles_of(user) & {r.value for r in WORKERS}:
+        kind = "worker"
+    elif _planner_for(request, council_ref):
+        kind = "planner"
+    else:
+        raise Forbidden("reviews are carried out by a worker or the engaged planner")
+    services.budget_app().record_review(
+        council_ref,
+        reviewer=user.username,
+        reviewer_kind=kind,
+        today=timezone.localdate(),
+        **payload.dict(),
+    )
+    return summary(request, council_ref)
+
+
+@router.get("/people/{council_ref}", response=BudgetSummaryOut)
+def get_summary(request: HttpRequest, council_ref: str) -> BudgetSummaryOut:
+    return summary(request, council_ref)
+
+
+def summary(request: HttpRequest, council_ref: str) -> BudgetSummaryOut:
+    """What the person's "my budget" shows: the budget, how it was reached, the plan, payments."""
+    may_see(request, council_ref)
+    app = services.budget_app()
+    person = app.get_person(council_ref)
+    found: dict[str, Any] = {}
+    for name, get in [("budget", app.get_budget), ("plan", app.plan), ("reviews", app.reviews)]:
+        try:
+            found[name] = get(council_ref)
+        except NotFound:
+            found[name] = None
+    budget, plan, reviews = found["budget"], found["plan"], found["reviews"]
+    try:
+        calculation = app.indicative(council_ref, today=timezone.localdate())
+    except DomainError:  # no eligible assessment or grid yet: nothing to show
+        calculation = None
+    paid = [
+        {
+            "effective_at": e.effective_at.isoformat(),
+            "kind": e.kind,
+            "amount": format_pence(e.amount),
+            "reason": e.reason,
+        }
+        for e in Entry.objects.filter(budget=council_ref).order_by("effective_at")[:200]
+    ]
+    return BudgetSummaryOut(
+        council_ref=council_ref,
+        name=person.details.name,
+        weekly_pence=budget.weekly if budget else None,
+        weekly=format_pence(budget.weekly) if budget else "",
+        indicative=indicative_out(calculation) if calculation else None,
+        breakdown=plan.budget_breakdown() if plan else [],
+        plan_versions=len(plan.versions) if plan else 0,
+        signed_off=bool(plan and plan.signed_off),
+        signatures=dict(plan.signatures) if plan else {},
+        panel=plan.panel if plan else None,
+        review_due=reviews.due_on if reviews else None,
+        paid=paid,
+    )
