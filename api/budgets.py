@@ -6,8 +6,6 @@ logged for auditors.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Status
@@ -37,9 +35,8 @@ from api.problems import Forbidden
 from budgets import services
 from budgets.domain import Calculation
 from config.audit import record_read
-from config.errors import DomainError, NotFound
+from config.errors import NotFound
 from config.roles import Role, roles_of
-from ledger.models import Entry
 from ledger.money import format_pence
 from marketplace.models import EngagementRecord, PersonAccount
 from marketplace.services import catch_up as catch_up_marketplace
@@ -266,39 +263,27 @@ def get_summary(request: HttpRequest, council_ref: str) -> BudgetSummaryOut:
 def summary(request: HttpRequest, council_ref: str) -> BudgetSummaryOut:
     """What the person's "my budget" shows: the budget, how it was reached, the plan, payments."""
     may_see(request, council_ref)
-    app = services.budget_app()
-    person = app.get_person(council_ref)
-    found: dict[str, Any] = {}
-    for name, get in [("budget", app.get_budget), ("plan", app.plan), ("reviews", app.reviews)]:
-        try:
-            found[name] = get(council_ref)
-        except NotFound:
-            found[name] = None
-    budget, plan, reviews = found["budget"], found["plan"], found["reviews"]
-    try:
-        calculation = app.indicative(council_ref, today=timezone.localdate())
-    except DomainError:  # no eligible assessment or grid yet: nothing to show
-        calculation = None
-    paid = [
-        {
-            "effective_at": e.effective_at.isoformat(),
-            "kind": e.kind,
-            "amount": format_pence(e.amount),
-            "reason": e.reason,
-        }
-        for e in Entry.objects.filter(budget=council_ref).order_by("effective_at")[:200]
-    ]
+    found = services.person_summary(council_ref)
+    budget, plan = found.budget, found.plan
     return BudgetSummaryOut(
         council_ref=council_ref,
-        name=person.details.name,
+        name=found.name,
         weekly_pence=budget.weekly if budget else None,
         weekly=format_pence(budget.weekly) if budget else "",
-        indicative=indicative_out(calculation) if calculation else None,
+        indicative=indicative_out(found.calculation) if found.calculation else None,
         breakdown=plan.budget_breakdown() if plan else [],
         plan_versions=len(plan.versions) if plan else 0,
         signed_off=bool(plan and plan.signed_off),
         signatures=dict(plan.signatures) if plan else {},
         panel=plan.panel if plan else None,
-        review_due=reviews.due_on if reviews else None,
-        paid=paid,
+        review_due=found.reviews.due_on if found.reviews else None,
+        paid=[
+            {
+                "effective_at": e.effective_at.isoformat(),
+                "kind": e.kind,
+                "amount": format_pence(e.amount),
+                "reason": e.reason,
+            }
+            for e in found.paid
+        ],
     )

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+
 from budgets.application import BudgetApplication, available, committed
 from budgets.budget import PersonalBudget
+from budgets.domain import Calculation
+from budgets.plan import Plan
+from budgets.review import Reviews
 from config.applications import application
+from config.errors import DomainError, NotFound
+from ledger.models import Entry
 from ledger.services import catch_up, ledger_app
 
 
@@ -50,3 +60,41 @@ def revise(council_ref: str, **change: object) -> PersonalBudget:
     budget = budget_app().revise(council_ref, **change)  # type: ignore[arg-type]
     post_to_ledger(council_ref)
     return budget
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    """What a person's "my budget" shows: the budget, how it was reached, the plan, payments."""
+
+    council_ref: str
+    name: str
+    budget: PersonalBudget | None
+    calculation: Calculation | None
+    plan: Plan | None
+    reviews: Reviews | None
+    paid: list[Entry]
+
+
+def person_summary(council_ref: str) -> PersonSummary:
+    app = budget_app()
+    person = app.get_person(council_ref)
+    found: dict[str, Any] = {}
+    for name, get in [("budget", app.get_budget), ("plan", app.plan), ("reviews", app.reviews)]:
+        try:
+            found[name] = get(council_ref)
+        except NotFound:
+            found[name] = None
+    try:
+        calculation = app.indicative(council_ref, today=timezone.localdate())
+    except DomainError:  # no eligible assessment or no grid yet: nothing to explain
+        calculation = None
+    catch_up()
+    return PersonSummary(
+        council_ref=council_ref,
+        name=person.details.name,
+        budget=found["budget"],
+        calculation=calculation,
+        plan=found["plan"],
+        reviews=found["reviews"],
+        paid=list(Entry.objects.filter(budget=council_ref).order_by("effective_at")[:200]),
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from frontend import admin_views, provider_views, public_views, support_views, views
+from frontend import admin_views, budget_views, provider_views, public_views, support_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -27,6 +27,7 @@ urlpatterns = [
     path(
         "my-support/<uuid:engagement>/feedback/", support_views.feedback, name="my-support-feedback"
     ),
+    path("my-budget/", budget_views.my_budget, name="my-budget"),
     # a provider's area
     path("provider/", provider_views.area, name="provider-area"),
     path("provider/apply/", provider_views.apply, name="provider-apply"),

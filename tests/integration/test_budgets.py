@@ -261,3 +261,41 @@ def test_what_a_candidate_grid_would_change(sam: str) -> None:
     assert len(budget_app().grid().versions) == 1  # a simulation publishes nothing
     with pytest.raises(BudgetError):
         budget_app().simulate_grid(points=richer, pence_per_point=0)
+
+
+def test_my_budget_shows_the_person_how_it_was_reached_and_what_was_paid(
+    sam: str, make_user: Any
+) -> None:
+    from django.test import Client
+
+    from budgets.plan import REQUIRED_PARTS
+    from config.roles import Role
+    from tests.integration.helpers import person, signed_in
+
+    allocate(
+        sam,
+        today=TODAY,
+        actor="alex",
+        weekly=None,
+        adjustment_reason="",
+        contribution_weekly=4000,
+        split={"council_managed": 32200},
+        direct_payment_start=None,
+    )
+    budget_app().write_plan(
+        sam,
+        parts={k: f"About {k}" for k in REQUIRED_PARTS},
+        author="worker",
+        written_by="alex",
+        today=TODAY,
+    )
+    page = person(make_user, "sam", sam).get("/my-budget/").content.decode()
+    assert "£322.00 a week" in page
+    assert (
+        "Maintaining personal hygiene: a substantial need, with high risk to you if it is "
+        "not met, scores 9 points." in page
+    )
+    assert "You contribute £40.00 a week, as your financial assessment found." in page
+    assert "£16,744.00" in page  # the allocation, in what has been paid into the budget
+    assert signed_in(make_user, "farah", Role.FINANCE_OFFICER).get("/my-budget/").status_code == 403
+    assert Client().get("/my-budget/").status_code == 302
