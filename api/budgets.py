@@ -217,10 +217,7 @@ def sign(request: HttpRequest, council_ref: str, payload: SignIn) -> BudgetSumma
 @router.post("/people/{council_ref}/plan/panel", response=BudgetSummaryOut)
 def refer(request: HttpRequest, council_ref: str, payload: PanelReferralIn) -> BudgetSummaryOut:
     actor = require(request, (Role.TEAM_MANAGER,))
-    app = services.budget_app()
-    plan = app.plan(council_ref)
-    plan.refer_to_panel(why="exceptional", actor=actor, note=payload.note)
-    app.save(plan)
+    services.budget_app().refer_to_panel(council_ref, actor=actor, note=payload.note)
     return summary(request, council_ref)
 
 
@@ -229,10 +226,9 @@ def panel_decides(
     request: HttpRequest, council_ref: str, payload: PanelDecisionIn
 ) -> BudgetSummaryOut:
     actor = require(request, (Role.PANEL_MEMBER,))
-    app = services.budget_app()
-    plan = app.plan(council_ref)
-    plan.panel_decides(decision=payload.decision, actor=actor, reasons=payload.reasons)
-    app.save(plan)
+    services.budget_app().panel_decides(
+        council_ref, decision=payload.decision, actor=actor, reasons=payload.reasons
+    )
     return summary(request, council_ref)
 
 

@@ -250,6 +250,18 @@ class BudgetApplication(Application[UUID]):
         self.save(plan)
         return route  # type: ignore[no-any-return]
 
+    def refer_to_panel(self, council_ref: str, *, actor: str, note: object = "") -> None:
+        plan = self.plan(council_ref)
+        plan.refer_to_panel(why="exceptional", actor=actor, note=note)
+        self.save(plan)
+
+    def panel_decides(
+        self, council_ref: str, *, decision: str, actor: str, reasons: object
+    ) -> None:
+        plan = self.plan(council_ref)
+        plan.panel_decides(decision=decision, actor=actor, reasons=reasons)
+        self.save(plan)
+
     def reviews(self, council_ref: str) -> Reviews:
         return self._get(Reviews.create_id(council_ref), "reviews")  # type: ignore[no-any-return]
 

@@ -102,19 +102,6 @@ def load_ledger() -> None:
             "budget-book:2026-27",
         ),
         _entry(
-            "alloc-123",
-            "allocation",
-            [
-                ("COUNCIL:CARE-FUND", "debit", 1_560_000),
-                ("PB:DN-000123:AVAILABLE", "credit", 1_560_000),
-            ],
-            0,
-            "socialworker",
-            "Annual personal budget from RAS grid 2026-1: £300 a week",
-            "DN-000123",
-            "plan:DN-000123:v1",
-        ),
-        _entry(
             "alloc-456",
             "allocation",
             [
@@ -205,7 +192,12 @@ def load_ledger() -> None:
             "dp-schedule:DN-000123:2",
         ),
     ]
-    for draft in drafts:
+    app.post_entry(drafts[0])  # the care fund opens
+    # Sam's allocation comes from his personal budget, before anything is spent from it.
+    from config.demo_budgets import load_budgets
+
+    load_budgets()
+    for draft in drafts[1:]:
         app.post_entry(draft)
     mistake = app.get_entry(app.post_entry(drafts[-1]).id)
     if mistake.reversed_by is None:

@@ -1,0 +1,137 @@
+"""The demo council's budgets: one person at each stage, from assessed to at the panel."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from budgets.domain import DEMO_PENCE_PER_POINT, DEMO_POINTS
+from budgets.plan import DIRECT_PAYMENT_PARTS, REQUIRED_PARTS
+from budgets.services import allocate, budget_app
+from config.errors import NotFound
+
+START = date(2026, 9, 1)  # when the demo's budgets began, as the demo ledger's entries do
+
+SAM_NEEDS = {
+    "hygiene": (
+        "Cannot wash or shower alone since the stroke",
+        "Wife helps in the evenings",
+        "substantial",
+        "high",
+    ),
+    "nutrition": (
+        "Cannot cook a hot meal safely",
+        "Neighbour brings lunch twice a week",
+        "moderate",
+        "medium",
+    ),
+    "relationships": ("Lost touch with friends from the club", "", "low", "low"),
+    "clothing": ("Needs help with buttons and shoes", "Wife helps every morning", None, None),
+}
+TOM_NEEDS = {
+    code: ("Needs two carers, day and night", "", "substantial", "high")
+    for code in ("nutrition", "hygiene", "toilet", "clothing", "home_safety")
+}
+MARY_NEEDS = {
+    "habitable_home": (
+        "Cannot keep the house clean or warm",
+        "Son visits at weekends",
+        "moderate",
+        "medium",
+    ),
+    "community": ("Cannot get to the shops or church", "", "moderate", "high"),
+}
+
+# council reference, name, date of birth, NHS number, needs, stage
+PEOPLE: list[tuple[str, str, date, str, dict[str, Any], str]] = [
+    ("DN-000123", "Sam Patel", date(1961, 5, 4), "9434765919", SAM_NEEDS, "signed off"),
+    ("DN-000789", "Ade Okoro", date(1958, 2, 11), "4010232137", SAM_NEEDS, "assessed"),
+    ("DN-000790", "Mary Wilson", date(1940, 9, 30), "4857773457", MARY_NEEDS, "allocated"),
+    ("DN-000791", "Tom Green", date(1972, 12, 1), "4505577104", TOM_NEEDS, "panel"),
+]
+
+
+def _outcomes(needs: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        code: {
+            "need_without_support": need,
+            "met_by_strengths": met,
+            "unmet_severity": sev,
+            "risk": risk,
+        }
+        for code, (need, met, sev, risk) in needs.items()
+    }
+
+
+def load_budgets() -> None:
+    app = budget_app()
+    if not app.grid().versions:
+        app.publish_grid(
+            effective_from=date(2026, 4, 1),
+            today=date(2026, 4, 1),
+            points=DEMO_POINTS,
+            pence_per_point=DEMO_PENCE_PER_POINT,
+            actor="demo loader",
+            reason="The demo council's first grid (docs/ras.md)",
+        )
+    parts = {key: f"{label}: written with the person." for key, label in REQUIRED_PARTS.items()}
+    for ref, name, born, nhs, needs, stage in PEOPLE:
+        try:
+            app.get_person(ref)
+            continue  # loaded before
+        except NotFound:
+            pass
+        app.register_person(
+            today=START,
+            actor="socialworker",
+            council_ref=ref,
+            name=name,
+            date_of_birth=born,
+            nhs_number=nhs,
+            has_capacity=True,
+        )
+        app.record_assessment(
+            ref,
+            today=START,
+            assessor="socialworker",
+            own_words={"day_in_my_life": f"{name.split()[0]} told us about a typical day."},
+            outcomes=_outcomes(needs),
+            arises_from_impairment=True,
+            significant_impact=True,
+        )
+        if stage == "assessed":
+            continue
+        weekly = app.indicative(ref, today=START).weekly
+        dp = 20000 if ref == "DN-000123" else 0
+        allocate(
+            ref,
+            today=START,
+            actor="socialworker",
+            weekly=None,
+            adjustment_reason="",
+            contribution_weekly=4000 if dp else 0,
+            split={"direct_payment": dp, "council_managed": weekly - dp},
+            direct_payment_start=START + timedelta(days=7) if dp else None,
+        )
+        if stage == "allocated":
+            continue
+        plan_parts = parts | (
+            {
+                key: "Personal care in the mornings, paid every 4 weeks in advance."
+                for key in DIRECT_PAYMENT_PARTS
+            }
+            if dp
+            else {}
+        )
+        app.write_plan(
+            ref,
+            parts=plan_parts,
+            author="planner" if dp else "worker",
+            written_by="provider" if dp else "socialworker",
+            today=START,
+        )
+        app.sign_plan(ref, role="social worker", actor="socialworker")
+        if stage == "panel":
+            app.refer_to_panel(ref, actor="teammanager", note="Two carers day and night")
+        else:
+            app.sign_plan(ref, role="team manager", actor="teammanager")
