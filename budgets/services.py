@@ -22,6 +22,12 @@ def budget_app() -> BudgetApplication:
     return application(BudgetApplication)
 
 
+def catch_up_cases(until: int | None = None) -> int:
+    from budgets.projections import CaseProjection
+
+    return CaseProjection(budget_app()).catch_up(until)
+
+
 def post_to_ledger(council_ref: str) -> int:
     """Post every ledger entry the budget's history calls for; safe to run again."""
     ledger = ledger_app()

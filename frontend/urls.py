@@ -1,6 +1,14 @@
 from django.urls import path
 
-from frontend import admin_views, budget_views, provider_views, public_views, support_views, views
+from frontend import (
+    admin_views,
+    budget_views,
+    case_views,
+    provider_views,
+    public_views,
+    support_views,
+    views,
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -28,6 +36,10 @@ urlpatterns = [
         "my-support/<uuid:engagement>/feedback/", support_views.feedback, name="my-support-feedback"
     ),
     path("my-budget/", budget_views.my_budget, name="my-budget"),
+    # staff: personal budgets
+    path("cases/", case_views.caseload, name="caseload"),
+    path("cases/<str:council_ref>/", case_views.case, name="case"),
+    path("cases/<str:council_ref>/<str:step>/", case_views.act, name="case-act"),
     # a provider's area
     path("provider/", provider_views.area, name="provider-area"),
     path("provider/apply/", provider_views.apply, name="provider-apply"),

@@ -299,3 +299,57 @@ def test_my_budget_shows_the_person_how_it_was_reached_and_what_was_paid(
     assert "£16,744.00" in page  # the allocation, in what has been paid into the budget
     assert signed_in(make_user, "farah", Role.FINANCE_OFFICER).get("/my-budget/").status_code == 403
     assert Client().get("/my-budget/").status_code == 302
+
+
+def test_caseload_queues_and_the_case_page_actions(sam: str, make_user: Any) -> None:
+    from django.test import Client
+
+    from api.models import PersonalDataRead
+    from budgets.plan import REQUIRED_PARTS
+    from config.roles import Role
+    from tests.integration.helpers import signed_in
+
+    allocate(
+        sam,
+        today=TODAY,
+        actor="alex",
+        weekly=40000,
+        adjustment_reason="Two carers for moving and handling",
+        contribution_weekly=0,
+        split={"council_managed": 40000},
+        direct_payment_start=None,
+    )
+    budget_app().write_plan(
+        sam, parts={k: "x" for k in REQUIRED_PARTS}, author="worker", written_by="alex", today=TODAY
+    )
+    worker = signed_in(make_user, "alex", Role.SOCIAL_WORKER)
+    manager = signed_in(make_user, "jo", Role.TEAM_MANAGER)
+    panel = signed_in(make_user, "chris", Role.PANEL_MEMBER)
+    assert "Plan written" in worker.get("/cases/").content.decode()
+    assert manager.post(f"/cases/{sam}/manager-sign/").status_code == 400  # the worker signs first
+    assert worker.post(f"/cases/{sam}/worker-sign/").status_code == 302
+    assert (
+        worker.post(f"/cases/{sam}/manager-sign/").status_code == 403
+    )  # not the worker's to sign off
+    assert "Sam Patel" in manager.get("/cases/?queue=sign-off").content.decode()
+    refused = manager.post(f"/cases/{sam}/manager-sign/", {"reason": ""})  # outside the parameters
+    assert refused.status_code == 400 and b"govuk-error-summary" in refused.content
+    assert (
+        manager.post(f"/cases/{sam}/refer/", {"reason": "Needs the panel's view"}).status_code
+        == 302
+    )
+    assert "Sam Patel" in panel.get("/cases/?queue=panel").content.decode()
+    bad = panel.post(f"/cases/{sam}/panel-decide/", {"decision": "approved", "reasons": ""})
+    assert bad.status_code == 400
+    assert (
+        panel.post(
+            f"/cases/{sam}/panel-decide/",
+            {"decision": "approved", "reasons": "Two carers are needed"},
+        ).status_code
+        == 302
+    )
+    assert budget_app().plan(sam).signed_off
+    assert "Plan signed off" in worker.get("/cases/").content.decode()
+    assert signed_in(make_user, "farah", Role.FINANCE_OFFICER).get("/cases/").status_code == 403
+    assert Client().get("/cases/").status_code == 302
+    assert PersonalDataRead.objects.filter(subject=sam, user__username="chris").exists()

@@ -5,6 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accreditation.projections import RegisterProjection
 from accreditation.services import accreditation_app
+from budgets.projections import CaseProjection
+from budgets.services import budget_app
 from ledger.projections import TamperedError
 from ledger.services import projection
 from marketplace.projections import MarketplaceProjection
@@ -19,6 +21,7 @@ class Command(BaseCommand):
             ("ledger", projection()),
             ("register", RegisterProjection(accreditation_app())),
             ("marketplace", MarketplaceProjection(marketplace_app())),
+            ("cases", CaseProjection(budget_app())),
         ]:
             started = time.perf_counter()
             try:

@@ -1,0 +1,157 @@
+"""Staff pages for personal budgets: the caseload, the sign-off and panel queues, a case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from budgets.models import CaseRecord
+from budgets.services import budget_app, catch_up_cases, person_summary
+from config.audit import record_read
+from config.errors import NotFound
+from config.roles import Role, roles_of
+from frontend.access import roles_required, signed_in
+from frontend.forms import attempt
+from ledger.money import format_pence
+
+STAFF = (Role.SOCIAL_WORKER, Role.TEAM_MANAGER, Role.PANEL_MEMBER, Role.AUDITOR)
+QUEUES = {
+    "all": "Everyone",
+    "sign-off": "Plans waiting for the team manager",
+    "panel": "Plans with the panel",
+    "overdue": "Reviews overdue",
+}
+
+
+def stage(case: CaseRecord) -> str:
+    if case.panel_why and not case.panel_decision:
+        return "With the panel"
+    if case.signed_off:
+        return "Plan signed off"
+    if case.worker_signed_by:
+        return "Waiting for the team manager"
+    if case.plan_versions:
+        return "Plan written"
+    if case.weekly is not None:
+        return "Budget allocated"
+    if case.assessed:
+        return "Assessed" if case.eligible else "Assessed: not eligible"
+    return "Registered"
+
+
+@roles_required(*STAFF)
+def caseload(request: HttpRequest) -> HttpResponse:
+    catch_up_cases()
+    queue = request.GET.get("queue", "all")
+    cases = CaseRecord.objects.all()
+    if queue == "sign-off":
+        cases = cases.exclude(worker_signed_by="").filter(signed_off=False, panel_why="")
+    elif queue == "panel":
+        cases = cases.exclude(panel_why="").filter(panel_decision="")
+    elif queue == "overdue":
+        cases = cases.filter(review_due__lt=timezone.localdate())
+    else:
+        queue = "all"
+    page = Paginator(cases.order_by("name"), 50).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    for case in page:
+        case.stage = stage(case)  # type: ignore[attr-defined]
+        case.weekly_text = format_pence(case.weekly) if case.weekly is not None else ""  # type: ignore[attr-defined]
+        case.overdue = bool(case.review_due and case.review_due < today)  # type: ignore[attr-defined]
+    record_read(signed_in(request), [case.council_ref for case in page], request.get_full_path())
+    context = {"page": page, "queue": queue, "queues": QUEUES, "query_prefix": f"queue={queue}&"}
+    return render(request, "frontend/cases/caseload.html", context)
+
+
+def _case(
+    request: HttpRequest, council_ref: str, errors: dict[str, str] | None = None, status: int = 200
+) -> HttpResponse:
+    try:
+        summary = person_summary(council_ref)
+    except NotFound:
+        raise Http404("no such person") from None
+    record_read(signed_in(request), [council_ref], request.path)
+    roles = roles_of(request.user)
+    plan = summary.plan
+    context: dict[str, Any] = {
+        "s": summary,
+        "weekly_text": format_pence(summary.budget.weekly) if summary.budget else "",
+        "indicative_text": (
+            format_pence(summary.budget.indicative_weekly) if summary.budget else ""
+        ),
+        "errors": errors or {},
+        "can_worker_sign": Role.SOCIAL_WORKER.value in roles
+        and plan
+        and not plan.signatures.get("social worker"),
+        "can_manager_sign": Role.TEAM_MANAGER.value in roles
+        and plan
+        and plan.signatures.get("social worker")
+        and not plan.signed_off
+        and not (plan.panel and plan.panel.get("decision") is None),
+        "can_panel_decide": Role.PANEL_MEMBER.value in roles
+        and plan
+        and plan.panel
+        and plan.panel.get("decision") is None,
+    }
+    return render(request, "frontend/cases/case.html", context, status=status)
+
+
+@roles_required(*STAFF)
+def case(request: HttpRequest, council_ref: str) -> HttpResponse:
+    return _case(request, council_ref)
+
+
+@require_POST
+@roles_required(Role.SOCIAL_WORKER, Role.TEAM_MANAGER, Role.PANEL_MEMBER)
+def act(request: HttpRequest, council_ref: str, step: str) -> HttpResponse:
+    app, user = budget_app(), signed_in(request)
+    roles = roles_of(user)
+    commands = {
+        "worker-sign": (
+            Role.SOCIAL_WORKER,
+            lambda: app.sign_plan(council_ref, role="social worker", actor=user.username),
+        ),
+        "manager-sign": (
+            Role.TEAM_MANAGER,
+            lambda: app.sign_plan(
+                council_ref,
+                role="team manager",
+                actor=user.username,
+                reason=request.POST.get("reason", ""),
+                spot_check_seed=str(timezone.localdate().year),
+            ),
+        ),
+        "refer": (
+            Role.TEAM_MANAGER,
+            lambda: app.refer_to_panel(
+                council_ref,
+                actor=user.username,
+                note=request.POST.get("reason", ""),
+            ),
+        ),
+        "panel-decide": (
+            Role.PANEL_MEMBER,
+            lambda: app.panel_decides(
+                council_ref,
+                decision=request.POST.get("decision", ""),
+                actor=user.username,
+                reasons=request.POST.get("reasons", ""),
+            ),
+        ),
+    }
+    if step not in commands:
+        raise Http404("no such step")
+    needed, command = commands[step]
+    if needed.value not in roles:
+        return render(request, "frontend/forbidden.html", {"needed": needed.value}, status=403)
+    _, errors = attempt(command)
+    if errors:
+        return _case(request, council_ref, errors, 400)
+    messages.success(request, "Recorded.")
+    return redirect("case", council_ref=council_ref)
