@@ -10,7 +10,6 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Status
 
-from accreditation.models import Membership
 from api.auth import caller, require
 from api.budget_schemas import (
     AllocationIn,
@@ -38,8 +37,8 @@ from config.audit import record_read
 from config.errors import NotFound
 from config.roles import Role, roles_of
 from ledger.money import format_pence
-from marketplace.models import EngagementRecord, PersonAccount
-from marketplace.services import catch_up as catch_up_marketplace
+from marketplace.models import PersonAccount
+from marketplace.services import engaged_planner
 
 router = Router(tags=["budgets"])
 WORKERS = (Role.SOCIAL_WORKER, Role.TEAM_MANAGER)
@@ -70,18 +69,7 @@ def may_see(request: HttpRequest, council_ref: str) -> None:
 
 
 def _planner_for(request: HttpRequest, council_ref: str) -> bool:
-    """Provider staff of the planner the person engaged for support planning."""
-    membership = Membership.objects.filter(user=caller(request)).first()
-    catch_up_marketplace()  # an engagement accepted a moment ago counts
-    return (
-        membership is not None
-        and EngagementRecord.objects.filter(
-            person=council_ref,
-            provider_id=membership.provider_id,
-            service="support_planning",
-            status="active",
-        ).exists()
-    )
+    return engaged_planner(caller(request), council_ref)
 
 
 # -- the grid (open to everyone: the council's RAS is transparent)

@@ -61,6 +61,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "frontend.context.service",
             ],
+            "builtins": ["frontend.templatetags.form_fields"],
         },
     },
 ]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
+from budgets.plan_pdf import plan_pdf
 from budgets.services import person_summary
 from config.errors import NotFound
 from config.roles import Role
@@ -41,3 +43,23 @@ def my_budget(request: HttpRequest) -> HttpResponse:
         for s in summaries
     ]
     return render(request, "frontend/budget/my_budget.html", {"pages": pages})
+
+
+def plan_pdf_response(council_ref: str) -> HttpResponse:
+    """The plan as a PDF download, or 404 when there is no plan yet."""
+    try:
+        summary = person_summary(council_ref)
+        content = plan_pdf(summary, printed_on=timezone.localdate())
+    except (NotFound, ValueError):
+        raise Http404("no plan yet") from None
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="care-plan-{council_ref}.pdf"'
+    return response
+
+
+@roles_required(Role.PERSON)
+def my_plan_pdf(request: HttpRequest, council_ref: str) -> HttpResponse:
+    """The person's own copy; someone else's reference is not found, not forbidden."""
+    if not PersonAccount.objects.filter(user=signed_in(request), person=council_ref).exists():
+        raise Http404("no such plan")
+    return plan_pdf_response(council_ref)

@@ -17,6 +17,7 @@ from config.audit import record_read
 from config.errors import NotFound
 from config.roles import Role, roles_of
 from frontend.access import roles_required, signed_in
+from frontend.budget_views import plan_pdf_response
 from frontend.forms import attempt
 from ledger.money import format_pence
 
@@ -86,6 +87,7 @@ def _case(
             format_pence(summary.budget.indicative_weekly) if summary.budget else ""
         ),
         "errors": errors or {},
+        "is_worker": bool(roles & {Role.SOCIAL_WORKER.value, Role.TEAM_MANAGER.value}),
         "can_worker_sign": Role.SOCIAL_WORKER.value in roles
         and plan
         and not plan.signatures.get("social worker"),
@@ -105,6 +107,13 @@ def _case(
 @roles_required(*STAFF)
 def case(request: HttpRequest, council_ref: str) -> HttpResponse:
     return _case(request, council_ref)
+
+
+@roles_required(*STAFF)
+def plan_pdf(request: HttpRequest, council_ref: str) -> HttpResponse:
+    response = plan_pdf_response(council_ref)
+    record_read(signed_in(request), [council_ref], request.path)
+    return response
 
 
 @require_POST

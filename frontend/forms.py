@@ -27,14 +27,29 @@ LABELS = {
 }
 
 
-def attempt(command: Callable[[], Any]) -> tuple[Any, dict[str, str]]:
-    """Run a command; on refusal return the errors for the page, keyed by field id."""
+def attempt(
+    command: Callable[[], Any], where: Callable[[str], tuple[str, str]] | None = None
+) -> tuple[Any, dict[str, str]]:
+    """Run a command; on refusal return the errors for the page, keyed by field id.
+
+    `where` maps the command's field path (like "outcomes.hygiene") to the page's field id and
+    label, for forms whose fields are nested; by default the path's first name is used.
+    """
     try:
         return command(), {}
     except DomainError as exc:
-        field = (exc.field or "form").split("[")[0].split(".")[0]
-        label = LABELS.get(field, field.replace("_", " ").capitalize())
+        path = exc.field or "form"
+        if where is not None:
+            field, label = where(path)
+        else:
+            field = path.split("[")[0].split(".")[0]
+            label = LABELS.get(field, field.replace("_", " ").capitalize())
         return None, {field: f"{label}: {exc.message}"}
+
+
+def date_value(data: Any, name: str) -> dict[str, str]:
+    """What was typed into a GOV.UK date input, to show it again."""
+    return {k: data.get(f"{name}-{k}", "") for k in ("day", "month", "year")}
 
 
 def date_field(data: Any, name: str) -> tuple[date | None, str | None]:

@@ -3,6 +3,7 @@ from django.urls import path
 from frontend import (
     admin_views,
     budget_views,
+    case_forms,
     case_views,
     provider_views,
     public_views,
@@ -36,8 +37,15 @@ urlpatterns = [
         "my-support/<uuid:engagement>/feedback/", support_views.feedback, name="my-support-feedback"
     ),
     path("my-budget/", budget_views.my_budget, name="my-budget"),
+    path("my-budget/<str:council_ref>/plan.pdf", budget_views.my_plan_pdf, name="my-plan-pdf"),
     # staff: personal budgets
     path("cases/", case_views.caseload, name="caseload"),
+    path("cases/new/", case_forms.new_person, name="case-new"),
+    path("cases/<str:council_ref>/assessment/", case_forms.assessment, name="case-assessment"),
+    path("cases/<str:council_ref>/allocation/", case_forms.allocation, name="case-allocation"),
+    path("cases/<str:council_ref>/plan/", case_forms.plan_editor, name="case-plan"),
+    path("cases/<str:council_ref>/review/", case_forms.review, name="case-review"),
+    path("cases/<str:council_ref>/plan.pdf", case_views.plan_pdf, name="case-plan-pdf"),
     path("cases/<str:council_ref>/", case_views.case, name="case"),
     path("cases/<str:council_ref>/<str:step>/", case_views.act, name="case-act"),
     # a provider's area

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from accreditation.domain import Accreditation, Service
@@ -66,3 +67,19 @@ def catch_up(until: int | None = None) -> int:
     # The register first: a new engagement is flagged if its service is no longer accredited.
     catch_up_register()
     return MarketplaceProjection(marketplace_app()).catch_up(until)
+
+
+def engaged_planner(user: Any, person: str) -> bool:
+    """Whether the user is staff of the planner the person engaged for support planning."""
+    from accreditation.models import Membership
+
+    membership = Membership.objects.filter(user=user).first()
+    if membership is None:
+        return False
+    catch_up()  # an engagement accepted a moment ago counts
+    return EngagementRecord.objects.filter(
+        person=person,
+        provider_id=membership.provider_id,
+        service="support_planning",
+        status="active",
+    ).exists()

@@ -1,0 +1,386 @@
+"""The worker's forms: register a person, assess, allocate, review; the plan editor.
+
+Each view parses its form, calls one budgets command and shows a refusal in the GOV.UK error
+summary beside the field it names; nothing is recorded for a refused form.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from budgets import services
+from budgets.domain import OUTCOMES, Risk, Severity
+from budgets.plan import DIRECT_PAYMENT_PARTS, REQUIRED_PARTS
+from budgets.review import SCALE
+from config.errors import DomainError, NotFound
+from config.roles import Role, roles_of
+from frontend.access import roles_required, signed_in
+from frontend.forms import attempt, date_field, date_value
+from ledger.money import MoneyError, format_pence, parse_pounds
+from marketplace.services import engaged_planner
+
+WORKERS = (Role.SOCIAL_WORKER, Role.TEAM_MANAGER)
+OWN_WORDS = {
+    "day_in_my_life": "A day in my life",
+    "important_to_me": "What is important to me",
+    "important_for_me": "What is important for me (to stay safe and well)",
+    "good_days": "Good days",
+    "bad_days": "Bad days",
+}
+AMOUNTS = {
+    "weekly": "Final budget a week",
+    "contribution": "The person's contribution a week",
+    "direct_payment": "As a direct payment",
+    "council_managed": "Managed by the council",
+    "individual_service_fund": "Managed by a third party (Individual Service Fund)",
+}
+ZERO = re.compile(r"£?0+(\.0{1,2})?")
+# The command's field names where they differ from the allocation form's.
+ALLOCATION_FIELDS = {"contribution_weekly": "contribution", "split": "direct_payment"}
+
+
+def pounds(data: Any, name: str, *, required: bool) -> tuple[int | None, str | None]:
+    value = data.get(name, "").strip()
+    if not value:
+        return None, ("Enter an amount, like £120.00" if required else None)
+    if not required and ZERO.fullmatch(value):
+        return 0, None  # "none of it this way"
+    try:
+        return parse_pounds(value), None
+    except MoneyError as exc:
+        return None, str(exc)
+
+
+def _form(
+    request: HttpRequest, template: str, context: dict[str, Any], errors: dict[str, str]
+) -> HttpResponse:
+    context["errors"] = errors
+    return render(request, f"frontend/cases/{template}", context, status=400 if errors else 200)
+
+
+@roles_required(*WORKERS)
+def new_person(request: HttpRequest) -> HttpResponse:
+    errors: dict[str, str] = {}
+    data = request.POST if request.method == "POST" else {}
+    if request.method == "POST":
+        born, date_error = date_field(data, "date_of_birth")
+        if date_error or born is None:
+            errors["date_of_birth"] = f"Date of birth {date_error or 'is required'}"
+        else:
+            ref = data.get("council_ref", "").strip()
+            _, errors = attempt(
+                lambda: services.budget_app().register_person(
+                    today=timezone.localdate(),
+                    actor=signed_in(request).username,
+                    council_ref=ref,
+                    name=data.get("name", ""),
+                    date_of_birth=born,
+                    nhs_number=data.get("nhs_number", ""),
+                    has_capacity={"yes": True, "no": False}.get(data.get("has_capacity", "")),
+                    decides_for_them=data.get("decides_for_them", ""),
+                    contact=data.get("contact", ""),
+                    nominee=data.get("nominee", ""),
+                    advocate=data.get("advocate", ""),
+                )
+            )
+            if not errors:
+                messages.success(request, f"{data.get('name', '').strip()} registered.")
+                return redirect("case-assessment", council_ref=ref)
+    context = {"data": data, "dob": date_value(data, "date_of_birth")}
+    return _form(request, "new_person.html", context, errors)
+
+
+def _assessment_field(path: str) -> tuple[str, str]:
+    """outcomes.hygiene.risk -> the hygiene row's field; own_words.good_days -> its box."""
+    head, _, rest = path.partition(".")
+    if head == "own_words" and rest in OWN_WORDS:
+        return rest, OWN_WORDS[rest]
+    if head == "outcomes":
+        code = rest.split(".")[0]
+        if code in OUTCOMES:
+            return f"{code}-need", OUTCOMES[code]
+    return head, head.replace("_", " ").capitalize()
+
+
+@roles_required(*WORKERS)
+def assessment(request: HttpRequest, council_ref: str) -> HttpResponse:
+    app = services.budget_app()
+    try:
+        person = app.get_person(council_ref)
+    except NotFound:
+        raise Http404("no such person") from None
+    try:  # a new version starts from the last one
+        last = app.assessment(council_ref).versions[-1]
+        previous = {o["outcome"]: o for o in last["outcomes"]}
+        words = last["own_words"]
+    except (NotFound, IndexError):
+        previous, words = {}, {}
+    errors: dict[str, str] = {}
+    post = request.method == "POST"
+    data = request.POST
+    if post:
+        outcomes = {
+            code: {
+                "need_without_support": data.get(f"{code}-need", ""),
+                "met_by_strengths": data.get(f"{code}-strengths", ""),
+                "unmet_severity": data.get(f"{code}-severity") or None,
+                "risk": data.get(f"{code}-risk") or None,
+            }
+            for code in OUTCOMES
+        }
+        result, errors = attempt(
+            lambda: app.record_assessment(
+                council_ref,
+                today=timezone.localdate(),
+                assessor=signed_in(request).username,
+                own_words={key: data.get(key, "") for key in OWN_WORDS},
+                outcomes=outcomes,
+                arises_from_impairment=data.get("arises_from_impairment") == "yes",
+                significant_impact=data.get("significant_impact") == "yes",
+            ),
+            where=_assessment_field,
+        )
+        if not errors:
+            verdict = "eligible" if result.eligible else "not eligible"
+            messages.success(request, f"Assessment recorded: {verdict}. {' '.join(result.reasons)}")
+            return redirect(
+                "case-allocation" if result.eligible else "case", council_ref=council_ref
+            )
+    rows = []
+    for code, label in OUTCOMES.items():
+        before = previous.get(code, {})
+        rows.append(
+            {
+                "code": code,
+                "label": label,
+                "need": data.get(f"{code}-need") if post else before.get("need_without_support"),
+                "strengths": (
+                    data.get(f"{code}-strengths") if post else before.get("met_by_strengths")
+                ),
+                "severity": data.get(f"{code}-severity") if post else before.get("unmet_severity"),
+                "risk": data.get(f"{code}-risk") if post else before.get("risk"),
+                "error": errors.get(f"{code}-need"),
+            }
+        )
+    context = {
+        "person": person.details,
+        "own_words": [
+            (key, label, data.get(key) if post else words.get(key, ""))
+            for key, label in OWN_WORDS.items()
+        ],
+        "rows": rows,
+        "severities": [s.value for s in Severity],
+        "risks": [r.value for r in Risk],
+        "checked": {
+            key: data.get(key) == "yes" for key in ("arises_from_impairment", "significant_impact")
+        },
+    }
+    return _form(request, "assessment.html", context, errors)
+
+
+def _allocation_field(path: str) -> tuple[str, str]:
+    head = path.split(".")[-1] if path.startswith("split.") else path
+    field = ALLOCATION_FIELDS.get(head, head)
+    label = AMOUNTS.get(field) or {
+        "adjustment_reason": "Reason for the adjustment",
+        "direct_payment_start": "Direct payments start",
+    }.get(field, field.replace("_", " ").capitalize())
+    return field, label
+
+
+@roles_required(*WORKERS)
+def allocation(request: HttpRequest, council_ref: str) -> HttpResponse:
+    today = timezone.localdate()
+    try:
+        calculation = services.budget_app().indicative(council_ref, today=today)
+    except DomainError as exc:
+        messages.success(request, f"No indicative budget yet: {exc.message}")
+        return redirect("case", council_ref=council_ref)
+    errors: dict[str, str] = {}
+    data: Any = request.POST if request.method == "POST" else {}
+    if request.method == "POST":
+        amounts = {}
+        for name, label in AMOUNTS.items():
+            value, error = pounds(data, name, required=name == "weekly")
+            if error:
+                errors[name] = f"{label}: {error}"
+            amounts[name] = value or 0
+        start, date_error = date_field(data, "direct_payment_start")
+        if date_error:
+            errors["direct_payment_start"] = f"Direct payments start: {date_error}"
+        if not errors:
+            _, errors = attempt(
+                lambda: services.allocate(
+                    council_ref,
+                    today=today,
+                    actor=signed_in(request).username,
+                    weekly=amounts["weekly"],
+                    adjustment_reason=data.get("adjustment_reason", ""),
+                    contribution_weekly=amounts["contribution"],
+                    split={
+                        k: amounts[k]
+                        for k in ("direct_payment", "council_managed", "individual_service_fund")
+                    },
+                    direct_payment_start=start,
+                ),
+                where=_allocation_field,
+            )
+            if not errors:
+                messages.success(request, "Budget allocated and recorded in the ledger.")
+                return redirect("case", council_ref=council_ref)
+    next_week = today + timedelta(days=7 - today.weekday())  # next Monday
+    if not data:  # the form starts from the RAS figure and a direct payment from next week
+        data = {"weekly": format_pence(calculation.weekly).lstrip("£")}
+        typed = {
+            "day": str(next_week.day),
+            "month": str(next_week.month),
+            "year": str(next_week.year),
+        }
+    else:
+        typed = date_value(data, "direct_payment_start")
+    context = {
+        "council_ref": council_ref,
+        "calculation": calculation,
+        "indicative": format_pence(calculation.weekly),
+        "amounts": [(name, label, data.get(name, "")) for name, label in AMOUNTS.items()],
+        "adjustment_reason": data.get("adjustment_reason", ""),
+        "start": typed,
+        "next_week": next_week,
+    }
+    return _form(request, "allocation.html", context, errors)
+
+
+def _may_write(request: HttpRequest, council_ref: str) -> str:
+    """'worker' or 'planner'; anyone else is told there is no such person."""
+    if roles_of(request.user) & {r.value for r in WORKERS}:
+        return "worker"
+    if engaged_planner(signed_in(request), council_ref):
+        return "planner"
+    raise Http404("no such person")  # a provider not engaged by this person sees nothing
+
+
+def _back(author: str, council_ref: str) -> HttpResponse:
+    """A worker returns to the case, a planner to their own area."""
+    if author == "worker":
+        return redirect("case", council_ref=council_ref)
+    return redirect("provider-area")
+
+
+@roles_required(*WORKERS, Role.PROVIDER_STAFF)
+def plan_editor(request: HttpRequest, council_ref: str) -> HttpResponse:
+    author = _may_write(request, council_ref)
+    app = services.budget_app()
+    try:
+        budget = app.get_budget(council_ref)
+    except NotFound:
+        messages.success(request, "Allocate the budget before writing the plan.")
+        return _back(author, council_ref)
+    try:
+        current = app.plan(council_ref).versions[-1]["parts"]
+    except (NotFound, IndexError):
+        current = {}  # the first version
+    parts = {**REQUIRED_PARTS, **(DIRECT_PAYMENT_PARTS if budget.split.direct_payment else {})}
+    errors: dict[str, str] = {}
+    data = request.POST if request.method == "POST" else current
+    if request.method == "POST":
+        _, errors = attempt(
+            lambda: app.write_plan(
+                council_ref,
+                parts={k: request.POST.get(k, "") for k in parts},
+                author=author,
+                written_by=signed_in(request).username,
+                today=timezone.localdate(),
+            ),
+            where=lambda path: (
+                path.split(".")[-1],
+                {**REQUIRED_PARTS, **DIRECT_PAYMENT_PARTS}.get(path.split(".")[-1], "Plan"),
+            ),
+        )
+        if not errors:
+            messages.success(request, f"Plan for {council_ref} saved as a new version.")
+            return _back(author, council_ref)
+    context = {
+        "council_ref": council_ref,
+        "name": app.get_person(council_ref).details.name,
+        "parts": [(key, label, data.get(key, "")) for key, label in parts.items()],
+        "budget_weekly": format_pence(budget.weekly),
+        "direct_payment": format_pence(budget.split.direct_payment),
+        "author": author,
+    }
+    return _form(request, "plan.html", context, errors)
+
+
+@roles_required(*WORKERS, Role.PROVIDER_STAFF)
+def review(request: HttpRequest, council_ref: str) -> HttpResponse:
+    """An outcome-focused review: for each outcome, has life got better, in their words."""
+    reviewer_kind = _may_write(request, council_ref)
+    app = services.budget_app()
+    try:
+        reviews = app.reviews(council_ref)
+        needs = app.assessment(council_ref).eligible_unmet_needs()
+    except (NotFound, DomainError):
+        messages.success(request, "There is nothing to review until a plan is written.")
+        return _back(reviewer_kind, council_ref)
+    outcomes = [(need.outcome, OUTCOMES[need.outcome]) for need in needs]
+    errors: dict[str, str] = {}
+    data: Any = request.POST if request.method == "POST" else {}
+    if request.method == "POST":
+        on, date_error = date_field(data, "on")
+        if date_error or on is None:
+            errors["on"] = f"Date of the review: {date_error or 'enter the date it took place'}"
+        else:
+            answers: dict[str, dict[str, object]] = {}
+            for key, label in outcomes:
+                scale = data.get(f"{key}-scale", "")
+                answers[label] = {
+                    "scale": int(scale) if scale.isdecimal() else None,
+                    "in_their_words": data.get(f"{key}-words", ""),
+                }
+
+            def where(path: str) -> tuple[str, str]:
+                if path.startswith("outcomes["):
+                    key, label = outcomes[int(path[9 : path.index("]")])]
+                    return f"{key}-scale", label
+                return path, {"changes": "What changes"}.get(path, path.capitalize())
+
+            next_due, errors = attempt(
+                lambda: app.record_review(
+                    council_ref,
+                    on=on,
+                    reviewer=signed_in(request).username,
+                    reviewer_kind=reviewer_kind,
+                    outcomes=answers,
+                    changes=data.get("changes", ""),
+                    today=timezone.localdate(),
+                ),
+                where=where,
+            )
+            if not errors:
+                messages.success(
+                    request, f"Review recorded. The next is due by {next_due:%-d %B %Y}."
+                )
+                return _back(reviewer_kind, council_ref)
+    today = timezone.localdate()
+    context = {
+        "council_ref": council_ref,
+        "name": app.get_person(council_ref).details.name,
+        "due_on": reviews.due_on,
+        "kind": "annual" if reviews.reviews else "6-week",
+        "outcomes": [
+            (key, label, data.get(f"{key}-scale", ""), data.get(f"{key}-words", ""))
+            for key, label in outcomes
+        ],
+        "scale": SCALE.items(),
+        "on": date_value(data, "on")
+        if data
+        else {"day": today.day, "month": today.month, "year": today.year},
+        "changes": data.get("changes", ""),
+    }
+    return _form(request, "review.html", context, errors)

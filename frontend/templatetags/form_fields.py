@@ -1,0 +1,15 @@
+"""Template filters the form pages share (loaded as a builtin, see config/settings.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def get_item(mapping: Mapping[str, object] | None, key: str) -> object:
+    """A value by a key that is itself a variable, such as the error for a field in a loop."""
+    return (mapping or {}).get(key, "")

@@ -1,0 +1,304 @@
+"""The worker's forms, the plan editor, reviews and the plan's PDF, through Django's client.
+
+Each refusal is shown in the GOV.UK error summary beside its field, and records nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from io import BytesIO
+from typing import Any
+
+import pytest
+from django.test import Client
+from pypdf import PdfReader
+
+from budgets.domain import DEMO_PENCE_PER_POINT, DEMO_POINTS
+from budgets.services import budget_app
+from config.errors import NotFound
+from config.roles import Role
+from ledger import queries
+from ledger.models import Entry
+from ledger.money import format_pence
+from ledger.services import catch_up, ledger_app
+from marketplace.domain import Chooser
+from marketplace.services import marketplace_app
+from tests.integration.helpers import accredited_provider, person, signed_in, staff_of
+
+pytestmark = pytest.mark.django_db(transaction=True)
+TODAY = date.today()
+REF = "DN-000900"
+
+
+def date_input(name: str, on: date) -> dict[str, str]:
+    return {f"{name}-{k}": str(getattr(on, k)) for k in ("day", "month", "year")}
+
+
+REGISTRATION = {
+    "council_ref": REF,
+    "name": "Lee Hart",
+    "nhs_number": "943 476 5919",
+    "has_capacity": "yes",
+    **date_input("date_of_birth", date(1955, 6, 1)),
+}
+ASSESSMENT = {
+    "day_in_my_life": "Up at seven; the mornings are hard since the fall.",
+    "hygiene-need": "Cannot get in or out of the bath",
+    "hygiene-strengths": "Daughter helps at weekends",
+    "hygiene-severity": "substantial",
+    "hygiene-risk": "high",
+    "nutrition-need": "Cannot stand long enough to cook",
+    "nutrition-severity": "moderate",
+    "nutrition-risk": "medium",
+    "arises_from_impairment": "yes",
+    "significant_impact": "yes",
+}
+
+
+@pytest.fixture
+def worker(council: Any, make_user: Any) -> Client:
+    ledger_app().open_account(code="COUNCIL:CARE-FUND", name="Fund", type="equity", actor="t")
+    budget_app().publish_grid(
+        effective_from=TODAY - timedelta(days=30),
+        today=TODAY,
+        points=DEMO_POINTS,
+        pence_per_point=DEMO_PENCE_PER_POINT,
+        actor="council",
+        reason="Grid 2026-1",
+    )
+    return signed_in(make_user, "alex", Role.SOCIAL_WORKER)
+
+
+def assessed(worker: Client) -> None:
+    assert worker.post("/cases/new/", REGISTRATION).status_code == 302
+    response = worker.post(f"/cases/{REF}/assessment/", ASSESSMENT)
+    assert response.status_code == 302
+    assert response["Location"] == f"/cases/{REF}/allocation/"
+
+
+def allocated(worker: Client, **changes: str) -> Any:
+    assessed(worker)
+    form = {
+        "weekly": "",
+        "contribution": "£20.00",
+        "direct_payment": "",
+        "council_managed": "",
+        "individual_service_fund": "0",
+        **date_input("direct_payment_start", TODAY + timedelta(days=7)),
+    }
+    weekly = budget_app().indicative(REF, today=TODAY).weekly
+    form |= {
+        "weekly": format_pence(weekly),
+        "direct_payment": "100.00",
+        "council_managed": format_pence(weekly - 10000),
+    }
+    return worker.post(f"/cases/{REF}/allocation/", form | changes)
+
+
+def test_registering_with_a_bad_nhs_number_says_why_and_records_no_one(worker: Client) -> None:
+    response = worker.post("/cases/new/", {**REGISTRATION, "nhs_number": "943 476 5918"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "govuk-error-summary" in page
+    assert 'href="#nhs_number"' in page
+    assert "check digit does not match" in page
+    assert 'value="Lee Hart"' in page  # what was typed is kept
+    with pytest.raises(NotFound):
+        budget_app().get_person(REF)
+
+
+def test_an_assessment_refused_for_one_outcome_names_that_outcome(worker: Client) -> None:
+    assert worker.post("/cases/new/", REGISTRATION).status_code == 302
+    response = worker.post(
+        f"/cases/{REF}/assessment/", {**ASSESSMENT, "nutrition-risk": ""}
+    )  # a severity without its risk
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'href="#nutrition-need"' in page
+    assert "Managing and maintaining nutrition: give both the severity and the risk" in page
+    with pytest.raises(NotFound):
+        budget_app().assessment(REF)
+
+
+def test_the_allocation_page_explains_the_indicative_budget_and_offers_next_week(
+    worker: Client,
+) -> None:
+    assessed(worker)
+    page = worker.get(f"/cases/{REF}/allocation/").content.decode()
+    calculation = budget_app().indicative(REF, today=TODAY)
+    for line in calculation.explanation:
+        assert line in page.replace("&#x27;", "'")
+    monday = TODAY + timedelta(days=7 - TODAY.weekday())
+    day = 'name="direct_payment_start-day" type="text" inputmode="numeric"'
+    assert f'{day} value="{monday.day}"' in page
+
+
+def test_allocating_with_a_direct_payment_from_next_week_posts_one_ledger_entry(
+    worker: Client,
+) -> None:
+    response = allocated(worker)
+    assert response.status_code == 302, response.content.decode()
+    budget = budget_app().get_budget(REF)
+    assert budget.direct_payment_start == TODAY + timedelta(days=7)
+    assert budget.split.direct_payment == 10000
+    assert budget.contribution_weekly == 2000
+    catch_up()
+    assert queries.account_by_code(f"PB:{REF}:AVAILABLE").normal_balance == budget.weekly * 52
+
+
+def test_an_adjusted_allocation_without_a_reason_is_refused_and_nothing_is_posted(
+    worker: Client,
+) -> None:
+    response = allocated(worker, weekly="999.00", council_managed="899.00")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'href="#adjustment_reason"' in page
+    with pytest.raises(NotFound):
+        budget_app().get_budget(REF)
+    catch_up()
+    assert not Entry.objects.filter(budget=REF).exists()
+
+
+def test_parts_that_do_not_add_up_are_refused_beside_the_first_part(worker: Client) -> None:
+    response = allocated(worker, direct_payment="1.00")
+    assert response.status_code == 400
+    assert 'href="#direct_payment"' in response.content.decode()
+    assert "add up to" in response.content.decode()
+
+
+def test_the_engaged_planner_writes_the_plan_and_no_other_provider_can(
+    worker: Client, make_user: Any
+) -> None:
+    assert allocated(worker).status_code == 302
+    planner = accredited_provider("1600001", name="Connect Doncaster")
+    other = accredited_provider("1600002", name="Elsewhere Planning")
+    market = marketplace_app()
+    engagement = market.choose(
+        person=REF,
+        provider=planner,
+        service="support_planning",
+        chooser=Chooser("lee", "person"),
+        today=TODAY,
+        key="lee-1",
+    )
+    market.accept(engagement, provider=planner, actor="priya", today=TODAY)
+    priya = staff_of(make_user, "priya", planner)
+    stranger = staff_of(make_user, "sol", other)
+
+    assert stranger.get(f"/cases/{REF}/plan/").status_code == 404
+    missing = priya.post(f"/cases/{REF}/plan/", {"needs": "Help to wash"})
+    assert missing.status_code == 400
+    assert 'href="#eligibility"' in missing.content.decode()
+    with pytest.raises(NotFound):
+        budget_app().plan(REF)
+
+    parts = {
+        key: f"{key} in Lee's words"
+        for key in (
+            "needs",
+            "eligibility",
+            "how_needs_are_met",
+            "outcomes",
+            "information_and_advice",
+            "contingency",
+            "direct_payment_needs",
+            "direct_payment_frequency",
+        )
+    }
+    response = priya.post(f"/cases/{REF}/plan/", parts)
+    assert response.status_code == 302
+    assert response["Location"] == "/provider/"
+    plan = budget_app().plan(REF)
+    assert plan.versions[-1]["author"] == "planner"
+    assert plan.versions[-1]["written_by"] == "priya"
+
+
+def test_a_review_records_each_outcome_and_sets_the_next_within_a_year(
+    worker: Client,
+) -> None:
+    assert allocated(worker).status_code == 302
+    budget_app().write_plan(
+        REF,
+        parts={
+            k: "written"
+            for k in (
+                "needs",
+                "eligibility",
+                "how_needs_are_met",
+                "outcomes",
+                "information_and_advice",
+                "contingency",
+                "direct_payment_needs",
+                "direct_payment_frequency",
+            )
+        },
+        author="worker",
+        written_by="alex",
+        today=TODAY,
+    )
+    page = worker.get(f"/cases/{REF}/review/").content.decode()
+    assert "The 6-week review" in page
+    unanswered = worker.post(
+        f"/cases/{REF}/review/", {**date_input("on", TODAY), "nutrition-scale": "4"}
+    )
+    assert unanswered.status_code == 400
+    assert 'href="#hygiene-scale"' in unanswered.content.decode()
+    assert budget_app().reviews(REF).reviews == []
+
+    response = worker.post(
+        f"/cases/{REF}/review/",
+        {
+            **date_input("on", TODAY),
+            "hygiene-scale": "5",
+            "hygiene-words": "I can have a bath again",
+            "nutrition-scale": "3",
+            "changes": "None for now",
+        },
+    )
+    assert response.status_code == 302
+    reviews = budget_app().reviews(REF)
+    assert reviews.reviews[0]["outcomes"]["Maintaining personal hygiene"] == {
+        "scale": 5,
+        "in_their_words": "I can have a bath again",
+    }
+    assert reviews.reviews[0]["reviewer"] == "alex"
+    assert reviews.due_on == TODAY + timedelta(days=365)
+
+
+def test_the_plan_pdf_carries_the_budget_breakdown_and_only_to_its_person(
+    worker: Client, make_user: Any
+) -> None:
+    assert allocated(worker).status_code == 302
+    budget_app().write_plan(
+        REF,
+        parts={
+            k: f"The {k} part"
+            for k in (
+                "needs",
+                "eligibility",
+                "how_needs_are_met",
+                "outcomes",
+                "information_and_advice",
+                "contingency",
+                "direct_payment_needs",
+                "direct_payment_frequency",
+            )
+        },
+        author="worker",
+        written_by="alex",
+        today=TODAY,
+    )
+    lee = person(make_user, "lee", REF)
+    response = lee.get(f"/my-budget/{REF}/plan.pdf")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(BytesIO(response.content)).pages)
+    budget = budget_app().get_budget(REF)
+    assert f"Your personal budget: {format_pence(budget.weekly)} a week." in text
+    assert "You contribute £20.00 a week" in text
+    assert "The contingency part" in text
+    assert "Not signed off yet" in text
+
+    other = person(make_user, "sam", "DN-000123")
+    assert other.get(f"/my-budget/{REF}/plan.pdf").status_code == 404
+    assert worker.get(f"/cases/{REF}/plan.pdf").status_code == 200
