@@ -132,4 +132,5 @@ class BudgetSummaryOut(Schema):
     signatures: dict[str, str]
     panel: dict[str, object] | None
     review_due: date | None
-    paid: list[dict[str, str]]
+    paid: list[dict[str, str]]  # direct payments, managed spend, provider fees, recoveries
+    history: list[dict[str, str]]  # the allocation and each revision, as ledger entries

@@ -36,6 +36,7 @@ from budgets.domain import Calculation
 from config.audit import record_read
 from config.errors import NotFound
 from config.roles import Role, roles_of
+from ledger.models import Entry
 from ledger.money import format_pence
 from marketplace.models import PersonAccount
 from marketplace.services import engaged_planner
@@ -244,6 +245,16 @@ def get_summary(request: HttpRequest, council_ref: str) -> BudgetSummaryOut:
     return summary(request, council_ref)
 
 
+def entry_out(e: Entry) -> dict[str, str]:
+    return {
+        "effective_at": e.effective_at.isoformat(),
+        "kind": e.kind,
+        "amount": format_pence(e.amount),
+        "reason": e.reason,
+        "reversed": e.reversal_reason if e.reversed_by else "",
+    }
+
+
 def summary(request: HttpRequest, council_ref: str) -> BudgetSummaryOut:
     """What the person's "my budget" shows: the budget, how it was reached, the plan, payments."""
     may_see(request, council_ref)
@@ -261,13 +272,6 @@ def summary(request: HttpRequest, council_ref: str) -> BudgetSummaryOut:
         signatures=dict(plan.signatures) if plan else {},
         panel=plan.panel if plan else None,
         review_due=found.reviews.due_on if found.reviews else None,
-        paid=[
-            {
-                "effective_at": e.effective_at.isoformat(),
-                "kind": e.kind,
-                "amount": format_pence(e.amount),
-                "reason": e.reason,
-            }
-            for e in found.paid
-        ],
+        paid=[entry_out(e) for e in found.paid],
+        history=[entry_out(e) for e in found.changes],
     )

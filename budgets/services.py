@@ -68,6 +68,10 @@ def revise(council_ref: str, **change: object) -> PersonalBudget:
     return budget
 
 
+# What "what has been paid" lists: money spent from the budget, not its allocation.
+PAID_KINDS = ("direct_payment", "managed_spend", "provider_fee", "recovery")
+
+
 @dataclass(frozen=True)
 class PersonSummary:
     """What a person's "my budget" shows: the budget, how it was reached, the plan, payments."""
@@ -78,7 +82,8 @@ class PersonSummary:
     calculation: Calculation | None
     plan: Plan | None
     reviews: Reviews | None
-    paid: list[Entry]
+    paid: list[Entry]  # money out of the budget; an entry later reversed says so
+    changes: list[Entry]  # the allocation and each revision
 
 
 def person_summary(council_ref: str) -> PersonSummary:
@@ -95,6 +100,7 @@ def person_summary(council_ref: str) -> PersonSummary:
     except DomainError:  # no eligible assessment or no grid yet: nothing to explain
         calculation = None
     catch_up()
+    entries = Entry.objects.filter(budget=council_ref).order_by("effective_at", "position")
     return PersonSummary(
         council_ref=council_ref,
         name=person.details.name,
@@ -102,5 +108,6 @@ def person_summary(council_ref: str) -> PersonSummary:
         calculation=calculation,
         plan=found["plan"],
         reviews=found["reviews"],
-        paid=list(Entry.objects.filter(budget=council_ref).order_by("effective_at")[:200]),
+        paid=list(entries.filter(kind__in=PAID_KINDS)[:200]),
+        changes=list(entries.filter(kind__in=("allocation", "adjustment"))[:200]),
     )

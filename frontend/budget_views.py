@@ -6,6 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from budgets.plan import DIRECT_PAYMENT_PARTS, REQUIRED_PARTS
 from budgets.plan_pdf import plan_pdf
 from budgets.services import person_summary
 from config.errors import NotFound
@@ -36,13 +37,18 @@ def my_budget(request: HttpRequest) -> HttpResponse:
                     "kind": e.kind.replace("_", " ").capitalize(),
                     "amount": format_pence(e.amount),
                     "reason": e.reason,
+                    "reversed": e.reversal_reason if e.reversed_by else "",
                 }
                 for e in s.paid
+            ],
+            "changes": [
+                {"on": e.effective_at, "reason": e.reason, "actor": e.actor} for e in s.changes
             ],
         }
         for s in summaries
     ]
-    return render(request, "frontend/budget/my_budget.html", {"pages": pages})
+    context = {"pages": pages, "part_titles": {**REQUIRED_PARTS, **DIRECT_PAYMENT_PARTS}}
+    return render(request, "frontend/budget/my_budget.html", context)
 
 
 def plan_pdf_response(council_ref: str) -> HttpResponse:

@@ -296,7 +296,25 @@ def test_my_budget_shows_the_person_how_it_was_reached_and_what_was_paid(
         "not met, scores 9 points." in page
     )
     assert "You contribute £40.00 a week, as your financial assessment found." in page
-    assert "£16,744.00" in page  # the allocation, in what has been paid into the budget
+    assert "Personal budget of £322.00 a week, from RAS grid version 1" in page  # its history
+    paid_table = page[page.index("What has been paid") :]
+    assert "Nothing yet." in paid_table  # the allocation is not a payment
+
+    ledger = ledger_app()
+    ledger.open_account(code=f"DP:{sam}", name="Sam's DP account", type="asset", actor="t")
+    paid = ledger.post_entry(
+        draft(
+            "dp-first",
+            [(f"PB:{sam}:AVAILABLE", "debit", 128800), (f"DP:{sam}", "credit", 128800)],
+            kind="direct_payment",
+            budget=sam,
+            reason="Direct payment, 4 weeks in advance",
+        )
+    )
+    ledger.reverse_entry(entry=paid.id, actor="farah", reason="Paid to the wrong account")
+    page = person(make_user, "sam2", sam).get("/my-budget/").content.decode()
+    assert "Direct payment, 4 weeks in advance" in page and "£1,288.00" in page
+    assert "Reversed</strong> Paid to the wrong account" in page
     assert signed_in(make_user, "farah", Role.FINANCE_OFFICER).get("/my-budget/").status_code == 403
     assert Client().get("/my-budget/").status_code == 302
 

@@ -90,7 +90,9 @@ def test_the_journey_through_the_api(set_up: dict[str, Any], make_user: Any) -> 
             "direct_payment_start": (TODAY + timedelta(days=7)).isoformat(),
         },
     )
-    assert allocated.status_code == 201 and allocated.json()["paid"][0]["amount"] == "£16,744.00"
+    assert allocated.status_code == 201
+    assert allocated.json()["history"][0]["amount"] == "£16,744.00"
+    assert allocated.json()["paid"] == []  # an allocation is not a payment
 
     planner_id = accredited_provider("1800001")
     engagement = marketplace_app().choose(
