@@ -127,7 +127,7 @@ def test_assess_allocate_plan_sign_off_and_the_person_sees_it(
     page.get_by_role("button", name="Save the plan").click()  # empty: refused, part by part
     assert page.locator(".govuk-error-summary").is_visible()
     assert serious_violations(page) == []
-    for key, label in {**REQUIRED_PARTS, **DIRECT_PAYMENT_PARTS}.items():
+    for label in {**REQUIRED_PARTS, **DIRECT_PAYMENT_PARTS}.values():
         page.get_by_label(label).fill(f"{label}: as Lee put it.")
     page.get_by_role("button", name="Save the plan").click()
     page.wait_for_url("**/provider/")
