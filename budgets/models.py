@@ -22,6 +22,7 @@ class CaseRecord(models.Model):
     panel_why = models.CharField(max_length=20, blank=True)
     panel_decision = models.CharField(max_length=30, blank=True)
     review_due = models.DateField(null=True)
+    review_reminded_for = models.DateField(null=True)  # the due date the worker was reminded of
 
     class Meta:
         ordering = ["name"]

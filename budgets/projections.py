@@ -76,6 +76,8 @@ class CaseProjection(Projection):
             return changes
         if owner == "Reviews" and step == "Scheduled":
             return {"review_due": event.plan_started + FIRST_REVIEW}
+        if owner == "Reviews" and step == "ReminderSent":
+            return {"review_reminded_for": event.due_on}
         if owner == "Reviews" and step == "Recorded":
             return {"review_due": event.next_due}
         return {}

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from budgets.models import CaseRecord
+from budgets.review import REMIND_BEFORE
 from budgets.services import budget_app, catch_up_cases, person_summary
 from config.audit import record_read
 from config.errors import NotFound
@@ -26,6 +27,7 @@ QUEUES = {
     "all": "Everyone",
     "sign-off": "Plans waiting for the team manager",
     "panel": "Plans with the panel",
+    "due-soon": "Reviews due in the next two weeks",
     "overdue": "Reviews overdue",
 }
 
@@ -55,6 +57,11 @@ def caseload(request: HttpRequest) -> HttpResponse:
         cases = cases.exclude(worker_signed_by="").filter(signed_off=False, panel_why="")
     elif queue == "panel":
         cases = cases.exclude(panel_why="").filter(panel_decision="")
+    elif queue == "due-soon":
+        cases = cases.filter(
+            review_due__gte=timezone.localdate(),
+            review_due__lte=timezone.localdate() + REMIND_BEFORE,
+        )
     elif queue == "overdue":
         cases = cases.filter(review_due__lt=timezone.localdate())
     else:
@@ -65,6 +72,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
         case.stage = stage(case)  # type: ignore[attr-defined]
         case.weekly_text = format_pence(case.weekly) if case.weekly is not None else ""  # type: ignore[attr-defined]
         case.overdue = bool(case.review_due and case.review_due < today)  # type: ignore[attr-defined]
+        case.reminded = bool(case.review_due and case.review_reminded_for == case.review_due)  # type: ignore[attr-defined]
     record_read(signed_in(request), [case.council_ref for case in page], request.get_full_path())
     context = {"page": page, "queue": queue, "queues": QUEUES, "query_prefix": f"queue={queue}&"}
     return render(request, "frontend/cases/caseload.html", context)

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from accreditation import models
 from accreditation.services import accreditation_app
 from accreditation.services import catch_up as catch_up_register
-from config import celery_app
 from marketplace.models import Notice
+from tests.integration.celery_process import celery_process
 from tests.integration.helpers import accredited_provider
 
 # The worker is another process: it needs the database to be committed and shared.
@@ -28,44 +23,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def worker(stores: Any, tmp_path: Path) -> Iterator[None]:
     stores.new()
-    broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
-    results = f"db+sqlite:///{tmp_path / 'results.sqlite3'}"
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "EVENTSTORE_DBNAME": settings.EVENTSTORE["POSTGRES_DBNAME"],
-        "EVENTSTORE_SCHEMA": settings.EVENTSTORE["POSTGRES_SCHEMA"],
-        "CELERY_BROKER_URL": broker,
-        "CELERY_RESULT_BACKEND": results,
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "--loglevel=WARNING",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        env=env,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    old = celery_app.conf.broker_url, celery_app.conf.result_backend
-    celery_app.conf.broker_url, celery_app.conf.result_backend = broker, results
-    try:
+    with celery_process(tmp_path):
         yield
-    finally:
-        celery_app.conf.broker_url, celery_app.conf.result_backend = old
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def accredit(number: str, *, on: date, days: int) -> Any:

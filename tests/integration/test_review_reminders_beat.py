@@ -1,0 +1,103 @@
+"""Review reminders scheduled by a real Celery beat and run by a real worker, on PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from budgets.domain import DEMO_PENCE_PER_POINT, DEMO_POINTS
+from budgets.models import CaseRecord
+from budgets.plan import REQUIRED_PARTS
+from budgets.services import allocate, budget_app, catch_up_cases
+from config.roles import Role
+from ledger.services import ledger_app
+from tests.integration.celery_process import celery_process
+from tests.integration.helpers import signed_in
+from tests.unit.test_people import PERSON, SAM_OUTCOMES
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+TODAY = date.today()
+
+
+def with_plan_written(ref: str, nhs: str, *, on: date) -> None:
+    """A person whose first plan was written on `on`: the 6-week review counts from it."""
+    app = budget_app()
+    app.register_person(
+        today=TODAY, actor="alex", **{**PERSON, "council_ref": ref, "nhs_number": nhs}
+    )
+    app.record_assessment(
+        ref,
+        today=TODAY,
+        assessor="alex",
+        own_words={"day_in_my_life": "..."},
+        outcomes=SAM_OUTCOMES,
+        arises_from_impairment=True,
+        significant_impact=True,
+    )
+    weekly = app.indicative(ref, today=TODAY).weekly
+    allocate(
+        ref,
+        today=TODAY,
+        actor="alex",
+        weekly=None,
+        adjustment_reason="",
+        contribution_weekly=0,
+        split={"council_managed": weekly},
+        direct_payment_start=None,
+    )
+    app.write_plan(
+        ref,
+        parts={k: "written" for k in REQUIRED_PARTS},
+        author="worker",
+        written_by="alex",
+        today=on,
+    )
+
+
+def wait_until(check: Any, timeout: float = 90) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def test_beat_schedules_the_reminder_once_for_a_review_due_within_two_weeks(
+    stores: Any, tmp_path: Path, make_user: Any
+) -> None:
+    stores.new()
+    ledger_app().open_account(code="COUNCIL:CARE-FUND", name="Fund", type="equity", actor="t")
+    app = budget_app()
+    app.publish_grid(
+        effective_from=TODAY - timedelta(days=60),
+        today=TODAY,
+        points=DEMO_POINTS,
+        pence_per_point=DEMO_PENCE_PER_POINT,
+        actor="council",
+        reason="Grid",
+    )
+    with_plan_written("DN-000801", "9434765919", on=TODAY - timedelta(weeks=5))  # due in a week
+    with_plan_written("DN-000802", "4010232137", on=TODAY)  # due in six weeks
+
+    with celery_process(tmp_path, beat=True, settings_module="tests.integration.beat_settings"):
+        reminded = wait_until(lambda: app.reviews("DN-000801").reminded_for is not None)
+        time.sleep(3)  # beat goes on sending the task every second: each due date once
+    assert reminded, "beat and the worker did not remind within 90 seconds"
+
+    soon = app.reviews("DN-000801")
+    assert soon.reminded_for == soon.due_on == TODAY + timedelta(weeks=1)
+    assert soon.version == 2  # Scheduled, then one ReminderSent however often beat ran
+    assert app.reviews("DN-000802").reminded_for is None
+    assert app.reviews("DN-000802").version == 1
+
+    catch_up_cases()
+    assert CaseRecord.objects.get(council_ref="DN-000801").review_reminded_for == soon.due_on
+    worker = signed_in(make_user, "alex", Role.SOCIAL_WORKER)
+    page = worker.get("/cases/?queue=due-soon").content.decode()
+    assert 'data-testid="reminded-DN-000801">Reminder sent' in page
+    assert "DN-000802" not in page
