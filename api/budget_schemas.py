@@ -118,6 +118,7 @@ class ReviewIn(Schema):
     on: date
     outcomes: dict[str, dict[str, object]]
     changes: str = ""
+    plan_changes: bool = False  # reopen the signed-off plan for a new version and sign-off
 
 
 class BudgetSummaryOut(Schema):

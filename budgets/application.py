@@ -265,10 +265,16 @@ class BudgetApplication(Application[UUID]):
     def reviews(self, council_ref: str) -> Reviews:
         return self._get(Reviews.create_id(council_ref), "reviews")  # type: ignore[no-any-return]
 
-    def record_review(self, council_ref: str, **review: Any) -> date:
+    def record_review(self, council_ref: str, *, plan_changes: bool = False, **review: Any) -> date:
+        """Record a review; when it finds the plan must change, reopen the plan with it."""
         reviews = self.reviews(council_ref)
         next_due = reviews.record(**review)
-        self.save(reviews)
+        changed: list[Any] = [reviews]
+        if plan_changes:
+            plan = self.plan(council_ref)
+            plan.reopen_at_review(reviewed_on=review["on"], actor=review["reviewer"])
+            changed.append(plan)
+        self.save(*changed)  # the review and the reopened plan together, or neither
         return next_due  # type: ignore[no-any-return]
 
     def remind_reviews(self, *, today: date, batch_size: int = 500) -> int:

@@ -199,6 +199,21 @@ class Plan(Aggregate):
         if role == "team manager":
             self.signed_off = True
 
+    def reopen_at_review(self, *, reviewed_on: date, actor: str) -> None:
+        """A review found the plan must change: a new version, then sign-off again."""
+        if not self.signed_off:
+            raise BudgetError("the plan is not signed off: change it as it is", field="plan")
+        if self.panel is not None and self.panel.get("decision") is None:
+            raise BudgetError("the plan is with the panel: wait for its decision", field="plan")
+        self._reopened(reviewed_on=reviewed_on, actor=actor)
+
+    @event("ReopenedAtReview")
+    def _reopened(self, reviewed_on: date, actor: str) -> None:
+        self.signed_off = False
+        self.signatures = {}
+        self.route = None
+        self.panel = None  # the earlier panel's decision stays in the plan's history
+
     def refer_to_panel(self, *, why: str, actor: str, note: object = "") -> None:
         """An exceptional case, or a plan drawn for the quality spot-check."""
         if why not in ("exceptional", "spot check"):

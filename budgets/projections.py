@@ -67,6 +67,14 @@ class CaseProjection(Projection):
             if event.role == "social worker":
                 return {"worker_signed_by": event.actor}
             return {"manager_signed_by": event.actor, "signed_off": True}
+        if owner == "Plan" and step == "ReopenedAtReview":
+            return {
+                "signed_off": False,
+                "worker_signed_by": "",
+                "manager_signed_by": "",
+                "panel_why": "",
+                "panel_decision": "",
+            }
         if owner == "Plan" and step == "ReferredToPanel":
             return {"panel_why": event.why, "panel_decision": ""}
         if owner == "Plan" and step == "PanelDecided":

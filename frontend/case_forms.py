@@ -190,6 +190,7 @@ def _allocation_field(path: str) -> tuple[str, str]:
     field = ALLOCATION_FIELDS.get(head, head)
     label = AMOUNTS.get(field) or {
         "adjustment_reason": "Reason for the adjustment",
+        "reason": "Reason",
         "direct_payment_start": "Direct payments start",
     }.get(field, field.replace("_", " ").capitalize())
     return field, label
@@ -358,6 +359,7 @@ def review(request: HttpRequest, council_ref: str) -> HttpResponse:
                     reviewer_kind=reviewer_kind,
                     outcomes=answers,
                     changes=data.get("changes", ""),
+                    plan_changes=data.get("plan_changes") == "yes",
                     today=timezone.localdate(),
                 ),
                 where=where,
@@ -366,6 +368,8 @@ def review(request: HttpRequest, council_ref: str) -> HttpResponse:
                 messages.success(
                     request, f"Review recorded. The next is due by {next_due:%-d %B %Y}."
                 )
+                if data.get("plan_changes") == "yes":
+                    return redirect("case-plan", council_ref=council_ref)
                 return _back(reviewer_kind, council_ref)
     today = timezone.localdate()
     context = {
@@ -382,5 +386,59 @@ def review(request: HttpRequest, council_ref: str) -> HttpResponse:
         if data
         else {"day": today.day, "month": today.month, "year": today.year},
         "changes": data.get("changes", ""),
+        "plan_changes": data.get("plan_changes") == "yes",
+        "author": reviewer_kind,
     }
     return _form(request, "review.html", context, errors)
+
+
+@roles_required(*WORKERS)
+def revision(request: HttpRequest, council_ref: str) -> HttpResponse:
+    """A review changes the budget: a ledger entry for the difference, never a cut without
+    a reassessment."""
+    try:
+        budget = services.budget_app().get_budget(council_ref)
+    except NotFound:
+        raise Http404("no budget yet") from None
+    ways = {k: AMOUNTS[k] for k in ("direct_payment", "council_managed", "individual_service_fund")}
+    errors: dict[str, str] = {}
+    data: Any = request.POST if request.method == "POST" else {}
+    if request.method == "POST":
+        amounts = {}
+        for name, label in {"weekly": "New budget a week", **ways}.items():
+            value, error = pounds(data, name, required=name == "weekly")
+            if error:
+                errors[name] = f"{label}: {error}"
+            amounts[name] = value or 0
+        if not errors:
+            _, errors = attempt(
+                lambda: services.revise(
+                    council_ref,
+                    today=timezone.localdate(),
+                    actor=signed_in(request).username,
+                    weekly=amounts["weekly"],
+                    split={k: amounts[k] for k in ways},
+                    reason=data.get("reason", ""),
+                ),
+                where=_allocation_field,
+            )
+            if not errors:
+                messages.success(
+                    request, "Budget revised and the difference recorded in the ledger."
+                )
+                return redirect("case", council_ref=council_ref)
+    else:
+        data = {
+            "weekly": format_pence(budget.weekly).lstrip("£"),
+            **{k: format_pence(getattr(budget.split, k)).lstrip("£") for k in ways},
+        }
+    context = {
+        "council_ref": council_ref,
+        "current": format_pence(budget.weekly),
+        "amounts": [
+            (name, label, data.get(name, ""))
+            for name, label in {"weekly": "New budget a week", **ways}.items()
+        ],
+        "reason": data.get("reason", ""),
+    }
+    return _form(request, "revision.html", context, errors)

@@ -45,6 +45,7 @@ urlpatterns = [
     path("cases/<str:council_ref>/allocation/", case_forms.allocation, name="case-allocation"),
     path("cases/<str:council_ref>/plan/", case_forms.plan_editor, name="case-plan"),
     path("cases/<str:council_ref>/review/", case_forms.review, name="case-review"),
+    path("cases/<str:council_ref>/revision/", case_forms.revision, name="case-revision"),
     path("cases/<str:council_ref>/plan.pdf", case_views.plan_pdf, name="case-plan-pdf"),
     path("cases/<str:council_ref>/", case_views.case, name="case"),
     path("cases/<str:council_ref>/<str:step>/", case_views.act, name="case-act"),

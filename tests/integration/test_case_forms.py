@@ -34,6 +34,19 @@ def date_input(name: str, on: date) -> dict[str, str]:
     return {f"{name}-{k}": str(getattr(on, k)) for k in ("day", "month", "year")}
 
 
+ALL_PARTS = {
+    key: f"The {key} part"
+    for key in (
+        "needs",
+        "eligibility",
+        "how_needs_are_met",
+        "outcomes",
+        "information_and_advice",
+        "contingency",
+        "direct_payment_needs",
+        "direct_payment_frequency",
+    )
+}
 REGISTRATION = {
     "council_ref": REF,
     "name": "Lee Hart",
@@ -192,20 +205,7 @@ def test_the_engaged_planner_writes_the_plan_and_no_other_provider_can(
     with pytest.raises(NotFound):
         budget_app().plan(REF)
 
-    parts = {
-        key: f"{key} in Lee's words"
-        for key in (
-            "needs",
-            "eligibility",
-            "how_needs_are_met",
-            "outcomes",
-            "information_and_advice",
-            "contingency",
-            "direct_payment_needs",
-            "direct_payment_frequency",
-        )
-    }
-    response = priya.post(f"/cases/{REF}/plan/", parts)
+    response = priya.post(f"/cases/{REF}/plan/", ALL_PARTS)
     assert response.status_code == 302
     assert response["Location"] == "/provider/"
     plan = budget_app().plan(REF)
@@ -219,19 +219,7 @@ def test_a_review_records_each_outcome_and_sets_the_next_within_a_year(
     assert allocated(worker).status_code == 302
     budget_app().write_plan(
         REF,
-        parts={
-            k: "written"
-            for k in (
-                "needs",
-                "eligibility",
-                "how_needs_are_met",
-                "outcomes",
-                "information_and_advice",
-                "contingency",
-                "direct_payment_needs",
-                "direct_payment_frequency",
-            )
-        },
+        parts=ALL_PARTS,
         author="worker",
         written_by="alex",
         today=TODAY,
@@ -271,19 +259,7 @@ def test_the_plan_pdf_carries_the_budget_breakdown_and_only_to_its_person(
     assert allocated(worker).status_code == 302
     budget_app().write_plan(
         REF,
-        parts={
-            k: f"The {k} part"
-            for k in (
-                "needs",
-                "eligibility",
-                "how_needs_are_met",
-                "outcomes",
-                "information_and_advice",
-                "contingency",
-                "direct_payment_needs",
-                "direct_payment_frequency",
-            )
-        },
+        parts=ALL_PARTS,
         author="worker",
         written_by="alex",
         today=TODAY,
@@ -302,3 +278,80 @@ def test_the_plan_pdf_carries_the_budget_breakdown_and_only_to_its_person(
     other = person(make_user, "sam", "DN-000123")
     assert other.get(f"/my-budget/{REF}/plan.pdf").status_code == 404
     assert worker.get(f"/cases/{REF}/plan.pdf").status_code == 200
+
+
+def test_every_page_declares_who_may_use_it() -> None:
+    from frontend.urls import urlpatterns
+
+    public = {"home", "sign-in", "sign-out", "register", "provider-profile", "find-support"}
+    public |= {"compare", "tariff"}
+    undeclared = [
+        p.name for p in urlpatterns if p.name not in public and not hasattr(p.callback, "roles")
+    ]
+    assert undeclared == []
+
+
+@pytest.mark.parametrize(
+    "path", ["/cases/new/", f"/cases/{REF}/assessment/", f"/cases/{REF}/allocation/"]
+)
+def test_only_workers_assess_and_allocate(worker: Client, make_user: Any, path: str) -> None:
+    assessed(worker)
+    for role in (Role.PERSON, Role.FINANCE_OFFICER, Role.PANEL_MEMBER, Role.AUDITOR):
+        client = signed_in(make_user, f"u-{role.name.lower()}", role)
+        assert client.get(path).status_code == 403
+        assert client.post(path, ASSESSMENT).status_code == 403
+    assert Client().get(path).status_code == 302  # to sign in
+    assert len(budget_app().assessment(REF).versions) == 1  # nothing recorded by the refused
+
+
+def test_a_review_that_changes_the_plan_reopens_it_for_a_new_version_and_sign_off(
+    worker: Client, make_user: Any
+) -> None:
+    assert allocated(worker).status_code == 302
+    app = budget_app()
+    app.write_plan(REF, parts=ALL_PARTS, author="worker", written_by="alex", today=TODAY)
+    app.sign_plan(REF, role="social worker", actor="alex")
+    app.sign_plan(REF, role="team manager", actor="jo")
+    assert app.plan(REF).signed_off
+    response = worker.post(
+        f"/cases/{REF}/review/",
+        {
+            **date_input("on", TODAY),
+            "hygiene-scale": "4",
+            "nutrition-scale": "2",
+            "changes": "Meals need more help",
+            "plan_changes": "yes",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/cases/{REF}/plan/"
+    plan = app.plan(REF)
+    assert not plan.signed_off and plan.signatures == {}
+    assert (
+        worker.post(f"/cases/{REF}/plan/", ALL_PARTS | {"outcomes": "Hot meals"}).status_code == 302
+    )
+    assert len(app.plan(REF).versions) == 2
+
+
+def test_a_revision_posts_the_difference_and_a_cut_needs_a_reassessment(worker: Client) -> None:
+    assert allocated(worker).status_code == 302
+    budget = budget_app().get_budget(REF)
+    more = budget.weekly + 5000
+    form = {
+        "weekly": format_pence(more),
+        "direct_payment": "100.00",
+        "council_managed": format_pence(more - 10000),
+        "reason": "Meals need more help since the review",
+    }
+    assert worker.post(f"/cases/{REF}/revision/", form).status_code == 302
+    catch_up()
+    assert queries.account_by_code(f"PB:{REF}:AVAILABLE").normal_balance == more * 52
+    assert Entry.objects.filter(budget=REF, kind="adjustment").get().amount == 5000 * 52
+
+    cut = {**form, "weekly": "100.00", "council_managed": "", "reason": "Less needed"}
+    response = worker.post(f"/cases/{REF}/revision/", cut)
+    assert response.status_code == 400
+    assert "a review cannot cut a budget without a reassessment" in response.content.decode()
+    assert budget_app().get_budget(REF).weekly == more
+    catch_up()
+    assert Entry.objects.filter(budget=REF, kind="adjustment").count() == 1

@@ -171,6 +171,41 @@ def test_a_signed_off_plan_is_changed_only_by_review() -> None:
         )
 
 
+def test_a_review_reopens_a_signed_off_plan_for_a_new_version_and_sign_off_again() -> None:
+    plan = written()
+    with pytest.raises(BudgetError, match="not signed off"):
+        plan.reopen_at_review(reviewed_on=TODAY, actor="alex")
+    plan.sign(role="social worker", actor="alex", policy=POLICY, weekly=32200, indicative=32200)
+    plan.sign(role="team manager", actor="jo", policy=POLICY, weekly=32200, indicative=32200)
+    plan.reopen_at_review(reviewed_on=TODAY, actor="alex")
+    assert not plan.signed_off and plan.signatures == {}
+    plan.write(
+        parts={**PARTS, "outcomes": "Back at the club on Thursdays"},
+        author="worker",
+        written_by="alex",
+        budget_weekly=32200,
+        council_pays_weekly=28200,
+        contribution_weekly=4000,
+        direct_payment_weekly=0,
+        today=TODAY,
+    )
+    assert len(plan.versions) == 2
+    assert plan.versions[0]["parts"]["outcomes"] == PARTS["outcomes"]  # the first is kept
+    with pytest.raises(BudgetError, match="social worker signs first"):
+        plan.sign(role="team manager", actor="jo", policy=POLICY, weekly=32200, indicative=32200)
+
+
+def test_a_plan_with_the_panel_is_not_reopened_until_it_decides() -> None:
+    plan = written()
+    plan.sign(role="social worker", actor="alex", policy=POLICY, weekly=32200, indicative=32200)
+    plan.sign(role="team manager", actor="jo", policy=POLICY, weekly=32200, indicative=32200)
+    plan.refer_to_panel(why="spot check", actor="careledger")
+    version = plan.version
+    with pytest.raises(BudgetError, match="with the panel"):
+        plan.reopen_at_review(reviewed_on=TODAY, actor="alex")
+    assert plan.version == version and plan.signed_off
+
+
 def test_an_exceptional_budget_is_decided_by_the_panel_with_reasons() -> None:
     plan = written()
     plan.sign(role="social worker", actor="alex", policy=POLICY, weekly=150_000, indicative=32200)
