@@ -100,6 +100,12 @@ class BudgetApplication(Application[UUID]):
         needs = self.assessment(council_ref).eligible_unmet_needs()
         return calculate(self.grid().in_force(today), needs)
 
+    def calculation_of(self, budget: PersonalBudget) -> Calculation:
+        """How the budget's indicative figure was reached: its own grid and assessment versions,
+        however many grids came after."""
+        needs = self.assessment(budget.council_ref).eligible_unmet_needs(budget.assessment_version)
+        return calculate(self.grid().grid_version(budget.grid_version), needs)
+
     # -- budgets
     def allocate(
         self, council_ref: str, *, today: date, actor: str, **choices: Any

@@ -96,7 +96,10 @@ def person_summary(council_ref: str) -> PersonSummary:
         except NotFound:
             found[name] = None
     try:
-        calculation = app.indicative(council_ref, today=timezone.localdate())
+        if found["budget"] is not None:  # the figure that produced the budget, not today's grid
+            calculation = app.calculation_of(found["budget"])
+        else:
+            calculation = app.indicative(council_ref, today=timezone.localdate())
     except DomainError:  # no eligible assessment or no grid yet: nothing to explain
         calculation = None
     catch_up()

@@ -371,3 +371,32 @@ def test_caseload_queues_and_the_case_page_actions(sam: str, make_user: Any) -> 
     assert signed_in(make_user, "farah", Role.FINANCE_OFFICER).get("/cases/").status_code == 403
     assert Client().get("/cases/").status_code == 302
     assert PersonalDataRead.objects.filter(subject=sam, user__username="chris").exists()
+
+
+def test_a_new_grid_leaves_the_explanation_of_an_allocated_budget_as_it_was(sam: str) -> None:
+    from budgets.services import person_summary
+
+    allocate(
+        sam,
+        today=TODAY,
+        actor="alex",
+        weekly=None,
+        adjustment_reason="",
+        contribution_weekly=0,
+        split={"council_managed": 32200},
+        direct_payment_start=None,
+    )
+    before = person_summary(sam).calculation
+    budget_app().publish_grid(
+        effective_from=TODAY,
+        today=TODAY,
+        points=DEMO_POINTS,
+        pence_per_point=DEMO_PENCE_PER_POINT * 2,
+        actor="council",
+        reason="Grid 2026-2",
+    )
+    assert budget_app().indicative(sam, today=TODAY).weekly == 64400  # today's grid doubles
+    after = person_summary(sam).calculation
+    assert after is not None and before is not None
+    assert (after.grid_version, after.weekly) == (1, 32200)
+    assert after.explanation == before.explanation
