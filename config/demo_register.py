@@ -199,6 +199,17 @@ def load_marketplace() -> None:
     )
     if market.get_engagement(planning).status.value == "requested":
         market.accept(planning, provider=connect, actor="provider", today=today)
+    # Mary: her budget is allocated and Connect Doncaster is writing her plan.
+    mary = market.choose(
+        person="DN-000790",
+        provider=connect,
+        service="support_planning",
+        chooser=Chooser("socialworker", "worker", "Mary asked for Connect at her assessment"),
+        today=today,
+        key="demo:mary:planning",
+    )
+    if market.get_engagement(mary).status.value == "requested":
+        market.accept(mary, provider=connect, actor="provider", today=today)
     lee = Chooser("socialworker", "worker", "Agreed with Lee at the assessment visit")
     market.choose(
         person="DN-000456",
