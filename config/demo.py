@@ -52,7 +52,7 @@ def load_users() -> None:
         if created:
             user.set_password(PASSWORD)
             user.save()
-        user.groups.add(Group.objects.get(name=role.value))
+        user.groups.add(Group.objects.get_or_create(name=role.value)[0])
 
 
 def _entry(
