@@ -111,7 +111,7 @@ class BudgetApplication(Application[UUID]):
         self, council_ref: str, *, today: date, actor: str, **choices: Any
     ) -> PersonalBudget:
         try:
-            return self.get_budget(council_ref)  # a retry finds the first allocation
+            return self._first_allocation(council_ref, choices)
         except NotFound:
             pass
         assessment = self.assessment(council_ref)
@@ -125,9 +125,16 @@ class BudgetApplication(Application[UUID]):
         )
         try:
             self.save(budget)
-        except IntegrityError:
-            return self.get_budget(council_ref)
+        except IntegrityError:  # allocated by someone else a moment ago
+            return self._first_allocation(council_ref, choices)
         return budget
+
+    def _first_allocation(self, council_ref: str, choices: dict[str, Any]) -> PersonalBudget:
+        """A retry finds the first allocation; a different second one is a conflict."""
+        first = self.get_budget(council_ref)
+        if not first.same_allocation(**choices):
+            raise Conflict("this budget is already allocated: revise it instead", field="weekly")
+        return first
 
     def revise(self, council_ref: str, *, today: date, actor: str, **change: Any) -> PersonalBudget:
         budget = self.get_budget(council_ref)
@@ -273,6 +280,11 @@ class BudgetApplication(Application[UUID]):
 
     def record_review(self, council_ref: str, *, plan_changes: bool = False, **review: Any) -> date:
         """Record a review; when it finds the plan must change, reopen the plan with it."""
+        if plan_changes and review.get("reviewer_kind") != "worker":
+            raise BudgetError(
+                "only the social worker or team manager reopens a signed-off plan",
+                field="plan_changes",
+            )
         reviews = self.reviews(council_ref)
         next_due = reviews.record(**review)
         changed: list[Any] = [reviews]

@@ -88,6 +88,8 @@ class PersonalBudget(Aggregate):
         self.split = Split(**split)
         self.direct_payment_start = direct_payment_start
         self.revisions = 0
+        # What was asked for, so a retry is told apart from a different second allocation.
+        self.allocated_as = (weekly, contribution_weekly, self.split, direct_payment_start)
 
     @staticmethod
     def create_id(council_ref: str) -> UUID:  # type: ignore[override]
@@ -138,6 +140,27 @@ class PersonalBudget(Aggregate):
             today,
             actor,
         )
+
+    def same_allocation(
+        self,
+        *,
+        weekly: object,
+        contribution_weekly: object,
+        split: dict[str, object],
+        direct_payment_start: date | None,
+        **_: object,
+    ) -> bool:
+        """Whether a repeated allocation asks for what the first one recorded (a retry)."""
+        try:
+            asked = (
+                pence_or_zero(weekly, "weekly") or self.indicative_weekly,
+                pence_or_zero(contribution_weekly, "contribution_weekly"),
+                Split(*(pence_or_zero(split.get(way), f"split.{way}") for way in WAYS)),
+                direct_payment_start,
+            )
+        except BudgetError:
+            return False
+        return asked == self.allocated_as
 
     def revise(
         self,

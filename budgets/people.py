@@ -6,6 +6,7 @@ budgets context.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -41,6 +42,21 @@ def nhs_number(value: object) -> str:
     return digits
 
 
+# Letters, digits and hyphens, with at least one digit: safe in any address and in the
+# ledger's account codes, and never a word such as "new".
+COUNCIL_REF = re.compile(r"(?=[A-Za-z-]*\d)[A-Za-z0-9][A-Za-z0-9-]{0,63}")
+
+
+def council_ref(value: object) -> str:
+    ref = text(value, "council_ref", 64)
+    if not COUNCIL_REF.fullmatch(ref):
+        raise BudgetError(
+            "use letters, digits and hyphens, with at least one digit, like DN-000123",
+            field="council_ref",
+        )
+    return ref
+
+
 def person_id(council_ref: str) -> UUID:
     return uuid5(NAMESPACE, f"person:{council_ref}")
 
@@ -69,7 +85,7 @@ class PersonDetails:
             raw.get("decides_for_them"), "decides_for_them", 150, required=not has_capacity
         )
         return cls(
-            council_ref=text(raw.get("council_ref"), "council_ref", 64),
+            council_ref=council_ref(raw.get("council_ref")),
             name=text(raw.get("name"), "name", 150),
             date_of_birth=born,
             nhs_number=nhs_number(raw.get("nhs_number")),

@@ -106,6 +106,8 @@ class Plan(Aggregate):
     ) -> int:
         if self.signed_off:
             raise BudgetError("the plan is signed off: review it to change it", field="plan")
+        if self.panel is not None and self.panel.get("decision") is None:
+            raise BudgetError("the plan is with the panel: wait for its decision", field="plan")
         try:
             kind = Author(str(author))
         except ValueError:
@@ -138,6 +140,8 @@ class Plan(Aggregate):
         self.versions.append(
             {"parts": parts, "author": author, "written_by": written_by, "budget": budget, "on": on}
         )
+        self.signatures = {}  # a signature is for the version signed: a new one is signed anew
+        self.route = None
 
     def budget_breakdown(self) -> list[str]:
         """The personal budget statement the person gets a copy of (Care Act s.26)."""

@@ -62,7 +62,7 @@ class CaseProjection(Projection):
         if owner == "PersonalBudget" and step == "Revised":
             return {"weekly": event.weekly}
         if owner == "Plan" and step == "VersionWritten":
-            return {"plan_versions": F("plan_versions") + 1}
+            return {"plan_versions": F("plan_versions") + 1, "worker_signed_by": ""}
         if owner == "Plan" and step == "Signed":
             if event.role == "social worker":
                 return {"worker_signed_by": event.actor}

@@ -19,6 +19,7 @@ from budgets import services
 from budgets.domain import OUTCOMES, Risk, Severity
 from budgets.plan import DIRECT_PAYMENT_PARTS, REQUIRED_PARTS
 from budgets.review import SCALE
+from config.audit import record_read
 from config.errors import DomainError, NotFound
 from config.roles import Role, roles_of
 from frontend.access import roles_required, signed_in
@@ -42,6 +43,7 @@ AMOUNTS = {
     "individual_service_fund": "Managed by a third party (Individual Service Fund)",
 }
 ZERO = re.compile(r"£?0+(\.0{1,2})?")
+REVIEW_LABELS = {"on": "Date of the review", "changes": "What changes"}
 # The command's field names where they differ from the allocation form's.
 ALLOCATION_FIELDS = {"contribution_weekly": "contribution", "split": "direct_payment"}
 
@@ -97,15 +99,19 @@ def new_person(request: HttpRequest) -> HttpResponse:
     return _form(request, "new_person.html", context, errors)
 
 
+OUTCOME_PARTS = {"need_without_support": "need", "met_by_strengths": "strengths"}
+
+
 def _assessment_field(path: str) -> tuple[str, str]:
-    """outcomes.hygiene.risk -> the hygiene row's field; own_words.good_days -> its box."""
+    """outcomes.hygiene.met_by_strengths -> hygiene-strengths; outcomes.hygiene -> its
+    severity; own_words.good_days -> its box."""
     head, _, rest = path.partition(".")
     if head == "own_words" and rest in OWN_WORDS:
         return rest, OWN_WORDS[rest]
     if head == "outcomes":
-        code = rest.split(".")[0]
+        code, _, part = rest.partition(".")
         if code in OUTCOMES:
-            return f"{code}-need", OUTCOMES[code]
+            return f"{code}-{OUTCOME_PARTS.get(part, 'severity')}", OUTCOMES[code]
     return head, head.replace("_", " ").capitalize()
 
 
@@ -116,6 +122,7 @@ def assessment(request: HttpRequest, council_ref: str) -> HttpResponse:
         person = app.get_person(council_ref)
     except NotFound:
         raise Http404("no such person") from None
+    record_read(signed_in(request), [council_ref], request.path)
     try:  # a new version starts from the last one
         last = app.assessment(council_ref).versions[-1]
         previous = {o["outcome"]: o for o in last["outcomes"]}
@@ -166,9 +173,11 @@ def assessment(request: HttpRequest, council_ref: str) -> HttpResponse:
                 ),
                 "severity": data.get(f"{code}-severity") if post else before.get("unmet_severity"),
                 "risk": data.get(f"{code}-risk") if post else before.get("risk"),
-                "error": errors.get(f"{code}-need"),
             }
         )
+        for at in ("need", "strengths", "severity"):
+            if f"{code}-{at}" in errors:
+                rows[-1] |= {"error": errors[f"{code}-{at}"], "at": at}
     context = {
         "person": person.details,
         "own_words": [
@@ -199,11 +208,18 @@ def _allocation_field(path: str) -> tuple[str, str]:
 @roles_required(*WORKERS)
 def allocation(request: HttpRequest, council_ref: str) -> HttpResponse:
     today = timezone.localdate()
+    app = services.budget_app()
     try:
-        calculation = services.budget_app().indicative(council_ref, today=today)
+        calculation = app.indicative(council_ref, today=today)
+    except NotFound:
+        raise Http404("no such person") from None
     except DomainError as exc:
-        messages.success(request, f"No indicative budget yet: {exc.message}")
+        messages.warning(request, f"No indicative budget yet: {exc.message}")
         return redirect("case", council_ref=council_ref)
+    record_read(signed_in(request), [council_ref], request.path)
+    if request.method == "GET" and _has_budget(council_ref):
+        messages.warning(request, "The budget is already allocated: revise it instead.")
+        return redirect("case-revision", council_ref=council_ref)
     errors: dict[str, str] = {}
     data: Any = request.POST if request.method == "POST" else {}
     if request.method == "POST":
@@ -258,6 +274,14 @@ def allocation(request: HttpRequest, council_ref: str) -> HttpResponse:
     return _form(request, "allocation.html", context, errors)
 
 
+def _has_budget(council_ref: str) -> bool:
+    try:
+        services.budget_app().get_budget(council_ref)
+    except NotFound:
+        return False
+    return True
+
+
 def _may_write(request: HttpRequest, council_ref: str) -> str:
     """'worker' or 'planner'; anyone else is told there is no such person."""
     if roles_of(request.user) & {r.value for r in WORKERS}:
@@ -281,12 +305,17 @@ def plan_editor(request: HttpRequest, council_ref: str) -> HttpResponse:
     try:
         budget = app.get_budget(council_ref)
     except NotFound:
-        messages.success(request, "Allocate the budget before writing the plan.")
+        messages.warning(request, "Allocate the budget before writing the plan.")
         return _back(author, council_ref)
+    record_read(signed_in(request), [council_ref], request.path)
     try:
-        current = app.plan(council_ref).versions[-1]["parts"]
+        plan = app.plan(council_ref)
+        current = plan.versions[-1]["parts"]
     except (NotFound, IndexError):
-        current = {}  # the first version
+        plan, current = None, {}  # the first version
+    if request.method == "GET" and plan is not None and plan.signed_off:
+        messages.warning(request, "The plan is signed off: record a review to change it.")
+        return _back(author, council_ref)
     parts = {**REQUIRED_PARTS, **(DIRECT_PAYMENT_PARTS if budget.split.direct_payment else {})}
     errors: dict[str, str] = {}
     data = request.POST if request.method == "POST" else current
@@ -300,7 +329,7 @@ def plan_editor(request: HttpRequest, council_ref: str) -> HttpResponse:
                 today=timezone.localdate(),
             ),
             where=lambda path: (
-                path.split(".")[-1],
+                path.split(".")[-1] if path.startswith("parts.") else next(iter(parts)),
                 {**REQUIRED_PARTS, **DIRECT_PAYMENT_PARTS}.get(path.split(".")[-1], "Plan"),
             ),
         )
@@ -327,8 +356,9 @@ def review(request: HttpRequest, council_ref: str) -> HttpResponse:
         reviews = app.reviews(council_ref)
         needs = app.assessment(council_ref).eligible_unmet_needs()
     except (NotFound, DomainError):
-        messages.success(request, "There is nothing to review until a plan is written.")
+        messages.warning(request, "There is nothing to review until a plan is written.")
         return _back(reviewer_kind, council_ref)
+    record_read(signed_in(request), [council_ref], request.path)
     outcomes = [(need.outcome, OUTCOMES[need.outcome]) for need in needs]
     errors: dict[str, str] = {}
     data: Any = request.POST if request.method == "POST" else {}
@@ -348,8 +378,10 @@ def review(request: HttpRequest, council_ref: str) -> HttpResponse:
             def where(path: str) -> tuple[str, str]:
                 if path.startswith("outcomes["):
                     key, label = outcomes[int(path[9 : path.index("]")])]
-                    return f"{key}-scale", label
-                return path, {"changes": "What changes"}.get(path, path.capitalize())
+                    return f"{key}-{'words' if 'in_their_words' in path else 'scale'}", label
+                if path in ("plan", "plan_changes"):
+                    return "plan_changes", "The plan"
+                return path, REVIEW_LABELS.get(path, path.capitalize())
 
             next_due, errors = attempt(
                 lambda: app.record_review(
@@ -400,6 +432,7 @@ def revision(request: HttpRequest, council_ref: str) -> HttpResponse:
         budget = services.budget_app().get_budget(council_ref)
     except NotFound:
         raise Http404("no budget yet") from None
+    record_read(signed_in(request), [council_ref], request.path)
     ways = {k: AMOUNTS[k] for k in ("direct_payment", "council_managed", "individual_service_fund")}
     errors: dict[str, str] = {}
     data: Any = request.POST if request.method == "POST" else {}

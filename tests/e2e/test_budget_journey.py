@@ -32,7 +32,8 @@ REF = "DN-000950"
 
 
 def fill_date(page: Page, name: str, on: date) -> None:
-    for part in ("day", "month", "year"):
+    page.locator(f"#{name}").fill(str(on.day))  # the day input carries the field's id
+    for part in ("month", "year"):
         page.locator(f"#{name}-{part}").fill(str(getattr(on, part)))
 
 
@@ -97,7 +98,7 @@ def test_assess_allocate_plan_sign_off_and_the_person_sees_it(
         indicative.explanation
     )
     next_monday = today + timedelta(days=7 - today.weekday())
-    assert page.locator("#direct_payment_start-day").input_value() == str(next_monday.day)
+    assert page.locator("#direct_payment_start").input_value() == str(next_monday.day)
     page.get_by_label("The person's contribution a week").fill("20.00")
     page.get_by_label("As a direct payment").fill("100.00")
     page.get_by_label("Managed by the council").fill(format_pence(indicative.weekly - 10000))

@@ -9,6 +9,7 @@ import pytest
 
 from budgets.domain import DEMO_PENCE_PER_POINT, DEMO_POINTS, BudgetError
 from budgets.services import allocate, budget_app, revise
+from config.errors import Conflict
 from ledger import models, queries
 from ledger.services import catch_up, ledger_app
 from tests.conftest import draft
@@ -76,6 +77,10 @@ def test_allocation_with_a_direct_payment_next_week_is_one_ledger_entry(sam: str
     assert models.Entry.objects.filter(budget=sam).count() == 1
     entry = models.Entry.objects.get(budget=sam)
     assert entry.kind == "allocation" and "£322.00 a week, from RAS grid version 1" in entry.reason
+    with pytest.raises(Conflict, match="already allocated: revise it instead"):
+        allocate(sam, **{**choices, "weekly": 40000, "adjustment_reason": "More care"})
+    assert budget_app().get_budget(sam).weekly == 32200
+    assert models.Entry.objects.filter(budget=sam).count() == 1
 
 
 def test_revisions_and_the_rule_against_cuts_without_reassessment(sam: str) -> None:

@@ -5,6 +5,7 @@ Each refusal is shown in the GOV.UK error summary beside its field, and records 
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from io import BytesIO
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 from django.test import Client
 from pypdf import PdfReader
 
-from budgets.domain import DEMO_PENCE_PER_POINT, DEMO_POINTS
+from budgets.domain import DEMO_PENCE_PER_POINT, DEMO_POINTS, BudgetError
 from budgets.services import budget_app
 from config.errors import NotFound
 from config.roles import Role
@@ -28,6 +29,17 @@ from tests.integration.helpers import accredited_provider, person, signed_in, st
 pytestmark = pytest.mark.django_db(transaction=True)
 TODAY = date.today()
 REF = "DN-000900"
+
+
+def summary_links(page: str) -> list[str]:
+    """The error summary's links, each checked to land on an element of the page."""
+    summary = page[
+        page.index("govuk-error-summary") : page.index("</ul>", page.index("govuk-error-summary"))
+    ]
+    targets = re.findall(r'href="#([^"]+)"', summary)
+    missing = [t for t in targets if f'id="{t}"' not in page]
+    assert targets and not missing, f"summary links to no element: {missing}"
+    return targets
 
 
 def date_input(name: str, on: date) -> dict[str, str]:
@@ -89,31 +101,30 @@ def assessed(worker: Client) -> None:
     assert response["Location"] == f"/cases/{REF}/allocation/"
 
 
-def allocated(worker: Client, **changes: str) -> Any:
-    assessed(worker)
+def allocate_form(worker: Client, **changes: str) -> Any:
+    """Post the allocation form: the indicative figure, £100 of it as a direct payment."""
+    weekly = budget_app().indicative(REF, today=TODAY).weekly
     form = {
-        "weekly": "",
+        "weekly": format_pence(weekly),
         "contribution": "£20.00",
-        "direct_payment": "",
-        "council_managed": "",
+        "direct_payment": "100.00",
+        "council_managed": format_pence(weekly - 10000),
         "individual_service_fund": "0",
         **date_input("direct_payment_start", TODAY + timedelta(days=7)),
     }
-    weekly = budget_app().indicative(REF, today=TODAY).weekly
-    form |= {
-        "weekly": format_pence(weekly),
-        "direct_payment": "100.00",
-        "council_managed": format_pence(weekly - 10000),
-    }
     return worker.post(f"/cases/{REF}/allocation/", form | changes)
+
+
+def allocated(worker: Client, **changes: str) -> Any:
+    assessed(worker)
+    return allocate_form(worker, **changes)
 
 
 def test_registering_with_a_bad_nhs_number_says_why_and_records_no_one(worker: Client) -> None:
     response = worker.post("/cases/new/", {**REGISTRATION, "nhs_number": "943 476 5918"})
     assert response.status_code == 400
     page = response.content.decode()
-    assert "govuk-error-summary" in page
-    assert 'href="#nhs_number"' in page
+    assert summary_links(page) == ["nhs_number"]
     assert "check digit does not match" in page
     assert 'value="Lee Hart"' in page  # what was typed is kept
     with pytest.raises(NotFound):
@@ -127,7 +138,7 @@ def test_an_assessment_refused_for_one_outcome_names_that_outcome(worker: Client
     )  # a severity without its risk
     assert response.status_code == 400
     page = response.content.decode()
-    assert 'href="#nutrition-need"' in page
+    assert summary_links(page) == ["nutrition-severity"]
     assert "Managing and maintaining nutrition: give both the severity and the risk" in page
     with pytest.raises(NotFound):
         budget_app().assessment(REF)
@@ -142,7 +153,9 @@ def test_the_allocation_page_explains_the_indicative_budget_and_offers_next_week
     for line in calculation.explanation:
         assert line in page.replace("&#x27;", "'")
     monday = TODAY + timedelta(days=7 - TODAY.weekday())
-    day = 'name="direct_payment_start-day" type="text" inputmode="numeric"'
+    day = (
+        'id="direct_payment_start" name="direct_payment_start-day" type="text" inputmode="numeric"'
+    )
     assert f'{day} value="{monday.day}"' in page
 
 
@@ -165,7 +178,7 @@ def test_an_adjusted_allocation_without_a_reason_is_refused_and_nothing_is_poste
     response = allocated(worker, weekly="999.00", council_managed="899.00")
     assert response.status_code == 400
     page = response.content.decode()
-    assert 'href="#adjustment_reason"' in page
+    assert summary_links(page) == ["adjustment_reason"]
     with pytest.raises(NotFound):
         budget_app().get_budget(REF)
     catch_up()
@@ -175,7 +188,7 @@ def test_an_adjusted_allocation_without_a_reason_is_refused_and_nothing_is_poste
 def test_parts_that_do_not_add_up_are_refused_beside_the_first_part(worker: Client) -> None:
     response = allocated(worker, direct_payment="1.00")
     assert response.status_code == 400
-    assert 'href="#direct_payment"' in response.content.decode()
+    assert summary_links(response.content.decode()) == ["direct_payment"]
     assert "add up to" in response.content.decode()
 
 
@@ -201,7 +214,7 @@ def test_the_engaged_planner_writes_the_plan_and_no_other_provider_can(
     assert stranger.get(f"/cases/{REF}/plan/").status_code == 404
     missing = priya.post(f"/cases/{REF}/plan/", {"needs": "Help to wash"})
     assert missing.status_code == 400
-    assert 'href="#eligibility"' in missing.content.decode()
+    assert summary_links(missing.content.decode()) == ["eligibility"]
     with pytest.raises(NotFound):
         budget_app().plan(REF)
 
@@ -230,7 +243,7 @@ def test_a_review_records_each_outcome_and_sets_the_next_within_a_year(
         f"/cases/{REF}/review/", {**date_input("on", TODAY), "nutrition-scale": "4"}
     )
     assert unanswered.status_code == 400
-    assert 'href="#hygiene-scale"' in unanswered.content.decode()
+    assert summary_links(unanswered.content.decode()) == ["hygiene-scale"]
     assert budget_app().reviews(REF).reviews == []
 
     response = worker.post(
@@ -352,6 +365,89 @@ def test_a_revision_posts_the_difference_and_a_cut_needs_a_reassessment(worker: 
     response = worker.post(f"/cases/{REF}/revision/", cut)
     assert response.status_code == 400
     assert "a review cannot cut a budget without a reassessment" in response.content.decode()
+    assert summary_links(response.content.decode()) == ["weekly"]
     assert budget_app().get_budget(REF).weekly == more
     catch_up()
     assert Entry.objects.filter(budget=REF, kind="adjustment").count() == 1
+
+
+def test_a_council_reference_that_would_break_an_address_is_refused(worker: Client) -> None:
+    for ref in ("DN/1", "..", "new"):
+        response = worker.post("/cases/new/", {**REGISTRATION, "council_ref": ref})
+        assert response.status_code == 400
+        assert summary_links(response.content.decode()) == ["council_ref"]
+    assert worker.get("/cases/").status_code == 200
+    with pytest.raises(NotFound):
+        budget_app().get_person("DN/1")
+
+
+def test_a_second_allocation_is_refused_and_the_page_sends_the_worker_to_revise(
+    worker: Client,
+) -> None:
+    assert allocated(worker).status_code == 302
+    weekly = budget_app().get_budget(REF).weekly
+    again = allocate_form(
+        worker, weekly="999.00", council_managed="899.00", adjustment_reason="More"
+    )
+    assert again.status_code == 400
+    assert "already allocated: revise it instead" in again.content.decode()
+    assert budget_app().get_budget(REF).weekly == weekly
+    catch_up()
+    assert Entry.objects.filter(budget=REF).count() == 1
+    assert worker.get(f"/cases/{REF}/allocation/")["Location"] == f"/cases/{REF}/revision/"
+
+
+def test_only_a_worker_reopens_a_plan_and_a_refused_review_records_nothing(
+    worker: Client, make_user: Any
+) -> None:
+    assert allocated(worker).status_code == 302
+    app = budget_app()
+    app.write_plan(REF, parts=ALL_PARTS, author="worker", written_by="alex", today=TODAY)
+    review = {
+        "on": TODAY,
+        "reviewer": "priya",
+        "reviewer_kind": "planner",
+        "outcomes": {"Maintaining personal hygiene": {"scale": 4}},
+        "changes": "",
+        "today": TODAY,
+    }
+    with pytest.raises(BudgetError, match="only the social worker or team manager"):
+        app.record_review(REF, plan_changes=True, **review)
+    # A worker asks to reopen a plan that is not signed off: the review is not kept either.
+    response = worker.post(
+        f"/cases/{REF}/review/",
+        {
+            **date_input("on", TODAY),
+            "hygiene-scale": "4",
+            "nutrition-scale": "4",
+            "plan_changes": "yes",
+        },
+    )
+    assert response.status_code == 400
+    assert summary_links(response.content.decode()) == ["plan_changes"]
+    assert app.reviews(REF).reviews == []
+
+
+def test_a_provider_not_engaged_can_neither_write_nor_review(
+    worker: Client, make_user: Any
+) -> None:
+    assert allocated(worker).status_code == 302
+    stranger = staff_of(make_user, "sol", accredited_provider("1600003", name="Elsewhere"))
+    assert stranger.post(f"/cases/{REF}/plan/", ALL_PARTS).status_code == 404
+    assert stranger.get(f"/cases/{REF}/review/").status_code == 404
+    assert stranger.get(f"/cases/{REF}/plan.pdf").status_code == 403
+    with pytest.raises(NotFound):
+        budget_app().plan(REF)
+
+
+def test_every_staff_read_of_the_forms_is_logged(worker: Client) -> None:
+    from api.models import PersonalDataRead
+
+    assert allocated(worker).status_code == 302
+    budget_app().write_plan(REF, parts=ALL_PARTS, author="worker", written_by="alex", today=TODAY)
+    PersonalDataRead.objects.all().delete()
+    paths = [f"/cases/{REF}/{p}/" for p in ("assessment", "plan", "review", "revision")]
+    for path in [*paths, f"/cases/{REF}/plan.pdf"]:
+        assert worker.get(path).status_code == 200, path
+    logged = list(PersonalDataRead.objects.filter(subject=REF).values_list("what", flat=True))
+    assert sorted(logged) == sorted([*paths, f"/cases/{REF}/plan.pdf"])

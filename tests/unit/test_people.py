@@ -48,6 +48,18 @@ PERSON: dict[str, Any] = {
 }
 
 
+@pytest.mark.parametrize("ref", ["DN/1", "..", "new", "DN 000123", "DN-", "-1", "x" * 65])
+def test_a_council_reference_is_safe_in_an_address(ref: str) -> None:
+    with pytest.raises(BudgetError) as err:
+        PersonDetails.create(today=TODAY, **{**PERSON, "council_ref": ref})
+    assert err.value.field == "council_ref"
+
+
+@pytest.mark.parametrize("ref", ["DN-000123", "123456", "abc-9"])
+def test_council_references_of_other_councils_pass(ref: str) -> None:
+    assert PersonDetails.create(today=TODAY, **{**PERSON, "council_ref": ref}).council_ref == ref
+
+
 def test_someone_else_decides_when_the_person_lacks_capacity() -> None:
     with pytest.raises(BudgetError) as err:
         PersonDetails.create(today=TODAY, **{**PERSON, "has_capacity": False})

@@ -195,6 +195,24 @@ def test_a_review_reopens_a_signed_off_plan_for_a_new_version_and_sign_off_again
         plan.sign(role="team manager", actor="jo", policy=POLICY, weekly=32200, indicative=32200)
 
 
+def test_a_new_version_is_signed_anew() -> None:
+    plan = written()
+    plan.sign(role="social worker", actor="alex", policy=POLICY, weekly=32200, indicative=32200)
+    plan.write(
+        parts={**PARTS, "contingency": "Call Sam's daughter first"},
+        author="planner",
+        written_by="priya",
+        budget_weekly=32200,
+        council_pays_weekly=28200,
+        contribution_weekly=4000,
+        direct_payment_weekly=0,
+        today=TODAY,
+    )
+    assert plan.signatures == {}
+    with pytest.raises(BudgetError, match="social worker signs first"):
+        plan.sign(role="team manager", actor="jo", policy=POLICY, weekly=32200, indicative=32200)
+
+
 def test_a_plan_with_the_panel_is_not_reopened_until_it_decides() -> None:
     plan = written()
     plan.sign(role="social worker", actor="alex", policy=POLICY, weekly=32200, indicative=32200)
@@ -237,3 +255,21 @@ def test_a_spot_check_records_findings_without_deciding_the_budget() -> None:
     assert plan.panel is not None and plan.panel["decision"] == "needs improvement"
     with pytest.raises(BudgetError, match="not waiting for the panel"):
         plan.panel_decides(decision="good", actor="chris", reasons="again")
+
+
+def test_no_new_version_while_the_panel_has_the_plan() -> None:
+    plan = written()
+    plan.sign(role="social worker", actor="alex", policy=POLICY, weekly=32200, indicative=32200)
+    plan.refer_to_panel(why="exceptional", actor="jo", note="Two carers day and night")
+    with pytest.raises(BudgetError, match="with the panel"):
+        plan.write(
+            parts=PARTS,
+            author="worker",
+            written_by="alex",
+            budget_weekly=32200,
+            council_pays_weekly=28200,
+            contribution_weekly=4000,
+            direct_payment_weekly=0,
+            today=TODAY,
+        )
+    assert len(plan.versions) == 1 and plan.signatures == {"social worker": "alex"}
