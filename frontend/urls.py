@@ -5,6 +5,7 @@ from frontend import (
     budget_views,
     case_forms,
     case_views,
+    grid_views,
     provider_views,
     public_views,
     support_views,
@@ -29,6 +30,8 @@ urlpatterns = [
     path("find-support/", public_views.find_support, name="find-support"),
     path("find-support/compare/", public_views.compare, name="compare"),
     path("prices/", public_views.tariff, name="tariff"),
+    path("budgets/grid/", grid_views.grid, name="ras-grid"),
+    path("budgets/grid/change/", grid_views.change, name="ras-change"),
     # a person's support
     path("my-support/", support_views.my_support, name="my-support"),
     path("my-support/choose/", support_views.choose, name="my-support-choose"),

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 
 from django import template
 
+from ledger.money import format_pence
+
 register = template.Library()
 
 
@@ -13,3 +15,9 @@ register = template.Library()
 def get_item(mapping: Mapping[str, object] | None, key: str) -> object:
     """A value by a key that is itself a variable, such as the error for a field in a loop."""
     return (mapping or {}).get(key, "")
+
+
+@register.filter
+def pence(amount: int | None) -> str:
+    """Whole pence as "£1,234.50", the one way money is shown."""
+    return "" if amount is None else format_pence(amount)

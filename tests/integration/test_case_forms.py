@@ -14,14 +14,14 @@ import pytest
 from django.test import Client
 from pypdf import PdfReader
 
-from budgets.domain import DEMO_PENCE_PER_POINT, DEMO_POINTS, BudgetError
+from budgets.domain import BudgetError
 from budgets.services import budget_app
 from config.errors import NotFound
 from config.roles import Role
 from ledger import queries
 from ledger.models import Entry
 from ledger.money import format_pence
-from ledger.services import catch_up, ledger_app
+from ledger.services import catch_up
 from marketplace.domain import Chooser
 from marketplace.services import marketplace_app
 from tests.integration.helpers import accredited_provider, person, signed_in, staff_of
@@ -78,20 +78,6 @@ ASSESSMENT = {
     "arises_from_impairment": "yes",
     "significant_impact": "yes",
 }
-
-
-@pytest.fixture
-def worker(council: Any, make_user: Any) -> Client:
-    ledger_app().open_account(code="COUNCIL:CARE-FUND", name="Fund", type="equity", actor="t")
-    budget_app().publish_grid(
-        effective_from=TODAY - timedelta(days=30),
-        today=TODAY,
-        points=DEMO_POINTS,
-        pence_per_point=DEMO_PENCE_PER_POINT,
-        actor="council",
-        reason="Grid 2026-1",
-    )
-    return signed_in(make_user, "alex", Role.SOCIAL_WORKER)
 
 
 def assessed(worker: Client) -> None:
@@ -297,7 +283,7 @@ def test_every_page_declares_who_may_use_it() -> None:
     from frontend.urls import urlpatterns
 
     public = {"home", "sign-in", "sign-out", "register", "provider-profile", "find-support"}
-    public |= {"compare", "tariff"}
+    public |= {"compare", "tariff", "ras-grid"}
     undeclared = [
         p.name for p in urlpatterns if p.name not in public and not hasattr(p.callback, "roles")
     ]

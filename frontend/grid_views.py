@@ -1,0 +1,131 @@
+"""The council's RAS grid: open to everyone; a team manager tries a new one, then publishes it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from budgets.domain import GridVersion, Risk, Severity
+from budgets.services import budget_app
+from config.roles import Role
+from frontend.access import roles_required, signed_in
+from frontend.forms import attempt, date_field, date_value
+from ledger.money import MoneyError, format_pence, parse_pounds
+
+SHOWN_CHANGES = 50  # the biggest changes are listed; the totals count every budget
+
+
+def _table(version: GridVersion) -> list[tuple[str, list[int]]]:
+    return [(s.value, [version.points[s.value][r.value] for r in Risk]) for s in Severity]
+
+
+def grid(request: HttpRequest) -> HttpResponse:
+    """Public: every version of the grid, the one in force first, in plain tables."""
+    versions = list(reversed(budget_app().grid().versions))
+    today = timezone.localdate()
+    in_force = next((v.version for v in versions if v.effective_from <= today), None)
+    context = {
+        "versions": [
+            {
+                "v": v,
+                "rows": _table(v),
+                "price": format_pence(v.pence_per_point),
+                "in_force": v.version == in_force,
+                "future": v.effective_from > today,
+            }
+            for v in versions
+        ],
+        "risks": [r.value for r in Risk],
+        "can_change": request.user.is_authenticated
+        and request.user.groups.filter(name=Role.TEAM_MANAGER.value).exists(),
+    }
+    return render(request, "frontend/grid/grid.html", context)
+
+
+def _cell(path: str) -> tuple[str, str]:
+    """points.substantial.high -> its input; pence_per_point -> the price."""
+    if path.startswith("points."):
+        parts = [*path.split(".")[1:], Risk.LOW.value][:2]  # a whole row: its first cell
+        return "-".join(parts), f"{parts[0].capitalize()} need, {parts[1]} risk"
+    labels = {"pence_per_point": "Price per point", "effective_from": "Takes effect from"}
+    return path, labels.get(path, path.replace("_", " ").capitalize())
+
+
+@roles_required(Role.TEAM_MANAGER)
+def change(request: HttpRequest) -> HttpResponse:
+    """Try a candidate grid over every allocated budget; publish it from a date if it is right."""
+    app = budget_app()
+    current = app.grid().in_force(timezone.localdate()) if app.grid().versions else None
+    data: Any = request.POST if request.method == "POST" else {}
+    errors: dict[str, str] = {}
+    result = None
+    if request.method == "POST":
+        points: dict[str, dict[str, object]] = {}
+        for s in Severity:
+            points[s.value] = {}
+            for r in Risk:
+                raw = data.get(f"{s.value}-{r.value}", "").strip()
+                points[s.value][r.value] = int(raw) if raw.isdecimal() else raw
+        try:
+            price: int | None = parse_pounds(data.get("pence_per_point", ""))
+        except MoneyError as exc:
+            price = None
+            errors["pence_per_point"] = f"Price per point: {exc}"
+        if not errors and "publish" in data:
+            effective, date_error = date_field(data, "effective_from")
+            if date_error or effective is None:
+                errors["effective_from"] = f"Takes effect from: {date_error or 'enter a date'}"
+            else:
+                number, errors = attempt(
+                    lambda: app.publish_grid(
+                        effective_from=effective,
+                        today=timezone.localdate(),
+                        points=points,
+                        pence_per_point=price,
+                        actor=signed_in(request).username,
+                        reason=data.get("reason", ""),
+                    ),
+                    where=_cell,
+                )
+                if not errors:
+                    messages.success(
+                        request,
+                        f"Grid version {number} published, in force from {effective:%-d %B %Y}.",
+                    )
+                    return redirect("ras-grid")
+        elif not errors:
+            result, errors = attempt(
+                lambda: app.simulate_grid(points=points, pence_per_point=price), where=_cell
+            )
+    elif current is not None:
+        data = {
+            f"{s}-{r}": str(current.points[s][r]) for s in current.points for r in current.points[s]
+        } | {"pence_per_point": format_pence(current.pence_per_point).lstrip("£")}
+    context = {
+        "current": current,
+        "rows": [
+            (
+                s.value,
+                [
+                    (f"{s.value}-{r.value}", r.value, data.get(f"{s.value}-{r.value}", ""))
+                    for r in Risk
+                ],
+            )
+            for s in Severity
+        ],
+        "risks": [r.value for r in Risk],
+        "price": data.get("pence_per_point", ""),
+        "reason": data.get("reason", ""),
+        "effective": date_value(data, "effective_from"),
+        "result": result,
+        "changes": (
+            sorted(result.rows, key=lambda r: -abs(r.change))[:SHOWN_CHANGES] if result else []
+        ),
+        "weekly_change": format_pence(abs(result.weekly_change)) if result else "",
+    }
+    context["errors"] = errors
+    return render(request, "frontend/grid/change.html", context, status=400 if errors else 200)

@@ -1,0 +1,97 @@
+"""The RAS grid page (open to all) and the team manager's try-then-publish page."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from budgets.domain import DEMO_POINTS
+from budgets.services import budget_app
+from config.roles import Role
+from tests.integration.helpers import signed_in
+from tests.integration.test_case_forms import allocated, date_input, summary_links
+
+pytestmark = pytest.mark.django_db(transaction=True)
+TODAY = date.today()
+
+
+def grid_form(**changes: str) -> dict[str, str]:
+    cells = {f"{s}-{r}": str(p) for s, row in DEMO_POINTS.items() for r, p in row.items()}
+    return {**cells, "pence_per_point": "23.00", **changes}
+
+
+def test_anyone_reads_the_grid_in_force(worker: Client) -> None:
+    page = Client().get("/budgets/grid/").content.decode()
+    assert "Version 1: in force since" in page
+    assert "Each point is worth <strong>£23.00 a week</strong>" in page
+    assert "9 points" in page  # substantial need, high risk
+    assert "Try a new grid" not in page  # only for team managers
+
+
+def test_a_manager_sees_what_a_grid_would_change_and_nothing_is_saved(
+    worker: Client, make_user: Any
+) -> None:
+    assert allocated(worker).status_code == 302  # one budget: 13 points at £23.00
+    manager = signed_in(make_user, "jo", Role.TEAM_MANAGER)
+    assert "Try a new grid" in manager.get("/budgets/grid/").content.decode()
+    form = manager.get("/budgets/grid/change/").content.decode()
+    assert (
+        'id="substantial-high" name="substantial-high" type="text" inputmode="numeric" value="9"'
+        in form
+    )
+
+    page = manager.post("/budgets/grid/change/", grid_form(pence_per_point="25.00", simulate="1"))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Of 1 allocated budget, 1 would go up and 0 down" in text
+    assert "rise by £26.00 a week in all" in text  # 13 points x £2.00
+    assert len(budget_app().grid().versions) == 1
+
+    bad = manager.post(
+        "/budgets/grid/change/", grid_form(**{"substantial-high": "2", "simulate": "1"})
+    )
+    assert bad.status_code == 400
+    assert summary_links(bad.content.decode()) == ["substantial-high"]
+    assert "must not score fewer points" in bad.content.decode()
+
+
+def test_a_manager_publishes_a_grid_from_a_date_with_a_reason(
+    worker: Client, make_user: Any
+) -> None:
+    manager = signed_in(make_user, "jo", Role.TEAM_MANAGER)
+    start = TODAY + timedelta(days=30)
+    no_reason = manager.post(
+        "/budgets/grid/change/", grid_form(publish="1", **date_input("effective_from", start))
+    )
+    assert no_reason.status_code == 400
+    assert summary_links(no_reason.content.decode()) == ["reason"]
+    assert len(budget_app().grid().versions) == 1
+
+    published = manager.post(
+        "/budgets/grid/change/",
+        grid_form(
+            publish="1",
+            pence_per_point="24.00",
+            reason="Care costs rose 4% this year",
+            **date_input("effective_from", start),
+        ),
+    )
+    assert published.status_code == 302
+    grid = budget_app().grid()
+    assert [(v.version, v.effective_from, v.pence_per_point) for v in grid.versions][-1] == (
+        2,
+        start,
+        2400,
+    )
+    assert "takes effect on" in Client().get("/budgets/grid/").content.decode()
+
+
+@pytest.mark.parametrize("role", [Role.SOCIAL_WORKER, Role.PERSON, Role.FINANCE_OFFICER])
+def test_only_team_managers_change_the_grid(worker: Client, make_user: Any, role: Role) -> None:
+    client = signed_in(make_user, "someone", role)
+    assert client.get("/budgets/grid/change/").status_code == 403
+    assert client.post("/budgets/grid/change/", grid_form(publish="1")).status_code == 403
+    assert len(budget_app().grid().versions) == 1
