@@ -14,18 +14,14 @@ import pytest
 from playwright.sync_api import Page
 
 from accreditation.models import Membership
-from budgets.domain import DEMO_PENCE_PER_POINT, DEMO_POINTS
 from budgets.plan import DIRECT_PAYMENT_PARTS, REQUIRED_PARTS
 from budgets.services import budget_app
 from config.roles import Role
 from ledger.money import format_pence
-from ledger.services import ledger_app
-from marketplace.domain import Chooser
 from marketplace.models import PersonAccount
-from marketplace.services import marketplace_app
 from tests.e2e.conftest import serious_violations
 from tests.e2e.test_choosing_support import PASSWORD, sign_in
-from tests.integration.helpers import accredited_provider
+from tests.integration.helpers import accredited_provider, care_fund_and_grid, engaged_planner
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 REF = "DN-000950"
@@ -41,15 +37,7 @@ def test_assess_allocate_plan_sign_off_and_the_person_sees_it(
     live_server: Any, page: Page, council: Any, make_user: Any
 ) -> None:
     today = date.today()
-    ledger_app().open_account(code="COUNCIL:CARE-FUND", name="Fund", type="equity", actor="t")
-    budget_app().publish_grid(
-        effective_from=today - timedelta(days=30),
-        today=today,
-        points=DEMO_POINTS,
-        pence_per_point=DEMO_PENCE_PER_POINT,
-        actor="council",
-        reason="Grid 2026-1",
-    )
+    care_fund_and_grid()
     planner = accredited_provider("1700001", name="Connect Doncaster")
     Membership.objects.create(
         user=make_user("priya", Role.PROVIDER_STAFF.value, password=PASSWORD), provider_id=planner
@@ -109,16 +97,7 @@ def test_assess_allocate_plan_sign_off_and_the_person_sees_it(
     page.get_by_role("button", name="Sign out").click()
 
     # Lee chose Connect Doncaster to write the plan (the marketplace's own test drives that).
-    market = marketplace_app()
-    engagement = market.choose(
-        person=REF,
-        provider=planner,
-        service="support_planning",
-        chooser=Chooser("lee", "person"),
-        today=today,
-        key="lee-plan",
-    )
-    market.accept(engagement, provider=planner, actor="priya", today=today)
+    engaged_planner(REF, planner)
 
     # The planner writes the plan, with every part the Care Act asks for.
     sign_in(page, base, "priya")

@@ -162,22 +162,8 @@ def stripe_webhooks(stripe_server: StripeServer) -> Iterator[WebhookReceiver]:
 @pytest.fixture
 def worker(council: Any, make_user: Any) -> Any:
     """A social worker signed in, with the council's care fund and RAS grid (version 1)."""
-    from datetime import date, timedelta
-
-    from budgets.domain import DEMO_PENCE_PER_POINT, DEMO_POINTS
-    from budgets.services import budget_app
     from config.roles import Role
-    from ledger.services import ledger_app
-    from tests.integration.helpers import signed_in
+    from tests.integration.helpers import care_fund_and_grid, signed_in
 
-    today = date.today()
-    ledger_app().open_account(code="COUNCIL:CARE-FUND", name="Fund", type="equity", actor="t")
-    budget_app().publish_grid(
-        effective_from=today - timedelta(days=30),
-        today=today,
-        points=DEMO_POINTS,
-        pence_per_point=DEMO_PENCE_PER_POINT,
-        actor="council",
-        reason="Grid 2026-1",
-    )
+    care_fund_and_grid()
     return signed_in(make_user, "alex", Role.SOCIAL_WORKER)

@@ -65,3 +65,39 @@ def staff_of(make_user: Any, username: str, provider: UUID) -> Client:
     Membership.objects.create(user=user, provider_id=provider)
     client.force_login(user)
     return client
+
+
+def care_fund_and_grid(*, since_days: int = 30) -> None:
+    """The council's care fund account and the demo RAS grid (version 1), in force for a while."""
+    from budgets.domain import DEMO_PENCE_PER_POINT, DEMO_POINTS
+    from budgets.services import budget_app
+    from ledger.services import ledger_app
+
+    today = date.today()
+    ledger_app().open_account(code="COUNCIL:CARE-FUND", name="Fund", type="equity", actor="t")
+    budget_app().publish_grid(
+        effective_from=today - timedelta(days=since_days),
+        today=today,
+        points=DEMO_POINTS,
+        pence_per_point=DEMO_PENCE_PER_POINT,
+        actor="council",
+        reason="Grid 2026-1",
+    )
+
+
+def engaged_planner(person: str, provider: UUID) -> UUID:
+    """The person chose the provider for support planning and the provider accepted."""
+    from marketplace.domain import Chooser
+    from marketplace.services import marketplace_app
+
+    market = marketplace_app()
+    engagement = market.choose(
+        person=person,
+        provider=provider,
+        service="support_planning",
+        chooser=Chooser(person.lower(), "person"),
+        today=date.today(),
+        key=f"plan:{person}:{provider}",
+    )
+    market.accept(engagement, provider=provider, actor="staff", today=date.today())
+    return engagement

@@ -22,9 +22,13 @@ from ledger import queries
 from ledger.models import Entry
 from ledger.money import format_pence
 from ledger.services import catch_up
-from marketplace.domain import Chooser
-from marketplace.services import marketplace_app
-from tests.integration.helpers import accredited_provider, person, signed_in, staff_of
+from tests.integration.helpers import (
+    accredited_provider,
+    engaged_planner,
+    person,
+    signed_in,
+    staff_of,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TODAY = date.today()
@@ -184,16 +188,7 @@ def test_the_engaged_planner_writes_the_plan_and_no_other_provider_can(
     assert allocated(worker).status_code == 302
     planner = accredited_provider("1600001", name="Connect Doncaster")
     other = accredited_provider("1600002", name="Elsewhere Planning")
-    market = marketplace_app()
-    engagement = market.choose(
-        person=REF,
-        provider=planner,
-        service="support_planning",
-        chooser=Chooser("lee", "person"),
-        today=TODAY,
-        key="lee-1",
-    )
-    market.accept(engagement, provider=planner, actor="priya", today=TODAY)
+    engaged_planner(REF, planner)
     priya = staff_of(make_user, "priya", planner)
     stranger = staff_of(make_user, "sol", other)
 

@@ -9,14 +9,12 @@ from typing import Any
 
 import pytest
 
-from budgets.domain import DEMO_PENCE_PER_POINT, DEMO_POINTS
 from budgets.models import CaseRecord
 from budgets.plan import REQUIRED_PARTS
 from budgets.services import allocate, budget_app, catch_up_cases
 from config.roles import Role
-from ledger.services import ledger_app
 from tests.integration.celery_process import celery_process
-from tests.integration.helpers import signed_in
+from tests.integration.helpers import care_fund_and_grid, signed_in
 from tests.unit.test_people import PERSON, SAM_OUTCOMES
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -71,16 +69,8 @@ def test_beat_schedules_the_reminder_once_for_a_review_due_within_two_weeks(
     stores: Any, tmp_path: Path, make_user: Any
 ) -> None:
     stores.new()
-    ledger_app().open_account(code="COUNCIL:CARE-FUND", name="Fund", type="equity", actor="t")
+    care_fund_and_grid(since_days=60)
     app = budget_app()
-    app.publish_grid(
-        effective_from=TODAY - timedelta(days=60),
-        today=TODAY,
-        points=DEMO_POINTS,
-        pence_per_point=DEMO_PENCE_PER_POINT,
-        actor="council",
-        reason="Grid",
-    )
     with_plan_written("DN-000801", "9434765919", on=TODAY - timedelta(weeks=5))  # due in a week
     with_plan_written("DN-000802", "4010232137", on=TODAY)  # due in six weeks
 
