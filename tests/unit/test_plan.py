@@ -29,6 +29,20 @@ def written(dp: int = 0, **extra: str) -> Plan:
     return plan
 
 
+def write_again(plan: Plan, **parts: str) -> int:
+    """A worker writes a new version of the plan, the budget unchanged."""
+    return plan.write(
+        parts={**PARTS, **parts},
+        author="worker",
+        written_by="alex",
+        budget_weekly=32200,
+        council_pays_weekly=28200,
+        contribution_weekly=4000,
+        direct_payment_weekly=0,
+        today=TODAY,
+    )
+
+
 POLICY = SignOffPolicy(
     percent_over_indicative=10, weekly_ceiling=100_000, spot_check_per_thousand=50
 )
@@ -179,16 +193,7 @@ def test_a_review_reopens_a_signed_off_plan_for_a_new_version_and_sign_off_again
     plan.sign(role="team manager", actor="jo", policy=POLICY, weekly=32200, indicative=32200)
     plan.reopen_at_review(reviewed_on=TODAY, actor="alex")
     assert not plan.signed_off and plan.signatures == {}
-    plan.write(
-        parts={**PARTS, "outcomes": "Back at the club on Thursdays"},
-        author="worker",
-        written_by="alex",
-        budget_weekly=32200,
-        council_pays_weekly=28200,
-        contribution_weekly=4000,
-        direct_payment_weekly=0,
-        today=TODAY,
-    )
+    write_again(plan, outcomes="Back at the club on Thursdays")
     assert len(plan.versions) == 2
     assert plan.versions[0]["parts"]["outcomes"] == PARTS["outcomes"]  # the first is kept
     with pytest.raises(BudgetError, match="social worker signs first"):
@@ -198,16 +203,7 @@ def test_a_review_reopens_a_signed_off_plan_for_a_new_version_and_sign_off_again
 def test_a_new_version_is_signed_anew() -> None:
     plan = written()
     plan.sign(role="social worker", actor="alex", policy=POLICY, weekly=32200, indicative=32200)
-    plan.write(
-        parts={**PARTS, "contingency": "Call Sam's daughter first"},
-        author="planner",
-        written_by="priya",
-        budget_weekly=32200,
-        council_pays_weekly=28200,
-        contribution_weekly=4000,
-        direct_payment_weekly=0,
-        today=TODAY,
-    )
+    write_again(plan, contingency="Call Sam's daughter first")
     assert plan.signatures == {}
     with pytest.raises(BudgetError, match="social worker signs first"):
         plan.sign(role="team manager", actor="jo", policy=POLICY, weekly=32200, indicative=32200)
@@ -262,14 +258,5 @@ def test_no_new_version_while_the_panel_has_the_plan() -> None:
     plan.sign(role="social worker", actor="alex", policy=POLICY, weekly=32200, indicative=32200)
     plan.refer_to_panel(why="exceptional", actor="jo", note="Two carers day and night")
     with pytest.raises(BudgetError, match="with the panel"):
-        plan.write(
-            parts=PARTS,
-            author="worker",
-            written_by="alex",
-            budget_weekly=32200,
-            council_pays_weekly=28200,
-            contribution_weekly=4000,
-            direct_payment_weekly=0,
-            today=TODAY,
-        )
+        write_again(plan)
     assert len(plan.versions) == 1 and plan.signatures == {"social worker": "alex"}
