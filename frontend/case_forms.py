@@ -25,6 +25,7 @@ from config.roles import Role, roles_of
 from frontend.access import roles_required, signed_in
 from frontend.forms import attempt, date_field, date_value
 from ledger.money import MoneyError, format_pence, parse_pounds
+from marketplace.models import PersonAccount
 from marketplace.services import engaged_planner
 
 WORKERS = (Role.SOCIAL_WORKER, Role.TEAM_MANAGER)
@@ -282,25 +283,34 @@ def _has_budget(council_ref: str) -> bool:
     return True
 
 
-def _may_write(request: HttpRequest, council_ref: str) -> str:
-    """'worker' or 'planner'; anyone else is told there is no such person."""
+def _may_write(request: HttpRequest, council_ref: str, *, person_too: bool = False) -> str:
+    """'worker', 'planner' or (for their own plan) 'person'; anyone else is told there is no
+    such person, so a provider not engaged, or another person, learns nothing."""
     if roles_of(request.user) & {r.value for r in WORKERS}:
         return "worker"
     if engaged_planner(signed_in(request), council_ref):
         return "planner"
-    raise Http404("no such person")  # a provider not engaged by this person sees nothing
+    if (
+        person_too
+        and PersonAccount.objects.filter(user=signed_in(request), person=council_ref).exists()
+    ):
+        return "person"
+    raise Http404("no such person")
 
 
 def _back(author: str, council_ref: str) -> HttpResponse:
-    """A worker returns to the case, a planner to their own area."""
+    """A worker returns to the case, a planner to their own area, the person to their budget."""
     if author == "worker":
         return redirect("case", council_ref=council_ref)
+    if author == "person":
+        return redirect("my-budget")
     return redirect("provider-area")
 
 
-@roles_required(*WORKERS, Role.PROVIDER_STAFF)
+@roles_required(*WORKERS, Role.PROVIDER_STAFF, Role.PERSON)
 def plan_editor(request: HttpRequest, council_ref: str) -> HttpResponse:
-    author = _may_write(request, council_ref)
+    """The plan, written by the person themselves, their engaged planner or a worker."""
+    author = _may_write(request, council_ref, person_too=True)
     app = services.budget_app()
     try:
         budget = app.get_budget(council_ref)

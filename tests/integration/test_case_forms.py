@@ -432,3 +432,20 @@ def test_every_staff_read_of_the_forms_is_logged(worker: Client) -> None:
         assert worker.get(path).status_code == 200, path
     logged = list(PersonalDataRead.objects.filter(subject=REF).values_list("what", flat=True))
     assert sorted(logged) == sorted([*paths, f"/cases/{REF}/plan.pdf"])
+
+
+def test_the_person_may_write_their_own_plan_and_no_one_elses(
+    worker: Client, make_user: Any
+) -> None:
+    assert allocated(worker).status_code == 302
+    lee = person(make_user, "lee", REF)
+    assert "Write your own plan" in lee.get("/my-budget/").content.decode()
+    response = lee.post(f"/cases/{REF}/plan/", ALL_PARTS)
+    assert response.status_code == 302 and response["Location"] == "/my-budget/"
+    version = budget_app().plan(REF).versions[-1]
+    assert (version["author"], version["written_by"]) == ("person", "lee")
+
+    sam = person(make_user, "sam", "DN-000123")
+    assert sam.post(f"/cases/{REF}/plan/", ALL_PARTS).status_code == 404
+    assert lee.get(f"/cases/{REF}/review/").status_code == 403  # reviews are the council's
+    assert len(budget_app().plan(REF).versions) == 1
