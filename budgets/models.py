@@ -10,6 +10,7 @@ class CaseRecord(models.Model):
 
     council_ref = models.CharField(max_length=64, primary_key=True)
     name = models.CharField(max_length=150)
+    worker = models.CharField(max_length=150, blank=True, db_index=True)  # who assessed last
     registered_at = models.DateTimeField()
     assessed = models.BooleanField(default=False)
     eligible = models.BooleanField(null=True)

@@ -40,6 +40,7 @@ class CaseProjection(Projection):
                 models.CaseRecord.objects.create(
                     council_ref=event.council_ref,
                     name=event.details["name"],
+                    worker=event.actor,
                     registered_at=event.timestamp,
                 )
                 continue
@@ -56,7 +57,8 @@ class CaseProjection(Projection):
     @staticmethod
     def _changes(owner: str, step: str, event: Any) -> dict[str, Any]:
         if owner == "Assessment" and step == "VersionRecorded":
-            return {"assessed": True, "eligible": event.eligible}
+            # The worker who assessed last holds the case, and gets its review reminders.
+            return {"assessed": True, "eligible": event.eligible, "worker": event.assessor}
         if owner == "PersonalBudget" and step == "Allocated":
             return {"weekly": event.weekly, "indicative_weekly": event.indicative_weekly}
         if owner == "PersonalBudget" and step == "Revised":

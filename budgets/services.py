@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.utils import timezone
@@ -114,3 +115,18 @@ def person_summary(council_ref: str) -> PersonSummary:
         paid=list(entries.filter(kind__in=PAID_KINDS)[:200]),
         changes=list(entries.filter(kind__in=("allocation", "adjustment"))[:200]),
     )
+
+
+def reviews_due_for(worker: str, *, today: date) -> dict[str, int]:
+    """How many of a worker's cases have a review overdue, or due within the reminder window."""
+    from budgets.models import CaseRecord
+    from budgets.review import REMIND_BEFORE
+
+    catch_up_cases()
+    mine = CaseRecord.objects.filter(worker=worker, review_due__isnull=False)
+    return {
+        "overdue": mine.filter(review_due__lt=today).count(),
+        "due_soon": mine.filter(
+            review_due__gte=today, review_due__lte=today + REMIND_BEFORE
+        ).count(),
+    }

@@ -25,6 +25,7 @@ from ledger.money import format_pence
 STAFF = (Role.SOCIAL_WORKER, Role.TEAM_MANAGER, Role.PANEL_MEMBER, Role.AUDITOR)
 QUEUES = {
     "all": "Everyone",
+    "mine": "My cases",
     "sign-off": "Plans waiting for the team manager",
     "panel": "Plans with the panel",
     "due-soon": "Reviews due in the next two weeks",
@@ -53,7 +54,9 @@ def caseload(request: HttpRequest) -> HttpResponse:
     catch_up_cases()
     queue = request.GET.get("queue", "all")
     cases = CaseRecord.objects.all()
-    if queue == "sign-off":
+    if queue == "mine":
+        cases = cases.filter(worker=signed_in(request).username)
+    elif queue == "sign-off":
         cases = cases.exclude(worker_signed_by="").filter(signed_off=False, panel_why="")
     elif queue == "panel":
         cases = cases.exclude(panel_why="").filter(panel_decision="")

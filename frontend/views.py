@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from budgets.services import reviews_due_for
 from config.audit import record_read
-from config.roles import LEDGER_READERS
+from config.roles import LEDGER_READERS, Role, has_any_role
 from frontend.access import roles_required
 from ledger import models, queries
 from ledger.domain import EntryKind, LedgerError, NotFoundError
@@ -26,7 +27,13 @@ PAGE_SIZE = 50
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "frontend/home.html")
+    """The start page; a worker also sees the reviews their own cases have coming."""
+    context: dict[str, Any] = {}
+    if request.user.is_authenticated and has_any_role(
+        request.user, (Role.SOCIAL_WORKER, Role.TEAM_MANAGER)
+    ):
+        context["reviews"] = reviews_due_for(request.user.username, today=timezone.localdate())
+    return render(request, "frontend/home.html", context)
 
 
 def sign_in(request: HttpRequest) -> HttpResponse:

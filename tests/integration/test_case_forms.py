@@ -449,3 +449,14 @@ def test_the_person_may_write_their_own_plan_and_no_one_elses(
     assert sam.post(f"/cases/{REF}/plan/", ALL_PARTS).status_code == 404
     assert lee.get(f"/cases/{REF}/review/").status_code == 403  # reviews are the council's
     assert len(budget_app().plan(REF).versions) == 1
+
+
+def test_the_worker_who_assessed_holds_the_case(worker: Client, make_user: Any) -> None:
+    assessed(worker)  # alex registered and assessed Lee
+    mine = worker.get("/cases/?queue=mine").content.decode()
+    assert "Lee Hart" in mine
+    other = signed_in(make_user, "kim", Role.SOCIAL_WORKER)
+    assert "Lee Hart" not in other.get("/cases/?queue=mine").content.decode()
+    assert "Lee Hart" in other.get("/cases/").content.decode()  # the team sees everyone
+    assert other.post(f"/cases/{REF}/assessment/", ASSESSMENT).status_code == 302
+    assert "Lee Hart" in other.get("/cases/?queue=mine").content.decode()  # kim reassessed

@@ -91,3 +91,5 @@ def test_beat_schedules_the_reminder_once_for_a_review_due_within_two_weeks(
     page = worker.get("/cases/?queue=due-soon").content.decode()
     assert 'data-testid="reminded-DN-000801">Reminder sent' in page
     assert "DN-000802" not in page
+    home = worker.get("/").content.decode()  # alex assessed both: the reminder is theirs
+    assert "Your cases: 1 review due in the next two weeks" in home
