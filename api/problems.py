@@ -54,9 +54,9 @@ def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
 def install(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-        errors = [{"field": exc.field, "message": exc.message}] if exc.field else None
-        detail = f"{exc.field}: {exc.message}" if exc.field else exc.message
-        return problem(request, exc.status, detail, errors)
+        errors = [{"field": e.field, "message": e.message} for e in exc.all() if e.field]
+        detail = "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in exc.all())
+        return problem(request, exc.status, detail, errors or None)
 
     @api.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:

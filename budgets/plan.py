@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import partial
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -20,6 +21,7 @@ from eventsourcing.domain import Aggregate, event
 
 from budgets.domain import BudgetError
 from budgets.people import text
+from config.errors import gather
 from ledger.money import format_pence
 
 NAMESPACE = UUID("1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7081")
@@ -115,10 +117,12 @@ class Plan(Aggregate):
         required = dict(REQUIRED_PARTS)
         if direct_payment_weekly:
             required |= DIRECT_PAYMENT_PARTS
-        written = {
-            key: text(parts.get(key), f"parts.{key}", 4000, required=key in required)
-            for key in {**REQUIRED_PARTS, **DIRECT_PAYMENT_PARTS}
-        }
+        written = gather(
+            {
+                key: partial(text, parts.get(key), f"parts.{key}", 4000, required=key in required)
+                for key in {**REQUIRED_PARTS, **DIRECT_PAYMENT_PARTS}
+            }
+        )
         self._written(
             parts=written,
             author=kind.value,

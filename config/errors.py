@@ -6,14 +6,41 @@ into problem details and pages into the GOV.UK error summary.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class DomainError(Exception):
     status = 422
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, also: list[DomainError] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.also = also or []  # further refusals of the same command, shown together
+
+    def all(self) -> list[DomainError]:
+        return [self, *self.also]
+
+
+def gather(checks: Mapping[str, Callable[[], T]]) -> dict[str, T]:
+    """Run every check and refuse with all their errors at once, so a form can show each
+    field at fault together rather than one per attempt."""
+    results: dict[str, T] = {}
+    errors: list[DomainError] = []
+    for key, check in checks.items():
+        try:
+            results[key] = check()
+        except DomainError as exc:
+            errors.extend(exc.all())
+    if errors:
+        first = errors[0]
+        raise type(first)(first.message, field=first.field, also=errors[1:])
+    return results
 
 
 class NotFound(DomainError):

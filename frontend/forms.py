@@ -37,14 +37,17 @@ def attempt(
     """
     try:
         return command(), {}
-    except DomainError as exc:
-        path = exc.field or "form"
-        if where is not None:
-            field, label = where(path)
-        else:
-            field = path.split("[")[0].split(".")[0]
-            label = LABELS.get(field, field.replace("_", " ").capitalize())
-        return None, {field: f"{label}: {exc.message}"}
+    except DomainError as refused:
+        errors: dict[str, str] = {}
+        for exc in refused.all():
+            path = exc.field or "form"
+            if where is not None:
+                field, label = where(path)
+            else:
+                field = path.split("[")[0].split(".")[0]
+                label = LABELS.get(field, field.replace("_", " ").capitalize())
+            errors.setdefault(field, f"{label}: {exc.message}")
+        return None, errors
 
 
 def date_value(data: Any, name: str) -> dict[str, str]:

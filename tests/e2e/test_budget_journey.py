@@ -50,7 +50,7 @@ def test_assess_allocate_plan_sign_off_and_the_person_sees_it(
 
     # The worker registers Lee and assesses them.
     sign_in(page, base, "alex")
-    page.get_by_role("link", name="Cases").click()
+    page.get_by_role("link", name="Cases", exact=True).click()
     page.get_by_role("button", name="Register a person").click()
     page.get_by_label("Council reference").fill(REF)
     page.get_by_label("Full name").fill("Lee Hart")

@@ -37,7 +37,7 @@ def test_budget_pages_are_accessible(
     page.get_by_role("button", name="Sign out").click()
 
     sign_in(page, live_server.url, "jo")
-    page.get_by_role("link", name="Cases").click()
+    page.get_by_role("link", name="Cases", exact=True).click()
     page.wait_for_url("**/cases/")
     assert page.get_by_test_id("stage-DN-000791").inner_text() == "With the panel"
     assert serious_violations(page) == []

@@ -110,6 +110,17 @@ def allocated(worker: Client, **changes: str) -> Any:
     return allocate_form(worker, **changes)
 
 
+def test_an_empty_registration_names_every_field_at_fault_at_once(worker: Client) -> None:
+    response = worker.post("/cases/new/", {**date_input("date_of_birth", date(1955, 6, 1))})
+    assert response.status_code == 400
+    assert summary_links(response.content.decode()) == [
+        "council_ref",
+        "name",
+        "nhs_number",
+        "has_capacity",
+    ]
+
+
 def test_registering_with_a_bad_nhs_number_says_why_and_records_no_one(worker: Client) -> None:
     response = worker.post("/cases/new/", {**REGISTRATION, "nhs_number": "943 476 5918"})
     assert response.status_code == 400
@@ -195,7 +206,15 @@ def test_the_engaged_planner_writes_the_plan_and_no_other_provider_can(
     assert stranger.get(f"/cases/{REF}/plan/").status_code == 404
     missing = priya.post(f"/cases/{REF}/plan/", {"needs": "Help to wash"})
     assert missing.status_code == 400
-    assert summary_links(missing.content.decode()) == ["eligibility"]
+    assert summary_links(missing.content.decode()) == [  # every missing part, together
+        "eligibility",
+        "how_needs_are_met",
+        "outcomes",
+        "information_and_advice",
+        "contingency",
+        "direct_payment_needs",
+        "direct_payment_frequency",
+    ]
     with pytest.raises(NotFound):
         budget_app().plan(REF)
 
