@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from budgets.domain import BudgetError, Calculation
 from budgets.people import text
+from config.errors import gather
 from ledger.money import MoneyError, check_pence, format_pence
 
 NAMESPACE = UUID("8a9b0c1d-2e3f-4a5b-8c6d-7e8f9a0b1c2d")
@@ -111,32 +113,53 @@ class PersonalBudget(Aggregate):
         actor: str,
     ) -> PersonalBudget:
         final = pence_or_zero(weekly, "weekly") or calculation.weekly
-        reason = text(
-            adjustment_reason, "adjustment_reason", 1000, required=final != calculation.weekly
+
+        def contribution() -> int:
+            amount = pence_or_zero(contribution_weekly, "contribution_weekly")
+            if amount > final:
+                raise BudgetError(
+                    "cannot be more than the budget itself", field="contribution_weekly"
+                )
+            return amount
+
+        def start() -> date | None:
+            if split.get("direct_payment") not in (None, 0):
+                if direct_payment_start is None:
+                    raise BudgetError(
+                        "say when direct payments start", field="direct_payment_start"
+                    )
+                if direct_payment_start < today:
+                    raise BudgetError("must not be in the past", field="direct_payment_start")
+            elif direct_payment_start is not None:
+                raise BudgetError(
+                    "there is no direct-payment part to start", field="direct_payment_start"
+                )
+            return direct_payment_start
+
+        # Every check runs, so the worker sees each field at fault at once.
+        checked: dict[str, Any] = gather(
+            {
+                "reason": lambda: text(
+                    adjustment_reason,
+                    "adjustment_reason",
+                    1000,
+                    required=final != calculation.weekly,
+                ),
+                "contribution": contribution,
+                "parts": lambda: Split.create(split, final),
+                "start": start,
+            }
         )
-        contribution = pence_or_zero(contribution_weekly, "contribution_weekly")
-        if contribution > final:
-            raise BudgetError("cannot be more than the budget itself", field="contribution_weekly")
-        parts = Split.create(split, final)
-        if parts.direct_payment:
-            if direct_payment_start is None:
-                raise BudgetError("say when direct payments start", field="direct_payment_start")
-            if direct_payment_start < today:
-                raise BudgetError("must not be in the past", field="direct_payment_start")
-        elif direct_payment_start is not None:
-            raise BudgetError(
-                "there is no direct-payment part to start", field="direct_payment_start"
-            )
         return cls(
             council_ref,
             assessment_version,
             calculation.grid_version,
             calculation.weekly,
             final,
-            reason,
-            contribution,
-            dict(parts.__dict__),
-            direct_payment_start,
+            checked["reason"],
+            checked["contribution"],
+            dict(checked["parts"].__dict__),
+            checked["start"],
             today,
             actor,
         )

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -20,6 +21,7 @@ from config.errors import gather
 from config.validation import clean_text
 
 NAMESPACE = UUID("6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b")
+OWN_WORDS = ("day_in_my_life", "important_to_me", "important_for_me", "good_days", "bad_days")
 
 
 def text(value: object, field: str, limit: int = 2000, required: bool = True) -> str:
@@ -147,38 +149,44 @@ class OutcomeAssessment:
         return UnmetNeed(self.outcome, self.unmet_severity, self.risk)
 
 
-def outcome_assessments(raw: Mapping[str, Mapping[str, Any]]) -> list[OutcomeAssessment]:
-    found = []
-    for code, item in raw.items():
-        where = f"outcomes.{code}"
-        if code not in OUTCOMES:
-            raise BudgetError("is not one of the eligibility outcomes", field=where)
-        severity, risk = item.get("unmet_severity") or None, item.get("risk") or None
-        need = text(
-            item.get("need_without_support"), f"{where}.need_without_support", required=False
+def outcome_assessment(code: str, item: Mapping[str, Any]) -> OutcomeAssessment:
+    where = f"outcomes.{code}"
+    if code not in OUTCOMES:
+        raise BudgetError("is not one of the eligibility outcomes", field=where)
+    severity, risk = item.get("unmet_severity") or None, item.get("risk") or None
+    checked: dict[str, str] = gather(
+        {
+            "need": lambda: text(
+                item.get("need_without_support"), f"{where}.need_without_support", required=False
+            ),
+            "strengths": lambda: text(
+                item.get("met_by_strengths"), f"{where}.met_by_strengths", required=False
+            ),
+        }
+    )
+    if (severity is None) != (risk is None):
+        raise BudgetError("give both the severity and the risk of what is unmet", field=where)
+    if severity is not None and not checked["need"]:
+        raise BudgetError("an unmet need must be described as a need first", field=where)
+    try:
+        return OutcomeAssessment(
+            outcome=code,
+            need_without_support=checked["need"],
+            met_by_strengths=checked["strengths"],
+            unmet_severity=Severity(severity) if severity else None,
+            risk=Risk(risk) if risk else None,
         )
-        if (severity is None) != (risk is None):
-            raise BudgetError("give both the severity and the risk of what is unmet", field=where)
-        if severity is not None and not need:
-            raise BudgetError("an unmet need must be described as a need first", field=where)
-        try:
-            found.append(
-                OutcomeAssessment(
-                    outcome=code,
-                    need_without_support=need,
-                    met_by_strengths=text(
-                        item.get("met_by_strengths"), f"{where}.met_by_strengths", required=False
-                    ),
-                    unmet_severity=Severity(severity) if severity else None,
-                    risk=Risk(risk) if risk else None,
-                )
-            )
-        except ValueError:
-            raise BudgetError(
-                "severity must be low, moderate or substantial; risk low, medium or high",
-                field=where,
-            ) from None
-    return found
+    except ValueError:
+        raise BudgetError(
+            "severity must be low, moderate or substantial; risk low, medium or high",
+            field=where,
+        ) from None
+
+
+def outcome_assessments(raw: Mapping[str, Mapping[str, Any]]) -> list[OutcomeAssessment]:
+    """Every outcome checked; each one at fault is named together."""
+    checked = gather({code: partial(outcome_assessment, code, item) for code, item in raw.items()})
+    return list(checked.values())
 
 
 @dataclass(frozen=True)
@@ -229,17 +237,22 @@ class Assessment(Aggregate):
         assessor: str,
         today: date,
     ) -> Eligibility:
-        words = {
-            key: text(own_words.get(key), f"own_words.{key}", required=key == "day_in_my_life")
-            for key in (
-                "day_in_my_life",
-                "important_to_me",
-                "important_for_me",
-                "good_days",
-                "bad_days",
-            )
-        }
-        assessed = outcome_assessments(outcomes)
+        checked: dict[str, Any] = gather(
+            {
+                **{
+                    key: partial(
+                        text,
+                        own_words.get(key),
+                        f"own_words.{key}",
+                        required=key == "day_in_my_life",
+                    )
+                    for key in OWN_WORDS
+                },
+                "outcomes": partial(outcome_assessments, outcomes),
+            }
+        )
+        assessed: list[OutcomeAssessment] = checked.pop("outcomes")
+        words: dict[str, str] = checked
         eligibility = decide_eligibility(
             outcomes=assessed,
             arises_from_impairment=bool(arises_from_impairment),

@@ -8,6 +8,7 @@ invoice the annual-review fee later.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -15,6 +16,7 @@ from eventsourcing.domain import Aggregate, event
 
 from budgets.domain import BudgetError
 from budgets.people import text
+from config.errors import gather
 
 NAMESPACE = UUID("2c3d4e5f-6071-4829-8a3b-4c5d6e7f8091")
 FIRST_REVIEW = timedelta(weeks=6)
@@ -27,6 +29,31 @@ SCALE = {
     4: "A little better",
     5: "Much better",
 }
+
+
+def _answer(
+    where: str, outcome: object, answer: dict[str, object]
+) -> tuple[str, dict[str, object]]:
+    """One outcome's answer: how life has changed (1 to 5) and, if they like, their words."""
+    scale = answer.get("scale")
+    checked: dict[str, Any] = gather(
+        {
+            "outcome": partial(text, outcome, f"{where}.outcome", 300),
+            "scale": partial(_scale, scale, f"{where}.scale"),
+            "words": partial(
+                text, answer.get("in_their_words"), f"{where}.in_their_words", 2000, required=False
+            ),
+        }
+    )
+    return checked["outcome"], {"scale": checked["scale"], "in_their_words": checked["words"]}
+
+
+def _scale(scale: object, field: str) -> int:
+    if isinstance(scale, bool) or not isinstance(scale, int) or scale not in SCALE:
+        raise BudgetError(
+            "must be a whole number from 1 (much worse) to 5 (much better)", field=field
+        )
+    return scale
 
 
 class Reviews(Aggregate):
@@ -76,21 +103,13 @@ class Reviews(Aggregate):
             raise BudgetError(
                 "say, for each of the person's outcomes, how life has changed", field="outcomes"
             )
-        answers = {}
-        for i, (outcome, answer) in enumerate(outcomes.items()):
-            where = f"outcomes[{i}]"
-            scale = answer.get("scale")
-            if isinstance(scale, bool) or scale not in SCALE:
-                raise BudgetError(
-                    "must be a whole number from 1 (much worse) to 5 (much better)",
-                    field=f"{where}.scale",
-                )
-            answers[text(outcome, f"{where}.outcome", 300)] = {
-                "scale": scale,
-                "in_their_words": text(
-                    answer.get("in_their_words"), f"{where}.in_their_words", 2000, required=False
-                ),
+        checked = gather(
+            {
+                str(i): partial(_answer, f"outcomes[{i}]", outcome, answer)
+                for i, (outcome, answer) in enumerate(outcomes.items())
             }
+        )
+        answers = dict(checked.values())
         kind = "six-week" if not self.reviews else "annual"
         self._recorded(
             on=on,

@@ -479,3 +479,34 @@ def test_the_worker_who_assessed_holds_the_case(worker: Client, make_user: Any) 
     assert "Lee Hart" in other.get("/cases/").content.decode()  # the team sees everyone
     assert other.post(f"/cases/{REF}/assessment/", ASSESSMENT).status_code == 302
     assert "Lee Hart" in other.get("/cases/?queue=mine").content.decode()  # kim reassessed
+
+
+def test_each_form_names_every_field_at_fault_at_once(worker: Client) -> None:
+    assert worker.post("/cases/new/", REGISTRATION).status_code == 302
+    assessment = worker.post(
+        f"/cases/{REF}/assessment/",
+        {**ASSESSMENT, "day_in_my_life": "", "nutrition-risk": "", "hygiene-need": ""},
+    )
+    assert assessment.status_code == 400
+    assert summary_links(assessment.content.decode()) == [
+        "day_in_my_life",
+        "nutrition-severity",
+        "hygiene-severity",
+    ]
+    with pytest.raises(NotFound):
+        budget_app().assessment(REF)
+
+    assert worker.post(f"/cases/{REF}/assessment/", ASSESSMENT).status_code == 302
+    allocation = allocate_form(
+        worker,
+        weekly="400.00",  # adjusted without a reason, parts not adding up, no start date
+        **{f"direct_payment_start-{k}": "" for k in ("day", "month", "year")},
+    )
+    assert allocation.status_code == 400
+    assert set(summary_links(allocation.content.decode())) == {
+        "adjustment_reason",
+        "direct_payment",
+        "direct_payment_start",
+    }
+    with pytest.raises(NotFound):
+        budget_app().get_budget(REF)
