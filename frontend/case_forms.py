@@ -73,29 +73,30 @@ def new_person(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     data = request.POST if request.method == "POST" else {}
     if request.method == "POST":
+        # An unreadable date goes to the domain as None, which always refuses it, so every
+        # other field at fault is named too and nothing is recorded.
         born, date_error = date_field(data, "date_of_birth")
-        if date_error or born is None:
-            errors["date_of_birth"] = f"Date of birth {date_error or 'is required'}"
-        else:
-            ref = data.get("council_ref", "").strip()
-            _, errors = attempt(
-                lambda: services.budget_app().register_person(
-                    today=timezone.localdate(),
-                    actor=signed_in(request).username,
-                    council_ref=ref,
-                    name=data.get("name", ""),
-                    date_of_birth=born,
-                    nhs_number=data.get("nhs_number", ""),
-                    has_capacity={"yes": True, "no": False}.get(data.get("has_capacity", "")),
-                    decides_for_them=data.get("decides_for_them", ""),
-                    contact=data.get("contact", ""),
-                    nominee=data.get("nominee", ""),
-                    advocate=data.get("advocate", ""),
-                )
+        ref = data.get("council_ref", "").strip()
+        _, errors = attempt(
+            lambda: services.budget_app().register_person(
+                today=timezone.localdate(),
+                actor=signed_in(request).username,
+                council_ref=ref,
+                name=data.get("name", ""),
+                date_of_birth=born,
+                nhs_number=data.get("nhs_number", ""),
+                has_capacity={"yes": True, "no": False}.get(data.get("has_capacity", "")),
+                decides_for_them=data.get("decides_for_them", ""),
+                contact=data.get("contact", ""),
+                nominee=data.get("nominee", ""),
+                advocate=data.get("advocate", ""),
             )
-            if not errors:
-                messages.success(request, f"{data.get('name', '').strip()} registered.")
-                return redirect("case-assessment", council_ref=ref)
+        )
+        if date_error:
+            errors["date_of_birth"] = f"Date of birth: {date_error}"
+        if not errors:
+            messages.success(request, f"{data.get('name', '').strip()} registered.")
+            return redirect("case-assessment", council_ref=ref)
     context = {"data": data, "dob": date_value(data, "date_of_birth")}
     return _form(request, "new_person.html", context, errors)
 

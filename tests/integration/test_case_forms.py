@@ -119,6 +119,16 @@ def test_an_empty_registration_names_every_field_at_fault_at_once(worker: Client
         "nhs_number",
         "has_capacity",
     ]
+    no_such_day = {
+        "date_of_birth-day": "31",
+        "date_of_birth-month": "2",
+        "date_of_birth-year": "1955",
+    }
+    response = worker.post("/cases/new/", {**REGISTRATION, "name": "", **no_such_day})
+    assert summary_links(response.content.decode()) == ["name", "date_of_birth"]
+    assert "Date of birth: must be a real date, for example 27 3 2027" in response.content.decode()
+    with pytest.raises(NotFound):
+        budget_app().get_person(REF)
 
 
 def test_registering_with_a_bad_nhs_number_says_why_and_records_no_one(worker: Client) -> None:
