@@ -123,7 +123,11 @@ class PersonalBudget(Aggregate):
             return amount
 
         def start() -> date | None:
-            if split.get("direct_payment") not in (None, 0):
+            try:
+                direct_payment = pence_or_zero(split.get("direct_payment"), "split")
+            except BudgetError:
+                return direct_payment_start  # the part itself is refused, by the split's check
+            if direct_payment:
                 if direct_payment_start is None:
                     raise BudgetError(
                         "say when direct payments start", field="direct_payment_start"

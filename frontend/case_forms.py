@@ -92,8 +92,8 @@ def new_person(request: HttpRequest) -> HttpResponse:
                 advocate=data.get("advocate", ""),
             )
         )
-        if date_error:
-            errors["date_of_birth"] = f"Date of birth: {date_error}"
+        if date_error or born is None:
+            errors["date_of_birth"] = f"Date of birth: {date_error or 'enter their date of birth'}"
         if not errors:
             messages.success(request, f"{data.get('name', '').strip()} registered.")
             return redirect("case-assessment", council_ref=ref)
@@ -177,9 +177,8 @@ def assessment(request: HttpRequest, council_ref: str) -> HttpResponse:
                 "risk": data.get(f"{code}-risk") if post else before.get("risk"),
             }
         )
-        for at in ("need", "strengths", "severity"):
-            if f"{code}-{at}" in errors:
-                rows[-1] |= {"error": errors[f"{code}-{at}"], "at": at}
+        at_fault = [at for at in ("need", "strengths", "severity") if f"{code}-{at}" in errors]
+        rows[-1] |= {"errors": [errors[f"{code}-{at}"] for at in at_fault], "at": at_fault}
     context = {
         "person": person.details,
         "own_words": [

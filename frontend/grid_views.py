@@ -59,7 +59,12 @@ def _cell(path: str) -> tuple[str, str]:
 def change(request: HttpRequest) -> HttpResponse:
     """Try a candidate grid over every allocated budget; publish it from a date if it is right."""
     app = budget_app()
-    current = app.grid().in_force(timezone.localdate()) if app.grid().versions else None
+    versions = app.grid().versions
+    today = timezone.localdate()
+    # The form starts from the grid in force, or the first one to come when none is yet.
+    current = next((v for v in reversed(versions) if v.effective_from <= today), None) or (
+        versions[0] if versions else None
+    )
     data: Any = request.POST if request.method == "POST" else {}
     errors: dict[str, str] = {}
     result = None
@@ -69,7 +74,8 @@ def change(request: HttpRequest) -> HttpResponse:
             points[s.value] = {}
             for r in Risk:
                 raw = data.get(f"{s.value}-{r.value}", "").strip()
-                points[s.value][r.value] = int(raw) if raw.isdecimal() else raw
+                # Short digits become a number; anything else goes to the domain to refuse.
+                points[s.value][r.value] = int(raw) if raw.isdecimal() and len(raw) < 6 else raw
         try:
             price: int | None = parse_pounds(data.get("pence_per_point", ""))
         except MoneyError as exc:

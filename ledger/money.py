@@ -36,7 +36,10 @@ def parse_pounds(text: str) -> Pence:
         raise MoneyError(
             f"'{text}' is not an amount of money: use pounds and pence, such as £1,234.50"
         )
-    pounds = int(match["pounds"].replace(",", ""))
+    digits = match["pounds"].replace(",", "")
+    if len(digits) > 15:  # far beyond the cap, and too long for int() to be asked to read
+        raise MoneyError(f"must be at most {format_pence(MAX_PENCE)}")
+    pounds = int(digits)
     pence = int(match["pence"] or "0")
     return check_pence(pounds * 100 + pence)
 

@@ -143,13 +143,18 @@ def test_revisions_and_the_rule_against_cuts_without_reassessment(sam: str) -> N
 @pytest.mark.parametrize(
     ("choices", "field"),
     [
-        ({"weekly": 40000, "adjustment_reason": ""}, "adjustment_reason"),
+        (
+            {"weekly": 40000, "adjustment_reason": "", "split": {"council_managed": 40000}},
+            "adjustment_reason",
+        ),
         (
             {"split": {"direct_payment": 32200}, "direct_payment_start": None},
             "direct_payment_start",
         ),
         ({"split": {"council_managed": 10000}}, "split"),
         ({"contribution_weekly": 50000}, "contribution_weekly"),
+        # A bad part is refused once, not also as a direct payment with no start date.
+        ({"split": {"direct_payment": -5, "council_managed": 32200}}, "split.direct_payment"),
     ],
 )
 def test_bad_allocations_are_refused_and_nothing_is_recorded(
@@ -166,7 +171,7 @@ def test_bad_allocations_are_refused_and_nothing_is_recorded(
     }
     with pytest.raises(BudgetError) as err:
         allocate(sam, **{**base, **choices})
-    assert err.value.field == field
+    assert [e.field for e in err.value.all()] == [field]  # that one refusal, and no other
     catch_up()
     assert not models.Entry.objects.filter(budget=sam).exists()
 

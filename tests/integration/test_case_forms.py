@@ -111,14 +111,16 @@ def allocated(worker: Client, **changes: str) -> Any:
 
 
 def test_an_empty_registration_names_every_field_at_fault_at_once(worker: Client) -> None:
-    response = worker.post("/cases/new/", {**date_input("date_of_birth", date(1955, 6, 1))})
+    response = worker.post("/cases/new/", {})
     assert response.status_code == 400
     assert summary_links(response.content.decode()) == [
         "council_ref",
         "name",
+        "date_of_birth",
         "nhs_number",
         "has_capacity",
     ]
+    assert "Date of birth: enter their date of birth" in response.content.decode()
     no_such_day = {
         "date_of_birth-day": "31",
         "date_of_birth-month": "2",
@@ -481,14 +483,18 @@ def test_the_person_may_write_their_own_plan_and_no_one_elses(
 
 
 def test_the_worker_who_assessed_holds_the_case(worker: Client, make_user: Any) -> None:
+    def my_cases(client: Client) -> list[str]:
+        page = client.get("/cases/?queue=mine").content.decode()
+        return re.findall(r'data-testid="stage-([^"]+)"', page)
+
     assessed(worker)  # alex registered and assessed Lee
-    mine = worker.get("/cases/?queue=mine").content.decode()
-    assert "Lee Hart" in mine
-    other = signed_in(make_user, "kim", Role.SOCIAL_WORKER)
-    assert "Lee Hart" not in other.get("/cases/?queue=mine").content.decode()
-    assert "Lee Hart" in other.get("/cases/").content.decode()  # the team sees everyone
-    assert other.post(f"/cases/{REF}/assessment/", ASSESSMENT).status_code == 302
-    assert "Lee Hart" in other.get("/cases/?queue=mine").content.decode()  # kim reassessed
+    kim = signed_in(make_user, "kim", Role.SOCIAL_WORKER)
+    assert my_cases(worker) == [REF]
+    assert my_cases(kim) == []
+    assert "stage-DN-000900" in kim.get("/cases/").content.decode()  # the team sees everyone
+    assert kim.post(f"/cases/{REF}/assessment/", ASSESSMENT).status_code == 302
+    assert (my_cases(kim), my_cases(worker)) == ([REF], [])  # kim reassessed: now kim's
+    assert "Your cases:" not in kim.get("/").content.decode()  # no review due: nothing to say
 
 
 def test_each_form_names_every_field_at_fault_at_once(worker: Client) -> None:
@@ -513,10 +519,25 @@ def test_each_form_names_every_field_at_fault_at_once(worker: Client) -> None:
         **{f"direct_payment_start-{k}": "" for k in ("day", "month", "year")},
     )
     assert allocation.status_code == 400
-    assert set(summary_links(allocation.content.decode())) == {
+    assert summary_links(allocation.content.decode()) == [  # in the order of the form
         "adjustment_reason",
         "direct_payment",
         "direct_payment_start",
-    }
+    ]
     with pytest.raises(NotFound):
         budget_app().get_budget(REF)
+
+
+def test_one_outcome_with_two_faults_shows_both_beside_their_fields(worker: Client) -> None:
+    assert worker.post("/cases/new/", REGISTRATION).status_code == 302
+    too_long = "x" * 2001
+    response = worker.post(
+        f"/cases/{REF}/assessment/",
+        {**ASSESSMENT, "hygiene-need": too_long, "hygiene-strengths": too_long},
+    )
+    page = response.content.decode()
+    assert summary_links(page) == ["hygiene-need", "hygiene-strengths"]
+    row = page[page.index('id="hygiene-error"') : page.index('id="hygiene-severity"')]
+    assert row.count("Error:</span>") == 2
+    assert 'govuk-textarea--error" id="hygiene-need"' in row
+    assert 'govuk-textarea--error" id="hygiene-strengths"' in row

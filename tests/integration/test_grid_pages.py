@@ -89,9 +89,38 @@ def test_a_manager_publishes_a_grid_from_a_date_with_a_reason(
     assert "takes effect on" in Client().get("/budgets/grid/").content.decode()
 
 
-@pytest.mark.parametrize("role", [Role.SOCIAL_WORKER, Role.PERSON, Role.FINANCE_OFFICER])
+@pytest.mark.parametrize(
+    "role", [Role.SOCIAL_WORKER, Role.PERSON, Role.FINANCE_OFFICER, Role.PROVIDER_STAFF]
+)
 def test_only_team_managers_change_the_grid(worker: Client, make_user: Any, role: Role) -> None:
     client = signed_in(make_user, "someone", role)
     assert client.get("/budgets/grid/change/").status_code == 403
-    assert client.post("/budgets/grid/change/", grid_form(publish="1")).status_code == 403
+    valid = grid_form(
+        publish="1",
+        reason="A good reason",
+        **date_input("effective_from", TODAY + timedelta(days=30)),
+    )
+    assert client.post("/budgets/grid/change/", valid).status_code == 403
     assert len(budget_app().grid().versions) == 1
+
+
+def test_the_change_page_starts_from_a_grid_to_come_and_refuses_odd_numbers(
+    council: Any, make_user: Any
+) -> None:
+    budget_app().publish_grid(
+        effective_from=TODAY + timedelta(days=10),
+        today=TODAY,
+        points=DEMO_POINTS,
+        pence_per_point=2300,
+        actor="council",
+        reason="The first grid, from next week",
+    )
+    manager = signed_in(make_user, "jo", Role.TEAM_MANAGER)
+    assert 'value="9"' in manager.get("/budgets/grid/change/").content.decode()
+    huge = grid_form(**{"substantial-high": "9" * 5000, "pence_per_point": "9" * 5000})
+    response = manager.post("/budgets/grid/change/", {**huge, "simulate": "1"})
+    assert response.status_code == 400
+    assert summary_links(response.content.decode()) == ["pence_per_point"]
+    huge["pence_per_point"] = "23.00"
+    response = manager.post("/budgets/grid/change/", {**huge, "simulate": "1"})
+    assert summary_links(response.content.decode()) == ["substantial-high"]

@@ -42,6 +42,11 @@ def test_refuses_what_is_not_money(text: str) -> None:
         parse_pounds(text)
 
 
+def test_a_number_too_long_to_read_is_beyond_the_cap_not_a_crash() -> None:
+    with pytest.raises(MoneyError, match="must be at most £10,000,000.00"):
+        parse_pounds("9" * 5000)
+
+
 def test_refuses_zero_and_amounts_beyond_the_cap() -> None:
     with pytest.raises(MoneyError, match="more than zero"):
         parse_pounds("0.00")
