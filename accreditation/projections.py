@@ -135,16 +135,14 @@ class RegisterProjection(Projection):
                 record, step.lower(), getattr(event, "reason", ""), position, event.timestamp
             )
         if step == "ExpiryReminderSent":
-            Notice.objects.get_or_create(
+            Notice.send(
                 position=f"accreditation:{position}",
-                defaults={
-                    "recipient": str(record.provider_id),
-                    "subject": f"Your accreditation for {Service(record.service).label.lower()} "
-                    f"expires in {(record.expires_on - event.on).days} days",
-                    "body": f"It expires on {record.expires_on:%-d %B %Y}. Apply to renew it "
-                    "before then, or it will lapse and people cannot choose you.",
-                    "created_at": event.timestamp,
-                },
+                recipient=str(record.provider_id),
+                subject=f"Your accreditation for {Service(record.service).label.lower()} "
+                f"expires in {(record.expires_on - event.on).days} days",
+                body=f"It expires on {record.expires_on:%-d %B %Y}. Apply to renew it "
+                "before then, or it will lapse and people cannot choose you.",
+                at=event.timestamp,
             )
 
 
@@ -167,15 +165,13 @@ def flag_engagements(
         requested_at__lte=at,
     ).exclude(closed_at__lte=at)
     for engagement in open_ones:
-        Notice.objects.get_or_create(
+        Notice.send(
             position=f"accreditation:{position}:{engagement.id}",
-            defaults={
-                "recipient": engagement.person,
-                "subject": f"{provider.name} can no longer take new work for {label}",
-                "body": text + ". You can keep your support while you choose what to do, "
-                "or choose another provider. Your social worker can help you decide.",
-                "created_at": at,
-            },
+            recipient=engagement.person,
+            subject=f"{provider.name} can no longer take new work for {label}",
+            body=text + ". You can keep your support while you choose what to do, "
+            "or choose another provider. Your social worker can help you decide.",
+            at=at,
         )
 
 

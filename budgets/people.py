@@ -6,7 +6,6 @@ budgets context.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -19,6 +18,7 @@ from eventsourcing.domain import Aggregate, event
 from budgets.domain import OUTCOMES, BudgetError, Risk, Severity, UnmetNeed
 from config.errors import gather
 from config.validation import clean_text
+from config.validation import council_ref as valid_council_ref
 
 NAMESPACE = UUID("6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b")
 OWN_WORDS = ("day_in_my_life", "important_to_me", "important_for_me", "good_days", "bad_days")
@@ -45,19 +45,8 @@ def nhs_number(value: object) -> str:
     return digits
 
 
-# Letters, digits and hyphens, with at least one digit: safe in any address and in the
-# ledger's account codes, and never a word such as "new".
-COUNCIL_REF = re.compile(r"(?=[A-Za-z-]*\d)[A-Za-z0-9][A-Za-z0-9-]{0,63}")
-
-
 def council_ref(value: object) -> str:
-    ref = text(value, "council_ref", 64)
-    if not COUNCIL_REF.fullmatch(ref):
-        raise BudgetError(
-            "use letters, digits and hyphens, with at least one digit, like DN-000123",
-            field="council_ref",
-        )
-    return ref
+    return valid_council_ref(value, error=BudgetError)
 
 
 def person_id(council_ref: str) -> UUID:

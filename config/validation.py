@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from config.errors import DomainError
@@ -32,3 +33,20 @@ def clean_text(
     if any(unicodedata.category(ch) in _FORBIDDEN and ch not in allowed for ch in cleaned):
         raise error("must not contain control characters", field=field)
     return cleaned
+
+
+# A council reference: letters, digits and hyphens, with at least one digit. Safe in any
+# address and in the ledger's account codes, and never a word such as "new".
+_COUNCIL_REF = re.compile(r"(?=[A-Za-z-]*\d)[A-Za-z0-9][A-Za-z0-9-]{0,63}")
+
+
+def council_ref(
+    value: object, *, field: str = "council_ref", error: type[DomainError] = DomainError
+) -> str:
+    ref = clean_text(value, field=field, limit=64, error=error)
+    if not _COUNCIL_REF.fullmatch(ref):
+        raise error(
+            "use letters, digits and hyphens, with at least one digit, like DN-000123",
+            field=field,
+        )
+    return ref

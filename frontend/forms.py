@@ -63,5 +63,5 @@ def date_field(data: Any, name: str) -> tuple[date | None, str | None]:
     try:
         day, month, year = (int(p) for p in parts)
         return date(year, month, day), None
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number, no such day, or far too large
         return None, "must be a real date, for example 27 3 2027"

@@ -106,6 +106,8 @@ def _own(request: HttpRequest) -> UUID:
 @require_POST
 @roles_required(Role.PROVIDER_STAFF)
 def decide(request: HttpRequest, engagement: UUID, decision: str) -> HttpResponse:
+    if decision not in ("accept", "decline"):
+        raise Http404("no such decision")  # a mistyped address must not decline a request
     provider_id = _own(request)
     if not EngagementRecord.objects.filter(id=engagement, provider_id=provider_id).exists():
         raise Http404("no such request")  # another provider's looks the same as none

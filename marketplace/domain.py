@@ -16,7 +16,7 @@ from eventsourcing.domain import Aggregate, event
 
 from accreditation.domain import Service
 from config.errors import Conflict, DomainError, NotAllowed
-from config.validation import clean_text
+from config.validation import clean_text, council_ref
 from ledger.money import MoneyError, check_pence
 
 NAMESPACE = UUID("9e0c2f4a-6b1d-4e8f-a2c3-7d5e6f708192")
@@ -172,10 +172,18 @@ class Chooser:
     def check(self) -> None:
         if self.relationship not in ("person", "nominee", "advocate", "worker"):
             raise MarketplaceError("must be person, nominee, advocate or worker", field="on_behalf")
-        if self.relationship == "worker" and not self.consent.strip():
+        if self.relationship == "worker" and not str(self.consent or "").strip():
             raise MarketplaceError(
                 "record how the person gave consent when a worker chooses for them", field="consent"
             )
+        clean_text(
+            self.consent,
+            field="consent",
+            limit=1000,
+            required=False,
+            multiline=True,
+            error=MarketplaceError,
+        )
 
 
 class Engagement(Aggregate):
@@ -225,6 +233,7 @@ class Engagement(Aggregate):
         key: str,
     ) -> Engagement:
         chooser.check()
+        person = council_ref(person, field="person", error=MarketplaceError)
         if not accredited_today:
             raise MarketplaceError(
                 f"this provider is not accredited for {service.label.lower()} today",

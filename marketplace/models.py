@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -45,17 +47,32 @@ class EngagementRecord(models.Model):
         ordering = ["-requested_at"]
 
 
+SUBJECT_LIMIT = 200
+
+
 class Notice(models.Model):
     """A message for a person (by council reference) or a provider, shown on their pages."""
 
     recipient = models.CharField(max_length=64, db_index=True)  # person ref or provider id
-    subject = models.CharField(max_length=200)
+    subject = models.CharField(max_length=SUBJECT_LIMIT)
     body = models.TextField()
     created_at = models.DateTimeField()
     position = models.CharField(max_length=80, unique=True)  # the event that caused it
 
     class Meta:
         ordering = ["-created_at"]
+
+    @classmethod
+    def send(cls, *, position: str, recipient: str, subject: str, body: str, at: Any) -> None:
+        """Once per causing event. A subject built from long names is cut to fit, not
+        refused: a projection that stops on one notice stops every read model after it."""
+        limit = SUBJECT_LIMIT
+        if len(subject) > limit:
+            subject = subject[: limit - 1] + "…"
+        cls.objects.get_or_create(
+            position=position,
+            defaults={"recipient": recipient, "subject": subject, "body": body, "created_at": at},
+        )
 
 
 class PersonAccount(models.Model):

@@ -95,7 +95,10 @@ class MarketplaceProjection(Projection):
 
     @staticmethod
     def _notice(position: int, recipient: str, subject: str, body: str, at: Any) -> None:
-        models.Notice.objects.get_or_create(
+        models.Notice.send(
             position=f"marketplace:{position}",
-            defaults={"recipient": recipient, "subject": subject, "body": body, "created_at": at},
+            recipient=recipient,
+            subject=subject,
+            body=body,
+            at=at,
         )

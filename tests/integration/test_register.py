@@ -99,7 +99,7 @@ def test_capacity_counts_requests_and_active_engagements(council: Any) -> None:
     small = accredited_provider("1100002", capacity=2)
     chooser = Chooser("sam", "person")
     first = marketplace_app().choose(
-        person="A",
+        person="DN-A1",
         provider=small,
         service="support_planning",
         chooser=chooser,
@@ -107,7 +107,7 @@ def test_capacity_counts_requests_and_active_engagements(council: Any) -> None:
         key="a",
     )
     marketplace_app().choose(
-        person="B",
+        person="DN-B1",
         provider=small,
         service="support_planning",
         chooser=chooser,
@@ -116,7 +116,7 @@ def test_capacity_counts_requests_and_active_engagements(council: Any) -> None:
     )
     with pytest.raises(MarketplaceError, match="no room"):
         marketplace_app().choose(
-            person="C",
+            person="DN-C1",
             provider=small,
             service="support_planning",
             chooser=chooser,
@@ -127,7 +127,7 @@ def test_capacity_counts_requests_and_active_engagements(council: Any) -> None:
         first, by="person", actor="sam", reason="Found help elsewhere", today=TODAY
     )
     marketplace_app().choose(
-        person="C",
+        person="DN-C1",
         provider=small,
         service="support_planning",
         chooser=chooser,

@@ -183,7 +183,7 @@ def test_only_an_accredited_service_with_room_can_be_chosen(
         MarketplaceError, match="not accredited for independent support planning today"
     ):
         market.choose(
-            person="p",
+            person="DN-1",
             provider=suspended,
             service="support_planning",
             chooser=PERSON,
@@ -192,7 +192,7 @@ def test_only_an_accredited_service_with_room_can_be_chosen(
         )
     with pytest.raises(MarketplaceError, match="not accredited"):
         market.choose(
-            person="p",
+            person="DN-1",
             provider=manager_only,
             service="support_planning",
             chooser=PERSON,
@@ -201,7 +201,7 @@ def test_only_an_accredited_service_with_room_can_be_chosen(
         )
     with pytest.raises(MarketplaceError, match="not accredited"):  # expired by the day
         market.choose(
-            person="p",
+            person="DN-1",
             provider=planner,
             service="support_planning",
             chooser=PERSON,
@@ -234,7 +234,7 @@ def test_a_worker_must_record_consent(
     planner = provider(register, "1000005")
     with pytest.raises(MarketplaceError, match="record how the person gave consent") as err:
         market.choose(
-            person="p",
+            person="DN-1",
             provider=planner,
             service="support_planning",
             chooser=Chooser("alex", "worker"),
@@ -243,7 +243,7 @@ def test_a_worker_must_record_consent(
         )
     assert err.value.field == "consent"
     market.choose(
-        person="p",
+        person="DN-1",
         provider=planner,
         service="support_planning",
         chooser=Chooser("alex", "worker", "Agreed in person at the assessment, 25 Nov"),
@@ -257,7 +257,7 @@ def test_a_provider_cannot_decide_another_providers_engagement(
 ) -> None:
     ours, theirs = provider(register, "1000006"), provider(register, "1000007")
     engagement = market.choose(
-        person="p", provider=ours, service="support_planning", chooser=PERSON, today=TODAY, key="x"
+        person="DN-1", provider=ours, service="support_planning", chooser=PERSON, today=TODAY, key="x"
     )
     before = market.recorder.max_notification_id()
     with pytest.raises(NotAllowed, match="another provider"):
@@ -275,7 +275,7 @@ def test_switching_ends_the_old_engagement_the_day_the_new_one_starts(
 ) -> None:
     first, second = provider(register, "1000008"), provider(register, "1000009")
     old = market.choose(
-        person="p", provider=first, service="support_planning", chooser=PERSON, today=TODAY, key="o"
+        person="DN-1", provider=first, service="support_planning", chooser=PERSON, today=TODAY, key="o"
     )
     market.accept(old, provider=first, actor="a", today=TODAY)
     new = market.switch(
@@ -293,7 +293,7 @@ def test_ending_and_withdrawing(
 ) -> None:
     planner = provider(register, "1000010")
     asked = market.choose(
-        person="p",
+        person="DN-1",
         provider=planner,
         service="support_planning",
         chooser=PERSON,
@@ -303,7 +303,7 @@ def test_ending_and_withdrawing(
     market.end(asked, by="person", actor="sam", reason="Changed my mind", today=TODAY)
     assert market.get_engagement(asked).status is EngagementStatus.WITHDRAWN
     active = market.choose(
-        person="p",
+        person="DN-1",
         provider=planner,
         service="support_planning",
         chooser=PERSON,
@@ -330,7 +330,7 @@ def test_a_providers_own_price_is_what_a_person_is_charged(
         service.value
     )
     engagement = market.choose(
-        person="p", provider=pid, service="money_management", chooser=PERSON, today=TODAY, key="o"
+        person="DN-1", provider=pid, service="money_management", chooser=PERSON, today=TODAY, key="o"
     )
     assert market.get_engagement(engagement).price == 2250  # the tariff says 2500
 

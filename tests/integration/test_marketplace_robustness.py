@@ -1,0 +1,56 @@
+"""Input that would stop a read model is refused or made to fit, never stored to break later."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from accreditation.services import accreditation_app
+from config.roles import Role
+from marketplace.models import EngagementRecord, Notice
+from marketplace.services import catch_up
+from tests.integration.helpers import accredited_provider, engaged_planner, signed_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.mark.parametrize(
+    ("person", "consent"),
+    [("DN-" + "1" * 500, "Agreed at the visit"), ("DN\x00-1", "Agreed"), ("DN-1", "x" * 1001)],
+)
+def test_a_worker_cannot_choose_for_a_malformed_person_or_with_endless_consent(
+    council: Any, make_user: Any, person: str, consent: str
+) -> None:
+    provider = accredited_provider("1900001")
+    worker = signed_in(make_user, "alex", Role.SOCIAL_WORKER)
+    response = worker.post(
+        "/api/v1/marketplace/engagements",
+        {
+            "provider": str(provider),
+            "service": "support_planning",
+            "person": person,
+            "on_behalf": "worker",
+            "consent": consent,
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] in ("person", "consent")
+    catch_up()
+    assert not EngagementRecord.objects.exists()
+
+
+def test_a_suspension_notice_about_a_long_named_provider_fits_and_the_projection_goes_on(
+    council: Any,
+) -> None:
+    provider = accredited_provider("1900002", name="A" * 150)
+    engaged_planner("DN-000123", provider)
+    app = accreditation_app()
+    aid = app.accreditation_of(provider, "support_planning").id
+    app.suspend(aid, actor="registeradmin", reason="Insurance lapsed", today=date.today())
+    catch_up()
+    notice = Notice.objects.get(recipient="DN-000123", position__startswith="accreditation:")
+    assert len(notice.subject) == 200 and notice.subject.endswith("…")
+    assert EngagementRecord.objects.get(person="DN-000123").status == "active"
