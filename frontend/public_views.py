@@ -110,6 +110,10 @@ def provider_profile(request: HttpRequest, provider_id: UUID) -> HttpResponse:
         "prices": _tariff_prices(),
         "feedback": queries.published_feedback(provider.id)[:20],
         "offers": {Service(k).label: format_pence(v) for k, v in provider.offers.items()},
+        # A person may choose here too: with one match there is nothing to compare.
+        "can_choose": has_any_role(request.user, (Role.PERSON,)),
+        "form_key": uuid4().hex,
+        "switch": _switch_param(request),
     }
     return render(request, "frontend/public/provider.html", context)
 

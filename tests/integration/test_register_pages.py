@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -72,6 +73,8 @@ def test_a_person_chooses_and_the_provider_accepts(council: Any, make_user: Any)
     priya = staff_of(make_user, "priya", planner)
     mallory = staff_of(make_user, "mallory", accredited_provider("1300004"))
     assert mallory.post(f"/provider/requests/{engagement.id}/accept/").status_code == 404
+    assert priya.post(f"/provider/requests/{engagement.id}/acept/").status_code == 404
+    assert EngagementRecord.objects.get(id=engagement.id).status == "requested"
     assert priya.post(f"/provider/requests/{engagement.id}/accept/").status_code == 302
     page = sam.get("/my-support/").content.decode()
     assert "Active" in page and "accepted your request" in page
@@ -105,7 +108,8 @@ def test_provider_uploads_and_the_admin_suspends_from_the_pages(
         admin.post(f"/register/admin/{aid}/suspend/", {"reason": "Insurance lapsed"}).status_code
         == 302
     )
-    assert b"Suspended" in Client().get("/register/").content
+    register = Client().get("/register/").content.decode()
+    assert 'data-testid="status-1300005-support_planning">Suspended<' in register
 
 
 def test_changing_provider_keeps_support_until_the_new_one_accepts(
@@ -165,3 +169,24 @@ def test_a_second_request_to_the_same_provider_is_refused_while_one_is_open(
     assert b"already have a request or support with this provider" in again.content
     catch_up()
     assert EngagementRecord.objects.filter(person="DN-000123").count() == 1
+
+
+def test_a_person_chooses_from_a_provider_profile_when_only_one_matches(
+    council: Any, make_user: Any
+) -> None:
+    only = accredited_provider("1300020", service="money_management", name="Only Money Ltd")
+    sam = person(make_user, "sam", "DN-000123")
+    profile = sam.get(f"/register/providers/{only}/").content.decode()
+    assert "Choose Only Money Ltd for money management" in profile
+    assert (
+        "Choose Only Money Ltd" not in Client().get(f"/register/providers/{only}/").content.decode()
+    )
+    key = re.search(r'name="key" value="([^"]+)"', profile)
+    assert key is not None
+    chosen = sam.post(
+        "/my-support/choose/",
+        {"provider": str(only), "service": "money_management", "key": key.group(1)},
+    )
+    assert chosen.status_code == 302
+    catch_up()
+    assert EngagementRecord.objects.get(person="DN-000123").service == "money_management"

@@ -257,7 +257,12 @@ def test_a_provider_cannot_decide_another_providers_engagement(
 ) -> None:
     ours, theirs = provider(register, "1000006"), provider(register, "1000007")
     engagement = market.choose(
-        person="DN-1", provider=ours, service="support_planning", chooser=PERSON, today=TODAY, key="x"
+        person="DN-1",
+        provider=ours,
+        service="support_planning",
+        chooser=PERSON,
+        today=TODAY,
+        key="x",
     )
     before = market.recorder.max_notification_id()
     with pytest.raises(NotAllowed, match="another provider"):
@@ -275,7 +280,12 @@ def test_switching_ends_the_old_engagement_the_day_the_new_one_starts(
 ) -> None:
     first, second = provider(register, "1000008"), provider(register, "1000009")
     old = market.choose(
-        person="DN-1", provider=first, service="support_planning", chooser=PERSON, today=TODAY, key="o"
+        person="DN-1",
+        provider=first,
+        service="support_planning",
+        chooser=PERSON,
+        today=TODAY,
+        key="o",
     )
     market.accept(old, provider=first, actor="a", today=TODAY)
     new = market.switch(
@@ -330,7 +340,12 @@ def test_a_providers_own_price_is_what_a_person_is_charged(
         service.value
     )
     engagement = market.choose(
-        person="DN-1", provider=pid, service="money_management", chooser=PERSON, today=TODAY, key="o"
+        person="DN-1",
+        provider=pid,
+        service="money_management",
+        chooser=PERSON,
+        today=TODAY,
+        key="o",
     )
     assert market.get_engagement(engagement).price == 2250  # the tariff says 2500
 
