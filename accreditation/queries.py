@@ -126,6 +126,15 @@ def published_feedback(provider_id: UUID) -> Any:
     ).order_by("-closed_at", "-requested_at")
 
 
+def in_force() -> Any:
+    """Services a register administrator may suspend, reinstate, withdraw or renew."""
+    return (
+        models.ServiceRecord.objects.select_related("provider")
+        .filter(Q(status="accredited") | Q(status="suspended"))
+        .order_by("provider__name", "service")
+    )
+
+
 def queue() -> Any:
     """The register administrator's work: applications and assessments in progress."""
     return (

@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -29,7 +30,11 @@ def queue(request: HttpRequest) -> HttpResponse:
     for s in waiting:
         s.label = Service(s.service).label  # type: ignore[attr-defined]
     feedback = EngagementRecord.objects.filter(feedback_status="awaiting moderation")[:50]
-    return render(request, "frontend/admin/queue.html", {"waiting": waiting, "feedback": feedback})
+    services = Paginator(queries.in_force(), 50).get_page(request.GET.get("page"))
+    for s in services:
+        s.label = Service(s.service).label  # type: ignore[attr-defined]
+    context = {"waiting": waiting, "feedback": feedback, "page": services, "query_prefix": ""}
+    return render(request, "frontend/admin/queue.html", context)
 
 
 def _detail(

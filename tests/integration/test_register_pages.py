@@ -190,3 +190,37 @@ def test_a_person_chooses_from_a_provider_profile_when_only_one_matches(
     assert chosen.status_code == 302
     catch_up()
     assert EngagementRecord.objects.get(person="DN-000123").service == "money_management"
+
+
+def test_the_admin_reaches_accredited_services_from_the_queue_and_withdraws_one(
+    council: Any, make_user: Any
+) -> None:
+    planner = accredited_provider("1300030", name="Thorne Planners")
+    sam = person(make_user, "sam", "DN-000123")
+    assert (
+        sam.post(
+            "/my-support/choose/",
+            {"provider": str(planner), "service": "support_planning", "key": "k-1"},
+        ).status_code
+        == 302
+    )
+    admin = signed_in(make_user, "admin", Role.REGISTER_ADMIN)
+    aid = accreditation_app().accreditation_of(planner, "support_planning").id
+    page = admin.get("/register/admin/").content.decode()
+    assert f'href="/register/admin/{aid}/">Thorne Planners' in page
+
+    for step, status in (("suspend", "suspended"), ("reinstate", "accredited")):
+        done = admin.post(f"/register/admin/{aid}/{step}/", {"reason": f"{step} for a reason"})
+        assert done.status_code == 302
+        catch_up()
+        assert EngagementRecord.objects.get(person="DN-000123").status == "requested"
+        register = Client().get("/register/").content.decode()
+        assert f'data-testid="status-1300030-support_planning">{status.capitalize()}<' in register
+    assert (
+        admin.post(f"/register/admin/{aid}/withdraw/", {"reason": "Left Doncaster"}).status_code
+        == 302
+    )
+    register = Client().get("/register/").content.decode()
+    assert 'data-testid="status-1300030-support_planning">Withdrawn<' in register
+    notices = sam.get("/my-support/").content.decode()
+    assert "Thorne Planners can no longer take new work" in notices
