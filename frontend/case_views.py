@@ -11,6 +11,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accreditation.domain import Service
+from accreditation.models import ProviderRecord
 from budgets.models import CaseRecord
 from budgets.review import REMIND_BEFORE
 from budgets.services import budget_app, catch_up_cases, person_summary
@@ -21,8 +23,12 @@ from frontend.access import roles_required, signed_in
 from frontend.budget_views import plan_pdf_response
 from frontend.forms import attempt
 from ledger.money import format_pence
+from marketplace.models import EngagementRecord
+from marketplace.queries import flag
+from marketplace.services import catch_up as catch_up_marketplace
 
 STAFF = (Role.SOCIAL_WORKER, Role.TEAM_MANAGER, Role.PANEL_MEMBER, Role.AUDITOR)
+CLOSED = ("declined", "ended", "withdrawn")
 QUEUES = {
     "all": "Everyone",
     "mine": "My cases",
@@ -91,6 +97,25 @@ def _case(
     record_read(signed_in(request), [council_ref], request.path)
     roles = roles_of(request.user)
     plan = summary.plan
+    catch_up_marketplace()
+    engagements = list(
+        EngagementRecord.objects.filter(person=council_ref).exclude(status__in=CLOSED)
+    )
+    names = dict(
+        ProviderRecord.objects.filter(id__in=[e.provider_id for e in engagements]).values_list(
+            "id", "name"
+        )
+    )
+    # The worker sees what the person was told: support whose service can no longer be chosen.
+    support = [
+        {
+            "provider": names.get(e.provider_id, str(e.provider_id)),
+            "service": Service(e.service).label,
+            "status": e.status,
+            "flag": flag(e),
+        }
+        for e in engagements
+    ]
     context: dict[str, Any] = {
         "s": summary,
         "weekly_text": format_pence(summary.budget.weekly) if summary.budget else "",
@@ -98,6 +123,7 @@ def _case(
             format_pence(summary.budget.indicative_weekly) if summary.budget else ""
         ),
         "errors": errors or {},
+        "support": support,
         "is_worker": bool(roles & {Role.SOCIAL_WORKER.value, Role.TEAM_MANAGER.value}),
         "can_worker_sign": Role.SOCIAL_WORKER.value in roles
         and plan

@@ -541,3 +541,22 @@ def test_one_outcome_with_two_faults_shows_both_beside_their_fields(worker: Clie
     assert row.count("Error:</span>") == 2
     assert 'govuk-textarea--error" id="hygiene-need"' in row
     assert 'govuk-textarea--error" id="hygiene-strengths"' in row
+
+
+def test_the_worker_sees_on_the_case_when_the_chosen_support_was_suspended(
+    worker: Client,
+) -> None:
+    from accreditation.services import accreditation_app
+
+    assessed(worker)
+    planner = accredited_provider("1600040", name="Connect Doncaster")
+    engaged_planner(REF, planner)
+    page = worker.get(f"/cases/{REF}/").content.decode()
+    assert "Independent support planning: Connect Doncaster (active)" in page
+    assert 'data-testid="support-flag"' not in page
+    app = accreditation_app()
+    aid = app.accreditation_of(planner, "support_planning").id
+    app.suspend(aid, actor="registeradmin", reason="Insurance lapsed", today=TODAY)
+    page = worker.get(f"/cases/{REF}/").content.decode()
+    assert 'data-testid="support-flag"' in page
+    assert "accreditation for independent support planning was suspended" in page
