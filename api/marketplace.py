@@ -167,6 +167,11 @@ def search(
     """Accredited services today, filtered by area (postcode or district), language, access."""
     if service not in Service._value2member_map_:
         raise MarketplaceError("must be support_planning or money_management", field="service")
+    if area and not register.district_of(area[:10]):
+        # As the page does: a bad area must not quietly widen the search to everyone.
+        raise MarketplaceError(
+            "must be a postcode or postcode district, like DN1 2AB or DN1", field="area"
+        )
     catch_up()
     today = timezone.localdate()
     try:

@@ -145,14 +145,9 @@ def load_register() -> None:
                 aid = _accredit(app, pid, service, on=today - timedelta(days=730), days=365)
                 app.expire_and_remind([aid], today=today)
             else:
-                aid = _accredit(app, pid, service, on=today - timedelta(days=200), days=730)
-                if org["state"] == "suspended":
-                    app.suspend(
-                        aid,
-                        actor="registeradmin",
-                        reason="Insurance certificate lapsed",
-                        today=today,
-                    )
+                # A service to be suspended is suspended by load_marketplace, once someone has
+                # asked for it, so the demo shows a flagged request.
+                _accredit(app, pid, service, on=today - timedelta(days=200), days=730)
                 open_payment_account(pid)  # skipped, and logged, if Stripe cannot be reached
 
 
@@ -210,6 +205,22 @@ def load_marketplace() -> None:
     )
     if market.get_engagement(mary).status.value == "requested":
         market.accept(mary, provider=connect, actor="provider", today=today)
+    # Sam asked Mexborough Money Matters to manage his money; then its insurance lapsed.
+    mexborough = provider_id("1045678")
+    market.choose(
+        person="DN-000123",
+        provider=mexborough,
+        service="money_management",
+        chooser=sam,
+        today=today,
+        key="demo:sam:money",
+    )
+    register = accreditation_app()
+    money = register.accreditation_of(mexborough, "money_management")
+    if money.status.value == "accredited":
+        register.suspend(
+            money.id, actor="registeradmin", reason="Insurance certificate lapsed", today=today
+        )
     lee = Chooser("socialworker", "worker", "Agreed with Lee at the assessment visit")
     market.choose(
         person="DN-000456",

@@ -39,6 +39,35 @@ def test_the_demo_has_a_budget_at_each_stage_and_the_planner_can_write_marys_pla
     assert provider.get("/cases/DN-000790/plan/").status_code == 200
     assert provider.get("/cases/DN-000789/plan/").status_code == 404  # not engaged by Ade
 
+    # The register has an organisation in each state, and Sam's request to the suspended one
+    # is flagged to him and to his worker.
+    register = Client().get("/register/").content.decode()
+    for number, status in [
+        ("1012345-support_planning", "Accredited"),
+        ("1045678-money_management", "Suspended"),
+        ("1056789-support_planning", "Refused"),
+        ("1067890-support_planning", "Expired"),
+    ]:
+        assert f'data-testid="status-{number}">{status}<' in register
+    worker = Client()
+    worker.force_login(get_user_model().objects.get(username="socialworker"))
+    case = worker.get("/cases/DN-000123/").content.decode().replace("&#x27;", "'")
+    assert "Mexborough Money Matters's accreditation for money management was suspended" in case
+
     out = StringIO()
     call_command("verify_ledger", stdout=out)
     assert out.getvalue().startswith("OK ")
+    head = out.getvalue().split()[-1]
+    call_command("rebuild_projections", stdout=StringIO())
+    again = StringIO()
+    call_command("verify_ledger", stdout=again)
+    assert again.getvalue().split()[-1] == head  # the rebuilt chain ends where it did
+    assert {case.council_ref: stage(case) for case in CaseRecord.objects.all()} == stages
+
+    # One demo user per role, each able to sign in with the documented password.
+    from config.demo import PASSWORD
+    from config.roles import Role
+
+    for role in Role:
+        users = get_user_model().objects.filter(groups__name=role.value)
+        assert any(u.check_password(PASSWORD) for u in users), role

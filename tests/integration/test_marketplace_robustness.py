@@ -54,3 +54,16 @@ def test_a_suspension_notice_about_a_long_named_provider_fits_and_the_projection
     notice = Notice.objects.get(recipient="DN-000123", position__startswith="accreditation:")
     assert len(notice.subject) == 200 and notice.subject.endswith("…")
     assert EngagementRecord.objects.get(person="DN-000123").status == "active"
+
+
+def test_the_search_api_refuses_an_area_it_cannot_read_rather_than_ignore_it(
+    council: Any,
+) -> None:
+    from django.test import Client
+
+    accredited_provider("1900003")
+    anyone = Client()
+    refused = anyone.get("/api/v1/marketplace/search?area=nowhere!")
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "area"
+    assert len(anyone.get("/api/v1/marketplace/search?area=DN1").json()) == 1
