@@ -176,6 +176,57 @@ def test_tampering_with_a_stored_event_is_reported(app: Any) -> None:
         call_command("rebuild_projections", verbosity=0)
 
 
+def delete_event(entry_id: Any) -> None:
+    """Remove an entry's stored event, as an intruder covering their tracks would."""
+    from django.conf import settings as django_settings
+
+    from config.eventstore import app_env
+
+    env = django_settings.EVENTSTORE
+    if is_postgres():
+        with pg_connect() as conn:
+            gone = conn.execute(
+                f"DELETE FROM {app_env(env, 'ledger')['POSTGRES_SCHEMA']}.ledger_events "
+                "WHERE originator_id = %s",
+                (entry_id,),
+            ).rowcount
+    else:
+        import sqlite3
+
+        with sqlite3.connect(app_env(env, "ledger")["SQLITE_DBNAME"]) as conn:
+            gone = conn.execute(
+                "DELETE FROM stored_events WHERE originator_id = ?", (entry_id.hex,)
+            ).rowcount
+    assert gone == 1
+
+
+def test_the_first_of_two_tampered_entries_is_the_one_named(app: Any) -> None:
+    ids = [
+        app.post_entry(draft(f"t{i}", [("FUND", "debit", 100), ("PB-1", "credit", 100)])).id
+        for i in range(4)
+    ]
+    catch_up()
+    tamper(ids[3])
+    tamper(ids[1])  # changed second, but earlier in the log: it is the first bad entry
+    verdict = verify_chain(app)
+    assert not verdict.ok and str(ids[1]) in verdict.problem and str(ids[3]) not in verdict.problem
+
+
+def test_a_deleted_event_is_reported_missing(app: Any) -> None:
+    ids = [
+        app.post_entry(draft(f"d{i}", [("FUND", "debit", 100), ("PB-1", "credit", 100)])).id
+        for i in range(3)
+    ]
+    catch_up()
+    position = models.Entry.objects.get(id=ids[1]).position
+    delete_event(ids[1])
+    verdict = verify_chain(app)
+    assert not verdict.ok
+    assert verdict.problem.startswith(f"event at position {position} is missing")
+    with pytest.raises(CommandError, match=f"position {position} is missing"):
+        call_command("verify_ledger")
+
+
 def test_verify_checks_the_read_models_against_the_events(app: Any) -> None:
     app.post_entry(draft("a", [("FUND", "debit", 100), ("PB-1", "credit", 100)], effective_at=NOW))
     app.post_entry(draft("b", [("FUND", "debit", 50), ("PB-1", "credit", 50)], effective_at=NOW))
