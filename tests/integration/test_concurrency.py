@@ -92,3 +92,27 @@ def test_writers_racing_for_the_last_pounds_of_a_budget_never_overdraw_it(app: A
     assert set(outcomes) == {"paid", "OverdraftError"}
     catch_up()
     assert queries.account_by_code("PB-G").balance == 0
+
+
+def test_eight_threads_crediting_one_guarded_budget_lose_no_update_on_the_account(
+    app: Any,
+) -> None:
+    """A no-overdraft account saves an event per leg, so the writers really clash on it."""
+    app.open_account(code="PB-G", name="Guarded", type="liability", actor="t", no_overdraft=True)
+
+    def worker(thread: int) -> int:
+        for i in range(25):
+            app.post_entry(
+                draft(f"g{thread}-{i}", [("FUND", "debit", 100), ("PB-G", "credit", 100)])
+            )
+        connections.close_all()
+        return thread
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert sorted(pool.map(worker, range(8))) == list(range(8))
+    guarded = app.get_account("PB-G")
+    assert guarded.balance == -8 * 25 * 100  # the aggregate itself: every leg taken, none lost
+    catch_up()
+    assert queries.account_by_code("PB-G").balance == -8 * 25 * 100
+    assert queries.account_by_code("PB-G").leg_count == 200
+    assert verify_balances(app) == []
