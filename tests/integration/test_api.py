@@ -337,3 +337,55 @@ def test_query_times_must_say_their_zone(ledger: Any, make_user: Any) -> None:
         response = client.get(path)
         assert response.status_code == 422, path
         assert response.json()["errors"][0]["field"] == field
+
+
+def test_entries_filter_by_budget_source_document_and_effective_dates(
+    ledger: Any, make_user: Any
+) -> None:
+    from datetime import timedelta
+
+    client = client_for(make_user, Role.FINANCE_OFFICER.value)
+    bodies = {
+        "early": entry_body(
+            budget="DN-1",
+            source_document="plan:DN-1:v1",
+            effective_at=(NOW - timedelta(days=10)).isoformat(),
+        ),
+        "late": entry_body(
+            budget="DN-1",
+            source_document="invoice:7",
+            effective_at=(NOW + timedelta(days=10)).isoformat(),
+        ),
+        "other": entry_body(budget="DN-2", source_document="plan:DN-2:v1"),
+    }
+    ids = {
+        k: post(client, "/api/v1/ledger/entries", b, key=k).json()["id"] for k, b in bodies.items()
+    }
+
+    def found(query: str) -> set[str]:
+        return {e["id"] for e in client.get(f"/api/v1/ledger/entries?{query}").json()["items"]}
+
+    assert found("budget=DN-1") == {ids["early"], ids["late"]}
+    assert found("source_document=invoice:7") == {ids["late"]}
+    since = (NOW - timedelta(days=1)).isoformat().replace("+", "%2B")
+    until = (NOW + timedelta(days=1)).isoformat().replace("+", "%2B")
+    assert found(f"budget=DN-1&effective_from={since}") == {ids["late"]}
+    assert found(f"budget=DN-1&effective_to={until}") == {ids["early"]}
+    assert ids["other"] in found(f"effective_from={since}&effective_to={until}")
+    assert ids["early"] not in found(f"effective_from={since}&effective_to={until}")
+
+
+def test_a_token_from_the_command_lets_a_machine_client_in(ledger: Any, make_user: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    make_user("farah", Role.FINANCE_OFFICER.value)
+    out = StringIO()
+    call_command("create_api_token", "farah", stdout=out)
+    token = out.getvalue().strip()
+    machine = Client(headers={"Authorization": f"Bearer {token}"})
+    assert machine.get("/api/v1/ledger/accounts/PB-1/balance").status_code == 200
+    wrong = Client(headers={"Authorization": f"Bearer {token}x"})
+    assert wrong.get("/api/v1/ledger/accounts/PB-1/balance").status_code == 401
+    assert Client().get("/api/docs").status_code in (301, 302)  # the docs live under /api/v1/

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from config.roles import Role
+from ledger import models
 from ledger.services import catch_up
 from tests.conftest import NOW, draft
 
@@ -91,6 +92,13 @@ def test_entry_page_links_an_entry_and_its_reversal(app: Any, entry: Any, make_u
     assert "keyed against the wrong budget" in original
     undo = client.get(f"/ledger/entries/{reversal.id}/").content.decode()
     assert f"/ledger/entries/{entry.id}/" in undo and "Reverses" in undo
+    # The legs, who recorded it, and its link in the hash chain, as stored.
+    db_entry = models.Entry.objects.get(id=entry.id)
+    link = models.ChainLink.objects.get(position=db_entry.position)
+    assert f"<code style=\"word-break:break-all\">{link.hash}</code>" in original
+    assert 'data-testid="actor">tester<' in original
+    for line in db_entry.lines.select_related("account"):
+        assert line.account.code in original
 
 
 def test_sign_in_errors_use_the_error_summary(make_user: Any) -> None:
