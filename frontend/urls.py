@@ -5,6 +5,7 @@ from frontend import (
     budget_views,
     case_forms,
     case_views,
+    evidence_views,
     grid_views,
     provider_views,
     public_views,
@@ -64,6 +65,7 @@ urlpatterns = [
     ),
     # the register administrator
     path("register/admin/", admin_views.queue, name="register-admin"),
+    path("evidence/<uuid:evidence>/", evidence_views.evidence_file, name="evidence-file"),
     path(
         "register/admin/<uuid:accreditation>/",
         admin_views.detail,

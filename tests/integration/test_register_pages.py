@@ -224,3 +224,35 @@ def test_the_admin_reaches_accredited_services_from_the_queue_and_withdraws_one(
     assert 'data-testid="status-1300030-support_planning">Withdrawn<' in register
     notices = sam.get("/my-support/").content.decode()
     assert "Thorne Planners can no longer take new work" in notices
+
+
+def test_evidence_opens_for_the_admin_and_its_own_organisation_only(
+    council: Any, make_user: Any
+) -> None:
+    planner = accredited_provider("1300040")
+    priya = staff_of(make_user, "priya", planner)
+    content = b"%PDF-1.4 insurance"
+    assert (
+        priya.post(
+            "/provider/evidence/",
+            {"kind": "insurance certificate", "file": SimpleUploadedFile("c.pdf", content)},
+        ).status_code
+        == 302
+    )
+    from accreditation.models import Evidence
+
+    catch_up()
+    kept = Evidence.objects.get(provider_id=planner)
+    admin = signed_in(make_user, "admin", Role.REGISTER_ADMIN)
+    opened = admin.get(f"/evidence/{kept.id}/")
+    assert opened.status_code == 200 and opened.content == content
+    assert opened["Content-Type"] == "application/pdf"
+    assert opened["Content-Disposition"] == 'attachment; filename="c.pdf"'
+    assert priya.get(f"/evidence/{kept.id}/").content == content
+    other = staff_of(make_user, "mallory", accredited_provider("1300041"))
+    assert other.get(f"/evidence/{kept.id}/").status_code == 404
+    assert person(make_user, "sam", "DN-000123").get(f"/evidence/{kept.id}/").status_code == 403
+    # A stored file changed behind the register's back is not served.
+    path = accreditation_app().evidence_dir / kept.sha256  # type: ignore[operator]
+    path.write_bytes(b"%PDF-1.4 forged")
+    assert admin.get(f"/evidence/{kept.id}/").status_code == 404
