@@ -23,6 +23,9 @@ from api.schemas import (
     AccreditIn,
     ApplyIn,
     AssessIn,
+    ChecklistIn,
+    ChecklistOut,
+    CriterionIO,
     DoneOut,
     EvidenceOut,
     HistoryOut,
@@ -313,3 +316,29 @@ def decide(request: HttpRequest, accreditation_id: UUID, step: str, payload: Rea
         raise AccreditationError("must be suspend, reinstate or withdraw", field="step")
     commands[step](accreditation_id, actor=actor, reason=payload.reason, today=timezone.localdate())
     return done(accreditation_id)
+
+
+# -- the council's criteria checklist (versioned: an assessment keeps the version it began on)
+def checklist_out() -> ChecklistOut:
+    checklist = accreditation_app().checklist()
+    version = checklist.current_version
+    return ChecklistOut(
+        version=version,
+        criteria=[CriterionIO(**c.__dict__) for c in checklist.criteria(version)],
+    )
+
+
+@router.get("/checklist", response=ChecklistOut, auth=None)
+def checklist(request: HttpRequest) -> ChecklistOut:
+    """The criteria in force, open to everyone: what accreditation is assessed against."""
+    return checklist_out()
+
+
+@router.post("/checklist", response={201: ChecklistOut})
+def publish_checklist(request: HttpRequest, payload: ChecklistIn) -> Status[ChecklistOut]:
+    """A new version of the checklist; assessments already begun keep theirs."""
+    actor = require(request, ADMIN)
+    accreditation_app().publish_checklist(
+        criteria=[c.dict() for c in payload.criteria], actor=actor
+    )
+    return Status(201, checklist_out())

@@ -323,3 +323,18 @@ class EngagementOut(Schema):
     flag: str
     feedback_rating: int | None
     feedback_status: str
+
+
+class CriterionIO(Schema):
+    code: str
+    title: str
+    description: str
+
+
+class ChecklistOut(Schema):
+    version: int
+    criteria: list[CriterionIO]
+
+
+class ChecklistIn(Schema):
+    criteria: list[CriterionIO]

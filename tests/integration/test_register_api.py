@@ -268,3 +268,37 @@ def test_renewal_cursor_search_and_csv_inputs(council: Any, make_user: Any) -> N
         csv.reader(io.StringIO(Client().get("/api/v1/register/register.csv").content.decode()))
     )
     assert [r[0] for r in rows if "HYPERLINK" in r[0]] == ['\'=HYPERLINK("x")']
+
+
+def test_the_admin_publishes_a_new_checklist_and_assessments_begun_keep_theirs(
+    council: Any, make_user: Any
+) -> None:
+    before = Client().get("/api/v1/register/checklist").json()
+    assert before["version"] >= 1 and before["criteria"]
+    criteria = [
+        *before["criteria"],
+        {
+            "code": "co-production",
+            "title": "Co-produced",
+            "description": "Written with people who use services",
+        },
+    ]
+    provider = signed_in(make_user, "priya", Role.PROVIDER_STAFF)
+    refused = provider.post(
+        "/api/v1/register/checklist", {"criteria": criteria}, content_type="application/json"
+    )
+    assert refused.status_code == 403
+    admin = signed_in(make_user, "admin", Role.REGISTER_ADMIN)
+    duplicate = admin.post(
+        "/api/v1/register/checklist",
+        {"criteria": [criteria[0], criteria[0]]},
+        content_type="application/json",
+    )
+    assert duplicate.status_code == 422
+    assert Client().get("/api/v1/register/checklist").json()["version"] == before["version"]
+    published = admin.post(
+        "/api/v1/register/checklist", {"criteria": criteria}, content_type="application/json"
+    )
+    assert published.status_code == 201
+    assert published.json()["version"] == before["version"] + 1
+    assert published.json()["criteria"][-1]["code"] == "co-production"
