@@ -256,3 +256,40 @@ def test_evidence_opens_for_the_admin_and_its_own_organisation_only(
     path = accreditation_app().evidence_dir / kept.sha256  # type: ignore[operator]
     path.write_bytes(b"%PDF-1.4 forged")
     assert admin.get(f"/evidence/{kept.id}/").status_code == 404
+
+
+def test_feedback_is_published_only_once_moderated_and_a_decline_says_why(
+    council: Any, make_user: Any
+) -> None:
+    planner = accredited_provider("1300050", name="Peer Planners")
+    sam = person(make_user, "sam", "DN-000123")
+    lee = person(make_user, "lee", "DN-000456")
+    for who, key in ((sam, "s-1"), (lee, "l-1")):
+        chosen = who.post(
+            "/my-support/choose/",
+            {"provider": str(planner), "service": "support_planning", "key": key},
+        )
+        assert chosen.status_code == 302
+    catch_up()
+    priya = staff_of(make_user, "priya", planner)
+    sams = EngagementRecord.objects.get(person="DN-000123")
+    lees = EngagementRecord.objects.get(person="DN-000456")
+    assert priya.post(f"/provider/requests/{sams.id}/accept/").status_code == 302
+    no_reason = priya.post(f"/provider/requests/{lees.id}/decline/", {"reason": ""})
+    assert no_reason.status_code == 400
+    assert EngagementRecord.objects.get(id=lees.id).status == "requested"
+    declined = priya.post(f"/provider/requests/{lees.id}/decline/", {"reason": "No room in May"})
+    assert declined.status_code == 302
+    assert "No room in May" in lee.get("/my-support/").content.decode()
+
+    bad = sam.post(f"/my-support/{sams.id}/feedback/", {"rating": "6", "comment": "x"})
+    assert bad.status_code == 400 and b"Rating: must be a whole number from 1 to 5" in bad.content
+    given = sam.post(f"/my-support/{sams.id}/feedback/", {"rating": "5", "comment": "Listened."})
+    assert given.status_code == 302
+    profile = f"/register/providers/{planner}/"
+    assert "Listened." not in Client().get(profile).content.decode()  # not before moderation
+    admin = signed_in(make_user, "admin", Role.REGISTER_ADMIN)
+    assert "5 out of 5: Listened." in admin.get("/register/admin/").content.decode()
+    assert admin.post(f"/register/admin/feedback/{sams.id}/", {"publish": "yes"}).status_code == 302
+    published = Client().get(profile).content.decode()
+    assert "Listened." in published and "5 out of 5" in published
