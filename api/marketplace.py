@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from uuid import UUID
 
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Header, Router, Status
@@ -18,6 +20,7 @@ from api.schemas import (
     ChooseIn,
     EndIn,
     EngagementOut,
+    EngagementPage,
     FeedbackIn,
     MatchOut,
     ModerateIn,
@@ -233,9 +236,12 @@ def choose(
     return Status(status, engagement_out(EngagementRecord.objects.get(id=engagement)))
 
 
-@router.get("/engagements", response=list[EngagementOut])
-def my_engagements(request: HttpRequest, person: str = "") -> list[EngagementOut]:
-    """A person's own engagements; a provider's; or, for a worker, one person's."""
+@router.get("/engagements", response=EngagementPage)
+def my_engagements(
+    request: HttpRequest, person: str = "", cursor: str = "", limit: int = 50
+) -> EngagementPage:
+    """A person's own engagements; a provider's; or, for a worker, one person's. Newest first,
+    a page at a time: pass the page's ``next_cursor`` back for the next."""
     catch_up()
     user = caller(request)
     roles = roles_of(user)
@@ -254,9 +260,20 @@ def my_engagements(request: HttpRequest, person: str = "") -> list[EngagementOut
         found = EngagementRecord.objects.filter(person__in=list(people_of(request)))
     else:
         raise Forbidden("this needs the role of person, provider staff or a worker")
-    rows = list(found.order_by("-requested_at")[:200])
+    if not 1 <= limit <= 200:
+        raise MarketplaceError("must be from 1 to 200", field="limit")
+    if cursor:
+        try:
+            at, _, last = cursor.partition("|")
+            since, last_id = datetime.fromisoformat(at), UUID(last)
+        except ValueError:
+            raise MarketplaceError("is not a cursor this API gave", field="cursor") from None
+        found = found.filter(Q(requested_at__lt=since) | Q(requested_at=since, id__lt=last_id))
+    rows = list(found.order_by("-requested_at", "-id")[: limit + 1])
+    more, rows = len(rows) > limit, rows[:limit]
     record_read(user, [e.person for e in rows], request.get_full_path())
-    return [engagement_out(e) for e in rows]
+    next_cursor = f"{rows[-1].requested_at.isoformat()}|{rows[-1].id}" if more else None
+    return EngagementPage(items=[engagement_out(e) for e in rows], next_cursor=next_cursor)
 
 
 def _provider_decides(request: HttpRequest, engagement: UUID) -> UUID:

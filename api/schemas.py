@@ -338,3 +338,8 @@ class ChecklistOut(Schema):
 
 class ChecklistIn(Schema):
     criteria: list[CriterionIO]
+
+
+class EngagementPage(Schema):
+    items: list[EngagementOut]
+    next_cursor: str | None

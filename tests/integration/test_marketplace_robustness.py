@@ -67,3 +67,26 @@ def test_the_search_api_refuses_an_area_it_cannot_read_rather_than_ignore_it(
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"] == "area"
     assert len(anyone.get("/api/v1/marketplace/search?area=DN1").json()) == 1
+
+
+def test_engagements_come_a_page_at_a_time_and_the_cursor_reaches_every_one(
+    council: Any, make_user: Any
+) -> None:
+    providers = [accredited_provider(f"19001{i:02d}") for i in range(7)]
+    for i, provider in enumerate(providers):
+        engaged_planner(f"DN-00{i}", provider)
+    worker = signed_in(make_user, "alex", Role.SOCIAL_WORKER)
+    seen: list[str] = []
+    url = "/api/v1/marketplace/engagements?limit=3"
+    while True:
+        page = worker.get(url).json()
+        assert len(page["items"]) <= 3
+        seen += [e["id"] for e in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        url = f"/api/v1/marketplace/engagements?limit=3&cursor={page['next_cursor']}".replace(
+            "+", "%2B"
+        )
+    assert len(seen) == len(set(seen)) == 7
+    assert worker.get("/api/v1/marketplace/engagements?cursor=nonsense").status_code == 422
+    assert worker.get("/api/v1/marketplace/engagements?limit=0").status_code == 422

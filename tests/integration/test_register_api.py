@@ -123,7 +123,7 @@ def test_choose_accept_and_the_refusals(council: Any, make_user: Any) -> None:
     assert full.status_code == 422 and full.json()["errors"][0]["field"] == "provider"
     assert "no room" in full.json()["detail"]
     # Lee cannot see Sam's engagement, nor choose for Sam.
-    assert lee.get("/api/v1/marketplace/engagements").json() == []
+    assert lee.get("/api/v1/marketplace/engagements").json() == {"items": [], "next_cursor": None}
     assert (
         post(lee, f"/api/v1/marketplace/engagements/{engagement}/end", {"reason": "x"}).status_code
         == 404
@@ -143,7 +143,8 @@ def test_choose_accept_and_the_refusals(council: Any, make_user: Any) -> None:
     assert EngagementRecord.objects.get(id=engagement).status == "requested"
     accepted = post(ours, f"/api/v1/marketplace/engagements/{engagement}/accept")
     assert accepted.status_code == 200 and accepted.json()["status"] == "active"
-    assert [e["status"] for e in sam.get("/api/v1/marketplace/engagements").json()] == ["active"]
+    page = sam.get("/api/v1/marketplace/engagements").json()
+    assert [e["status"] for e in page["items"]] == ["active"]
 
 
 def test_evidence_uploads_are_checked(council: Any, make_user: Any) -> None:
