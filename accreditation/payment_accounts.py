@@ -1,8 +1,9 @@
 """A provider's Stripe connected account: opened on accreditation, ready once onboarded.
 
 Stripe is an outside service: if it cannot be reached, the accreditation still stands
-and the account is opened later (manage.py open_payment_accounts); until its onboarding
-is complete, the provider cannot be paid.
+and the account is opened later, when the provider presses "Set up payments" on their page
+(which opens it if it is missing); until its onboarding is complete, the provider cannot be
+paid.
 """
 
 from __future__ import annotations
