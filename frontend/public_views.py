@@ -16,7 +16,7 @@ from config.errors import NotFound
 from config.roles import Role, has_any_role
 from ledger.money import format_pence
 from marketplace.domain import MarketplaceError
-from marketplace.models import TariffRecord
+from marketplace.models import PersonAccount, TariffRecord
 from marketplace.services import catch_up, marketplace_app
 
 SERVICES = [(s.value, s.label) for s in Service]
@@ -58,6 +58,13 @@ def _tariff_prices() -> dict[str, str]:
         "annual_review": format_pence(t.annual_review_fee),
         "money_management": format_pence(t.money_management_fee),
     }
+
+
+def _people_for(request: HttpRequest) -> list[str]:
+    """Whom a signed-in person may choose for: themselves, or those they are nominee for."""
+    if not request.user.is_authenticated:
+        return []
+    return list(PersonAccount.objects.filter(user=request.user).values_list("person", flat=True))
 
 
 def _switch_param(request: HttpRequest) -> str:
@@ -114,6 +121,7 @@ def provider_profile(request: HttpRequest, provider_id: UUID) -> HttpResponse:
         "can_choose": has_any_role(request.user, (Role.PERSON,)),
         "form_key": uuid4().hex,
         "switch": _switch_param(request),
+        "people": _people_for(request),
     }
     return render(request, "frontend/public/provider.html", context)
 
@@ -183,6 +191,7 @@ def compare(request: HttpRequest) -> HttpResponse:
         # One key per page shown: pressing Choose twice asks once; a later visit asks anew.
         "form_key": uuid4().hex,
         "switch": _switch_param(request),
+        "people": _people_for(request),
     }
     return render(request, "frontend/public/compare.html", context, status=400 if errors else 200)
 

@@ -79,11 +79,15 @@ def choose(request: HttpRequest) -> HttpResponse:
             {"provider": "Your account is not linked to a person yet: ask your social worker"},
             400,
         )
-    person, relationship = next(iter(people.items()))
+    # A nominee or advocate for more than one person says whom the support is for.
+    person = request.POST.get("person", "") or (next(iter(people)) if len(people) == 1 else "")
+    if person not in people:
+        return _render(request, {"choice": "Choose who this support is for"}, 400)
+    relationship = people[person]
     try:
         provider = UUID(request.POST.get("provider", ""))
     except ValueError:
-        return _render(request, {"provider": "Choose a provider from the list"}, 400)
+        return _render(request, {"choice": "Choose a provider from the list"}, 400)
     # The form carries its own key, so pressing the button twice asks once.
     service, today = request.POST.get("service", ""), timezone.localdate()
     # The form's one-off key, scoped to this user: a double press asks once.
@@ -95,7 +99,7 @@ def choose(request: HttpRequest) -> HttpResponse:
         try:
             current = _own(request, UUID(switching))
         except ValueError:
-            return _render(request, {"provider": "Choose the support you are changing"}, 400)
+            return _render(request, {"choice": "Choose the support you are changing"}, 400)
         _, errors = attempt(
             lambda: marketplace_app().switch(
                 current.id, to_provider=provider, chooser=chooser, today=today, key=key
@@ -113,7 +117,8 @@ def choose(request: HttpRequest) -> HttpResponse:
             )
         )
     if errors:
-        return _render(request, errors, 400)
+        # The choice was made on another page: the summary links to where to choose again.
+        return _render(request, {"choice": " ".join(errors.values())}, 400)
     messages.success(
         request,
         "Your request has been sent. The organisation will accept or decline it."

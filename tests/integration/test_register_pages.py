@@ -6,12 +6,13 @@ import re
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from accreditation.services import accreditation_app
 from config.roles import Role
-from marketplace.models import EngagementRecord
+from marketplace.models import EngagementRecord, PersonAccount
 from marketplace.services import catch_up
 from tests.integration.helpers import accredited_provider, person, signed_in, staff_of
 
@@ -293,3 +294,26 @@ def test_feedback_is_published_only_once_moderated_and_a_decline_says_why(
     assert admin.post(f"/register/admin/feedback/{sams.id}/", {"publish": "yes"}).status_code == 302
     published = Client().get(profile).content.decode()
     assert "Listened." in published and "5 out of 5" in published
+
+
+def test_a_nominee_for_two_people_says_whom_the_support_is_for(
+    council: Any, make_user: Any
+) -> None:
+    planner = accredited_provider("1300060", name="Both Planners")
+    nominee = person(make_user, "nina", "DN-000123")
+    PersonAccount.objects.create(
+        user=get_user_model().objects.get(username="nina"),
+        person="DN-000456",
+        relationship="nominee",
+    )
+    profile = nominee.get(f"/register/providers/{planner}/").content.decode()
+    assert "Who is it for?" in profile
+    unsaid = {"provider": str(planner), "service": "support_planning", "key": "n-1"}
+    refused = nominee.post("/my-support/choose/", unsaid)
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert 'href="#choice"' in page and 'id="choice"' in page
+    assert nominee.post("/my-support/choose/", {**unsaid, "person": "DN-000456"}).status_code == 302
+    catch_up()
+    chosen = EngagementRecord.objects.get(provider_id=planner)
+    assert (chosen.person, chosen.on_behalf) == ("DN-000456", "nominee")
