@@ -16,7 +16,13 @@ from jsonschema import Draft202012Validator
 from accreditation.services import accreditation_app
 from config.roles import Role
 from marketplace.models import EngagementRecord
-from tests.integration.helpers import accredited_provider, person, signed_in, staff_of
+from tests.integration.helpers import (
+    accredited_provider,
+    engaged_planner,
+    person,
+    signed_in,
+    staff_of,
+)
 from tests.unit.test_accreditation import DETAILS, PDF
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -92,6 +98,12 @@ def test_search_filters_by_area_language_access_and_room(council: Any) -> None:
     assert search("access_need=British Sign Language") == ["Connect Doncaster"]
     assert search("") == ["Connect Doncaster", "Sheffield Circles"]
     assert Client().get("/api/v1/marketplace/search").json()[0]["price"] == "£450.00"
+    # Room: a provider whose places are all taken drops out of has_room=true.
+    full = accredited_provider("1200006", capacity=1, name="Full Planners")
+    engaged_planner("DN-000777", full)
+    assert "Full Planners" in search("")
+    assert "Full Planners" not in search("has_room=true")
+    assert search("has_room=true") == ["Connect Doncaster", "Sheffield Circles"]
 
 
 def test_choose_accept_and_the_refusals(council: Any, make_user: Any) -> None:

@@ -96,6 +96,13 @@ def test_provider_uploads_and_the_admin_suspends_from_the_pages(
         {"kind": "insurance certificate", "file": SimpleUploadedFile("x.exe", b"MZ")},
     )
     assert bad.status_code == 400 and b"must be a PDF, PNG or JPEG" in bad.content
+    big = SimpleUploadedFile("big.pdf", b"%PDF-1.4 " + b"x" * (5 * 1024 * 1024))
+    too_big = priya.post("/provider/evidence/", {"kind": "insurance certificate", "file": big})
+    assert too_big.status_code == 400 and b"must be smaller than 5 MB" in too_big.content
+    from accreditation.models import Evidence
+
+    catch_up()
+    assert not Evidence.objects.filter(provider_id=planner).exists()  # neither was kept
     good = priya.post(
         "/provider/evidence/",
         {"kind": "insurance certificate", "file": SimpleUploadedFile("c.pdf", b"%PDF-1.4 x")},
