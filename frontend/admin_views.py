@@ -67,6 +67,7 @@ def _detail(
         "criteria": criteria,
         "version": version,
         "evidence": record.provider.evidence.all(),
+        "today": timezone.localdate(),  # evidence past its expiry is marked for the assessor
         "errors": errors or {},
     }
     return render(request, "frontend/admin/accreditation.html", context, status=status)

@@ -324,3 +324,27 @@ def test_a_nominee_for_two_people_says_whom_the_support_is_for(
     catch_up()
     chosen = EngagementRecord.objects.get(provider_id=planner)
     assert (chosen.person, chosen.on_behalf) == ("DN-000456", "nominee")
+
+
+def test_the_assessor_sees_which_evidence_has_expired(council: Any, make_user: Any) -> None:
+    from datetime import date, timedelta
+
+    from tests.unit.test_accreditation import DETAILS
+
+    app = accreditation_app()
+    planner = app.register_provider(actor="p", **{**DETAILS, "registration_number": "1300070"}).id
+    aid = app.apply(planner, service="support_planning", actor="p").id
+    app.start_assessment(aid, actor="admin")
+    long_ago = date.today() - timedelta(days=400)
+    app.add_evidence(
+        planner,
+        kind="insurance certificate",
+        filename="old.pdf",
+        content=b"%PDF-1.4 old",
+        expires_on=date.today() - timedelta(days=35),
+        today=long_ago,
+        actor="priya",
+    )
+    admin = signed_in(make_user, "admin", Role.REGISTER_ADMIN)
+    page = admin.get(f"/register/admin/{aid}/").content.decode()
+    assert "old.pdf" in page and 'govuk-tag--red">Expired' in page
