@@ -31,6 +31,7 @@ from api.schemas import (
 from config.audit import record_read
 from config.errors import NotFound
 from config.roles import Role, roles_of
+from config.validation import council_ref
 from ledger.money import MoneyError, format_pence, parse_pounds
 from marketplace import queries
 from marketplace.domain import Chooser, MarketplaceError
@@ -251,6 +252,8 @@ def my_engagements(
         if membership:
             found = EngagementRecord.objects.filter(provider_id=membership.provider_id)
     elif roles & (WORKERS | {Role.REGISTER_ADMIN.value, Role.AUDITOR.value}):
+        if person:
+            person = council_ref(person, field="person", error=MarketplaceError)
         found = (
             EngagementRecord.objects.filter(person=person)
             if person

@@ -13,6 +13,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from accreditation.domain import Accreditation, Service, Status, accreditation_id
 from config.errors import Conflict, NotFound
 from config.transcodings import DateAsISO
+from config.validation import council_ref
 from marketplace.domain import (
     Chooser,
     Engagement,
@@ -84,6 +85,8 @@ class MarketplaceApplication(Application[UUID]):
             raise MarketplaceError(
                 "must be support_planning or money_management", field="service"
             ) from None
+        # Checked before any look-up, so a malformed reference never reaches the database.
+        person = council_ref(person, field="person", error=MarketplaceError)
         earlier = self._earlier_choice(key, person, provider, chosen)
         if earlier is not None:  # a retry finds the first, whatever has changed since
             return earlier

@@ -90,3 +90,37 @@ def test_engagements_come_a_page_at_a_time_and_the_cursor_reaches_every_one(
     assert len(seen) == len(set(seen)) == 7
     assert worker.get("/api/v1/marketplace/engagements?cursor=nonsense").status_code == 422
     assert worker.get("/api/v1/marketplace/engagements?limit=0").status_code == 422
+    assert worker.get("/api/v1/marketplace/engagements?person=DN%00-1").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/ledger/entries?budget=DN%00",
+        "/api/v1/marketplace/search?language=Eng%00lish",
+        "/register/?service=support%00",
+        "/find-support/?area=DN1%00",
+    ],
+)
+def test_a_nul_anywhere_in_a_request_is_a_clear_refusal_not_a_server_error(
+    council: Any, make_user: Any, path: str
+) -> None:
+    client = signed_in(make_user, "farah", Role.FINANCE_OFFICER)
+    response = client.get(path)
+    assert response.status_code == 400
+    assert "must not contain control characters" in response.content.decode()
+
+
+def test_a_nul_in_a_posted_form_field_is_refused_before_the_view(
+    council: Any, make_user: Any
+) -> None:
+    from tests.integration.helpers import person
+
+    sam = person(make_user, "sam", "DN-000123")
+    provider = accredited_provider("1900004")
+    response = sam.post(
+        "/my-support/choose/", {"provider": str(provider), "service": "support\x00planning"}
+    )
+    assert response.status_code == 400
+    catch_up()
+    assert not EngagementRecord.objects.exists()
