@@ -7,7 +7,7 @@ from datetime import datetime
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from api.auth import require
+from api.auth import require, roles
 from api.models import PersonalDataRead
 from config.roles import Role
 
@@ -27,7 +27,7 @@ class ReadPage(Schema):
     next_cursor: int | None
 
 
-@router.get("/personal-data-reads", response=ReadPage)
+@router.get("/personal-data-reads", response=ReadPage, auth=roles(*(Role.AUDITOR,)))
 def personal_data_reads(
     request: HttpRequest, subject: str = "", cursor: int | None = None, limit: int = 100
 ) -> ReadPage:

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Status
 
-from api.auth import caller, require
+from api.auth import caller, require, roles
 from api.budget_schemas import (
     AllocationIn,
     AssessmentIn,
@@ -79,7 +79,7 @@ def grid(request: HttpRequest) -> list[GridVersionOut]:
     return [GridVersionOut(**v.__dict__) for v in services.budget_app().grid().versions]
 
 
-@router.post("/grid", response={201: GridVersionOut})
+@router.post("/grid", response={201: GridVersionOut}, auth=roles(*(Role.TEAM_MANAGER,)))
 def publish_grid(request: HttpRequest, payload: GridIn) -> Status[GridVersionOut]:
     actor = require(request, (Role.TEAM_MANAGER,))
     app = services.budget_app()
@@ -87,7 +87,7 @@ def publish_grid(request: HttpRequest, payload: GridIn) -> Status[GridVersionOut
     return Status(201, GridVersionOut(**app.grid().versions[number - 1].__dict__))
 
 
-@router.post("/grid/simulation", response=SimulationOut)
+@router.post("/grid/simulation", response=SimulationOut, auth=roles(*(Role.TEAM_MANAGER,)))
 def simulate(request: HttpRequest, payload: SimulationIn) -> SimulationOut:
     require(request, (Role.TEAM_MANAGER,))
     result = services.budget_app().simulate_grid(**payload.dict())
@@ -108,14 +108,16 @@ def simulate(request: HttpRequest, payload: SimulationIn) -> SimulationOut:
 
 
 # -- people, assessments and budgets
-@router.post("/people", response={201: dict[str, str]})
+@router.post("/people", response={201: dict[str, str]}, auth=roles(*WORKERS))
 def register_person(request: HttpRequest, payload: PersonIn) -> Status[dict[str, str]]:
     actor = require(request, WORKERS)
     services.budget_app().register_person(today=timezone.localdate(), actor=actor, **payload.dict())
     return Status(201, {"council_ref": payload.council_ref})
 
 
-@router.post("/people/{council_ref}/assessments", response={201: EligibilityOut})
+@router.post(
+    "/people/{council_ref}/assessments", response={201: EligibilityOut}, auth=roles(*WORKERS)
+)
 def assess(request: HttpRequest, council_ref: str, payload: AssessmentIn) -> Status[EligibilityOut]:
     actor = require(request, WORKERS)
     data = payload.dict()
@@ -131,7 +133,7 @@ def indicative(request: HttpRequest, council_ref: str) -> IndicativeOut:
     return indicative_out(services.budget_app().indicative(council_ref, today=timezone.localdate()))
 
 
-@router.post("/people/{council_ref}/budget", response={201: BudgetSummaryOut})
+@router.post("/people/{council_ref}/budget", response={201: BudgetSummaryOut}, auth=roles(*WORKERS))
 def allocate(
     request: HttpRequest, council_ref: str, payload: AllocationIn
 ) -> Status[BudgetSummaryOut]:
@@ -149,7 +151,9 @@ def allocate(
     return Status(201, summary(request, council_ref))
 
 
-@router.post("/people/{council_ref}/budget/revision", response=BudgetSummaryOut)
+@router.post(
+    "/people/{council_ref}/budget/revision", response=BudgetSummaryOut, auth=roles(*WORKERS)
+)
 def revise(request: HttpRequest, council_ref: str, payload: RevisionIn) -> BudgetSummaryOut:
     actor = require(request, WORKERS)
     services.revise(
@@ -187,7 +191,9 @@ def write_plan(request: HttpRequest, council_ref: str, payload: PlanIn) -> Statu
     return Status(201, summary(request, council_ref))
 
 
-@router.post("/people/{council_ref}/plan/signatures", response=BudgetSummaryOut)
+@router.post(
+    "/people/{council_ref}/plan/signatures", response=BudgetSummaryOut, auth=roles(*WORKERS)
+)
 def sign(request: HttpRequest, council_ref: str, payload: SignIn) -> BudgetSummaryOut:
     actor = require(request, WORKERS)
     role = (
@@ -203,14 +209,20 @@ def sign(request: HttpRequest, council_ref: str, payload: SignIn) -> BudgetSumma
     return summary(request, council_ref)
 
 
-@router.post("/people/{council_ref}/plan/panel", response=BudgetSummaryOut)
+@router.post(
+    "/people/{council_ref}/plan/panel", response=BudgetSummaryOut, auth=roles(*(Role.TEAM_MANAGER,))
+)
 def refer(request: HttpRequest, council_ref: str, payload: PanelReferralIn) -> BudgetSummaryOut:
     actor = require(request, (Role.TEAM_MANAGER,))
     services.budget_app().refer_to_panel(council_ref, actor=actor, note=payload.note)
     return summary(request, council_ref)
 
 
-@router.post("/people/{council_ref}/plan/panel/decision", response=BudgetSummaryOut)
+@router.post(
+    "/people/{council_ref}/plan/panel/decision",
+    response=BudgetSummaryOut,
+    auth=roles(*(Role.PANEL_MEMBER,)),
+)
 def panel_decides(
     request: HttpRequest, council_ref: str, payload: PanelDecisionIn
 ) -> BudgetSummaryOut:

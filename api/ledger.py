@@ -8,7 +8,7 @@ from uuid import UUID
 from django.http import HttpRequest
 from ninja import Header, Query, Router, Schema, Status
 
-from api.auth import caller, require
+from api.auth import caller, require, roles
 from api.schemas import (
     AccountIn,
     AccountOut,
@@ -90,13 +90,15 @@ def entry_out(entry: models.Entry) -> EntryOut:
     )
 
 
-@router.post("/accounts", response={200: RecordedOut, 201: RecordedOut})
+@router.post(
+    "/accounts", response={200: RecordedOut, 201: RecordedOut}, auth=roles(*LEDGER_WRITERS)
+)
 def open_account(request: HttpRequest, payload: AccountIn) -> Status[RecordedOut]:
     actor = require(request, LEDGER_WRITERS)
     return recorded(ledger_app().open_account(actor=actor, **payload.dict()))
 
 
-@router.post("/accounts/{code}/close", response={201: RecordedOut})
+@router.post("/accounts/{code}/close", response={201: RecordedOut}, auth=roles(*LEDGER_WRITERS))
 def close_account(request: HttpRequest, code: str, payload: CloseIn) -> Status[RecordedOut]:
     actor = require(request, LEDGER_WRITERS)
     catch_up()
@@ -110,7 +112,7 @@ def close_account(request: HttpRequest, code: str, payload: CloseIn) -> Status[R
     return recorded(ledger_app().close_account(code=code, actor=actor, reason=payload.reason))
 
 
-@router.get("/accounts", response=AccountPage)
+@router.get("/accounts", response=AccountPage, auth=roles(*LEDGER_READERS))
 def list_accounts(
     request: HttpRequest, cursor: str | None = None, limit: int = 50, owner_id: str = ""
 ) -> AccountPage:
@@ -126,13 +128,13 @@ def list_accounts(
     return AccountPage(items=[account_out(a) for a in rows[:limit]], next_cursor=next_cursor)
 
 
-@router.get("/accounts/{code}", response=AccountOut)
+@router.get("/accounts/{code}", response=AccountOut, auth=roles(*LEDGER_READERS))
 def get_account(request: HttpRequest, code: str) -> AccountOut:
     require(request, LEDGER_READERS)
     return account_out(queries.account_by_code(code))
 
 
-@router.get("/accounts/{code}/balance", response=BalanceOut)
+@router.get("/accounts/{code}/balance", response=BalanceOut, auth=roles(*LEDGER_READERS))
 def account_balance(request: HttpRequest, code: str, as_at: datetime | None = None) -> BalanceOut:
     require(request, LEDGER_READERS)
     account = queries.account_by_code(code)
@@ -147,7 +149,7 @@ def account_balance(request: HttpRequest, code: str, as_at: datetime | None = No
     )
 
 
-@router.get("/accounts/{code}/statement", response=StatementOut)
+@router.get("/accounts/{code}/statement", response=StatementOut, auth=roles(*LEDGER_READERS))
 def account_statement(
     request: HttpRequest,
     code: str,
@@ -212,7 +214,7 @@ def statement_cursor(cursor: str | None) -> tuple[datetime, int] | None:
         raise InvalidEntryError("is not a cursor this API gave", field="cursor") from None
 
 
-@router.post("/entries", response={200: RecordedOut, 201: RecordedOut})
+@router.post("/entries", response={200: RecordedOut, 201: RecordedOut}, auth=roles(*LEDGER_WRITERS))
 def post_entry(
     request: HttpRequest,
     payload: EntryIn,
@@ -235,7 +237,9 @@ def post_entry(
     return recorded(ledger_app().post_entry(draft))
 
 
-@router.post("/entries/{entry_id}/reverse", response={201: RecordedOut})
+@router.post(
+    "/entries/{entry_id}/reverse", response={201: RecordedOut}, auth=roles(*LEDGER_WRITERS)
+)
 def reverse_entry(request: HttpRequest, entry_id: UUID, payload: ReverseIn) -> Status[RecordedOut]:
     actor = require(request, LEDGER_WRITERS)
     result = ledger_app().reverse_entry(
@@ -248,7 +252,7 @@ def reverse_entry(request: HttpRequest, entry_id: UUID, payload: ReverseIn) -> S
     return recorded(result)
 
 
-@router.get("/entries/{entry_id}", response=EntryOut)
+@router.get("/entries/{entry_id}", response=EntryOut, auth=roles(*LEDGER_READERS))
 def get_entry(request: HttpRequest, entry_id: UUID) -> EntryOut:
     require(request, LEDGER_READERS)
     found = queries.entry(entry_id)
@@ -265,7 +269,7 @@ class EntryFilters(Schema):
     effective_to: datetime | None = None
 
 
-@router.get("/entries", response=EntryPage)
+@router.get("/entries", response=EntryPage, auth=roles(*LEDGER_READERS))
 def list_entries(
     request: HttpRequest,
     filters: Query[EntryFilters],

@@ -14,7 +14,7 @@ from ninja import Header, Router, Status
 from accreditation import queries as register
 from accreditation.domain import Service
 from accreditation.models import Membership, ProviderRecord
-from api.auth import caller, require
+from api.auth import caller, require, roles
 from api.problems import Forbidden
 from api.schemas import (
     ChooseIn,
@@ -131,7 +131,7 @@ def tariff(request: HttpRequest) -> list[TariffOut]:
     return [tariff_out(t) for t in TariffRecord.objects.all()]
 
 
-@router.post("/tariff", response={201: TariffOut})
+@router.post("/tariff", response={201: TariffOut}, auth=roles(*(Role.REGISTER_ADMIN,)))
 def publish_tariff(request: HttpRequest, payload: TariffIn) -> Status[TariffOut]:
     actor = require(request, (Role.REGISTER_ADMIN,))
     prices = {}
@@ -214,7 +214,9 @@ def search(
     ]
 
 
-@router.post("/engagements", response={201: EngagementOut, 200: EngagementOut})
+@router.post(
+    "/engagements", response={201: EngagementOut, 200: EngagementOut}, auth=roles(*CHOOSERS)
+)
 def choose(
     request: HttpRequest,
     payload: ChooseIn,
@@ -288,7 +290,9 @@ def _provider_decides(request: HttpRequest, engagement: UUID) -> UUID:
     return membership.provider_id
 
 
-@router.post("/engagements/{engagement}/accept", response=EngagementOut)
+@router.post(
+    "/engagements/{engagement}/accept", response=EngagementOut, auth=roles(Role.PROVIDER_STAFF)
+)
 def accept(request: HttpRequest, engagement: UUID) -> EngagementOut:
     provider = _provider_decides(request, engagement)
     marketplace_app().accept(
@@ -301,7 +305,9 @@ def accept(request: HttpRequest, engagement: UUID) -> EngagementOut:
     return engagement_out(EngagementRecord.objects.get(id=engagement))
 
 
-@router.post("/engagements/{engagement}/decline", response=EngagementOut)
+@router.post(
+    "/engagements/{engagement}/decline", response=EngagementOut, auth=roles(Role.PROVIDER_STAFF)
+)
 def decline(request: HttpRequest, engagement: UUID, payload: EndIn) -> EngagementOut:
     provider = _provider_decides(request, engagement)
     marketplace_app().decline(
@@ -337,7 +343,9 @@ def end(request: HttpRequest, engagement: UUID, payload: EndIn) -> EngagementOut
     return engagement_out(EngagementRecord.objects.get(id=engagement))
 
 
-@router.post("/engagements/{engagement}/switch", response={201: EngagementOut})
+@router.post(
+    "/engagements/{engagement}/switch", response={201: EngagementOut}, auth=roles(*CHOOSERS)
+)
 def switch(
     request: HttpRequest,
     engagement: UUID,
@@ -358,7 +366,9 @@ def switch(
     return Status(201, engagement_out(EngagementRecord.objects.get(id=new)))
 
 
-@router.post("/engagements/{engagement}/feedback", response=EngagementOut)
+@router.post(
+    "/engagements/{engagement}/feedback", response=EngagementOut, auth=roles(*(Role.PERSON,))
+)
 def feedback(request: HttpRequest, engagement: UUID, payload: FeedbackIn) -> EngagementOut:
     require(request, (Role.PERSON,))
     found = visible_engagement(request, engagement)
@@ -374,7 +384,11 @@ def feedback(request: HttpRequest, engagement: UUID, payload: FeedbackIn) -> Eng
     return engagement_out(EngagementRecord.objects.get(id=engagement))
 
 
-@router.post("/engagements/{engagement}/feedback/moderation", response=EngagementOut)
+@router.post(
+    "/engagements/{engagement}/feedback/moderation",
+    response=EngagementOut,
+    auth=roles(*(Role.REGISTER_ADMIN,)),
+)
 def moderate(request: HttpRequest, engagement: UUID, payload: ModerateIn) -> EngagementOut:
     actor = require(request, (Role.REGISTER_ADMIN,))
     marketplace_app().moderate_feedback(

@@ -17,7 +17,7 @@ from accreditation.domain import AccreditationError, Service
 from accreditation.models import Membership
 from accreditation.payment_accounts import open_payment_account
 from accreditation.services import accreditation_app, catch_up
-from api.auth import caller, require
+from api.auth import caller, require, roles
 from api.problems import Forbidden
 from api.schemas import (
     AccreditIn,
@@ -179,7 +179,7 @@ def register_csv(request: HttpRequest) -> HttpResponse:
 
 
 # -- a provider's own
-@router.post("/providers", response={201: ProviderOut})
+@router.post("/providers", response={201: ProviderOut}, auth=roles(*PROVIDER))
 def register_provider(request: HttpRequest, payload: ProviderIn) -> Status[ProviderOut]:
     require(request, PROVIDER)
     user = caller(request)
@@ -191,7 +191,9 @@ def register_provider(request: HttpRequest, payload: ProviderIn) -> Status[Provi
     return Status(201, provider_out(queries.provider(result.id)))
 
 
-@router.post("/providers/{provider_id}/applications", response={201: DoneOut})
+@router.post(
+    "/providers/{provider_id}/applications", response={201: DoneOut}, auth=roles(*PROVIDER)
+)
 def apply(request: HttpRequest, provider_id: UUID, payload: ApplyIn) -> Status[DoneOut]:
     if own_provider(request) != provider_id:
         raise Forbidden("you can only apply for your own organisation")
@@ -204,7 +206,9 @@ def apply(request: HttpRequest, provider_id: UUID, payload: ApplyIn) -> Status[D
     return Status(201, done(result.id))
 
 
-@router.post("/providers/{provider_id}/evidence", response={201: EvidenceOut})
+@router.post(
+    "/providers/{provider_id}/evidence", response={201: EvidenceOut}, auth=roles(*PROVIDER)
+)
 def upload_evidence(
     request: HttpRequest,
     provider_id: UUID,
@@ -241,7 +245,7 @@ def upload_evidence(
 
 
 # -- the register administrator's decisions
-@router.get("/queue", response=list[ServiceOut])
+@router.get("/queue", response=list[ServiceOut], auth=roles(*ADMIN))
 def queue(request: HttpRequest) -> list[ServiceOut]:
     require(request, ADMIN)
     catch_up()
@@ -260,21 +264,21 @@ def queue(request: HttpRequest) -> list[ServiceOut]:
     ]
 
 
-@router.post("/accreditations/{accreditation_id}/assessment", response=DoneOut)
+@router.post("/accreditations/{accreditation_id}/assessment", response=DoneOut, auth=roles(*ADMIN))
 def start_assessment(request: HttpRequest, accreditation_id: UUID) -> DoneOut:
     actor = require(request, ADMIN)
     accreditation_app().start_assessment(accreditation_id, actor=actor)
     return done(accreditation_id)
 
 
-@router.post("/accreditations/{accreditation_id}/criteria", response=DoneOut)
+@router.post("/accreditations/{accreditation_id}/criteria", response=DoneOut, auth=roles(*ADMIN))
 def assess(request: HttpRequest, accreditation_id: UUID, payload: AssessIn) -> DoneOut:
     actor = require(request, ADMIN)
     accreditation_app().assess(accreditation_id, actor=actor, **payload.dict())
     return done(accreditation_id)
 
 
-@router.post("/accreditations/{accreditation_id}/accredit", response=DoneOut)
+@router.post("/accreditations/{accreditation_id}/accredit", response=DoneOut, auth=roles(*ADMIN))
 def accredit(request: HttpRequest, accreditation_id: UUID, payload: AccreditIn) -> DoneOut:
     actor = require(request, ADMIN)
     app = accreditation_app()
@@ -283,14 +287,14 @@ def accredit(request: HttpRequest, accreditation_id: UUID, payload: AccreditIn) 
     return done(accreditation_id)
 
 
-@router.post("/accreditations/{accreditation_id}/refuse", response=DoneOut)
+@router.post("/accreditations/{accreditation_id}/refuse", response=DoneOut, auth=roles(*ADMIN))
 def refuse(request: HttpRequest, accreditation_id: UUID, payload: RefuseIn) -> DoneOut:
     actor = require(request, ADMIN)
     accreditation_app().refuse(accreditation_id, actor=actor, reasons=payload.reasons)
     return done(accreditation_id)
 
 
-@router.post("/accreditations/{accreditation_id}/renewal", response=DoneOut)
+@router.post("/accreditations/{accreditation_id}/renewal", response=DoneOut, auth=roles(*ADMIN))
 def renew(request: HttpRequest, accreditation_id: UUID, payload: RenewIn) -> DoneOut:
     actor = require(request, ADMIN)
     accreditation_app().renew(
@@ -303,7 +307,7 @@ def renew(request: HttpRequest, accreditation_id: UUID, payload: RenewIn) -> Don
     return done(accreditation_id)
 
 
-@router.post("/accreditations/{accreditation_id}/{step}", response=DoneOut)
+@router.post("/accreditations/{accreditation_id}/{step}", response=DoneOut, auth=roles(*ADMIN))
 def decide(request: HttpRequest, accreditation_id: UUID, step: str, payload: ReasonIn) -> DoneOut:
     """Suspend, reinstate or withdraw, with the reason the register will show."""
     actor = require(request, ADMIN)
@@ -334,7 +338,7 @@ def checklist(request: HttpRequest) -> ChecklistOut:
     return checklist_out()
 
 
-@router.post("/checklist", response={201: ChecklistOut})
+@router.post("/checklist", response={201: ChecklistOut}, auth=roles(*ADMIN))
 def publish_checklist(request: HttpRequest, payload: ChecklistIn) -> Status[ChecklistOut]:
     """A new version of the checklist; assessments already begun keep theirs."""
     actor = require(request, ADMIN)

@@ -389,3 +389,24 @@ def test_a_token_from_the_command_lets_a_machine_client_in(ledger: Any, make_use
     wrong = Client(headers={"Authorization": f"Bearer {token}x"})
     assert wrong.get("/api/v1/ledger/accounts/PB-1/balance").status_code == 401
     assert Client().get("/api/docs").status_code in (301, 302)  # the docs live under /api/v1/
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/ledger/entries",
+        "/api/v1/ledger/accounts",
+        "/api/v1/budgets/people",
+        "/api/v1/budgets/grid",
+        "/api/v1/register/checklist",
+        "/api/v1/marketplace/tariff",
+    ],
+)
+def test_the_role_is_checked_before_the_body_is_read(db: Any, make_user: Any, path: str) -> None:
+    """Someone without the role is told 403 even for a malformed body, and learns nothing
+    from the validation of a body they may not send; someone not signed in is told 401."""
+    person = client_for(make_user, Role.PERSON.value)
+    refused = person.post(path, "{not json", content_type="application/json")
+    assert refused.status_code == 403, refused.content
+    assert refused.json()["detail"].startswith("this needs the role of")
+    assert Client().post(path, "{}", content_type="application/json").status_code == 401
