@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from budgets.services import budget_app
 from config.roles import Role
@@ -28,7 +28,7 @@ def test_grid_review_and_revision_pages_are_accessible_with_their_errors(
     base = live_server.url
 
     page.goto(f"{base}/budgets/grid/")
-    assert page.get_by_test_id("grid-1").is_visible()
+    expect(page.get_by_test_id("grid-1")).to_be_visible()
     assert serious_violations(page) == []
 
     sign_in(page, base, "jo")
@@ -45,12 +45,12 @@ def test_grid_review_and_revision_pages_are_accessible_with_their_errors(
 
     page.goto(f"{base}/cases/DN-000123/review/")
     page.get_by_role("button", name="Record the review").click()  # no answers: refused
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()  # waits for the reply
     assert serious_violations(page) == []
     assert budget_app().reviews("DN-000123").reviews == []
 
     page.goto(f"{base}/cases/DN-000123/revision/")
     page.get_by_label("New budget a week").fill("100.00")
     page.get_by_role("button", name="Revise the budget").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()  # waits for the reply
     assert serious_violations(page) == []

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from accreditation.models import Membership
 from budgets.plan import DIRECT_PAYMENT_PARTS, REQUIRED_PARTS
@@ -105,7 +105,7 @@ def test_assess_allocate_plan_sign_off_and_the_person_sees_it(
     page.get_by_role("link", name=f"write the plan for {REF}").click()
     page.wait_for_url(f"**/cases/{REF}/plan/")
     page.get_by_role("button", name="Save the plan").click()  # empty: refused, part by part
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()  # waits for the reply
     assert serious_violations(page) == []
     for label in {**REQUIRED_PARTS, **DIRECT_PAYMENT_PARTS}.values():
         page.get_by_label(label).fill(f"{label}: as Lee put it.")
@@ -118,14 +118,15 @@ def test_assess_allocate_plan_sign_off_and_the_person_sees_it(
     sign_in(page, base, "alex")
     page.goto(f"{base}/cases/{REF}/")
     page.get_by_role("button", name="Sign the plan").click()
-    page.wait_for_url(f"**/cases/{REF}/")
+    expect(page.get_by_test_id("banner")).to_have_text("Recorded.")  # same address: wait for it
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, base, "jo")
     page.goto(f"{base}/cases/?queue=sign-off")
     page.get_by_role("link", name="Lee Hart").click()
+    page.wait_for_url(f"**/cases/{REF}/")
     assert serious_violations(page) == []
     page.get_by_role("button", name="Sign off").click()
-    page.wait_for_url(f"**/cases/{REF}/")
+    expect(page.get_by_test_id("banner")).to_have_text("Recorded.")
     assert "signed off by alex and jo" in page.content()
     page.get_by_role("button", name="Sign out").click()
 
