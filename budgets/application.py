@@ -137,6 +137,8 @@ class BudgetApplication(Application[UUID]):
         return first
 
     def revise(self, council_ref: str, *, today: date, actor: str, **change: Any) -> PersonalBudget:
+        """Revise the budget; a signed-off plan carrying the old figure is reopened with it,
+        to be written anew and signed off again (saved together, or neither)."""
         budget = self.get_budget(council_ref)
         budget.revise(
             assessment_version=len(self.assessment(council_ref).versions),
@@ -144,7 +146,15 @@ class BudgetApplication(Application[UUID]):
             actor=actor,
             **change,
         )
-        self.save(budget)
+        changed: list[Any] = [budget]
+        try:
+            plan: Any = self.repository.get(plan_id(council_ref))
+        except AggregateNotFoundError:
+            plan = None
+        if plan is not None:
+            plan.reopen_for_revision(revised_on=today, actor=actor)
+            changed.append(plan)
+        self.save(*changed)
         return budget
 
     def get_budget(self, council_ref: str) -> PersonalBudget:

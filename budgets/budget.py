@@ -16,11 +16,23 @@ from eventsourcing.domain import Aggregate, event
 from budgets.domain import BudgetError, Calculation
 from budgets.people import text
 from config.errors import gather
-from ledger.money import MoneyError, check_pence, format_pence
+from ledger.money import MAX_PENCE, MoneyError, check_pence, format_pence
 
 NAMESPACE = UUID("8a9b0c1d-2e3f-4a5b-8c6d-7e8f9a0b1c2d")
 WAYS = ("direct_payment", "council_managed", "individual_service_fund")
 WEEKS_A_YEAR = 52
+
+
+# A year of the budget is one ledger entry, which holds at most MAX_PENCE.
+MAX_WEEKLY = MAX_PENCE // WEEKS_A_YEAR
+
+
+def weekly_amount(value: object, field: str = "weekly") -> int:
+    """A weekly budget: whole pence, more than zero, and a year of it within one entry."""
+    amount = pence_or_zero(value, field)
+    if amount > MAX_WEEKLY:
+        raise BudgetError(f"must be at most {format_pence(MAX_WEEKLY)} a week", field=field)
+    return amount
 
 
 def pence_or_zero(value: object, field: str) -> int:
@@ -112,7 +124,7 @@ class PersonalBudget(Aggregate):
         today: date,
         actor: str,
     ) -> PersonalBudget:
-        final = pence_or_zero(weekly, "weekly") or calculation.weekly
+        final = weekly_amount(pence_or_zero(weekly, "weekly") or calculation.weekly)
 
         def contribution() -> int:
             amount = pence_or_zero(contribution_weekly, "contribution_weekly")
@@ -198,14 +210,23 @@ class PersonalBudget(Aggregate):
         assessment_version: int,
         today: date,
         actor: str,
+        unspent: int | None = None,
     ) -> int:
-        """A review may change the budget; it cannot cut it without a new assessment."""
-        new = pence_or_zero(weekly, "weekly")
+        """A review may change the budget; it cannot cut it without a new assessment, nor by
+        more than the budget still holds (``unspent``: not yet spent or committed)."""
+        new = weekly_amount(weekly)
         if new == 0:
             raise BudgetError("must be more than zero pence", field="weekly")
         why = text(reason, "reason", 1000)
         if new < self.weekly and assessment_version <= self.assessment_version:
             raise BudgetError("a review cannot cut a budget without a reassessment", field="weekly")
+        taken_back = (self.weekly - new) * WEEKS_A_YEAR
+        if unspent is not None and taken_back > unspent:
+            raise BudgetError(
+                f"the budget holds {format_pence(unspent)} not yet spent or committed, so it "
+                f"cannot give back {format_pence(taken_back)} for the year",
+                field="weekly",
+            )
         parts = Split.create(split, new)
         delta = new - self.weekly
         self._revised(

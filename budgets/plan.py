@@ -217,6 +217,20 @@ class Plan(Aggregate):
 
     @event("ReopenedAtReview")
     def _reopened(self, reviewed_on: date, actor: str) -> None:
+        self._clear_sign_off()
+
+    def reopen_for_revision(self, *, revised_on: date, actor: str) -> None:
+        """The budget changed: the plan that carries it is written anew and signed off again."""
+        if self.panel is not None and self.panel.get("decision") is None:
+            raise BudgetError("the plan is with the panel: wait for its decision", field="plan")
+        if self.signed_off:
+            self._reopened_for_revision(revised_on=revised_on, actor=actor)
+
+    @event("ReopenedForRevision")
+    def _reopened_for_revision(self, revised_on: date, actor: str) -> None:
+        self._clear_sign_off()
+
+    def _clear_sign_off(self) -> None:
         self.signed_off = False
         self.signatures = {}
         self.route = None

@@ -69,7 +69,7 @@ class CaseProjection(Projection):
             if event.role == "social worker":
                 return {"worker_signed_by": event.actor}
             return {"manager_signed_by": event.actor, "signed_off": True}
-        if owner == "Plan" and step == "ReopenedAtReview":
+        if owner == "Plan" and step in ("ReopenedAtReview", "ReopenedForRevision"):
             return {
                 "signed_off": False,
                 "worker_signed_by": "",

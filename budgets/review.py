@@ -62,6 +62,7 @@ class Reviews(Aggregate):
     @event("Scheduled")
     def __init__(self, council_ref: str, plan_started: date) -> None:
         self.council_ref = council_ref
+        self.plan_started = plan_started
         self.due_on = plan_started + FIRST_REVIEW
         self.reviews: list[dict[str, Any]] = []
         self.reminded_for: date | None = None
@@ -97,6 +98,11 @@ class Reviews(Aggregate):
         """Record a review; the next is due within 12 months of it."""
         if on > today:
             raise BudgetError("a review is recorded once it has happened", field="on")
+        if on < self.plan_started:
+            raise BudgetError(
+                f"must be on or after {self.plan_started:%-d %B %Y}, when the plan started",
+                field="on",
+            )
         if reviewer_kind not in ("worker", "planner"):
             raise BudgetError("must be worker or planner", field="reviewer_kind")
         if not outcomes:

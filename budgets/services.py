@@ -64,7 +64,14 @@ def allocate(council_ref: str, **choices: object) -> PersonalBudget:
 
 
 def revise(council_ref: str, **change: object) -> PersonalBudget:
-    budget = budget_app().revise(council_ref, **change)  # type: ignore[arg-type]
+    """Record the revision, then its ledger entry. A cut is checked against what the budget
+    still holds first, so a refused one records nothing in either store."""
+    try:
+        account = ledger_app().get_account(available(council_ref))
+        unspent: int | None = account.on_normal_side(account.balance)
+    except DomainError:
+        unspent = None  # no ledger account yet: nothing has been spent from it
+    budget = budget_app().revise(council_ref, unspent=unspent, **change)  # type: ignore[arg-type]
     post_to_ledger(council_ref)
     return budget
 

@@ -381,7 +381,7 @@ def review(request: HttpRequest, council_ref: str) -> HttpResponse:
             for key, label in outcomes:
                 scale = data.get(f"{key}-scale", "")
                 answers[label] = {
-                    "scale": int(scale) if scale.isdecimal() else None,
+                    "scale": int(scale) if scale.isdecimal() and len(scale) < 3 else None,
                     "in_their_words": data.get(f"{key}-words", ""),
                 }
 

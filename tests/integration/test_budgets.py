@@ -9,7 +9,7 @@ import pytest
 
 from budgets.domain import DEMO_PENCE_PER_POINT, DEMO_POINTS, BudgetError
 from budgets.services import allocate, budget_app, revise
-from config.errors import Conflict
+from config.errors import Conflict, NotFound
 from ledger import models, queries
 from ledger.services import catch_up, ledger_app
 from tests.conftest import draft
@@ -410,3 +410,91 @@ def test_a_new_grid_leaves_the_explanation_of_an_allocated_budget_as_it_was(sam:
     assert after is not None and before is not None
     assert (after.grid_version, after.weekly) == (1, 32200)
     assert after.explanation == before.explanation
+
+
+def test_refused_allocations_and_cuts_record_nothing_in_either_store(sam: str) -> None:
+    base = {
+        "today": TODAY,
+        "actor": "alex",
+        "adjustment_reason": "Round-the-clock care",
+        "contribution_weekly": 0,
+        "direct_payment_start": None,
+    }
+    # A year of this could not be one ledger entry: refused before the budget is saved.
+    with pytest.raises(BudgetError, match="must be at most") as err:
+        allocate(sam, weekly=20_000_000, split={"council_managed": 20_000_000}, **base)
+    assert err.value.field == "weekly"
+    with pytest.raises(NotFound):
+        budget_app().get_budget(sam)
+
+    allocate(
+        sam, weekly=None, split={"council_managed": 32200}, **{**base, "adjustment_reason": ""}
+    )
+    ledger = ledger_app()
+    ledger.open_account(code="PROVIDER:X", name="Provider", type="liability", actor="t")
+    spent = 32200 * 52 - 10_000  # all but £100 of the year is spent
+    ledger.post_entry(
+        draft(
+            "spend",
+            [("PB:DN-000123:AVAILABLE", "debit", spent), ("PROVIDER:X", "credit", spent)],
+            kind="managed_spend",
+            budget=sam,
+        )
+    )
+    app = budget_app()
+    app.record_assessment(
+        sam,
+        today=TODAY,
+        assessor="alex",
+        own_words={"day_in_my_life": "Managing better"},
+        outcomes=SAM_OUTCOMES,
+        arises_from_impairment=True,
+        significant_impact=True,
+    )
+    with pytest.raises(BudgetError, match="cannot give back"):
+        revise(
+            sam,
+            today=TODAY,
+            actor="alex",
+            weekly=30000,
+            split={"council_managed": 30000},
+            reason="Needs less help",
+        )
+    assert app.get_budget(sam).weekly == 32200
+    catch_up()
+    assert not models.Entry.objects.filter(budget=sam, kind="adjustment").exists()
+
+
+def test_a_revision_reopens_a_signed_off_plan_to_be_written_and_signed_again(sam: str) -> None:
+    from budgets.plan import REQUIRED_PARTS
+
+    allocate(
+        sam,
+        today=TODAY,
+        actor="alex",
+        weekly=None,
+        adjustment_reason="",
+        contribution_weekly=0,
+        split={"council_managed": 32200},
+        direct_payment_start=None,
+    )
+    app = budget_app()
+    app.write_plan(
+        sam, parts={k: "x" for k in REQUIRED_PARTS}, author="worker", written_by="alex", today=TODAY
+    )
+    app.sign_plan(sam, role="social worker", actor="alex")
+    app.sign_plan(sam, role="team manager", actor="jo")
+    revise(
+        sam,
+        today=TODAY,
+        actor="alex",
+        weekly=35000,
+        split={"council_managed": 35000},
+        reason="More help at night",
+    )
+    plan = app.plan(sam)
+    assert not plan.signed_off and plan.signatures == {}
+    app.write_plan(
+        sam, parts={k: "y" for k in REQUIRED_PARTS}, author="worker", written_by="alex", today=TODAY
+    )
+    assert app.plan(sam).versions[-1]["budget"]["total_weekly"] == 35000

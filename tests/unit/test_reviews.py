@@ -85,3 +85,17 @@ def test_a_review_is_recorded_once_it_has_happened() -> None:
             changes="",
             today=START,
         )
+
+
+def test_a_review_cannot_be_dated_before_the_plan_started() -> None:
+    reviews = Reviews("DN-000123", START)
+    with pytest.raises(BudgetError, match="on or after") as err:
+        reviews.record(
+            on=START - timedelta(days=1),
+            reviewer="alex",
+            reviewer_kind="worker",
+            outcomes=BETTER,
+            changes="",
+            today=START + timedelta(days=50),
+        )
+    assert err.value.field == "on" and reviews.reviews == []
