@@ -266,6 +266,7 @@ class BudgetApplication(Application[UUID]):
             weekly=budget.weekly,
             indicative=budget.indicative_weekly,
             reason=reason,
+            set_by=budget.set_by,
         )
         if plan.signed_off and policy.spot_checked(plan.id, seed=spot_check_seed):
             # The panel's quality sample, drawn at sign-off at the council's rate.

@@ -101,6 +101,8 @@ class PersonalBudget(Aggregate):
         self.contribution_weekly = contribution_weekly
         self.split = Split(**split)
         self.direct_payment_start = direct_payment_start
+        self.adjustment_reason = adjustment_reason
+        self.set_by = actor  # who set the figure: never the one who signs it off
         self.revisions = 0
         # What was asked for, so a retry is told apart from a different second allocation.
         self.allocated_as = (weekly, contribution_weekly, self.split, direct_payment_start)
@@ -252,4 +254,5 @@ class PersonalBudget(Aggregate):
         self.weekly = weekly
         self.split = Split(**split)
         self.assessment_version = assessment_version
+        self.set_by = actor
         self.revisions += 1

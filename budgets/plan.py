@@ -172,8 +172,10 @@ class Plan(Aggregate):
         weekly: int,
         indicative: int,
         reason: object = "",
+        set_by: str = "",
     ) -> Route:
-        """The social worker signs, then the team manager (a different person) signs off."""
+        """The social worker signs, then the team manager (a different person, and not the one
+        who set the budget's figure) signs off."""
         if not self.versions:
             raise BudgetError("there is no plan to sign", field="plan")
         if self.signed_off:
@@ -189,6 +191,10 @@ class Plan(Aggregate):
         if self.signatures["social worker"] == actor:
             raise BudgetError(
                 "the team manager must be someone other than the worker who signed", field="actor"
+            )
+        if set_by == actor:
+            raise BudgetError(
+                "the team manager must not sign off a budget they set themselves", field="actor"
             )
         if route is Route.PANEL:
             raise BudgetError(

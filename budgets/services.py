@@ -11,6 +11,7 @@ from django.utils import timezone
 from budgets.application import BudgetApplication, available, committed
 from budgets.budget import PersonalBudget
 from budgets.domain import Calculation
+from budgets.people import PersonDetails
 from budgets.plan import Plan
 from budgets.review import Reviews
 from config.applications import application
@@ -86,6 +87,7 @@ class PersonSummary:
 
     council_ref: str
     name: str
+    details: PersonDetails  # the person's record: for them and those who work with them
     budget: PersonalBudget | None
     calculation: Calculation | None
     plan: Plan | None
@@ -115,6 +117,7 @@ def person_summary(council_ref: str) -> PersonSummary:
     return PersonSummary(
         council_ref=council_ref,
         name=person.details.name,
+        details=person.details,
         budget=found["budget"],
         calculation=calculation,
         plan=found["plan"],

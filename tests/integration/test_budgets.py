@@ -498,3 +498,30 @@ def test_a_revision_reopens_a_signed_off_plan_to_be_written_and_signed_again(sam
         sam, parts={k: "y" for k in REQUIRED_PARTS}, author="worker", written_by="alex", today=TODAY
     )
     assert app.plan(sam).versions[-1]["budget"]["total_weekly"] == 35000
+
+
+def test_a_team_manager_cannot_sign_off_a_budget_they_set(sam: str) -> None:
+    from budgets.plan import REQUIRED_PARTS
+
+    allocate(
+        sam,
+        today=TODAY,
+        actor="jo",
+        weekly=50000,
+        adjustment_reason="Night care after the fall",
+        contribution_weekly=0,
+        split={"council_managed": 50000},
+        direct_payment_start=None,
+    )
+    app = budget_app()
+    app.write_plan(
+        sam, parts={k: "x" for k in REQUIRED_PARTS}, author="worker", written_by="alex", today=TODAY
+    )
+    app.sign_plan(sam, role="social worker", actor="alex")
+    with pytest.raises(BudgetError, match="must not sign off a budget they set") as err:
+        app.sign_plan(sam, role="team manager", actor="jo", reason="I agree with myself")
+    assert err.value.field == "actor"
+    plan = app.plan(sam)
+    assert not plan.signed_off and plan.signatures == {"social worker": "alex"}
+    app.sign_plan(sam, role="team manager", actor="sue", reason="Night care is needed")
+    assert app.plan(sam).signed_off

@@ -560,3 +560,25 @@ def test_the_worker_sees_on_the_case_when_the_chosen_support_was_suspended(
     page = worker.get(f"/cases/{REF}/").content.decode()
     assert 'data-testid="support-flag"' in page
     assert "accreditation for independent support planning was suspended" in page
+
+
+def test_the_case_shows_the_persons_record_and_why_the_budget_was_adjusted(
+    worker: Client, make_user: Any
+) -> None:
+    assessed(worker)
+    weekly = budget_app().indicative(REF, today=TODAY).weekly + 5000
+    assert (
+        allocate_form(
+            worker,
+            weekly=format_pence(weekly),
+            council_managed=format_pence(weekly - 10000),
+            adjustment_reason="Two carers for moving and handling",
+        ).status_code
+        == 302
+    )
+    page = worker.get(f"/cases/{REF}/").content.decode()
+    assert "1 June 1955" in page and "943 476 5919" in page
+    assert "They decide for themselves" in page
+    assert "Two carers for moving and handling" in page
+    lee = person(make_user, "lee", REF)
+    assert "because: Two carers for moving and handling" in lee.get("/my-budget/").content.decode()
