@@ -196,12 +196,16 @@ def test_plan_sign_off_and_reviews_through_the_application(sam: str) -> None:
     with pytest.raises(Refused) as err:  # the budget has a direct payment: its parts are required
         app.write_plan(sam, parts=parts, author="planner", written_by="priya", today=TODAY)
     assert err.value.field == "parts.direct_payment_needs"
+    with pytest.raises(NotFound):
+        app.plan(sam)  # the refused plan left nothing behind
     parts |= {"direct_payment_needs": "Personal care", "direct_payment_frequency": "Every 4 weeks"}
     assert app.write_plan(sam, parts=parts, author="planner", written_by="priya", today=TODAY) == 1
     assert app.plan(sam).budget_breakdown()[1] == "The council pays £282.00 a week."
     assert app.sign_plan(sam, role="social worker", actor="alex") is Route.DELEGATED
     with pytest.raises(Refused, match="someone other than the worker"):
         app.sign_plan(sam, role="team manager", actor="alex")
+    assert app.plan(sam).signatures == {"social worker": "alex"}  # nothing changed
+    assert not app.plan(sam).signed_off
     app.sign_plan(sam, role="team manager", actor="jo")
     assert app.plan(sam).signed_off
     assert app.reviews(sam).due_on == TODAY + timedelta(weeks=6)

@@ -23,6 +23,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 TODAY = date.today()
 
 
+def get_json(client: Client, path: str) -> Any:
+    return client.get(path).json()
+
+
 def post(client: Client, path: str, body: dict[str, Any]) -> Any:
     return client.post(path, data=json.dumps(body, default=str), content_type="application/json")
 
@@ -123,6 +127,7 @@ def test_the_journey_through_the_api(set_up: dict[str, Any], make_user: Any) -> 
     )
     assert missing.status_code == 422
     assert [e["field"] for e in missing.json()["errors"]] == ["parts.outcomes", "parts.contingency"]
+    assert get_json(worker, "/api/v1/budgets/people/DN-000123")["plan_versions"] == 0
     written = post(
         planner, "/api/v1/budgets/people/DN-000123/plan", {"parts": parts, "author": "planner"}
     )
@@ -144,7 +149,9 @@ def test_the_journey_through_the_api(set_up: dict[str, Any], make_user: Any) -> 
         and mine["review_due"] == (TODAY + timedelta(weeks=6)).isoformat()
     )
     lee = person(make_user, "lee", "DN-000456")
-    assert lee.get("/api/v1/budgets/people/DN-000123").status_code == 404
+    other = lee.get("/api/v1/budgets/people/DN-000123")
+    assert other.status_code == 404
+    assert "Sam" not in other.content.decode()  # nothing of the other person's record leaks
 
 
 def test_each_route_refuses_the_wrong_roles(set_up: dict[str, Any], make_user: Any) -> None:

@@ -15,6 +15,7 @@ from django.test import Client
 from pypdf import PdfReader
 
 from budgets.domain import BudgetError
+from budgets.plan import DIRECT_PAYMENT_PARTS, REQUIRED_PARTS
 from budgets.services import budget_app
 from config.errors import NotFound
 from config.roles import Role
@@ -298,6 +299,10 @@ def test_the_plan_pdf_carries_the_budget_breakdown_and_only_to_its_person(
     assert f"Your personal budget: {format_pence(budget.weekly)} a week." in text
     assert "You contribute £20.00 a week" in text
     assert "The contingency part" in text
+    flat = " ".join(text.split())  # the PDF wraps long lines
+    for key, title in {**REQUIRED_PARTS, **DIRECT_PAYMENT_PARTS}.items():
+        assert title in flat and f"The {key} part" in flat, key  # every Care Act part
+    assert "Of it, £100.00 a week is paid to you as a direct payment." in flat
     assert "Not signed off yet" in text
 
     other = person(make_user, "sam", "DN-000123")
