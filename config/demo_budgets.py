@@ -48,6 +48,8 @@ PEOPLE: list[tuple[str, str, date, str, dict[str, Any], str]] = [
     ("DN-000789", "Ade Okoro", date(1958, 2, 11), "4010232137", SAM_NEEDS, "assessed"),
     ("DN-000790", "Mary Wilson", date(1940, 9, 30), "4857773457", MARY_NEEDS, "allocated"),
     ("DN-000791", "Tom Green", date(1972, 12, 1), "4505577104", TOM_NEEDS, "panel"),
+    ("DN-000792", "Asha Begum", date(1948, 7, 19), "4010232145", MARY_NEEDS, "written"),
+    ("DN-000793", "Joe Clarke", date(1966, 3, 8), "9434765870", MARY_NEEDS, "worker signed"),
 ]
 
 
@@ -130,8 +132,28 @@ def load_budgets() -> None:
             written_by="provider" if dp else "socialworker",
             today=START,
         )
+        if stage == "written":
+            continue
         app.sign_plan(ref, role="social worker", actor="socialworker")
+        if stage == "worker signed":
+            continue  # waiting for the team manager
         if stage == "panel":
             app.refer_to_panel(ref, actor="teammanager", note="Two carers day and night")
-        else:
-            app.sign_plan(ref, role="team manager", actor="teammanager")
+            continue
+        # Signed off in conversation at the 6-week review, which is recorded too.
+        app.sign_plan(ref, role="team manager", actor="teammanager")
+        app.record_review(
+            ref,
+            on=START + timedelta(weeks=6),
+            reviewer="socialworker",
+            reviewer_kind="worker",
+            outcomes={
+                "Maintaining personal hygiene": {
+                    "scale": 5,
+                    "in_their_words": "I can shower every morning again",
+                },
+                "Managing and maintaining nutrition": {"scale": 4, "in_their_words": ""},
+            },
+            changes="None: the plan is working",
+            today=max(date.today(), START + timedelta(weeks=6)),
+        )

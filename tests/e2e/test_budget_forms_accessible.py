@@ -43,11 +43,12 @@ def test_grid_review_and_revision_pages_are_accessible_with_their_errors(
     assert page.evaluate("document.activeElement.id") == "substantial-high"
     assert serious_violations(page) == []
 
+    reviews_before = len(budget_app().reviews("DN-000123").reviews)
     page.goto(f"{base}/cases/DN-000123/review/")
     page.get_by_role("button", name="Record the review").click()  # no answers: refused
     expect(page.locator(".govuk-error-summary")).to_be_visible()  # waits for the reply
     assert serious_violations(page) == []
-    assert budget_app().reviews("DN-000123").reviews == []
+    assert len(budget_app().reviews("DN-000123").reviews) == reviews_before  # none recorded
 
     page.goto(f"{base}/cases/DN-000123/revision/")
     page.get_by_label("New budget a week").fill("100.00")

@@ -31,6 +31,8 @@ def test_the_demo_has_a_budget_at_each_stage_and_the_planner_can_write_marys_pla
         "DN-000789": "Assessed",
         "DN-000790": "Budget allocated",
         "DN-000791": "With the panel",
+        "DN-000792": "Plan written",
+        "DN-000793": "Waiting for the team manager",
     }
     provider = Client()
     provider.force_login(get_user_model().objects.get(username="provider"))
@@ -53,6 +55,11 @@ def test_the_demo_has_a_budget_at_each_stage_and_the_planner_can_write_marys_pla
     worker.force_login(get_user_model().objects.get(username="socialworker"))
     case = worker.get("/cases/DN-000123/").content.decode().replace("&#x27;", "'")
     assert "Mexborough Money Matters's accreditation for money management was suspended" in case
+
+    from budgets.services import budget_app
+
+    sam = budget_app().reviews("DN-000123")
+    assert [r["kind"] for r in sam.reviews] == ["six-week"]  # signed off at the 6-week review
 
     out = StringIO()
     call_command("verify_ledger", stdout=out)
