@@ -267,6 +267,7 @@ class BudgetApplication(Application[UUID]):
             indicative=budget.indicative_weekly,
             reason=reason,
             set_by=budget.set_by,
+            reviewed=bool(self.reviews(council_ref).reviews),
         )
         if plan.signed_off and policy.spot_checked(plan.id, seed=spot_check_seed):
             # The panel's quality sample, drawn at sign-off at the council's rate.

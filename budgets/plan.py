@@ -173,6 +173,7 @@ class Plan(Aggregate):
         indicative: int,
         reason: object = "",
         set_by: str = "",
+        reviewed: bool = True,
     ) -> Route:
         """The social worker signs, then the team manager (a different person, and not the one
         who set the budget's figure) signs off."""
@@ -195,6 +196,12 @@ class Plan(Aggregate):
         if set_by == actor:
             raise BudgetError(
                 "the team manager must not sign off a budget they set themselves", field="actor"
+            )
+        if not reviewed:
+            # Doncaster's model: signed off in conversation at the 6-week review, not before.
+            raise BudgetError(
+                "the plan is signed off at the 6-week review: record the review first",
+                field="plan",
             )
         if route is Route.PANEL:
             raise BudgetError(

@@ -140,8 +140,7 @@ def load_budgets() -> None:
         if stage == "panel":
             app.refer_to_panel(ref, actor="teammanager", note="Two carers day and night")
             continue
-        # Signed off in conversation at the 6-week review, which is recorded too.
-        app.sign_plan(ref, role="team manager", actor="teammanager")
+        # Signed off in conversation at the 6-week review, recorded first.
         app.record_review(
             ref,
             on=START + timedelta(weeks=6),
@@ -157,3 +156,4 @@ def load_budgets() -> None:
             changes="None: the plan is working",
             today=max(date.today(), START + timedelta(weeks=6)),
         )
+        app.sign_plan(ref, role="team manager", actor="teammanager")

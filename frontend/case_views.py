@@ -21,7 +21,7 @@ from config.errors import NotFound
 from config.roles import Role, roles_of
 from frontend.access import roles_required, signed_in
 from frontend.budget_views import plan_pdf_response
-from frontend.forms import attempt
+from frontend.forms import LABELS, attempt
 from ledger.money import format_pence
 from marketplace.models import EngagementRecord
 from marketplace.queries import flag
@@ -133,6 +133,8 @@ def _case(
         and plan.signatures.get("social worker")
         and not plan.signed_off
         and not (plan.panel and plan.panel.get("decision") is None),
+        # Sign-off happens at the 6-week review: until it is recorded, the page says so.
+        "reviewed": bool(summary.reviews and summary.reviews.reviews),
         "can_panel_decide": Role.PANEL_MEMBER.value in roles
         and plan
         and plan.panel
@@ -151,6 +153,15 @@ def plan_pdf(request: HttpRequest, council_ref: str) -> HttpResponse:
     response = plan_pdf_response(council_ref)
     record_read(signed_in(request), [council_ref], request.path)
     return response
+
+
+# The case page's fields: a refusal about who signs or which route is shown at the reason box.
+CASE_FIELDS = {"route": "reason", "actor": "reason", "role": "reason", "note": "reason"}
+
+
+def _case_field(path: str) -> tuple[str, str]:
+    field = path.split(".")[0]
+    return CASE_FIELDS.get(field, field), LABELS.get(field, field.replace("_", " ").capitalize())
 
 
 @require_POST
@@ -196,7 +207,7 @@ def act(request: HttpRequest, council_ref: str, step: str) -> HttpResponse:
     needed, command = commands[step]
     if needed.value not in roles:
         return render(request, "frontend/forbidden.html", {"needed": needed.value}, status=403)
-    _, errors = attempt(command)
+    _, errors = attempt(command, where=_case_field)
     if errors:
         return _case(request, council_ref, errors, 400)
     messages.success(request, "Recorded.")

@@ -1,8 +1,9 @@
 """The whole budget journey in Chromium, with axe on every form.
 
 A worker registers and assesses a person, gets an explained indicative budget and allocates it
-with a direct payment from next week; the engaged planner writes the plan; the worker signs it
-and the team manager signs it off; the person sees all of it on "my budget".
+with a direct payment from next week; the engaged planner writes the plan; the worker signs it,
+records the 6-week review, and the team manager signs it off; the person sees all of it on
+"my budget".
 """
 
 from __future__ import annotations
@@ -119,6 +120,20 @@ def test_assess_allocate_plan_sign_off_and_the_person_sees_it(
     page.goto(f"{base}/cases/{REF}/")
     page.get_by_role("button", name="Sign the plan").click()
     expect(page.get_by_test_id("banner")).to_have_text("Recorded.")  # same address: wait for it
+    # At the 6-week review: has life got better? Recorded, then the plan is signed off.
+    page.get_by_role("link", name="Record a review").click()
+    page.wait_for_url(f"**/cases/{REF}/review/")
+    page.get_by_role("group", name="Maintaining personal hygiene").get_by_label(
+        "Much better"
+    ).check()
+    page.get_by_role("group", name="Managing and maintaining nutrition").get_by_label(
+        "A little better"
+    ).check()
+    page.get_by_label("In their words").first.fill("I can have a bath again")
+    assert serious_violations(page) == []
+    page.get_by_role("button", name="Record the review").click()
+    page.wait_for_url(f"**/cases/{REF}/")
+    assert "Review recorded" in page.get_by_test_id("banner").inner_text()
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, base, "jo")
     page.goto(f"{base}/cases/?queue=sign-off")
@@ -142,6 +157,7 @@ def test_assess_allocate_plan_sign_off_and_the_person_sees_it(
     assert "Of it, £100.00 a week is paid to you as a direct payment." in content
     assert "You contribute £20.00 a week" in content
     assert "Signed off by alex and jo." in content
+    assert "Your next review is due by" in content
     assert "as Lee put it." in content
     assert serious_violations(page) == []
     with page.expect_download() as download:

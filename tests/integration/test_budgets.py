@@ -54,6 +54,19 @@ def sam(stores: Any) -> str:
     return "DN-000123"
 
 
+def six_week_review(ref: str) -> None:
+    """The worker records the 6-week review, at which the plan is signed off."""
+    budget_app().record_review(
+        ref,
+        on=TODAY,
+        reviewer="alex",
+        reviewer_kind="worker",
+        outcomes={"Get out more": {"scale": 4}},
+        changes="",
+        today=TODAY,
+    )
+
+
 def balance(code: str) -> int:
     catch_up()
     return queries.account_by_code(code).normal_balance
@@ -206,22 +219,17 @@ def test_plan_sign_off_and_reviews_through_the_application(sam: str) -> None:
         app.sign_plan(sam, role="team manager", actor="alex")
     assert app.plan(sam).signatures == {"social worker": "alex"}  # nothing changed
     assert not app.plan(sam).signed_off
-    app.sign_plan(sam, role="team manager", actor="jo")
-    assert app.plan(sam).signed_off
+    with pytest.raises(Refused, match="record the review first"):
+        app.sign_plan(sam, role="team manager", actor="jo")  # not before the 6-week review
+    assert not app.plan(sam).signed_off
     assert app.reviews(sam).due_on == TODAY + timedelta(weeks=6)
     assert remind_reviews_due() == 0  # six weeks away: too early to remind
     assert app.remind_reviews(today=TODAY + timedelta(weeks=5)) == 1  # within two weeks
     assert app.remind_reviews(today=TODAY + timedelta(weeks=5, days=1)) == 0  # once per due date
-    app.record_review(
-        sam,
-        on=TODAY,
-        reviewer="alex",
-        reviewer_kind="worker",
-        outcomes={"Get out more": {"scale": 4}},
-        changes="",
-        today=TODAY,
-    )
+    six_week_review(sam)
     assert app.reviews(sam).due_on == TODAY + timedelta(days=365)
+    app.sign_plan(sam, role="team manager", actor="jo")  # in conversation at the review
+    assert app.plan(sam).signed_off
 
 
 def test_a_signed_off_plan_drawn_for_the_spot_check_goes_to_the_panel(sam: str) -> None:
@@ -245,6 +253,7 @@ def test_a_signed_off_plan_drawn_for_the_spot_check_goes_to_the_panel(sam: str) 
         percent_over_indicative=10, weekly_ceiling=100_000, spot_check_per_thousand=1000
     )
     app.sign_plan(sam, role="social worker", actor="alex", policy=always)
+    six_week_review(sam)
     app.sign_plan(sam, role="team manager", actor="jo", policy=always, spot_check_seed="2026-27")
     panel = app.plan(sam).panel
     assert panel is not None and (panel["why"], panel["decision"]) == ("spot check", None)
@@ -487,6 +496,7 @@ def test_a_revision_reopens_a_signed_off_plan_to_be_written_and_signed_again(sam
         sam, parts={k: "x" for k in REQUIRED_PARTS}, author="worker", written_by="alex", today=TODAY
     )
     app.sign_plan(sam, role="social worker", actor="alex")
+    six_week_review(sam)
     app.sign_plan(sam, role="team manager", actor="jo")
     revise(
         sam,
@@ -522,6 +532,7 @@ def test_a_team_manager_cannot_sign_off_a_budget_they_set(sam: str) -> None:
         sam, parts={k: "x" for k in REQUIRED_PARTS}, author="worker", written_by="alex", today=TODAY
     )
     app.sign_plan(sam, role="social worker", actor="alex")
+    six_week_review(sam)
     with pytest.raises(BudgetError, match="must not sign off a budget they set") as err:
         app.sign_plan(sam, role="team manager", actor="jo", reason="I agree with myself")
     assert err.value.field == "actor"

@@ -136,6 +136,14 @@ def test_the_journey_through_the_api(set_up: dict[str, Any], make_user: Any) -> 
         and written.json()["breakdown"][1] == "The council pays £282.00 a week."
     )
     assert post(worker, "/api/v1/budgets/people/DN-000123/plan/signatures", {}).status_code == 200
+    early = post(manager, "/api/v1/budgets/people/DN-000123/plan/signatures", {})
+    assert early.status_code == 422 and "record the review first" in early.json()["detail"]
+    reviewed = post(
+        worker,
+        "/api/v1/budgets/people/DN-000123/reviews",
+        {"on": TODAY.isoformat(), "outcomes": {"Get out more": {"scale": 4}}},
+    )
+    assert reviewed.status_code == 200
     signed = post(manager, "/api/v1/budgets/people/DN-000123/plan/signatures", {})
     assert signed.json()["signed_off"] and signed.json()["signatures"] == {
         "social worker": "alex",
@@ -146,7 +154,7 @@ def test_the_journey_through_the_api(set_up: dict[str, Any], make_user: Any) -> 
     mine = sam.get("/api/v1/budgets/people/DN-000123").json()
     assert (
         mine["weekly"] == "£322.00"
-        and mine["review_due"] == (TODAY + timedelta(weeks=6)).isoformat()
+        and mine["review_due"] == (TODAY + timedelta(days=365)).isoformat()  # after the 6-week
     )
     lee = person(make_user, "lee", "DN-000456")
     other = lee.get("/api/v1/budgets/people/DN-000123")

@@ -341,6 +341,15 @@ def test_a_review_that_changes_the_plan_reopens_it_for_a_new_version_and_sign_of
     app = budget_app()
     app.write_plan(REF, parts=ALL_PARTS, author="worker", written_by="alex", today=TODAY)
     app.sign_plan(REF, role="social worker", actor="alex")
+    app.record_review(
+        REF,
+        on=TODAY,
+        reviewer="alex",
+        reviewer_kind="worker",
+        outcomes={"Maintaining personal hygiene": {"scale": 4}},
+        changes="",
+        today=TODAY,
+    )  # the 6-week review, at which the plan is signed off
     app.sign_plan(REF, role="team manager", actor="jo")
     assert app.plan(REF).signed_off
     response = worker.post(
@@ -587,3 +596,52 @@ def test_the_case_shows_the_persons_record_and_why_the_budget_was_adjusted(
     assert "Two carers for moving and handling" in page
     lee = person(make_user, "lee", REF)
     assert "because: Two carers for moving and handling" in lee.get("/my-budget/").content.decode()
+
+
+def test_the_manager_signs_off_from_the_page_only_once_the_review_is_recorded(
+    worker: Client, make_user: Any
+) -> None:
+    assert allocated(worker).status_code == 302
+    app = budget_app()
+    app.write_plan(REF, parts=ALL_PARTS, author="worker", written_by="alex", today=TODAY)
+    app.sign_plan(REF, role="social worker", actor="alex")
+    jo = signed_in(make_user, "jo", Role.TEAM_MANAGER)
+    page = jo.get(f"/cases/{REF}/").content.decode()
+    assert 'data-testid="awaiting-review"' in page and ">Sign off</button>" not in page
+    early = jo.post(f"/cases/{REF}/manager-sign/", {"reason": ""})
+    assert early.status_code == 400
+    assert summary_links(early.content.decode()) == ["plan"]
+    assert not app.plan(REF).signed_off
+    app.record_review(
+        REF,
+        on=TODAY,
+        reviewer="alex",
+        reviewer_kind="worker",
+        outcomes={"Maintaining personal hygiene": {"scale": 4}},
+        changes="",
+        today=TODAY,
+    )
+    assert ">Sign off</button>" in jo.get(f"/cases/{REF}/").content.decode()
+    assert jo.post(f"/cases/{REF}/manager-sign/", {"reason": ""}).status_code == 302
+    assert app.plan(REF).signed_off
+
+
+def test_an_exceptional_case_goes_to_the_panel_before_any_review_and_errors_land_on_fields(
+    worker: Client, make_user: Any
+) -> None:
+    assert allocated(worker).status_code == 302
+    app = budget_app()
+    app.write_plan(REF, parts=ALL_PARTS, author="worker", written_by="alex", today=TODAY)
+    app.sign_plan(REF, role="social worker", actor="alex")
+    jo = signed_in(make_user, "jo", Role.TEAM_MANAGER)
+    referred = jo.post(f"/cases/{REF}/refer/", {"reason": "Two carers day and night"})
+    assert referred.status_code == 302
+    panel = signed_in(make_user, "pat", Role.PANEL_MEMBER)
+    refused = panel.post(f"/cases/{REF}/panel-decide/", {"reasons": "Needed"})
+    assert refused.status_code == 400
+    assert summary_links(refused.content.decode()) == ["decision"]
+    assert app.plan(REF).panel["decision"] is None  # type: ignore[index]
+    decided = panel.post(
+        f"/cases/{REF}/panel-decide/", {"decision": "approved", "reasons": "Needed"}
+    )
+    assert decided.status_code == 302 and app.plan(REF).signed_off

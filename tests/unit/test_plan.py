@@ -260,3 +260,20 @@ def test_no_new_version_while_the_panel_has_the_plan() -> None:
     with pytest.raises(BudgetError, match="with the panel"):
         write_again(plan)
     assert len(plan.versions) == 1 and plan.signatures == {"social worker": "alex"}
+
+
+def test_the_team_manager_signs_off_only_once_the_six_week_review_is_recorded() -> None:
+    plan = written()
+    plan.sign(role="social worker", actor="alex", policy=POLICY, weekly=32200, indicative=32200)
+    with pytest.raises(BudgetError, match="record the review first") as err:
+        plan.sign(
+            role="team manager",
+            actor="jo",
+            policy=POLICY,
+            weekly=32200,
+            indicative=32200,
+            reviewed=False,
+        )
+    assert err.value.field == "plan" and not plan.signed_off
+    plan.sign(role="team manager", actor="jo", policy=POLICY, weekly=32200, indicative=32200)
+    assert plan.signed_off
