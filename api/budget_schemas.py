@@ -135,3 +135,18 @@ class BudgetSummaryOut(Schema):
     review_due: date | None
     paid: list[dict[str, str]]  # direct payments, managed spend, provider fees, recoveries
     history: list[dict[str, str]]  # the allocation and each revision, as ledger entries
+
+
+class SignOffRulesIn(Schema):
+    percent_over_indicative: int
+    weekly_ceiling_pence: int
+    spot_check_per_thousand: int
+    reason: str
+
+
+class SignOffRulesOut(Schema):
+    version: int  # 0 while the council has not set its own: the demo's defaults apply
+    percent_over_indicative: int
+    weekly_ceiling_pence: int
+    weekly_ceiling: str
+    spot_check_per_thousand: int

@@ -26,6 +26,8 @@ from api.budget_schemas import (
     ReviewIn,
     RevisionIn,
     SignIn,
+    SignOffRulesIn,
+    SignOffRulesOut,
     SimulatedOut,
     SimulationIn,
     SimulationOut,
@@ -105,6 +107,39 @@ def simulate(request: HttpRequest, payload: SimulationIn) -> SimulationOut:
         down=result.down,
         weekly_change_pence=result.weekly_change,
     )
+
+
+# -- the council's delegated-authority parameters (open to everyone, like the grid)
+def rules_out() -> SignOffRulesOut:
+    app = services.budget_app()
+    policy, _ = app.sign_off_policy()  # the seed stays private: it would predict the sample
+    return SignOffRulesOut(
+        version=len(app.sign_off_rules().versions),
+        percent_over_indicative=policy.percent_over_indicative,
+        weekly_ceiling_pence=policy.weekly_ceiling,
+        weekly_ceiling=format_pence(policy.weekly_ceiling),
+        spot_check_per_thousand=policy.spot_check_per_thousand,
+    )
+
+
+@router.get("/sign-off-rules", response=SignOffRulesOut, auth=None)
+def sign_off_rules(request: HttpRequest) -> SignOffRulesOut:
+    return rules_out()
+
+
+@router.post("/sign-off-rules", response={201: SignOffRulesOut}, auth=roles(Role.TEAM_MANAGER))
+def publish_sign_off_rules(
+    request: HttpRequest, payload: SignOffRulesIn
+) -> Status[SignOffRulesOut]:
+    """A new version of the parameters, with a fresh random spot-check seed."""
+    services.budget_app().publish_sign_off_rules(
+        percent_over_indicative=payload.percent_over_indicative,
+        weekly_ceiling=payload.weekly_ceiling_pence,
+        spot_check_per_thousand=payload.spot_check_per_thousand,
+        reason=payload.reason,
+        actor=caller(request).username,
+    )
+    return Status(201, rules_out())
 
 
 # -- people, assessments and budgets
@@ -204,7 +239,6 @@ def sign(request: HttpRequest, council_ref: str, payload: SignIn) -> BudgetSumma
         role=role,
         actor=actor,
         reason=payload.reason,
-        spot_check_seed=str(timezone.localdate().year),
     )
     return summary(request, council_ref)
 

@@ -29,6 +29,7 @@ from budgets.domain import (
 from budgets.people import Assessment, Eligibility, Person, PersonDetails, person_id
 from budgets.plan import DEMO_POLICY, Plan, Route, SignOffPolicy, plan_id
 from budgets.review import Reviews
+from budgets.sign_off import SignOffRules
 from config.errors import Conflict, NotFound
 from config.transcodings import DateAsISO
 from ledger.domain import EntryDraft
@@ -254,9 +255,13 @@ class BudgetApplication(Application[UUID]):
         role: str,
         actor: str,
         reason: object = "",
-        policy: SignOffPolicy = DEMO_POLICY,
-        spot_check_seed: str = "",
+        policy: SignOffPolicy | None = None,
+        spot_check_seed: str | None = None,
     ) -> Route:
+        """Sign under the council's parameters in force (or those given, in tests)."""
+        in_force, seed = self.sign_off_policy()
+        policy = policy or in_force
+        spot_check_seed = seed if spot_check_seed is None else spot_check_seed
         budget = self.get_budget(council_ref)
         plan = self.plan(council_ref)
         route = plan.sign(
@@ -274,6 +279,25 @@ class BudgetApplication(Application[UUID]):
             plan.refer_to_panel(why="spot check", actor="careledger")
         self.save(plan)
         return route  # type: ignore[no-any-return]
+
+    def sign_off_rules(self) -> SignOffRules:
+        try:
+            found: Any = self.repository.get(SignOffRules.ID)
+        except AggregateNotFoundError:
+            return SignOffRules()
+        return found  # type: ignore[no-any-return]
+
+    def sign_off_policy(self) -> tuple[SignOffPolicy, str]:
+        """The parameters in force and the spot-check seed; the demo's until the council sets
+        its own."""
+        rules = self.sign_off_rules()
+        return rules.in_force() if rules.versions else (DEMO_POLICY, "")
+
+    def publish_sign_off_rules(self, **values: Any) -> int:
+        rules = self.sign_off_rules()
+        version = rules.publish(**values)
+        self.save(rules)
+        return version  # type: ignore[no-any-return]
 
     def refer_to_panel(self, council_ref: str, *, actor: str, note: object = "") -> None:
         plan = self.plan(council_ref)

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from budgets.domain import DEMO_PENCE_PER_POINT, DEMO_POINTS
-from budgets.plan import DIRECT_PAYMENT_PARTS, REQUIRED_PARTS
+from budgets.plan import DEMO_POLICY, DIRECT_PAYMENT_PARTS, REQUIRED_PARTS
 from budgets.services import allocate, budget_app
 from config.errors import NotFound
 
@@ -75,6 +75,15 @@ def load_budgets() -> None:
             pence_per_point=DEMO_PENCE_PER_POINT,
             actor="demo loader",
             reason="The demo council's first grid (docs/ras.md)",
+        )
+    if not app.sign_off_rules().versions:
+        app.publish_sign_off_rules(
+            percent_over_indicative=DEMO_POLICY.percent_over_indicative,
+            weekly_ceiling=DEMO_POLICY.weekly_ceiling,
+            spot_check_per_thousand=DEMO_POLICY.spot_check_per_thousand,
+            actor="demo loader",
+            reason="The demo council's delegated authority (docs/ras.md)",
+            seed="doncaster-demo",  # fixed so the demo is the same each time; a council draws one
         )
     parts = {key: f"{label}: written with the person." for key, label in REQUIRED_PARTS.items()}
     for ref, name, born, nhs, needs, stage in PEOPLE:

@@ -181,7 +181,6 @@ def act(request: HttpRequest, council_ref: str, step: str) -> HttpResponse:
                 role="team manager",
                 actor=user.username,
                 reason=request.POST.get("reason", ""),
-                spot_check_seed=str(timezone.localdate().year),
             ),
         ),
         "refer": (

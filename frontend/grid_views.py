@@ -40,6 +40,7 @@ def grid(request: HttpRequest) -> HttpResponse:
             for v in versions
         ],
         "risks": [r.value for r in Risk],
+        "sign_off": budget_app().sign_off_policy()[0],
         "can_change": request.user.is_authenticated
         and request.user.groups.filter(name=Role.TEAM_MANAGER.value).exists(),
     }

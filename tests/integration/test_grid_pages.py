@@ -124,3 +124,74 @@ def test_the_change_page_starts_from_a_grid_to_come_and_refuses_odd_numbers(
     huge["pence_per_point"] = "23.00"
     response = manager.post("/budgets/grid/change/", {**huge, "simulate": "1"})
     assert summary_links(response.content.decode()) == ["substantial-high"]
+
+
+def test_the_council_sets_its_sign_off_rules_and_sign_off_follows_them(
+    worker: Client, make_user: Any
+) -> None:
+    from budgets.plan import DEMO_POLICY
+
+    before = Client().get("/api/v1/budgets/sign-off-rules").json()
+    assert before["version"] == 0  # the demo's defaults until the council sets its own
+    assert before["weekly_ceiling_pence"] == DEMO_POLICY.weekly_ceiling
+    manager = signed_in(make_user, "jo", Role.TEAM_MANAGER)
+    body = {
+        "percent_over_indicative": 5,
+        "weekly_ceiling_pence": 40000,
+        "spot_check_per_thousand": 1000,  # every plan, so the sample is certain here
+        "reason": "Budgets tightened after the 2026 review",
+    }
+    refused = signed_in(make_user, "alex2", Role.SOCIAL_WORKER).post(
+        "/api/v1/budgets/sign-off-rules", body, content_type="application/json"
+    )
+    assert refused.status_code == 403
+    bad = manager.post(
+        "/api/v1/budgets/sign-off-rules",
+        {**body, "percent_over_indicative": 101, "spot_check_per_thousand": -1},
+        content_type="application/json",
+    )
+    assert bad.status_code == 422
+    assert [e["field"] for e in bad.json()["errors"]] == [
+        "percent_over_indicative",
+        "spot_check_per_thousand",
+    ]
+    published = manager.post(
+        "/api/v1/budgets/sign-off-rules", body, content_type="application/json"
+    )
+    assert published.status_code == 201 and published.json()["version"] == 1
+    page = Client().get("/budgets/grid/").content.decode()
+    assert "no more than 5% above" in page and "above £400.00 a week" in page
+
+    # Sign-off now follows them: every signed-off plan is drawn for the panel's spot check.
+    assert allocated(worker).status_code == 302
+    app = budget_app()
+    parts = {
+        k: "x"
+        for k in (
+            "needs",
+            "eligibility",
+            "how_needs_are_met",
+            "outcomes",
+            "information_and_advice",
+            "contingency",
+            "direct_payment_needs",
+            "direct_payment_frequency",
+        )
+    }
+    app.write_plan("DN-000900", parts=parts, author="worker", written_by="alex", today=TODAY)
+    app.sign_plan("DN-000900", role="social worker", actor="alex")
+    app.record_review(
+        "DN-000900",
+        on=TODAY,
+        reviewer="alex",
+        reviewer_kind="worker",
+        outcomes={"Life": {"scale": 4}},
+        changes="",
+        today=TODAY,
+    )
+    app.sign_plan("DN-000900", role="team manager", actor="jo", reason="Within the grid")
+    assert app.plan("DN-000900").panel == {
+        "why": "spot check",
+        "referred_by": "careledger",
+        "decision": None,
+    }
