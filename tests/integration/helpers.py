@@ -101,3 +101,18 @@ def engaged_planner(person: str, provider: UUID) -> UUID:
     )
     market.accept(engagement, provider=provider, actor="staff", today=date.today())
     return engagement
+
+
+def six_week_review(ref: str, *, reviewer: str = "alex", outcome: str = "Get out more") -> None:
+    """The worker records the 6-week review today, at which the plan is signed off."""
+    from budgets.services import budget_app
+
+    budget_app().record_review(
+        ref,
+        on=date.today(),
+        reviewer=reviewer,
+        reviewer_kind="worker",
+        outcomes={outcome: {"scale": 4}},
+        changes="",
+        today=date.today(),
+    )

@@ -13,6 +13,7 @@ from config.errors import Conflict, NotFound
 from ledger import models, queries
 from ledger.services import catch_up, ledger_app
 from tests.conftest import draft
+from tests.integration.helpers import six_week_review
 from tests.unit.test_people import PERSON, SAM_OUTCOMES
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -54,16 +55,19 @@ def sam(stores: Any) -> str:
     return "DN-000123"
 
 
-def six_week_review(ref: str) -> None:
-    """The worker records the 6-week review, at which the plan is signed off."""
-    budget_app().record_review(
+def council_managed(
+    ref: str, weekly: int | None = None, *, actor: str = "alex", reason: str = ""
+) -> None:
+    """Allocate the budget (the indicative £322.00 unless given), all managed by the council."""
+    allocate(
         ref,
-        on=TODAY,
-        reviewer="alex",
-        reviewer_kind="worker",
-        outcomes={"Get out more": {"scale": 4}},
-        changes="",
         today=TODAY,
+        actor=actor,
+        weekly=weekly,
+        adjustment_reason=reason,
+        contribution_weekly=0,
+        split={"council_managed": weekly or 32200},
+        direct_payment_start=None,
     )
 
 
@@ -97,16 +101,7 @@ def test_allocation_with_a_direct_payment_next_week_is_one_ledger_entry(sam: str
 
 
 def test_revisions_and_the_rule_against_cuts_without_reassessment(sam: str) -> None:
-    allocate(
-        sam,
-        today=TODAY,
-        actor="alex",
-        weekly=33000,
-        adjustment_reason="Two carers needed for moving and handling",
-        contribution_weekly=0,
-        split={"council_managed": 33000},
-        direct_payment_start=None,
-    )
+    council_managed(sam, weekly=33000, reason="Two carers needed for moving and handling")
     assert balance("PB:DN-000123:AVAILABLE") == 33000 * 52
     revise(
         sam,
@@ -235,16 +230,7 @@ def test_plan_sign_off_and_reviews_through_the_application(sam: str) -> None:
 def test_a_signed_off_plan_drawn_for_the_spot_check_goes_to_the_panel(sam: str) -> None:
     from budgets.plan import REQUIRED_PARTS, SignOffPolicy
 
-    allocate(
-        sam,
-        today=TODAY,
-        actor="alex",
-        weekly=None,
-        adjustment_reason="",
-        contribution_weekly=0,
-        split={"council_managed": 32200},
-        direct_payment_start=None,
-    )
+    council_managed(sam)
     app = budget_app()
     app.write_plan(
         sam, parts={k: "x" for k in REQUIRED_PARTS}, author="worker", written_by="alex", today=TODAY
@@ -262,16 +248,7 @@ def test_a_signed_off_plan_drawn_for_the_spot_check_goes_to_the_panel(sam: str) 
 def test_what_a_candidate_grid_would_change(sam: str) -> None:
     from budgets.domain import DEMO_POINTS
 
-    allocate(
-        sam,
-        today=TODAY,
-        actor="alex",
-        weekly=None,
-        adjustment_reason="",
-        contribution_weekly=0,
-        split={"council_managed": 32200},
-        direct_payment_start=None,
-    )
+    council_managed(sam)
     richer = {s: {r: p + 1 for r, p in row.items()} for s, row in DEMO_POINTS.items()}
     result = budget_app().simulate_grid(points=richer, pence_per_point=2300)
     [row] = result.rows
@@ -350,16 +327,7 @@ def test_caseload_queues_and_the_case_page_actions(sam: str, make_user: Any) -> 
     from config.roles import Role
     from tests.integration.helpers import signed_in
 
-    allocate(
-        sam,
-        today=TODAY,
-        actor="alex",
-        weekly=40000,
-        adjustment_reason="Two carers for moving and handling",
-        contribution_weekly=0,
-        split={"council_managed": 40000},
-        direct_payment_start=None,
-    )
+    council_managed(sam, weekly=40000, reason="Two carers for moving and handling")
     budget_app().write_plan(
         sam, parts={k: "x" for k in REQUIRED_PARTS}, author="worker", written_by="alex", today=TODAY
     )
@@ -399,16 +367,7 @@ def test_caseload_queues_and_the_case_page_actions(sam: str, make_user: Any) -> 
 def test_a_new_grid_leaves_the_explanation_of_an_allocated_budget_as_it_was(sam: str) -> None:
     from budgets.services import person_summary
 
-    allocate(
-        sam,
-        today=TODAY,
-        actor="alex",
-        weekly=None,
-        adjustment_reason="",
-        contribution_weekly=0,
-        split={"council_managed": 32200},
-        direct_payment_start=None,
-    )
+    council_managed(sam)
     before = person_summary(sam).calculation
     budget_app().publish_grid(
         effective_from=TODAY,
@@ -481,16 +440,7 @@ def test_refused_allocations_and_cuts_record_nothing_in_either_store(sam: str) -
 def test_a_revision_reopens_a_signed_off_plan_to_be_written_and_signed_again(sam: str) -> None:
     from budgets.plan import REQUIRED_PARTS
 
-    allocate(
-        sam,
-        today=TODAY,
-        actor="alex",
-        weekly=None,
-        adjustment_reason="",
-        contribution_weekly=0,
-        split={"council_managed": 32200},
-        direct_payment_start=None,
-    )
+    council_managed(sam)
     app = budget_app()
     app.write_plan(
         sam, parts={k: "x" for k in REQUIRED_PARTS}, author="worker", written_by="alex", today=TODAY
@@ -517,16 +467,7 @@ def test_a_revision_reopens_a_signed_off_plan_to_be_written_and_signed_again(sam
 def test_a_team_manager_cannot_sign_off_a_budget_they_set(sam: str) -> None:
     from budgets.plan import REQUIRED_PARTS
 
-    allocate(
-        sam,
-        today=TODAY,
-        actor="jo",
-        weekly=50000,
-        adjustment_reason="Night care after the fall",
-        contribution_weekly=0,
-        split={"council_managed": 50000},
-        direct_payment_start=None,
-    )
+    council_managed(sam, weekly=50000, actor="jo", reason="Night care after the fall")
     app = budget_app()
     app.write_plan(
         sam, parts={k: "x" for k in REQUIRED_PARTS}, author="worker", written_by="alex", today=TODAY

@@ -28,6 +28,7 @@ from tests.integration.helpers import (
     engaged_planner,
     person,
     signed_in,
+    six_week_review,
     staff_of,
 )
 
@@ -341,15 +342,7 @@ def test_a_review_that_changes_the_plan_reopens_it_for_a_new_version_and_sign_of
     app = budget_app()
     app.write_plan(REF, parts=ALL_PARTS, author="worker", written_by="alex", today=TODAY)
     app.sign_plan(REF, role="social worker", actor="alex")
-    app.record_review(
-        REF,
-        on=TODAY,
-        reviewer="alex",
-        reviewer_kind="worker",
-        outcomes={"Maintaining personal hygiene": {"scale": 4}},
-        changes="",
-        today=TODAY,
-    )  # the 6-week review, at which the plan is signed off
+    six_week_review(REF, outcome="Maintaining personal hygiene")
     app.sign_plan(REF, role="team manager", actor="jo")
     assert app.plan(REF).signed_off
     response = worker.post(
@@ -612,15 +605,7 @@ def test_the_manager_signs_off_from_the_page_only_once_the_review_is_recorded(
     assert early.status_code == 400
     assert summary_links(early.content.decode()) == ["plan"]
     assert not app.plan(REF).signed_off
-    app.record_review(
-        REF,
-        on=TODAY,
-        reviewer="alex",
-        reviewer_kind="worker",
-        outcomes={"Maintaining personal hygiene": {"scale": 4}},
-        changes="",
-        today=TODAY,
-    )
+    six_week_review(REF, outcome="Maintaining personal hygiene")
     assert ">Sign off</button>" in jo.get(f"/cases/{REF}/").content.decode()
     assert jo.post(f"/cases/{REF}/manager-sign/", {"reason": ""}).status_code == 302
     assert app.plan(REF).signed_off

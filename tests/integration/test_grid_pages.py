@@ -11,7 +11,7 @@ from django.test import Client
 from budgets.domain import DEMO_POINTS
 from budgets.services import budget_app
 from config.roles import Role
-from tests.integration.helpers import signed_in
+from tests.integration.helpers import signed_in, six_week_review
 from tests.integration.test_case_forms import allocated, date_input, summary_links
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -180,15 +180,7 @@ def test_the_council_sets_its_sign_off_rules_and_sign_off_follows_them(
     }
     app.write_plan("DN-000900", parts=parts, author="worker", written_by="alex", today=TODAY)
     app.sign_plan("DN-000900", role="social worker", actor="alex")
-    app.record_review(
-        "DN-000900",
-        on=TODAY,
-        reviewer="alex",
-        reviewer_kind="worker",
-        outcomes={"Life": {"scale": 4}},
-        changes="",
-        today=TODAY,
-    )
+    six_week_review("DN-000900")
     app.sign_plan("DN-000900", role="team manager", actor="jo", reason="Within the grid")
     assert app.plan("DN-000900").panel == {
         "why": "spot check",
