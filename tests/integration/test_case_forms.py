@@ -107,6 +107,10 @@ def allocate_form(worker: Client, **changes: str) -> Any:
     return worker.post(f"/cases/{REF}/allocation/", form | changes)
 
 
+def worker_writes_plan() -> None:
+    budget_app().write_plan(REF, parts=ALL_PARTS, author="worker", written_by="alex", today=TODAY)
+
+
 def allocated(worker: Client, **changes: str) -> Any:
     assessed(worker)
     return allocate_form(worker, **changes)
@@ -244,13 +248,7 @@ def test_a_review_records_each_outcome_and_sets_the_next_within_a_year(
     worker: Client,
 ) -> None:
     assert allocated(worker).status_code == 302
-    budget_app().write_plan(
-        REF,
-        parts=ALL_PARTS,
-        author="worker",
-        written_by="alex",
-        today=TODAY,
-    )
+    worker_writes_plan()
     page = worker.get(f"/cases/{REF}/review/").content.decode()
     assert "The 6-week review" in page
     unanswered = worker.post(
@@ -284,13 +282,7 @@ def test_the_plan_pdf_carries_the_budget_breakdown_and_only_to_its_person(
     worker: Client, make_user: Any
 ) -> None:
     assert allocated(worker).status_code == 302
-    budget_app().write_plan(
-        REF,
-        parts=ALL_PARTS,
-        author="worker",
-        written_by="alex",
-        today=TODAY,
-    )
+    worker_writes_plan()
     lee = person(make_user, "lee", REF)
     response = lee.get(f"/my-budget/{REF}/plan.pdf")
     assert response.status_code == 200
@@ -340,7 +332,7 @@ def test_a_review_that_changes_the_plan_reopens_it_for_a_new_version_and_sign_of
 ) -> None:
     assert allocated(worker).status_code == 302
     app = budget_app()
-    app.write_plan(REF, parts=ALL_PARTS, author="worker", written_by="alex", today=TODAY)
+    worker_writes_plan()
     app.sign_plan(REF, role="social worker", actor="alex")
     six_week_review(REF, outcome="Maintaining personal hygiene")
     app.sign_plan(REF, role="team manager", actor="jo")
@@ -421,7 +413,7 @@ def test_only_a_worker_reopens_a_plan_and_a_refused_review_records_nothing(
 ) -> None:
     assert allocated(worker).status_code == 302
     app = budget_app()
-    app.write_plan(REF, parts=ALL_PARTS, author="worker", written_by="alex", today=TODAY)
+    worker_writes_plan()
     review = {
         "on": TODAY,
         "reviewer": "priya",
@@ -463,7 +455,7 @@ def test_every_staff_read_of_the_forms_is_logged(worker: Client) -> None:
     from api.models import PersonalDataRead
 
     assert allocated(worker).status_code == 302
-    budget_app().write_plan(REF, parts=ALL_PARTS, author="worker", written_by="alex", today=TODAY)
+    worker_writes_plan()
     PersonalDataRead.objects.all().delete()
     paths = [f"/cases/{REF}/{p}/" for p in ("assessment", "plan", "review", "revision")]
     for path in [*paths, f"/cases/{REF}/plan.pdf"]:
@@ -596,7 +588,7 @@ def test_the_manager_signs_off_from_the_page_only_once_the_review_is_recorded(
 ) -> None:
     assert allocated(worker).status_code == 302
     app = budget_app()
-    app.write_plan(REF, parts=ALL_PARTS, author="worker", written_by="alex", today=TODAY)
+    worker_writes_plan()
     app.sign_plan(REF, role="social worker", actor="alex")
     jo = signed_in(make_user, "jo", Role.TEAM_MANAGER)
     page = jo.get(f"/cases/{REF}/").content.decode()
@@ -616,7 +608,7 @@ def test_an_exceptional_case_goes_to_the_panel_before_any_review_and_errors_land
 ) -> None:
     assert allocated(worker).status_code == 302
     app = budget_app()
-    app.write_plan(REF, parts=ALL_PARTS, author="worker", written_by="alex", today=TODAY)
+    worker_writes_plan()
     app.sign_plan(REF, role="social worker", actor="alex")
     jo = signed_in(make_user, "jo", Role.TEAM_MANAGER)
     referred = jo.post(f"/cases/{REF}/refer/", {"reason": "Two carers day and night"})

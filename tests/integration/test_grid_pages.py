@@ -12,7 +12,12 @@ from budgets.domain import DEMO_POINTS
 from budgets.services import budget_app
 from config.roles import Role
 from tests.integration.helpers import signed_in, six_week_review
-from tests.integration.test_case_forms import allocated, date_input, summary_links
+from tests.integration.test_case_forms import (
+    allocated,
+    date_input,
+    summary_links,
+    worker_writes_plan,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TODAY = date.today()
@@ -165,20 +170,7 @@ def test_the_council_sets_its_sign_off_rules_and_sign_off_follows_them(
     # Sign-off now follows them: every signed-off plan is drawn for the panel's spot check.
     assert allocated(worker).status_code == 302
     app = budget_app()
-    parts = {
-        k: "x"
-        for k in (
-            "needs",
-            "eligibility",
-            "how_needs_are_met",
-            "outcomes",
-            "information_and_advice",
-            "contingency",
-            "direct_payment_needs",
-            "direct_payment_frequency",
-        )
-    }
-    app.write_plan("DN-000900", parts=parts, author="worker", written_by="alex", today=TODAY)
+    worker_writes_plan()
     app.sign_plan("DN-000900", role="social worker", actor="alex")
     six_week_review("DN-000900")
     app.sign_plan("DN-000900", role="team manager", actor="jo", reason="Within the grid")
