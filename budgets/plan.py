@@ -181,6 +181,11 @@ class Plan(Aggregate):
             raise BudgetError("there is no plan to sign", field="plan")
         if self.signed_off:
             raise BudgetError("the plan is already signed off", field="plan")
+        if self.versions[-1]["budget"]["total_weekly"] != weekly:
+            raise BudgetError(
+                "the budget has changed since this version was written: write the plan anew",
+                field="plan",
+            )
         route = policy.route(weekly=weekly, indicative=indicative)
         if role == "social worker":
             self._signed(role=role, actor=actor, route=route.value, reason="")
@@ -233,8 +238,10 @@ class Plan(Aggregate):
         self._clear_sign_off()
 
     def reopen_for_revision(self, *, revised_on: date, actor: str) -> None:
-        """The budget changed: the plan that carries it is written anew and signed off again."""
-        if self.panel is not None and self.panel.get("decision") is None:
+        """The budget changed: the plan that carries it is written anew and signed off again.
+        A pending spot check stays with the panel; an exceptional case must be decided first."""
+        pending = self.panel is not None and self.panel.get("decision") is None
+        if pending and self.panel is not None and self.panel["why"] == "exceptional":
             raise BudgetError("the plan is with the panel: wait for its decision", field="plan")
         if self.signed_off:
             self._reopened_for_revision(revised_on=revised_on, actor=actor)
@@ -247,7 +254,8 @@ class Plan(Aggregate):
         self.signed_off = False
         self.signatures = {}
         self.route = None
-        self.panel = None  # the earlier panel's decision stays in the plan's history
+        if self.panel is not None and self.panel.get("decision") is not None:
+            self.panel = None  # a decided panel stays in the plan's history; a pending one waits
 
     def refer_to_panel(self, *, why: str, actor: str, note: object = "") -> None:
         """An exceptional case, or a plan drawn for the quality spot-check."""

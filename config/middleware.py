@@ -15,7 +15,10 @@ from django.http import HttpRequest, HttpResponse
 def _has_nul(request: HttpRequest) -> str | None:
     if "\x00" in request.path:
         return "path"
-    fields = [request.GET] + ([request.POST] if request.method == "POST" else [])
+    # Form fields only for pages: reading request.POST would use up an API route's body,
+    # which django-ninja reads itself (and its fields are checked by the domain).
+    posted = request.method == "POST" and not request.path.startswith("/api/")
+    fields = [request.GET] + ([request.POST] if posted else [])
     for where in fields:
         for name, values in where.lists():
             if "\x00" in name or any("\x00" in v for v in values):

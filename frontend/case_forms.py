@@ -434,6 +434,13 @@ def review(request: HttpRequest, council_ref: str) -> HttpResponse:
     return _form(request, "review.html", context, errors)
 
 
+def _revision_field(path: str) -> tuple[str, str]:
+    """A refusal about the figure, or about the plan it would reopen, is shown at the figure."""
+    if path in ("weekly", "plan"):
+        return "weekly", "New budget a week"
+    return _allocation_field(path)
+
+
 @roles_required(*WORKERS)
 def revision(request: HttpRequest, council_ref: str) -> HttpResponse:
     """A review changes the budget: a ledger entry for the difference, never a cut without
@@ -463,7 +470,7 @@ def revision(request: HttpRequest, council_ref: str) -> HttpResponse:
                     split={k: amounts[k] for k in ways},
                     reason=data.get("reason", ""),
                 ),
-                where=_allocation_field,
+                where=_revision_field,
             )
             if not errors:
                 messages.success(

@@ -166,6 +166,10 @@ def test_the_council_sets_its_sign_off_rules_and_sign_off_follows_them(
     assert published.status_code == 201 and published.json()["version"] == 1
     page = Client().get("/budgets/grid/").content.decode()
     assert "no more than 5% above" in page and "above £400.00 a week" in page
+    # Each version draws its own seed for the spot check, and it is never shown.
+    seed = budget_app().sign_off_rules().versions[-1]["seed"]
+    assert len(seed) == 32 and seed not in page
+    assert seed not in Client().get("/api/v1/budgets/sign-off-rules").content.decode()
 
     # Sign-off now follows them: every signed-off plan is drawn for the panel's spot check.
     assert allocated(worker).status_code == 302

@@ -14,14 +14,15 @@ TODAY = date(2026, 11, 25)
 PARTS = {key: f"What the plan says about {key}" for key in REQUIRED_PARTS}
 
 
-def written(dp: int = 0, **extra: str) -> Plan:
+def written(dp: int = 0, weekly: int = 32200, **extra: str) -> Plan:
+    """A plan written for a budget of ``weekly`` (what it is then signed off at)."""
     plan = Plan("DN-000123")
     plan.write(
         parts={**PARTS, **extra},
         author="planner",
         written_by="priya",
-        budget_weekly=32200,
-        council_pays_weekly=28200,
+        budget_weekly=weekly,
+        council_pays_weekly=weekly - 4000,
         contribution_weekly=4000,
         direct_payment_weekly=dp,
         today=TODAY,
@@ -74,7 +75,7 @@ def test_within_the_parameters_the_worker_and_manager_sign_off() -> None:
 
 
 def test_outside_them_the_manager_records_why() -> None:
-    plan = written()
+    plan = written(weekly=40000)
     plan.sign(role="social worker", actor="alex", policy=POLICY, weekly=40000, indicative=32200)
     with pytest.raises(BudgetError) as err:
         plan.sign(role="team manager", actor="jo", policy=POLICY, weekly=40000, indicative=32200)
@@ -91,7 +92,7 @@ def test_outside_them_the_manager_records_why() -> None:
 
 
 def test_no_one_signs_off_their_own_exception_and_exceptional_budgets_go_to_panel() -> None:
-    plan = written()
+    plan = written(weekly=40000)
     plan.sign(role="social worker", actor="alex", policy=POLICY, weekly=40000, indicative=32200)
     with pytest.raises(BudgetError, match="someone other than the worker") as err:
         plan.sign(
@@ -103,7 +104,7 @@ def test_no_one_signs_off_their_own_exception_and_exceptional_budgets_go_to_pane
             reason="I agree with me",
         )
     assert err.value.field == "actor" and not plan.signed_off
-    exceptional = written()
+    exceptional = written(weekly=150_000)
     exceptional.sign(
         role="social worker", actor="alex", policy=POLICY, weekly=150_000, indicative=32200
     )
@@ -221,7 +222,7 @@ def test_a_plan_with_the_panel_is_not_reopened_until_it_decides() -> None:
 
 
 def test_an_exceptional_budget_is_decided_by_the_panel_with_reasons() -> None:
-    plan = written()
+    plan = written(weekly=150_000)
     plan.sign(role="social worker", actor="alex", policy=POLICY, weekly=150_000, indicative=32200)
     plan.refer_to_panel(why="exceptional", actor="jo", note="Needs two carers day and night")
     with pytest.raises(BudgetError, match="already with the panel"):
@@ -277,3 +278,11 @@ def test_the_team_manager_signs_off_only_once_the_six_week_review_is_recorded() 
     assert err.value.field == "plan" and not plan.signed_off
     plan.sign(role="team manager", actor="jo", policy=POLICY, weekly=32200, indicative=32200)
     assert plan.signed_off
+
+
+def test_a_version_is_signed_off_only_at_the_budget_it_carries() -> None:
+    plan = written(weekly=32200)
+    plan.sign(role="social worker", actor="alex", policy=POLICY, weekly=32200, indicative=32200)
+    with pytest.raises(BudgetError, match="write the plan anew") as err:
+        plan.sign(role="team manager", actor="jo", policy=POLICY, weekly=35000, indicative=32200)
+    assert err.value.field == "plan" and not plan.signed_off
