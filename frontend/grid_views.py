@@ -136,3 +136,55 @@ def change(request: HttpRequest) -> HttpResponse:
     }
     context["errors"] = errors
     return render(request, "frontend/grid/change.html", context, status=400 if errors else 200)
+
+
+RULE_LABELS = {
+    "percent_over_indicative": "Percentage above the indicative figure",
+    "weekly_ceiling": "Weekly ceiling",
+    "spot_check_per_thousand": "Plans in every 1,000 the panel checks",
+    "reason": "Why they change",
+}
+
+
+@roles_required(Role.TEAM_MANAGER)
+def sign_off_rules(request: HttpRequest) -> HttpResponse:
+    """The council's delegated-authority parameters: a new version, with its own seed."""
+    app = budget_app()
+    policy, _ = app.sign_off_policy()
+    errors: dict[str, str] = {}
+    data: Any = (
+        request.POST
+        if request.method == "POST"
+        else {
+            "percent_over_indicative": str(policy.percent_over_indicative),
+            "weekly_ceiling": format_pence(policy.weekly_ceiling).lstrip("£"),
+            "spot_check_per_thousand": str(policy.spot_check_per_thousand),
+        }
+    )
+    if request.method == "POST":
+
+        def whole(name: str) -> object:
+            raw = data.get(name, "").strip()
+            return int(raw) if raw.isdecimal() and len(raw) < 6 else raw
+
+        try:
+            ceiling: object = parse_pounds(data.get("weekly_ceiling", ""))
+        except MoneyError as exc:
+            ceiling = None
+            errors["weekly_ceiling"] = f"Weekly ceiling: {exc}"
+        if not errors:
+            _, errors = attempt(
+                lambda: app.publish_sign_off_rules(
+                    percent_over_indicative=whole("percent_over_indicative"),
+                    weekly_ceiling=ceiling,
+                    spot_check_per_thousand=whole("spot_check_per_thousand"),
+                    reason=data.get("reason", ""),
+                    actor=signed_in(request).username,
+                ),
+                where=lambda path: (path, RULE_LABELS.get(path, path)),
+            )
+        if not errors:
+            messages.success(request, "The council's sign-off parameters are updated.")
+            return redirect("ras-grid")
+    context = {"data": data, "errors": errors, "labels": RULE_LABELS}
+    return render(request, "frontend/grid/sign_off.html", context, status=400 if errors else 200)

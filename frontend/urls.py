@@ -33,6 +33,7 @@ urlpatterns = [
     path("prices/", public_views.tariff, name="tariff"),
     path("budgets/grid/", grid_views.grid, name="ras-grid"),
     path("budgets/grid/change/", grid_views.change, name="ras-change"),
+    path("budgets/sign-off/", grid_views.sign_off_rules, name="sign-off-rules"),
     # a person's support
     path("my-support/", support_views.my_support, name="my-support"),
     path("my-support/choose/", support_views.choose, name="my-support-choose"),

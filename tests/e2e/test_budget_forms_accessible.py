@@ -43,6 +43,12 @@ def test_grid_review_and_revision_pages_are_accessible_with_their_errors(
     assert page.evaluate("document.activeElement.id") == "substantial-high"
     assert serious_violations(page) == []
 
+    page.goto(f"{base}/budgets/sign-off/")
+    page.get_by_label("Percentage above the indicative figure").fill("500")
+    page.get_by_role("button", name="Set these parameters").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    assert serious_violations(page) == []
+
     reviews_before = len(budget_app().reviews("DN-000123").reviews)
     page.goto(f"{base}/cases/DN-000123/review/")
     page.get_by_role("button", name="Record the review").click()  # no answers: refused

@@ -183,3 +183,41 @@ def test_the_council_sets_its_sign_off_rules_and_sign_off_follows_them(
         "referred_by": "careledger",
         "decision": None,
     }
+
+
+def test_a_manager_sets_the_sign_off_parameters_on_a_page(worker: Client, make_user: Any) -> None:
+    manager = signed_in(make_user, "jo", Role.TEAM_MANAGER)
+    form = manager.get("/budgets/sign-off/").content.decode()
+    assert 'id="weekly_ceiling" name="weekly_ceiling" type="text" inputmode="decimal"' in form
+    bad = manager.post(
+        "/budgets/sign-off/",
+        {
+            "percent_over_indicative": "150",
+            "weekly_ceiling": "£900.00",
+            "spot_check_per_thousand": "2000",
+            "reason": "",
+        },
+    )
+    assert bad.status_code == 400
+    assert summary_links(bad.content.decode()) == [
+        "percent_over_indicative",
+        "spot_check_per_thousand",
+        "reason",
+    ]
+    assert budget_app().sign_off_rules().versions == []
+    done = manager.post(
+        "/budgets/sign-off/",
+        {
+            "percent_over_indicative": "15",
+            "weekly_ceiling": "£900.00",
+            "spot_check_per_thousand": "20",
+            "reason": "Agreed at the budget board",
+        },
+    )
+    assert done.status_code == 302
+    [version] = budget_app().sign_off_rules().versions
+    assert (version["percent_over_indicative"], version["weekly_ceiling"]) == (15, 90000)
+    assert version["set_by"] == "jo"
+    assert (
+        signed_in(make_user, "sw", Role.SOCIAL_WORKER).get("/budgets/sign-off/").status_code == 403
+    )
