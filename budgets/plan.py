@@ -94,6 +94,14 @@ class Plan(Aggregate):
     def create_id(council_ref: str) -> UUID:  # type: ignore[override]
         return plan_id(council_ref)
 
+    @property
+    def waiting_for_panel(self) -> str:
+        """Why the plan is with the panel ("exceptional" or "spot check") while it waits for
+        a decision; empty otherwise."""
+        if self.panel is not None and self.panel.get("decision") is None:
+            return str(self.panel["why"])
+        return ""
+
     def write(
         self,
         *,
@@ -108,7 +116,7 @@ class Plan(Aggregate):
     ) -> int:
         if self.signed_off:
             raise BudgetError("the plan is signed off: review it to change it", field="plan")
-        if self.panel is not None and self.panel.get("decision") is None:
+        if self.waiting_for_panel:
             raise BudgetError("the plan is with the panel: wait for its decision", field="plan")
         try:
             kind = Author(str(author))
@@ -229,7 +237,7 @@ class Plan(Aggregate):
         """A review found the plan must change: a new version, then sign-off again."""
         if not self.signed_off:
             raise BudgetError("the plan is not signed off: change it as it is", field="plan")
-        if self.panel is not None and self.panel.get("decision") is None:
+        if self.waiting_for_panel:
             raise BudgetError("the plan is with the panel: wait for its decision", field="plan")
         self._reopened(reviewed_on=reviewed_on, actor=actor)
 
@@ -240,8 +248,7 @@ class Plan(Aggregate):
     def reopen_for_revision(self, *, revised_on: date, actor: str) -> None:
         """The budget changed: the plan that carries it is written anew and signed off again.
         A pending spot check stays with the panel; an exceptional case must be decided first."""
-        pending = self.panel is not None and self.panel.get("decision") is None
-        if pending and self.panel is not None and self.panel["why"] == "exceptional":
+        if self.waiting_for_panel == "exceptional":
             raise BudgetError("the plan is with the panel: wait for its decision", field="plan")
         if self.signed_off:
             self._reopened_for_revision(revised_on=revised_on, actor=actor)
@@ -254,7 +261,7 @@ class Plan(Aggregate):
         self.signed_off = False
         self.signatures = {}
         self.route = None
-        if self.panel is not None and self.panel.get("decision") is not None:
+        if not self.waiting_for_panel:
             self.panel = None  # a decided panel stays in the plan's history; a pending one waits
 
     def refer_to_panel(self, *, why: str, actor: str, note: object = "") -> None:
@@ -265,7 +272,7 @@ class Plan(Aggregate):
             raise BudgetError(
                 "the social worker signs the plan before it goes to panel", field="why"
             )
-        if self.panel is not None and self.panel.get("decision") is None:
+        if self.waiting_for_panel:
             raise BudgetError("the plan is already with the panel", field="why")
         self._referred(why=why, actor=actor, note=text(note, "note", 2000, required=False))
 
@@ -275,11 +282,11 @@ class Plan(Aggregate):
 
     def panel_decides(self, *, decision: str, actor: str, reasons: object) -> None:
         """The panel's decision (exceptional) or findings (spot check), with reasons."""
-        if self.panel is None or self.panel["decision"] is not None:
+        if not self.waiting_for_panel:
             raise BudgetError("the plan is not waiting for the panel", field="plan")
         allowed = (
             ("approved", "not approved")
-            if self.panel["why"] == "exceptional"
+            if self.waiting_for_panel == "exceptional"
             else ("good", "needs improvement")
         )
         if decision not in allowed:

@@ -132,13 +132,12 @@ def _case(
         and plan
         and plan.signatures.get("social worker")
         and not plan.signed_off
-        and not (plan.panel and plan.panel.get("decision") is None),
+        and not plan.waiting_for_panel,
         # Sign-off happens at the 6-week review: until it is recorded, the page says so.
         "reviewed": bool(summary.reviews and summary.reviews.reviews),
         "can_panel_decide": Role.PANEL_MEMBER.value in roles
         and plan
-        and plan.panel
-        and plan.panel.get("decision") is None,
+        and plan.waiting_for_panel,
     }
     return render(request, "frontend/cases/case.html", context, status=status)
 
