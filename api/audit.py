@@ -7,7 +7,7 @@ from datetime import datetime
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from api.auth import require, roles
+from api.auth import roles
 from api.models import PersonalDataRead
 from config.roles import Role
 
@@ -27,11 +27,10 @@ class ReadPage(Schema):
     next_cursor: int | None
 
 
-@router.get("/personal-data-reads", response=ReadPage, auth=roles(*(Role.AUDITOR,)))
+@router.get("/personal-data-reads", response=ReadPage, auth=roles(Role.AUDITOR))
 def personal_data_reads(
     request: HttpRequest, subject: str = "", cursor: int | None = None, limit: int = 100
 ) -> ReadPage:
-    require(request, (Role.AUDITOR,))
     found = PersonalDataRead.objects.select_related("user").order_by("-id")
     if subject:
         found = found.filter(subject=subject)

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Status
 
-from api.auth import caller, require, roles
+from api.auth import actor_of, caller, roles
 from api.budget_schemas import (
     AllocationIn,
     AssessmentIn,
@@ -81,17 +81,16 @@ def grid(request: HttpRequest) -> list[GridVersionOut]:
     return [GridVersionOut(**v.__dict__) for v in services.budget_app().grid().versions]
 
 
-@router.post("/grid", response={201: GridVersionOut}, auth=roles(*(Role.TEAM_MANAGER,)))
+@router.post("/grid", response={201: GridVersionOut}, auth=roles(Role.TEAM_MANAGER))
 def publish_grid(request: HttpRequest, payload: GridIn) -> Status[GridVersionOut]:
-    actor = require(request, (Role.TEAM_MANAGER,))
+    actor = actor_of(request)
     app = services.budget_app()
     number = app.publish_grid(today=timezone.localdate(), actor=actor, **payload.dict())
     return Status(201, GridVersionOut(**app.grid().versions[number - 1].__dict__))
 
 
-@router.post("/grid/simulation", response=SimulationOut, auth=roles(*(Role.TEAM_MANAGER,)))
+@router.post("/grid/simulation", response=SimulationOut, auth=roles(Role.TEAM_MANAGER))
 def simulate(request: HttpRequest, payload: SimulationIn) -> SimulationOut:
-    require(request, (Role.TEAM_MANAGER,))
     result = services.budget_app().simulate_grid(**payload.dict())
     return SimulationOut(
         rows=[
@@ -145,7 +144,7 @@ def publish_sign_off_rules(
 # -- people, assessments and budgets
 @router.post("/people", response={201: dict[str, str]}, auth=roles(*WORKERS))
 def register_person(request: HttpRequest, payload: PersonIn) -> Status[dict[str, str]]:
-    actor = require(request, WORKERS)
+    actor = actor_of(request)
     services.budget_app().register_person(today=timezone.localdate(), actor=actor, **payload.dict())
     return Status(201, {"council_ref": payload.council_ref})
 
@@ -154,7 +153,7 @@ def register_person(request: HttpRequest, payload: PersonIn) -> Status[dict[str,
     "/people/{council_ref}/assessments", response={201: EligibilityOut}, auth=roles(*WORKERS)
 )
 def assess(request: HttpRequest, council_ref: str, payload: AssessmentIn) -> Status[EligibilityOut]:
-    actor = require(request, WORKERS)
+    actor = actor_of(request)
     data = payload.dict()
     result = services.budget_app().record_assessment(
         council_ref, today=timezone.localdate(), assessor=actor, **data
@@ -172,7 +171,7 @@ def indicative(request: HttpRequest, council_ref: str) -> IndicativeOut:
 def allocate(
     request: HttpRequest, council_ref: str, payload: AllocationIn
 ) -> Status[BudgetSummaryOut]:
-    actor = require(request, WORKERS)
+    actor = actor_of(request)
     services.allocate(
         council_ref,
         today=timezone.localdate(),
@@ -190,7 +189,7 @@ def allocate(
     "/people/{council_ref}/budget/revision", response=BudgetSummaryOut, auth=roles(*WORKERS)
 )
 def revise(request: HttpRequest, council_ref: str, payload: RevisionIn) -> BudgetSummaryOut:
-    actor = require(request, WORKERS)
+    actor = actor_of(request)
     services.revise(
         council_ref,
         today=timezone.localdate(),
@@ -230,7 +229,7 @@ def write_plan(request: HttpRequest, council_ref: str, payload: PlanIn) -> Statu
     "/people/{council_ref}/plan/signatures", response=BudgetSummaryOut, auth=roles(*WORKERS)
 )
 def sign(request: HttpRequest, council_ref: str, payload: SignIn) -> BudgetSummaryOut:
-    actor = require(request, WORKERS)
+    actor = actor_of(request)
     role = (
         "team manager" if Role.TEAM_MANAGER.value in roles_of(caller(request)) else "social worker"
     )
@@ -244,10 +243,10 @@ def sign(request: HttpRequest, council_ref: str, payload: SignIn) -> BudgetSumma
 
 
 @router.post(
-    "/people/{council_ref}/plan/panel", response=BudgetSummaryOut, auth=roles(*(Role.TEAM_MANAGER,))
+    "/people/{council_ref}/plan/panel", response=BudgetSummaryOut, auth=roles(Role.TEAM_MANAGER)
 )
 def refer(request: HttpRequest, council_ref: str, payload: PanelReferralIn) -> BudgetSummaryOut:
-    actor = require(request, (Role.TEAM_MANAGER,))
+    actor = actor_of(request)
     services.budget_app().refer_to_panel(council_ref, actor=actor, note=payload.note)
     return summary(request, council_ref)
 
@@ -255,12 +254,12 @@ def refer(request: HttpRequest, council_ref: str, payload: PanelReferralIn) -> B
 @router.post(
     "/people/{council_ref}/plan/panel/decision",
     response=BudgetSummaryOut,
-    auth=roles(*(Role.PANEL_MEMBER,)),
+    auth=roles(Role.PANEL_MEMBER),
 )
 def panel_decides(
     request: HttpRequest, council_ref: str, payload: PanelDecisionIn
 ) -> BudgetSummaryOut:
-    actor = require(request, (Role.PANEL_MEMBER,))
+    actor = actor_of(request)
     services.budget_app().panel_decides(
         council_ref, decision=payload.decision, actor=actor, reasons=payload.reasons
     )

@@ -8,7 +8,7 @@ from uuid import UUID
 from django.http import HttpRequest
 from ninja import Header, Query, Router, Schema, Status
 
-from api.auth import caller, require, roles
+from api.auth import actor_of, caller, roles
 from api.schemas import (
     AccountIn,
     AccountOut,
@@ -94,13 +94,13 @@ def entry_out(entry: models.Entry) -> EntryOut:
     "/accounts", response={200: RecordedOut, 201: RecordedOut}, auth=roles(*LEDGER_WRITERS)
 )
 def open_account(request: HttpRequest, payload: AccountIn) -> Status[RecordedOut]:
-    actor = require(request, LEDGER_WRITERS)
+    actor = actor_of(request)
     return recorded(ledger_app().open_account(actor=actor, **payload.dict()))
 
 
 @router.post("/accounts/{code}/close", response={201: RecordedOut}, auth=roles(*LEDGER_WRITERS))
 def close_account(request: HttpRequest, code: str, payload: CloseIn) -> Status[RecordedOut]:
-    actor = require(request, LEDGER_WRITERS)
+    actor = actor_of(request)
     catch_up()
     account = queries.account_by_code(code)
     if account.balance != 0:
@@ -116,7 +116,6 @@ def close_account(request: HttpRequest, code: str, payload: CloseIn) -> Status[R
 def list_accounts(
     request: HttpRequest, cursor: str | None = None, limit: int = 50, owner_id: str = ""
 ) -> AccountPage:
-    require(request, LEDGER_READERS)
     limit = max(1, min(limit, queries.MAX_PAGE))
     found = models.Account.objects.order_by("code")
     if owner_id:
@@ -130,13 +129,11 @@ def list_accounts(
 
 @router.get("/accounts/{code}", response=AccountOut, auth=roles(*LEDGER_READERS))
 def get_account(request: HttpRequest, code: str) -> AccountOut:
-    require(request, LEDGER_READERS)
     return account_out(queries.account_by_code(code))
 
 
 @router.get("/accounts/{code}/balance", response=BalanceOut, auth=roles(*LEDGER_READERS))
 def account_balance(request: HttpRequest, code: str, as_at: datetime | None = None) -> BalanceOut:
-    require(request, LEDGER_READERS)
     account = queries.account_by_code(code)
     if account.owner_kind == "budget":
         record_read(caller(request), [account.owner_id], request.get_full_path())
@@ -158,7 +155,6 @@ def account_statement(
     cursor: str | None = None,
     limit: int = 100,
 ) -> StatementOut:
-    require(request, LEDGER_READERS)
     account = queries.account_by_code(code)
     if account.owner_kind == "budget":
         record_read(caller(request), [account.owner_id], request.get_full_path())
@@ -220,7 +216,7 @@ def post_entry(
     payload: EntryIn,
     idempotency_key: str = Header(..., alias="Idempotency-Key"),
 ) -> Status[RecordedOut]:
-    actor = require(request, LEDGER_WRITERS)
+    actor = actor_of(request)
     draft = EntryDraft.create(
         idempotency_key=idempotency_key,
         kind=payload.kind,
@@ -241,7 +237,7 @@ def post_entry(
     "/entries/{entry_id}/reverse", response={201: RecordedOut}, auth=roles(*LEDGER_WRITERS)
 )
 def reverse_entry(request: HttpRequest, entry_id: UUID, payload: ReverseIn) -> Status[RecordedOut]:
-    actor = require(request, LEDGER_WRITERS)
+    actor = actor_of(request)
     result = ledger_app().reverse_entry(
         entry=entry_id,
         actor=actor,
@@ -254,7 +250,6 @@ def reverse_entry(request: HttpRequest, entry_id: UUID, payload: ReverseIn) -> S
 
 @router.get("/entries/{entry_id}", response=EntryOut, auth=roles(*LEDGER_READERS))
 def get_entry(request: HttpRequest, entry_id: UUID) -> EntryOut:
-    require(request, LEDGER_READERS)
     found = queries.entry(entry_id)
     record_read(caller(request), [found.budget], request.path)
     return entry_out(found)
@@ -276,7 +271,6 @@ def list_entries(
     cursor: int | None = None,
     limit: int = 50,
 ) -> EntryPage:
-    require(request, LEDGER_READERS)
     aware(filters.effective_from, "effective_from")
     aware(filters.effective_to, "effective_to")
     found = queries.entries(**filters.dict()).prefetch_related("lines__account")
