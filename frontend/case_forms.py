@@ -23,7 +23,7 @@ from config.audit import record_read
 from config.errors import DomainError, NotFound
 from config.roles import Role, roles_of
 from frontend.access import roles_required, signed_in
-from frontend.forms import attempt, date_field, date_value
+from frontend.forms import attempt, date_field, date_value, whole_number
 from ledger.money import MoneyError, format_pence, parse_pounds
 from marketplace.models import PersonAccount
 from marketplace.services import engaged_planner
@@ -379,9 +379,8 @@ def review(request: HttpRequest, council_ref: str) -> HttpResponse:
         else:
             answers: dict[str, dict[str, object]] = {}
             for key, label in outcomes:
-                scale = data.get(f"{key}-scale", "")
                 answers[label] = {
-                    "scale": int(scale) if scale.isdecimal() and len(scale) < 3 else None,
+                    "scale": whole_number(data, f"{key}-scale", digits=2),
                     "in_their_words": data.get(f"{key}-words", ""),
                 }
 

@@ -135,9 +135,7 @@ def _case(
         and not plan.waiting_for_panel,
         # Sign-off happens at the 6-week review: until it is recorded, the page says so.
         "reviewed": bool(summary.reviews and summary.reviews.reviews),
-        "can_panel_decide": Role.PANEL_MEMBER.value in roles
-        and plan
-        and plan.waiting_for_panel,
+        "can_panel_decide": Role.PANEL_MEMBER.value in roles and plan and plan.waiting_for_panel,
     }
     return render(request, "frontend/cases/case.html", context, status=status)
 

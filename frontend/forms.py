@@ -50,6 +50,13 @@ def attempt(
         return None, errors
 
 
+def whole_number(data: Any, name: str, *, digits: int = 5) -> object:
+    """A form field's whole number as an int; anything else (empty, text, or too long for
+    int() to be asked to read) as typed, for the domain to refuse with its own message."""
+    raw = str(data.get(name, "")).strip()
+    return int(raw) if raw.isdecimal() and len(raw) <= digits else raw
+
+
 def date_value(data: Any, name: str) -> dict[str, str]:
     """What was typed into a GOV.UK date input, to show it again."""
     return {k: data.get(f"{name}-{k}", "") for k in ("day", "month", "year")}

@@ -13,7 +13,7 @@ from budgets.domain import GridVersion, Risk, Severity
 from budgets.services import budget_app
 from config.roles import Role
 from frontend.access import roles_required, signed_in
-from frontend.forms import attempt, date_field, date_value
+from frontend.forms import attempt, date_field, date_value, whole_number
 from ledger.money import MoneyError, format_pence, parse_pounds
 
 SHOWN_CHANGES = 50  # the biggest changes are listed; the totals count every budget
@@ -74,9 +74,7 @@ def change(request: HttpRequest) -> HttpResponse:
         for s in Severity:
             points[s.value] = {}
             for r in Risk:
-                raw = data.get(f"{s.value}-{r.value}", "").strip()
-                # Short digits become a number; anything else goes to the domain to refuse.
-                points[s.value][r.value] = int(raw) if raw.isdecimal() and len(raw) < 6 else raw
+                points[s.value][r.value] = whole_number(data, f"{s.value}-{r.value}")
         try:
             price: int | None = parse_pounds(data.get("pence_per_point", ""))
         except MoneyError as exc:
@@ -162,11 +160,6 @@ def sign_off_rules(request: HttpRequest) -> HttpResponse:
         }
     )
     if request.method == "POST":
-
-        def whole(name: str) -> object:
-            raw = data.get(name, "").strip()
-            return int(raw) if raw.isdecimal() and len(raw) < 6 else raw
-
         try:
             ceiling: object = parse_pounds(data.get("weekly_ceiling", ""))
         except MoneyError as exc:
@@ -175,9 +168,9 @@ def sign_off_rules(request: HttpRequest) -> HttpResponse:
         if not errors:
             _, errors = attempt(
                 lambda: app.publish_sign_off_rules(
-                    percent_over_indicative=whole("percent_over_indicative"),
+                    percent_over_indicative=whole_number(data, "percent_over_indicative"),
                     weekly_ceiling=ceiling,
-                    spot_check_per_thousand=whole("spot_check_per_thousand"),
+                    spot_check_per_thousand=whole_number(data, "spot_check_per_thousand"),
                     reason=data.get("reason", ""),
                     actor=signed_in(request).username,
                 ),
