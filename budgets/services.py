@@ -127,16 +127,20 @@ def person_summary(council_ref: str) -> PersonSummary:
     )
 
 
+def reviews_due_soon(cases: Any, *, today: date) -> Any:
+    """Of these case records, those whose review falls within the reminder window."""
+    from budgets.review import REMIND_BEFORE
+
+    return cases.filter(review_due__gte=today, review_due__lte=today + REMIND_BEFORE)
+
+
 def reviews_due_for(worker: str, *, today: date) -> dict[str, int]:
     """How many of a worker's cases have a review overdue, or due within the reminder window."""
     from budgets.models import CaseRecord
-    from budgets.review import REMIND_BEFORE
 
     catch_up_cases()
-    mine = CaseRecord.objects.filter(worker=worker, review_due__isnull=False)
+    mine = CaseRecord.objects.filter(worker=worker)
     return {
         "overdue": mine.filter(review_due__lt=today).count(),
-        "due_soon": mine.filter(
-            review_due__gte=today, review_due__lte=today + REMIND_BEFORE
-        ).count(),
+        "due_soon": reviews_due_soon(mine, today=today).count(),
     }

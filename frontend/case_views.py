@@ -14,8 +14,7 @@ from django.views.decorators.http import require_POST
 from accreditation.domain import Service
 from accreditation.models import ProviderRecord
 from budgets.models import CaseRecord
-from budgets.review import REMIND_BEFORE
-from budgets.services import budget_app, catch_up_cases, person_summary
+from budgets.services import budget_app, catch_up_cases, person_summary, reviews_due_soon
 from config.audit import record_read
 from config.errors import NotFound
 from config.roles import Role, roles_of
@@ -67,10 +66,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
     elif queue == "panel":
         cases = cases.exclude(panel_why="").filter(panel_decision="")
     elif queue == "due-soon":
-        cases = cases.filter(
-            review_due__gte=timezone.localdate(),
-            review_due__lte=timezone.localdate() + REMIND_BEFORE,
-        )
+        cases = reviews_due_soon(cases, today=timezone.localdate())
     elif queue == "overdue":
         cases = cases.filter(review_due__lt=timezone.localdate())
     else:
