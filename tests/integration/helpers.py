@@ -116,3 +116,24 @@ def six_week_review(ref: str, *, reviewer: str = "alex", outcome: str = "Get out
         changes="",
         today=date.today(),
     )
+
+
+def assessed_person(ref: str = "DN-000123", nhs: str = "943 476 5919") -> str:
+    """Sam's record under ``ref``, assessed eligible with his unmet needs (tests/unit)."""
+    from budgets.services import budget_app
+    from tests.unit.test_people import PERSON, SAM_OUTCOMES
+
+    app = budget_app()
+    app.register_person(
+        today=date.today(), actor="alex", **{**PERSON, "council_ref": ref, "nhs_number": nhs}
+    )
+    app.record_assessment(
+        ref,
+        today=date.today(),
+        assessor="alex",
+        own_words={"day_in_my_life": "..."},
+        outcomes=SAM_OUTCOMES,
+        arises_from_impairment=True,
+        significant_impact=True,
+    )
+    return ref

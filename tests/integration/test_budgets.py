@@ -13,8 +13,8 @@ from config.errors import Conflict, NotFound
 from ledger import models, queries
 from ledger.services import catch_up, ledger_app
 from tests.conftest import draft
-from tests.integration.helpers import six_week_review
-from tests.unit.test_people import PERSON, SAM_OUTCOMES
+from tests.integration.helpers import assessed_person, six_week_review
+from tests.unit.test_people import SAM_OUTCOMES
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TODAY = date.today()
@@ -42,17 +42,7 @@ def sam(stores: Any) -> str:
         actor="council",
         reason="Grid 2026-1",
     )
-    app.register_person(today=TODAY, actor="alex", **PERSON)
-    app.record_assessment(
-        "DN-000123",
-        today=TODAY,
-        assessor="alex",
-        own_words={"day_in_my_life": "..."},
-        outcomes=SAM_OUTCOMES,
-        arises_from_impairment=True,
-        significant_impact=True,
-    )
-    return "DN-000123"
+    return assessed_person("DN-000123")
 
 
 def council_managed(

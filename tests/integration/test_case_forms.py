@@ -111,6 +111,13 @@ def worker_writes_plan() -> None:
     budget_app().write_plan(REF, parts=ALL_PARTS, author="worker", written_by="alex", today=TODAY)
 
 
+def signed_by_worker(worker: Client) -> None:
+    """Lee's budget allocated, the worker's plan written and signed by the worker."""
+    assert allocated(worker).status_code == 302
+    worker_writes_plan()
+    budget_app().sign_plan(REF, role="social worker", actor="alex")
+
+
 def allocated(worker: Client, **changes: str) -> Any:
     assessed(worker)
     return allocate_form(worker, **changes)
@@ -330,10 +337,8 @@ def test_only_workers_assess_and_allocate(worker: Client, make_user: Any, path: 
 def test_a_review_that_changes_the_plan_reopens_it_for_a_new_version_and_sign_off(
     worker: Client, make_user: Any
 ) -> None:
-    assert allocated(worker).status_code == 302
+    signed_by_worker(worker)
     app = budget_app()
-    worker_writes_plan()
-    app.sign_plan(REF, role="social worker", actor="alex")
     six_week_review(REF, outcome="Maintaining personal hygiene")
     app.sign_plan(REF, role="team manager", actor="jo")
     assert app.plan(REF).signed_off
@@ -586,10 +591,8 @@ def test_the_case_shows_the_persons_record_and_why_the_budget_was_adjusted(
 def test_the_manager_signs_off_from_the_page_only_once_the_review_is_recorded(
     worker: Client, make_user: Any
 ) -> None:
-    assert allocated(worker).status_code == 302
+    signed_by_worker(worker)
     app = budget_app()
-    worker_writes_plan()
-    app.sign_plan(REF, role="social worker", actor="alex")
     jo = signed_in(make_user, "jo", Role.TEAM_MANAGER)
     page = jo.get(f"/cases/{REF}/").content.decode()
     assert 'data-testid="awaiting-review"' in page and ">Sign off</button>" not in page
@@ -606,10 +609,8 @@ def test_the_manager_signs_off_from_the_page_only_once_the_review_is_recorded(
 def test_an_exceptional_case_goes_to_the_panel_before_any_review_and_errors_land_on_fields(
     worker: Client, make_user: Any
 ) -> None:
-    assert allocated(worker).status_code == 302
+    signed_by_worker(worker)
     app = budget_app()
-    worker_writes_plan()
-    app.sign_plan(REF, role="social worker", actor="alex")
     jo = signed_in(make_user, "jo", Role.TEAM_MANAGER)
     referred = jo.post(f"/cases/{REF}/refer/", {"reason": "Two carers day and night"})
     assert referred.status_code == 302

@@ -14,8 +14,7 @@ from budgets.plan import REQUIRED_PARTS
 from budgets.services import allocate, budget_app, catch_up_cases
 from config.roles import Role
 from tests.integration.celery_process import celery_process
-from tests.integration.helpers import care_fund_and_grid, signed_in
-from tests.unit.test_people import PERSON, SAM_OUTCOMES
+from tests.integration.helpers import assessed_person, care_fund_and_grid, signed_in
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 TODAY = date.today()
@@ -23,19 +22,8 @@ TODAY = date.today()
 
 def with_plan_written(ref: str, nhs: str, *, on: date) -> None:
     """A person whose first plan was written on `on`: the 6-week review counts from it."""
+    assessed_person(ref, nhs)
     app = budget_app()
-    app.register_person(
-        today=TODAY, actor="alex", **{**PERSON, "council_ref": ref, "nhs_number": nhs}
-    )
-    app.record_assessment(
-        ref,
-        today=TODAY,
-        assessor="alex",
-        own_words={"day_in_my_life": "..."},
-        outcomes=SAM_OUTCOMES,
-        arises_from_impairment=True,
-        significant_impact=True,
-    )
     weekly = app.indicative(ref, today=TODAY).weekly
     allocate(
         ref,
