@@ -57,9 +57,10 @@ class Status(StrEnum):
 # Days before expiry on which the provider is reminded to renew.
 REMINDER_DAYS = (60, 30, 7)
 
-_CHARITY = re.compile(r"^(\d{6,7}(-\d{1,2})?|SC0\d{5}|NIC1\d{5})$")
-_COMPANY = re.compile(r"^(\d{8}|[A-Z]{2}\d{6})$")
-_DISTRICT = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]?$")
+# re.ASCII: \d alone would take other scripts' digits ("١٢٣٤٥٦") as a registered number.
+_CHARITY = re.compile(r"^(\d{6,7}(-\d{1,2})?|SC0\d{5}|NIC1\d{5})$", re.ASCII)
+_COMPANY = re.compile(r"^(\d{8}|[A-Z]{2}\d{6})$", re.ASCII)
+_DISTRICT = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]?$", re.ASCII)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 

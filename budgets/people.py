@@ -17,7 +17,7 @@ from eventsourcing.domain import Aggregate, event
 
 from budgets.domain import OUTCOMES, BudgetError, Risk, Severity, UnmetNeed
 from config.errors import gather
-from config.validation import clean_text
+from config.validation import ascii_digits, clean_text
 from config.validation import council_ref as valid_council_ref
 
 NAMESPACE = UUID("6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b")
@@ -31,9 +31,10 @@ def text(value: object, field: str, limit: int = 2000, required: bool = True) ->
 
 
 def nhs_number(value: object) -> str:
-    """A 10-digit NHS number whose last digit is its modulus 11 check digit."""
+    """A 10-digit NHS number (ASCII digits 0-9, spaces allowed between them) whose last digit
+    is its modulus 11 check digit."""
     digits = "".join(ch for ch in str(value or "") if not ch.isspace())
-    if len(digits) != 10 or not digits.isdecimal():
+    if len(digits) != 10 or not ascii_digits(digits):
         raise BudgetError("must be 10 digits, like 943 476 5919", field="nhs_number")
     total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
     check = 11 - total % 11

@@ -1,4 +1,5 @@
-"""Checks of free text shared by every context: trimmed, bounded, no control characters."""
+"""Checks of free text shared by every context: trimmed, bounded, no control characters;
+whole numbers in ASCII digits only."""
 
 from __future__ import annotations
 
@@ -33,6 +34,17 @@ def clean_text(
     if any(unicodedata.category(ch) in _FORBIDDEN and ch not in allowed for ch in cleaned):
         raise error("must not contain control characters", field=field)
     return cleaned
+
+
+def ascii_digits(text: str) -> bool:
+    """True when ``text`` is one or more of the digits 0-9 and nothing else.
+
+    ``str.isdigit``, ``str.isdecimal`` and ``int()`` also accept other scripts' digits, so
+    "١٢٣" (Arabic-Indic) or "１２３" (fullwidth) would be read as 123: a figure that nobody
+    reading the record back would recognise as the one keyed. Whole numbers from people are
+    checked with this before ``int()`` is asked to read them.
+    """
+    return text.isascii() and text.isdecimal()
 
 
 # A council reference: letters, digits and hyphens, with at least one digit. Safe in any

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from config.errors import DomainError
+from config.validation import ascii_digits
 
 # Plain words for the fields commands name, as the error summary shows them.
 LABELS = {
@@ -51,10 +52,11 @@ def attempt(
 
 
 def whole_number(data: Any, name: str, *, digits: int = 5) -> object:
-    """A form field's whole number as an int; anything else (empty, text, or too long for
-    int() to be asked to read) as typed, for the domain to refuse with its own message."""
+    """A form field's whole number as an int; anything else (empty, text, digits other than
+    ASCII 0-9, or too long for int() to be asked to read) as typed, for the domain to refuse
+    with its own message."""
     raw = str(data.get(name, "")).strip()
-    return int(raw) if raw.isdecimal() and len(raw) <= digits else raw
+    return int(raw) if ascii_digits(raw) and len(raw) <= digits else raw
 
 
 def date_value(data: Any, name: str) -> dict[str, str]:
@@ -68,6 +70,8 @@ def date_field(data: Any, name: str) -> tuple[date | None, str | None]:
     if not any(parts):
         return None, None
     try:
+        if not all(ascii_digits(p) and len(p) <= 4 for p in parts):
+            raise ValueError("not digits 0-9")  # int() would read "١٢" or "+1_2" too
         day, month, year = (int(p) for p in parts)
         return date(year, month, day), None
     except (ValueError, OverflowError):  # not a number, no such day, or far too large

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from budgets.services import reviews_due_for
 from config.audit import record_read
 from config.roles import LEDGER_READERS, Role, has_any_role
+from config.validation import ascii_digits
 from frontend.access import roles_required
 from ledger import models, queries
 from ledger.domain import EntryKind, LedgerError, NotFoundError
@@ -102,6 +103,8 @@ def _as_at(form: dict[str, str]) -> tuple[date | None, str | None]:
         missing = [n for n, p in zip(("day", "month", "year"), parts, strict=True) if not p]
         return None, "The as at date must include a " + " and ".join(missing)
     try:
+        if not all(ascii_digits(p) and len(p) <= 4 for p in parts):
+            raise ValueError("not digits 0-9")  # int() would read "١٢" or "+1_2" too
         day, month, year = (int(p) for p in parts)
         if not 1900 <= year <= 2999:
             raise ValueError("year out of range")

@@ -15,7 +15,9 @@ MAX_PENCE = 1_000_000_000
 
 Pence = int
 
-_AMOUNT = re.compile(r"^£?(?P<pounds>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<pence>\d{2}))?$")
+# ASCII digits only: \d and int() would also read "١٢٣" or "１２３" as 123, and an amount
+# nobody can read back on a statement is a keying error, not money.
+_AMOUNT = re.compile(r"£?(?P<pounds>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.(?P<pence>[0-9]{2}))?")
 
 
 class MoneyError(ValueError):
@@ -25,13 +27,13 @@ class MoneyError(ValueError):
 def parse_pounds(text: str) -> Pence:
     """Parse "£1,234.50", "1234.50" or "1234" (two decimals or none) into pence.
 
-    Refuses signs, exponents, NaN, more than two decimals and misplaced commas,
-    because each is more likely a keying error than an intended amount.
+    Refuses signs, exponents, NaN, more than two decimals, misplaced commas and digits other
+    than ASCII 0-9, because each is more likely a keying error than an intended amount.
     """
     if not isinstance(text, str):
         raise MoneyError("must be text such as £1,234.50")
     cleaned = text.strip()
-    match = _AMOUNT.match(cleaned)
+    match = _AMOUNT.fullmatch(cleaned)
     if match is None:
         raise MoneyError(
             f"'{text}' is not an amount of money: use pounds and pence, such as £1,234.50"

@@ -87,6 +87,13 @@ def test_registration_normalises_and_refuses_a_second_record(
         ({"email": "not-an-email"}, "email", "email address"),
         ({"areas": []}, "areas", "at least one postcode district"),
         ({"areas": ["Doncaster"]}, "areas[0]", "postcode district"),
+        ({"registration_number": "١٠١٢٣٤٥"}, "registration_number", "registered charity number"),
+        (
+            {"registration_kind": "company", "registration_number": "０１２３４５６７"},
+            "registration_number",
+            "Companies House",
+        ),
+        ({"areas": ["DN١"]}, "areas[0]", "postcode district"),
         ({"capacity": 0}, "capacity", "1 to 10,000"),
         ({"capacity": 2.5}, "capacity", "1 to 10,000"),
         ({"name": "x" * 151}, "name", "at most 150"),

@@ -42,6 +42,14 @@ def test_refuses_what_is_not_money(text: str) -> None:
         parse_pounds(text)
 
 
+@pytest.mark.parametrize("text", ["١٢٣", "１２３.００", "£١٢٣.٤٥", "1٢3", "12.٣٤", "१२३", "1,２34"])
+def test_only_the_digits_0_to_9_are_money(text: str) -> None:
+    """int() and \\d read Arabic-Indic, fullwidth or Devanagari digits as 123: refused, since
+    nobody reading the statement back would see the amount that was keyed."""
+    with pytest.raises(MoneyError, match="is not an amount of money"):
+        parse_pounds(text)
+
+
 def test_a_number_too_long_to_read_is_beyond_the_cap_not_a_crash() -> None:
     with pytest.raises(MoneyError, match="must be at most £10,000,000.00"):
         parse_pounds("9" * 5000)

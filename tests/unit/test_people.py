@@ -31,6 +31,11 @@ def test_valid_nhs_numbers(number: str) -> None:
         ("943476591", "10 digits"),
         ("94347659AB", "10 digits"),
         ("", "10 digits"),
+        ("١٢٣", "10 digits"),
+        ("１２３.００", "10 digits"),
+        ("٩٤٣٤٧٦٥٩١٩", "10 digits"),  # 943 476 5919 in Arabic-Indic digits
+        ("９４３ ４７６ ５９１９", "10 digits"),  # and in fullwidth
+        ("943 476 591٩", "10 digits"),
     ],
 )
 def test_invalid_nhs_numbers(number: str, message: str) -> None:
