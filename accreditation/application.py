@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
 
+from accreditation import domain
 from accreditation.domain import (
     DEFAULT_CRITERIA,
     Accreditation,
@@ -26,7 +27,7 @@ from accreditation.domain import (
     text,
 )
 from config.errors import Conflict, NotFound
-from config.transcodings import DateAsISO
+from config.transcodings import ContextApplication
 
 MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
 EVIDENCE_TYPES = {  # what the file starts with -> its content type
@@ -50,16 +51,13 @@ class Done:
     position: int | None
 
 
-class AccreditationApplication(Application[UUID]):
+class AccreditationApplication(ContextApplication):
     name = "Accreditation"
+    domain_modules = (domain,)
 
     def __init__(self, *args: Any, evidence_dir: Path | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.evidence_dir = evidence_dir
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        transcoder.register(DateAsISO())
 
     # -- providers
     def register_provider(self, *, actor: str, **details: Any) -> Done:

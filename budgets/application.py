@@ -12,10 +12,16 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
+import budgets.budget
+import budgets.domain
+import budgets.people
+import budgets.plan
+import budgets.review
+import budgets.sign_off
 from budgets.budget import WEEKS_A_YEAR, PersonalBudget, budget_id
 from budgets.domain import (
     BudgetError,
@@ -31,7 +37,7 @@ from budgets.plan import DEMO_POLICY, Plan, Route, SignOffPolicy, plan_id
 from budgets.review import Reviews
 from budgets.sign_off import SignOffRules
 from config.errors import Conflict, NotFound
-from config.transcodings import DateAsISO
+from config.transcodings import ContextApplication
 from ledger.domain import EntryDraft
 from ledger.money import format_pence
 
@@ -46,12 +52,16 @@ def committed(council_ref: str) -> str:
     return f"PB:{council_ref}:COMMITTED"
 
 
-class BudgetApplication(Application[UUID]):
+class BudgetApplication(ContextApplication):
     name = "Budgets"
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        transcoder.register(DateAsISO())
+    domain_modules = (
+        budgets.domain,
+        budgets.budget,
+        budgets.people,
+        budgets.plan,
+        budgets.review,
+        budgets.sign_off,
+    )
 
     # -- the grid
     def grid(self) -> RasGrid:

@@ -13,9 +13,11 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from config.transcodings import ContextApplication
+from ledger import domain
 from ledger.domain import (
     Account,
     AccountClosedError,
@@ -45,8 +47,9 @@ class Recorded:
 CONFLICT_RETRIES = 20
 
 
-class LedgerApplication(Application[UUID]):
+class LedgerApplication(ContextApplication):
     name = "Ledger"
+    domain_modules = (domain,)
     # Accounts are read on every post: a cache (fast-forwarded from the store on each get,
     # so a closure or a balance elsewhere is still seen) spares rebuilding them each time.
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "10000"}

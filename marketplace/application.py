@@ -7,12 +7,14 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
 
+import accreditation.domain
+import marketplace.domain
 from accreditation.domain import Accreditation, Service, Status, accreditation_id
 from config.errors import Conflict, NotFound
-from config.transcodings import DateAsISO
+from config.transcodings import ContextApplication
 from config.validation import council_ref
 from marketplace.domain import (
     Chooser,
@@ -30,8 +32,9 @@ RoomInUse = Callable[[UUID], int]
 AccreditationOf = Callable[[UUID], Accreditation | None]
 
 
-class MarketplaceApplication(Application[UUID]):
+class MarketplaceApplication(ContextApplication):
     name = "Marketplace"
+    domain_modules = (marketplace.domain, accreditation.domain)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -43,10 +46,6 @@ class MarketplaceApplication(Application[UUID]):
         self.has_open: Callable[[str, UUID, Service], bool] = lambda _person, _p, _s: False
         # The provider's own price for a service, where it differs from the tariff.
         self.offer_of: Callable[[UUID, Service], int | None] = lambda _provider, _service: None
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        transcoder.register(DateAsISO())
 
     # -- tariff
     def tariff(self) -> Tariff:
