@@ -171,15 +171,18 @@ class BudgetApplication(ContextApplication):
     def get_budget(self, council_ref: str) -> PersonalBudget:
         return self._get(budget_id(council_ref), "budget")  # type: ignore[no-any-return]
 
-    def ledger_drafts(self, council_ref: str) -> list[EntryDraft]:
-        """Every ledger entry this budget's history calls for, each with its own key.
+    def ledger_drafts(self, council_ref: str, *, version: int | None = None) -> list[EntryDraft]:
+        """The ledger entries this budget's history calls for (or the event at ``version``
+        alone), each keyed by the budget event it comes from.
 
         An allocation puts a year of the weekly budget in the person's account; a revision
         moves the difference for a year, from the date it takes effect.
         """
         drafts = []
         previous = 0
-        events: list[Any] = list(self.repository.event_store.get(budget_id(council_ref)))
+        events: list[Any] = list(
+            self.repository.event_store.get(budget_id(council_ref), lte=version)
+        )
         for n, e in enumerate(events):
             weekly = getattr(e, "weekly", None)
             if weekly is None:
@@ -220,6 +223,8 @@ class BudgetApplication(ContextApplication):
                     source_document=f"budget:{council_ref}:v{n + 1}",
                 )
             )
+        if version is not None:
+            return [d for d in drafts if d.source_document == f"budget:{council_ref}:v{version}"]
         return drafts
 
     # -- the plan, its sign-off and reviews

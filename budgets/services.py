@@ -8,11 +8,12 @@ from typing import Any
 
 from django.utils import timezone
 
-from budgets.application import BudgetApplication, available, committed
+from budgets.application import BudgetApplication, available
 from budgets.budget import PersonalBudget
 from budgets.domain import Calculation
 from budgets.people import PersonDetails
 from budgets.plan import Plan
+from budgets.processes import post_budget_entries
 from budgets.review import Reviews
 from config.applications import application
 from config.errors import DomainError, NotFound
@@ -30,42 +31,16 @@ def catch_up_cases(until: int | None = None) -> int:
     return CaseProjection(budget_app()).catch_up(until)
 
 
-def post_to_ledger(council_ref: str) -> int:
-    """Post every ledger entry the budget's history calls for; safe to run again."""
-    ledger = ledger_app()
-    person = budget_app().get_person(council_ref)
-    name = person.details.name
-    ledger.open_account(
-        code=available(council_ref),
-        name=f"{name}: budget available",
-        type="liability",
-        owner_kind="budget",
-        owner_id=council_ref,
-        actor="careledger",
-        no_overdraft=True,
-    )
-    ledger.open_account(
-        code=committed(council_ref),
-        name=f"{name}: budget committed",
-        type="liability",
-        owner_kind="budget",
-        owner_id=council_ref,
-        actor="careledger",
-    )
-    results = ledger.post_entries(budget_app().ledger_drafts(council_ref))
-    catch_up()
-    return sum(r.created for r in results)
-
-
 def allocate(council_ref: str, **choices: object) -> PersonalBudget:
-    """Record the allocation, then its ledger entry (a retry heals a failure in between)."""
+    """Record the allocation; its ledger entry follows from the budget's event (processes.py)."""
     budget = budget_app().allocate(council_ref, **choices)  # type: ignore[arg-type]
-    post_to_ledger(council_ref)
+    post_budget_entries()
+    catch_up()
     return budget
 
 
 def revise(council_ref: str, **change: object) -> PersonalBudget:
-    """Record the revision, then its ledger entry. A cut is checked against what the budget
+    """Record the revision; its ledger entry follows. A cut is checked against what the budget
     still holds first, so a refused one records nothing in either store."""
     try:
         account = ledger_app().get_account(available(council_ref))
@@ -73,7 +48,8 @@ def revise(council_ref: str, **change: object) -> PersonalBudget:
     except DomainError:
         unspent = None  # no ledger account yet: nothing has been spent from it
     budget = budget_app().revise(council_ref, unspent=unspent, **change)  # type: ignore[arg-type]
-    post_to_ledger(council_ref)
+    post_budget_entries()
+    catch_up()
     return budget
 
 

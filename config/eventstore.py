@@ -25,7 +25,9 @@ def eventstore_env(database: Mapping[str, Any], var_dir: Path) -> dict[str, str]
             "POSTGRES_PASSWORD": str(database.get("PASSWORD") or ""),
             # Each application's events live in their own schema under this prefix (app_env).
             "POSTGRES_SCHEMA": os.environ.get("EVENTSTORE_SCHEMA", "careledger"),
-            "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
+            # Off: the insert function takes no table lock (so ids can commit out of order and
+            # a follower skip one) and it ignores a process manager's tracking position.
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
             "POSTGRES_POOL_SIZE": os.environ.get("EVENTSTORE_POOL_SIZE", "10"),
             "POSTGRES_MAX_OVERFLOW": "20",
         }

@@ -14,8 +14,9 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Tracking
 
+from config.process import Downstream
 from config.transcodings import ContextApplication
 from ledger import domain
 from ledger.domain import (
@@ -47,7 +48,7 @@ class Recorded:
 CONFLICT_RETRIES = 20
 
 
-class LedgerApplication(ContextApplication):
+class LedgerApplication(Downstream, ContextApplication):
     name = "Ledger"
     domain_modules = (domain,)
     # Accounts are read on every post: a cache (fast-forwarded from the store on each get,
@@ -104,12 +105,15 @@ class LedgerApplication(ContextApplication):
     def post_entry(self, draft: EntryDraft) -> Recorded:
         return self.post_entries([draft])[0]
 
-    def post_entries(self, drafts: Sequence[EntryDraft]) -> list[Recorded]:
+    def post_entries(
+        self, drafts: Sequence[EntryDraft], *, tracking: Tracking | None = None
+    ) -> list[Recorded]:
         """Post entries in one transaction (a payment run posts thousands): all or none.
 
         An entry whose key was already recorded with the same body is returned as it was.
         No-overdraft accounts are saved with the entries, so two writers racing for the
         last pounds of a budget cannot both succeed: the loser retries on fresh state.
+        A process manager gives its ``tracking`` position, recorded in the same transaction.
         """
         keys = [d.idempotency_key for d in drafts]
         if len(set(keys)) != len(keys):
@@ -129,9 +133,12 @@ class LedgerApplication(ContextApplication):
                 pending = fewer
                 continue
             try:
-                recordings = self.save(*entries, *guarded)
+                recordings = self.save_tracked(*entries, *guarded, tracking=tracking)
             except IntegrityError:
-                # An entry was recorded before (a retry), or a guarded account moved: go again.
+                # An entry was recorded before (a retry), or a guarded account moved, or
+                # another runner of the same process manager got there first: go again.
+                if tracking is not None and self.is_tracked(tracking):
+                    tracking = None
                 pending = self._drop_recorded(pending, done)
                 continue
             posted = {e.id for e in entries}
@@ -140,9 +147,9 @@ class LedgerApplication(ContextApplication):
                     done[r.domain_event.originator_id] = Recorded(
                         r.domain_event.originator_id, created=True, position=r.notification.id
                     )
-            pending = []
+            pending, tracking = [], None
             break
-        if pending:
+        if pending or tracking is not None:
             raise ConflictError("the accounts kept changing: try again", field="legs")
         return [done[entry_id(k)] for k in keys]
 

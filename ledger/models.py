@@ -10,6 +10,23 @@ from __future__ import annotations
 from django.db import models
 
 
+class StepFailure(models.Model):
+    """A cross-context step the downstream context refused: parked for finance to look at,
+    so that one refusal does not stop its process manager for every later event."""
+
+    manager = models.CharField(max_length=64)
+    position = models.BigIntegerField()  # the upstream event's notification id
+    originator_id = models.CharField(max_length=64)
+    event = models.CharField(max_length=150)
+    error = models.TextField()
+    parked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["manager", "position"], name="one_failure_per_step")
+        ]
+
+
 class ProjectionPosition(models.Model):
     """How far a projection has read the notification log, and the hash chain's head."""
 

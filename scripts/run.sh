@@ -16,10 +16,13 @@ if [ -z "${STRIPE_API_KEY:-}" ]; then
   .venv/bin/python -m payments.stripe_server --port "$STRIPE_PORT" --quiet \
     --state-file var/stripe_server.pickle --webhook-secret "$STRIPE_WEBHOOK_SECRET" \
     --webhook "http://$BIND/api/v1/payments/stripe/webhook" &
-  trap 'kill $! 2>/dev/null' EXIT
 fi
+trap 'kill $(jobs -p) 2>/dev/null' EXIT
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py collectstatic --noinput -v0
 .venv/bin/python manage.py load_demo
+# The projections process: read models, and the process managers that finish a step one
+# context began in another (a budget's ledger entry), whatever stopped the request between.
+.venv/bin/python manage.py run_projections &
 echo "careledger: http://$BIND  (API docs: http://$BIND/api/docs)"
 .venv/bin/gunicorn config.wsgi --bind "$BIND" --workers 2 --threads 4 --access-logfile -

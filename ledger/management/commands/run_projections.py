@@ -1,18 +1,49 @@
+import logging
 import time
 from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from ledger.services import catch_up
+from accreditation.projections import RegisterProjection
+from accreditation.services import accreditation_app
+from budgets.processes import budget_entries
+from budgets.projections import CaseProjection
+from budgets.services import budget_app
+from ledger.services import projection
+from marketplace.projections import MarketplaceProjection
+from marketplace.services import marketplace_app
+
+log = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
-    help = "Keep the ledger's read models up to date (the projections process)."
+    help = (
+        "The projections process: keep every read model up to date and run the process "
+        "managers that carry a step from one context to another. Any number may run at once."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--interval", type=float, default=0.5)
+        parser.add_argument("--once", action="store_true", help="catch up once, then stop")
 
-    def handle(self, *args: Any, interval: float, **options: Any) -> None:
+    def handle(self, *args: Any, interval: float, once: bool, **options: Any) -> None:
         while True:
-            catch_up()
+            # The process managers first: what they post, the projections then show.
+            followers: list[Any] = [
+                budget_entries(),
+                projection(),
+                RegisterProjection(accreditation_app()),
+                MarketplaceProjection(marketplace_app()),
+                CaseProjection(budget_app()),
+            ]
+            for follower in followers:
+                try:
+                    follower.catch_up()
+                except Exception:
+                    if once:
+                        raise
+                    # A database that went away, say: try again on the next round.
+                    log.exception("%s: will try again", type(follower).__name__)
+            if once:
+                return
             time.sleep(interval)

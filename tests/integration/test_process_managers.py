@@ -1,0 +1,155 @@
+"""Steps between contexts happen exactly once: a budget's ledger entry survives a process
+killed between the two stores, a second runner, and a refusal that must not stop the rest."""
+
+from __future__ import annotations
+
+import os
+import signal
+from datetime import date
+from threading import Thread
+from typing import Any
+
+import pytest
+
+from budgets.processes import BudgetEntries, budget_entries
+from budgets.services import budget_app
+from config.applications import reset_applications
+from config.errors import DomainError
+from ledger import models
+from ledger.domain import JournalEntry, entry_id
+from ledger.services import catch_up, ledger_app
+from tests.integration.child import run_child, spawn_child
+from tests.integration.helpers import assessed_person, care_fund_and_grid
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+REF = "DN-000123"
+WEEKLY = 32200
+
+
+@pytest.fixture
+def assessed(council: Any) -> str:
+    care_fund_and_grid()
+    return assessed_person(REF)
+
+
+def entries_for(ref: str) -> list[JournalEntry]:
+    """Every entry the ledger's store holds for the budget, read from the events themselves."""
+    app = ledger_app()
+    found, start = [], 0
+    while batch := app.recorder.select_notifications(start, 500, inclusive_of_start=False):
+        for n in batch:
+            event = app.mapper.to_domain_event(n)
+            if isinstance(event, JournalEntry.Posted) and event.budget == ref:  # type: ignore[attr-defined]
+                found.append(event)
+        start = batch[-1].id
+    return found
+
+
+ALLOCATE_THEN_HANG = f"""
+import sys, time
+from datetime import date
+from ledger.application import LedgerApplication
+from budgets import services
+
+def hang(self, *args, **kwargs):
+    print("budget saved", flush=True)  # the budget is in its store; the entry is not
+    time.sleep(600)
+
+LedgerApplication.post_entries = hang
+services.allocate("{REF}", today=date.today(), actor="alex", weekly={WEEKLY},
+    adjustment_reason="", contribution_weekly=0, split={{"council_managed": {WEEKLY}}},
+    direct_payment_start=None)
+"""
+
+
+def test_a_process_killed_between_the_budget_and_its_entry_is_healed_once(assessed: str) -> None:
+    child = spawn_child(ALLOCATE_THEN_HANG)
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        assert line.strip() == "budget saved", child.stderr.read() if child.stderr else ""
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL
+    reset_applications()  # nothing cached from before the kill
+    assert budget_app().get_budget(REF).weekly == WEEKLY
+    assert entries_for(REF) == []  # the kill left a budget with no money behind it
+
+    # A restarted follower, in a process of its own, posts the entry; a second run, and the
+    # follower of this test process, find it done.
+    follow = "from budgets.processes import budget_entries\nprint(budget_entries().catch_up())"
+    first = int(run_child(follow))
+    assert int(run_child(follow)) == first
+    reset_applications()
+    assert budget_entries().catch_up() == first
+    posted = entries_for(REF)
+    assert [(e.idempotency_key, e.kind) for e in posted] == [  # type: ignore[attr-defined]
+        (f"budget:{REF}:allocation", "allocation")
+    ]
+    catch_up()
+    assert models.Entry.objects.filter(budget=REF).count() == 1
+    account = ledger_app().get_account(f"PB:{REF}:AVAILABLE")
+    assert account.on_normal_side(account.balance) == WEEKLY * 52
+
+
+def allocate_in_this_process() -> None:
+    budget_app().allocate(
+        REF,
+        today=date.today(),
+        actor="alex",
+        weekly=WEEKLY,
+        adjustment_reason="",
+        contribution_weekly=0,
+        split={"council_managed": WEEKLY},
+        direct_payment_start=None,
+    )
+
+
+def test_the_position_is_recorded_with_the_entry_and_two_runners_post_once(assessed: str) -> None:
+    allocate_in_this_process()
+    last = budget_app().recorder.max_notification_id()
+    runners = [Thread(target=lambda: budget_entries().catch_up()) for _ in range(4)]
+    for runner in runners:
+        runner.start()
+    for runner in runners:
+        runner.join()
+    assert len(entries_for(REF)) == 1
+    # The tracking position sits in the ledger's own store, beside the entry it caused.
+    assert ledger_app().recorder.max_tracking_id(BudgetEntries.name) == last  # type: ignore[attr-defined]
+    assert ledger_app().get_entry(entry_id(f"budget:{REF}:allocation")).budget == REF
+
+
+def test_a_refused_step_is_parked_and_the_next_event_still_posts(
+    assessed: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    allocate_in_this_process()
+    real = BudgetEntries.handle
+
+    def refuse_first(self: BudgetEntries, event: Any, tracking: Any) -> bool:
+        if type(event).__name__ == "Allocated":
+            raise DomainError("the ledger refused it", field="legs")
+        return real(self, event, tracking)
+
+    monkeypatch.setattr(BudgetEntries, "handle", refuse_first)
+    budget_entries().catch_up()
+    parked = models.StepFailure.objects.get()
+    assert (parked.manager, parked.event, parked.error) == (
+        BudgetEntries.name,
+        "PersonalBudget.Allocated",
+        "the ledger refused it",
+    )
+    assert entries_for(REF) == []
+    budget_app().revise(
+        REF,
+        today=date.today(),
+        actor="alex",
+        weekly=WEEKLY + 1000,
+        split={"council_managed": WEEKLY + 1000},
+        reason="More help at night",
+        unspent=None,
+    )
+    budget_entries().catch_up()
+    assert [e.kind for e in entries_for(REF)] == ["adjustment"]  # type: ignore[attr-defined]
+    assert models.StepFailure.objects.count() == 1  # parked once, however often it runs
