@@ -333,7 +333,7 @@ CATCH_UP_PARTS = [
         "eventsourcing/persistence.py",
         "to_domain_event",
     ),
-    ("chain_hash (sha256 per event)", "ledger/projections.py", "chain_hash"),
+    ("chain_hash (sha256 per event)", "ledger/chain.py", "chain_hash"),
     ("_add_entry (build Entry/Line objects)", "ledger/projections.py", "_add_entry"),
     ("  of which _last_line (one query per account)", "ledger/projections.py", "_last_line"),
     ("flush_rows (bulk_create Account/Entry/Line)", "ledger/projections.py", "flush_rows"),

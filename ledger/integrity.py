@@ -9,8 +9,8 @@ from django.db.models import Case, F, Sum, When, Window
 
 from ledger import models
 from ledger.application import LedgerApplication
+from ledger.chain import GENESIS, chain_hash
 from ledger.domain import JournalEntry, Leg
-from ledger.projections import GENESIS, chain_hash
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ balance is one index probe; a backdated leg shifts the running balances after it
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
@@ -23,7 +22,9 @@ from eventsourcing.persistence import Notification
 from config.projection import Projection, RowWriter
 from ledger import models
 from ledger.application import LedgerApplication
+from ledger.chain import GENESIS, chain_hash
 from ledger.domain import Account, JournalEntry, Leg, Side, account_id
+from ledger.integrity import verify_chain
 
 NAME = "ledger"
 
@@ -32,24 +33,6 @@ ACCOUNT_OPENED = Account.Opened  # type: ignore[attr-defined]
 ACCOUNT_CLOSED = Account.Closed  # type: ignore[attr-defined]
 ENTRY_POSTED = JournalEntry.Posted  # type: ignore[attr-defined]
 ENTRY_REVERSED = JournalEntry.Reversed  # type: ignore[attr-defined]
-GENESIS = "0" * 64
-
-
-def chain_hash(previous: str, notification: Notification) -> str:
-    """The hash of one stored event, covering the hash of the event before it in the log."""
-    digest = hashlib.sha256()
-    for part in (
-        previous,
-        str(notification.id),
-        str(notification.originator_id),
-        str(notification.originator_version),
-        notification.topic,
-    ):
-        digest.update(part.encode())
-        digest.update(b"\x1f")
-    digest.update(notification.state)
-    return digest.hexdigest()
-
 
 ENTRY_COLUMNS = (
     "id",
@@ -174,8 +157,6 @@ class LedgerProjection(Projection):
 
     def rebuild(self) -> int:
         """Rebuild, but never over a broken chain: the chain is the evidence of tampering."""
-        from ledger.integrity import verify_chain
-
         assert isinstance(self.app, LedgerApplication)
         verdict = verify_chain(self.app)
         if not verdict.ok:
