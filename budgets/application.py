@@ -32,11 +32,19 @@ from budgets.domain import (
     candidate_grid,
     simulate,
 )
-from budgets.people import Assessment, Eligibility, Person, PersonDetails, person_id
+from budgets.people import (
+    Assessment,
+    Eligibility,
+    NhsNumberRecord,
+    NhsNumberTakenError,
+    Person,
+    PersonDetails,
+    person_id,
+)
 from budgets.plan import DEMO_POLICY, Plan, Route, SignOffPolicy, plan_id
 from budgets.review import Reviews
 from budgets.sign_off import SignOffRules
-from config.errors import Conflict, NotFound
+from config.errors import Conflict, DomainError, NotFound
 from config.transcodings import ContextApplication
 from ledger.domain import EntryDraft
 from ledger.money import format_pence
@@ -79,14 +87,45 @@ class BudgetApplication(ContextApplication):
 
     # -- people and assessments
     def register_person(self, *, today: date, actor: str, **details: Any) -> UUID:
-        person = Person.register(PersonDetails.create(today=today, **details), actor=actor)
+        """Register a person; one record per council reference and one per NHS number, both
+        held by the store itself (saved together), so two workers at once cannot make two."""
+        checked = PersonDetails.create(today=today, **details)
+        person, nhs_number = Person.register(checked, actor=actor)
         try:
-            self.save(person)
+            self.save(person, nhs_number)
         except IntegrityError:
-            raise Conflict(
-                "this council reference is already registered", field="council_ref"
-            ) from None
+            raise self._registration_refused(checked) from None
         return person.id
+
+    def _registration_refused(self, details: PersonDetails) -> DomainError:
+        """Why the store refused a registration: the reference, the NHS number, or both."""
+        refusals: list[DomainError] = []
+        if self._exists(person_id(details.council_ref)):
+            refusals.append(
+                Conflict("this council reference is already registered", field="council_ref")
+            )
+        try:
+            record: Any = self.repository.get(NhsNumberRecord.create_id(details.nhs_number))
+            record.check_free_for(details.council_ref)
+        except AggregateNotFoundError:
+            pass
+        except NhsNumberTakenError as taken:
+            refusals.append(taken)
+        if not refusals:  # not expected: each of the two ids is in the store once refused
+            return Conflict(
+                "the council reference or NHS number was recorded at the same moment: try again",
+                field="council_ref",
+            )
+        first, *also = refusals
+        first.also = also
+        return first
+
+    def _exists(self, aggregate_id: UUID) -> bool:
+        try:
+            self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return False
+        return True
 
     def get_person(self, council_ref: str) -> Person:
         return self._get(person_id(council_ref), "person")  # type: ignore[no-any-return]

@@ -16,7 +16,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from budgets.domain import OUTCOMES, BudgetError, Risk, Severity, UnmetNeed
-from config.errors import gather
+from config.errors import Conflict, gather
 from config.validation import ascii_digits, clean_text
 from config.validation import council_ref as valid_council_ref
 
@@ -44,6 +44,11 @@ def nhs_number(value: object) -> str:
             "is not a valid NHS number: its check digit does not match", field="nhs_number"
         )
     return digits
+
+
+def spaced_nhs_number(digits: str) -> str:
+    """9434765919 -> "943 476 5919", as the NHS writes it."""
+    return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
 
 
 def council_ref(value: object) -> str:
@@ -115,8 +120,42 @@ class Person(Aggregate):
         return person_id(council_ref)
 
     @classmethod
-    def register(cls, details: PersonDetails, *, actor: str) -> Person:
-        return cls(details.council_ref, dict(details.__dict__), actor)
+    def register(cls, details: PersonDetails, *, actor: str) -> tuple[Person, NhsNumberRecord]:
+        """The person's record and the record of their NHS number, to be saved together."""
+        person = cls(details.council_ref, dict(details.__dict__), actor)
+        return person, NhsNumberRecord(details.nhs_number, details.council_ref)
+
+
+class NhsNumberTakenError(BudgetError, Conflict):
+    """The NHS number is on another person's record already: one person, one record."""
+
+
+class NhsNumberRecord(Aggregate):
+    """Whose record an NHS number is on, so the council holds one record per person.
+
+    One aggregate per number, its id derived from the number, saved in the same save as the
+    Person it is recorded for: a second person with the same number cannot be saved, even by
+    two workers at the same moment, because the store refuses a second version 1 of it and
+    then neither aggregate of that save is recorded.
+    """
+
+    @event("Recorded")
+    def __init__(self, nhs_number: str, council_ref: str) -> None:
+        self.nhs_number = nhs_number
+        self.council_ref = council_ref
+
+    @staticmethod
+    def create_id(nhs_number: str) -> UUID:  # type: ignore[override]
+        return uuid5(NAMESPACE, f"nhs-number:{nhs_number}")
+
+    def check_free_for(self, council_ref: str) -> None:
+        """Refuse a second person's record with this number; the same person is no clash."""
+        if council_ref != self.council_ref:
+            raise NhsNumberTakenError(
+                f"{spaced_nhs_number(self.nhs_number)} is already recorded for "
+                f"{self.council_ref}: open that record rather than registering the person again",
+                field="nhs_number",
+            )
 
 
 @dataclass(frozen=True)

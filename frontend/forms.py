@@ -25,6 +25,7 @@ LABELS = {
     "criteria": "Criteria",
     "note": "Note",
     "status": "Status",
+    "nhs_number": "NHS number",
 }
 
 

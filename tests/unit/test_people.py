@@ -10,11 +10,13 @@ import pytest
 from budgets.domain import DEMO_PENCE_PER_POINT, DEMO_POINTS, BudgetError, RasGrid, calculate
 from budgets.people import (
     Assessment,
+    NhsNumberTakenError,
     PersonDetails,
     decide_eligibility,
     nhs_number,
     outcome_assessments,
 )
+from config.errors import Conflict, NotFound
 
 TODAY = date(2026, 11, 25)
 
@@ -222,3 +224,62 @@ def test_bad_assessments_are_refused_and_nothing_is_recorded(
         )
     assert err.value.field == field
     assert assessment.versions == []
+
+
+# -- one record per NHS number
+
+
+@pytest.fixture
+def budgets() -> Any:
+    from budgets.application import BudgetApplication
+
+    return BudgetApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+
+
+def test_an_nhs_number_already_on_record_is_refused_naming_the_record(budgets: Any) -> None:
+    budgets.register_person(today=TODAY, actor="alex", **PERSON)
+    before = budgets.recorder.max_notification_id()
+    with pytest.raises(NhsNumberTakenError) as err:
+        budgets.register_person(
+            today=TODAY,
+            actor="jo",
+            **{**PERSON, "council_ref": "DN-000124", "nhs_number": "9434765919"},
+        )
+    assert err.value.status == 409 and err.value.field == "nhs_number"
+    assert err.value.message.startswith("943 476 5919 is already recorded for DN-000123")
+    assert budgets.recorder.max_notification_id() == before  # neither record was saved
+    with pytest.raises(NotFound):
+        budgets.get_person("DN-000124")
+
+
+def test_a_second_registration_of_the_same_reference_and_number_names_the_reference(
+    budgets: Any,
+) -> None:
+    """A retry of the same registration is no clash of NHS numbers: the reference is named."""
+    budgets.register_person(today=TODAY, actor="alex", **PERSON)
+    with pytest.raises(Conflict) as err:
+        budgets.register_person(today=TODAY, actor="alex", **PERSON)
+    assert [e.field for e in err.value.all()] == ["council_ref"]
+
+
+def test_a_taken_reference_and_a_taken_number_are_named_together(budgets: Any) -> None:
+    budgets.register_person(today=TODAY, actor="alex", **PERSON)
+    other = {**PERSON, "council_ref": "DN-000124", "nhs_number": "4010232137"}
+    budgets.register_person(today=TODAY, actor="alex", **other)
+    with pytest.raises(Conflict) as err:
+        budgets.register_person(today=TODAY, actor="alex", **{**other, "nhs_number": "9434765919"})
+    assert {e.field: e.message for e in err.value.all()} == {
+        "council_ref": "this council reference is already registered",
+        "nhs_number": "943 476 5919 is already recorded for DN-000123: open that record rather "
+        "than registering the person again",
+    }
+
+
+def test_people_with_different_nhs_numbers_are_each_registered(budgets: Any) -> None:
+    budgets.register_person(today=TODAY, actor="alex", **PERSON)
+    budgets.register_person(
+        today=TODAY,
+        actor="alex",
+        **{**PERSON, "council_ref": "DN-000124", "nhs_number": "4010232137"},
+    )
+    assert budgets.get_person("DN-000124").details.nhs_number == "4010232137"
