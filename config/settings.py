@@ -124,7 +124,7 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# Stripe: real keys in production; the local server (payments/stripe_server) in the demo run.
+# Stripe: real keys in production; the local server (devtools/stripe_server) in the demo run.
 STRIPE_API_KEY = os.environ.get("STRIPE_API_KEY", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")

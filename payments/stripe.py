@@ -4,7 +4,7 @@ Configured from Django settings, else the environment:
 
 - ``STRIPE_API_KEY``: secret key (``sk_live_...`` in production, any ``sk_test_...`` locally);
 - ``STRIPE_API_BASE``: unset for real Stripe; ``http://127.0.0.1:8420`` for the local server
-  (``python -m payments.stripe_server``);
+  (``python -m devtools.stripe_server``);
 - ``STRIPE_WEBHOOK_SECRET``: the ``whsec_...`` secret that signs webhooks.
 
 Settings are read on each use (so ``override_settings`` works); :func:`configure` sets the

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Serves careledger on the embedded default (SQLite under var/) at http://127.0.0.1:8000,
-# with the demo council loaded, and the local Stripe server (payments/stripe_server) beside
+# with the demo council loaded, and the local Stripe server (devtools/stripe_server) beside
 # it for payments readiness. Everything it needs it installs first.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -13,7 +13,7 @@ if [ -z "${STRIPE_API_KEY:-}" ]; then
   export STRIPE_API_KEY=sk_test_local STRIPE_WEBHOOK_SECRET=whsec_local
   export STRIPE_API_BASE="http://127.0.0.1:$STRIPE_PORT"
   mkdir -p var
-  .venv/bin/python -m payments.stripe_server --port "$STRIPE_PORT" --quiet \
+  .venv/bin/python -m devtools.stripe_server --port "$STRIPE_PORT" --quiet \
     --state-file var/stripe_server.pickle --webhook-secret "$STRIPE_WEBHOOK_SECRET" \
     --webhook "http://$BIND/api/v1/payments/stripe/webhook" &
 fi

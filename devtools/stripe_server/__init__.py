@@ -1,6 +1,6 @@
 """A local Stripe-compatible server for development and tests: localstripe plus Connect.
 
-``python -m payments.stripe_server --port 8420`` serves localstripe's API and, on the same
+``python -m devtools.stripe_server --port 8420`` serves localstripe's API and, on the same
 aiohttp app, the Connect objects careledger uses (see ``connect.py`` and docs/stripe.md).
 Never used in production: there ``payments/stripe.py`` talks to real Stripe.
 """
@@ -48,7 +48,7 @@ def build_app(
     if opening_topup > 0 and not any(key.startswith("topup:") for key in store):
         connect.Topup(
             amount=opening_topup,
-            description="Opening balance (python -m payments.stripe_server --opening-topup)",
+            description="Opening balance (python -m devtools.stripe_server --opening-topup)",
             metadata={},
             statement_descriptor=None,
             transfer_group=None,

@@ -1,4 +1,4 @@
-"""``python -m payments.stripe_server --port 8420``: localstripe plus Connect, on 127.0.0.1."""
+"""``python -m devtools.stripe_server --port 8420``: localstripe plus Connect, on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from . import build_app
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m payments.stripe_server", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m devtools.stripe_server", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8420)
     parser.add_argument(

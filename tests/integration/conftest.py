@@ -1,4 +1,4 @@
-"""Fixtures for the local Stripe-compatible server (python -m payments.stripe_server)."""
+"""Fixtures for the local Stripe-compatible server (python -m devtools.stripe_server)."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def stripe_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StripeSe
     log = tmp_path_factory.mktemp("stripe_server") / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "payments.stripe_server", "--port", str(port)],
+            [sys.executable, "-m", "devtools.stripe_server", "--port", str(port)],
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
