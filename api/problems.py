@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from config.errors import DomainError
+from config.middleware import body_limit, in_megabytes
 
 TITLES = {
     400: "Bad request",
@@ -16,6 +18,7 @@ TITLES = {
     403: "Not allowed",
     404: "Not found",
     409: "Conflict",
+    413: "Content too large",
     422: "Invalid input",
 }
 
@@ -26,7 +29,11 @@ class Forbidden(HttpError):
 
 
 def problem(
-    request: HttpRequest, status: int, detail: str, errors: list[dict[str, str]] | None = None
+    request: HttpRequest,
+    status: int,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    **extensions: Any,
 ) -> HttpResponse:
     import json
 
@@ -36,10 +43,30 @@ def problem(
         "status": status,
         "detail": detail,
         "instance": request.path,
+        **extensions,
     }
     if errors:
         body["errors"] = errors
     return HttpResponse(json.dumps(body), status=status, content_type="application/problem+json")
+
+
+def too_large(request: HttpRequest, limit: int) -> HttpResponse:
+    """413, naming the limit in words and in bytes (``max_bytes``, an RFC 9457 extension)."""
+    words = f"{in_megabytes(limit)} ({limit:,} bytes)"
+    return problem(
+        request,
+        413,
+        f"the request body is larger than the limit of {words}",
+        [{"field": "body", "message": f"must be at most {words}"}],
+        max_bytes=limit,
+    )
+
+
+def bad_request(request: HttpRequest, exception: Exception | None) -> HttpResponse:
+    """What Django refuses before a route runs (config.urls.bad_request), as a problem."""
+    if isinstance(exception, RequestDataTooBig):
+        return too_large(request, body_limit(exception))
+    return problem(request, 400, "the request could not be read")
 
 
 def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -66,6 +93,10 @@ def install(api: NinjaAPI) -> None:
         ]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return problem(request, 422, detail, errors)
+
+    @api.exception_handler(RequestDataTooBig)
+    def body_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return too_large(request, body_limit(exc))
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:

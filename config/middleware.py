@@ -1,15 +1,64 @@
-"""Refuses a request whose address or form fields carry a NUL character.
+"""Refuses, before any view or API route runs, a request whose body is over the size limit
+and one whose address or form fields carry a NUL character.
 
-No field of careledger may hold one, and PostgreSQL refuses it in any text, so a NUL that
-reached a query would be a server error rather than a clear refusal. Checked once, here,
-before any view or API route runs.
+No field of careledger may hold a NUL, and PostgreSQL refuses it in any text, so a NUL that
+reached a query would be a server error rather than a clear refusal.
+
+A body over the limit is refused as 413 with the limit named: config.urls.bad_request shapes
+the reply (a problem body on the API, a GOV.UK page elsewhere), as it does for Django's own
+RequestDataTooBig when a form or JSON body read later turns out too large.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+
+from config.validation import ascii_digits
+
+
+class BodyTooLarge(RequestDataTooBig):
+    """A request body over its limit, refused from its Content-Length before it is read."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the request body is over the limit of {limit} bytes")
+        self.limit = limit
+
+
+def body_limit(exc: Exception) -> int:
+    """The limit a refused body was held to: Django's own is DATA_UPLOAD_MAX_MEMORY_SIZE."""
+    limit = getattr(exc, "limit", None) or settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return int(limit)
+
+
+def in_megabytes(size: int) -> str:
+    """2621440 -> "2.5 MB", 6291456 -> "6 MB" (binary megabytes, as file sizes are shown)."""
+    return f"{size / 1024 / 1024:.1f}".removesuffix(".0") + " MB"
+
+
+class LimitBodySizeMiddleware:
+    """Refuses a body whose Content-Length is over its limit, before any of it is read.
+
+    Django checks only form and JSON bodies itself (DATA_UPLOAD_MAX_MEMORY_SIZE), and only the
+    form fields of a multipart upload, never its files, which it would spool to disk whatever
+    their size; so a multipart body is held to UPLOAD_MAX_BODY_SIZE in all. Listed before any
+    middleware that reads the body.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        multipart = request.content_type == "multipart/form-data"
+        limit = settings.UPLOAD_MAX_BODY_SIZE if multipart else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        length = str(request.META.get("CONTENT_LENGTH") or "")
+        # More than 18 digits is beyond any limit, and more than int() should be asked to read.
+        if limit is not None and ascii_digits(length) and (len(length) > 18 or int(length) > limit):
+            raise BodyTooLarge(limit)
+        return self.get_response(request)
 
 
 def _has_nul(request: HttpRequest) -> str | None:
