@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -34,6 +35,10 @@ INSTALLED_APPS = [
     "api",
     "frontend",
 ]
+# The demo council (demo/, manage.py load_demo) is not part of the distribution: its app is
+# listed only where it can be imported, as in a checkout. Nothing else imports it.
+if importlib.util.find_spec("demo") is not None:
+    INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

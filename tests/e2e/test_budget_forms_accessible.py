@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_grid_review_and_revision_pages_are_accessible_with_their_errors(
     live_server: Any, page: Page, stores: Any, make_user: Any
 ) -> None:
-    from config.demo_budgets import load_budgets
+    from demo.budgets import load_budgets
 
     stores.new()
     ledger_app().open_account(code="COUNCIL:CARE-FUND", name="Fund", type="equity", actor="t")

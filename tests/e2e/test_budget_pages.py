@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_budget_pages_are_accessible(
     live_server: Any, page: Page, stores: Any, make_user: Any
 ) -> None:
-    from config.demo_budgets import load_budgets
+    from demo.budgets import load_budgets
     from ledger.services import ledger_app
 
     stores.new()

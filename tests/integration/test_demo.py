@@ -72,8 +72,8 @@ def test_the_demo_has_a_budget_at_each_stage_and_the_planner_can_write_marys_pla
     assert {case.council_ref: stage(case) for case in CaseRecord.objects.all()} == stages
 
     # One demo user per role, each able to sign in with the documented password.
-    from config.demo import PASSWORD
     from config.roles import Role
+    from demo.council import PASSWORD
 
     for role in Role:
         users = get_user_model().objects.filter(groups__name=role.value)

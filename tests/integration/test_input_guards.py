@@ -215,7 +215,7 @@ def test_workers_registering_one_nhs_number_at_the_same_moment_make_one_record(
 
 
 def test_the_demo_registers_each_nhs_number_once() -> None:
-    from config.demo_budgets import PEOPLE
+    from demo.budgets import PEOPLE
 
     numbers = [nhs_number(number) for _, _, _, number, _, _ in PEOPLE]  # each one valid
     assert len(set(numbers)) == len(numbers)

@@ -8,6 +8,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from config.roles import Role
+from demo.budgets import load_budgets
+from demo.register import load_marketplace, load_register
 from ledger.domain import EntryDraft
 from ledger.services import catch_up, ledger_app
 
@@ -194,8 +196,6 @@ def load_ledger() -> None:
     ]
     app.post_entry(drafts[0])  # the care fund opens
     # Sam's allocation comes from his personal budget, before anything is spent from it.
-    from config.demo_budgets import load_budgets
-
     load_budgets()
     for draft in drafts[1:]:
         app.post_entry(draft)
@@ -211,8 +211,6 @@ def load_ledger() -> None:
 
 
 def load() -> None:
-    from config.demo_register import load_marketplace, load_register
-
     load_users()
     load_ledger()
     load_register()

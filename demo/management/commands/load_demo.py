@@ -2,12 +2,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from config import demo
+from demo import council
 
 
 class Command(BaseCommand):
     help = "Load the demo council: one user per role and a small ledger. Safe to run again."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        demo.load()
-        self.stdout.write(f"Demo council loaded; every demo user's password is '{demo.PASSWORD}'.")
+        council.load()
+        password = council.PASSWORD
+        self.stdout.write(f"Demo council loaded; every demo user's password is '{password}'.")
