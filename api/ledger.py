@@ -1,7 +1,15 @@
-"""The ledger's routes: thin, each parses input, calls one command or query, shapes output."""
+"""The ledger's routes: thin, each parses input, calls one command or query, shapes output.
+
+These routes are finance's own journal: every command passes ``by=Owner.FINANCE``, so the
+ledger's domain refuses (409) an entry or account that belongs to a context, and the
+problem names the route of the command to use instead. Staff reads of a budget's accounts
+are logged (config/audit.py).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from uuid import UUID
 
@@ -24,15 +32,37 @@ from api.schemas import (
     StatementLineOut,
     StatementOut,
 )
-from config.audit import record_read
+from config.audit import record_read, record_reads
 from config.roles import LEDGER_READERS, LEDGER_WRITERS
 from ledger import models, queries
 from ledger.application import Recorded
-from ledger.domain import EntryDraft, InvalidEntryError
+from ledger.domain import EntryDraft, InvalidEntryError, OwnedByContextError, Owner
 from ledger.money import format_pence
 from ledger.services import catch_up, ledger_app
 
 router = Router(tags=["ledger"])
+
+# Where each context takes the commands that post and correct its entries.
+COMMANDS = {
+    Owner.BUDGETS: "revise it with POST /api/v1/budgets/people/{ref}/budget/revision",
+}
+
+
+@contextmanager
+def naming_the_command() -> Iterator[None]:
+    """Add the route of the command to use to a refusal of another context's entry."""
+    try:
+        yield
+    except OwnedByContextError as exc:
+        route = COMMANDS.get(exc.owner)
+        if route is None:
+            raise
+        raise OwnedByContextError(
+            f"{exc.message} ({route.format(ref=exc.budget or '<council_ref>')})",
+            owner=exc.owner,
+            budget=exc.budget,
+            field=exc.field,
+        ) from None
 
 
 def recorded(result: Recorded) -> Status[RecordedOut]:
@@ -101,15 +131,11 @@ def open_account(request: HttpRequest, payload: AccountIn) -> Status[RecordedOut
 @router.post("/accounts/{code}/close", response={201: RecordedOut}, auth=roles(*LEDGER_WRITERS))
 def close_account(request: HttpRequest, code: str, payload: CloseIn) -> Status[RecordedOut]:
     actor = actor_of(request)
-    catch_up()
-    account = queries.account_by_code(code)
-    if account.balance != 0:
-        raise InvalidEntryError(
-            f"account {code} still holds {format_pence(account.normal_balance)}: "
-            "move the balance before closing it",
-            field="code",
+    with naming_the_command():
+        result = ledger_app().close_account(
+            code=code, actor=actor, reason=payload.reason, by=Owner.FINANCE
         )
-    return recorded(ledger_app().close_account(code=code, actor=actor, reason=payload.reason))
+    return recorded(result)
 
 
 @router.get("/accounts", response=AccountPage, auth=roles(*LEDGER_READERS))
@@ -124,19 +150,22 @@ def list_accounts(
         found = found.filter(code__gt=cursor)
     rows = list(found[: limit + 1])
     next_cursor = rows[limit - 1].code if len(rows) > limit else None
-    return AccountPage(items=[account_out(a) for a in rows[:limit]], next_cursor=next_cursor)
+    shown = rows[:limit]
+    record_reads(caller(request), queries.budget_accounts(shown), request.get_full_path())
+    return AccountPage(items=[account_out(a) for a in shown], next_cursor=next_cursor)
 
 
 @router.get("/accounts/{code}", response=AccountOut, auth=roles(*LEDGER_READERS))
 def get_account(request: HttpRequest, code: str) -> AccountOut:
-    return account_out(queries.account_by_code(code))
+    account = queries.account_by_code(code)
+    record_read(caller(request), list(queries.budget_accounts([account])), request.get_full_path())
+    return account_out(account)
 
 
 @router.get("/accounts/{code}/balance", response=BalanceOut, auth=roles(*LEDGER_READERS))
 def account_balance(request: HttpRequest, code: str, as_at: datetime | None = None) -> BalanceOut:
     account = queries.account_by_code(code)
-    if account.owner_kind == "budget":
-        record_read(caller(request), [account.owner_id], request.get_full_path())
+    record_read(caller(request), list(queries.budget_accounts([account])), request.get_full_path())
     value = queries.balance(account, aware(as_at, "as_at"))
     return BalanceOut(
         account=code,
@@ -156,8 +185,7 @@ def account_statement(
     limit: int = 100,
 ) -> StatementOut:
     account = queries.account_by_code(code)
-    if account.owner_kind == "budget":
-        record_read(caller(request), [account.owner_id], request.get_full_path())
+    record_read(caller(request), list(queries.budget_accounts([account])), request.get_full_path())
     limit = max(1, min(limit, queries.MAX_PAGE))
     found = queries.statement(
         account,
@@ -230,7 +258,9 @@ def post_entry(
         causation_id=payload.causation_id,
         overdraft_authorisation=payload.overdraft_authorisation,
     )
-    return recorded(ledger_app().post_entry(draft))
+    with naming_the_command():
+        result = ledger_app().post_entry(draft, by=Owner.FINANCE)
+    return recorded(result)
 
 
 @router.post(
@@ -238,13 +268,15 @@ def post_entry(
 )
 def reverse_entry(request: HttpRequest, entry_id: UUID, payload: ReverseIn) -> Status[RecordedOut]:
     actor = actor_of(request)
-    result = ledger_app().reverse_entry(
-        entry=entry_id,
-        actor=actor,
-        reason=payload.reason,
-        effective_at=payload.effective_at,
-        overdraft_authorisation=payload.overdraft_authorisation,
-    )
+    with naming_the_command():
+        result = ledger_app().reverse_entry(
+            entry=entry_id,
+            actor=actor,
+            reason=payload.reason,
+            effective_at=payload.effective_at,
+            overdraft_authorisation=payload.overdraft_authorisation,
+            by=Owner.FINANCE,
+        )
     return recorded(result)
 
 

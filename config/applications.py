@@ -19,10 +19,18 @@ _apps: dict[type[Any], Any] = {}
 def application(cls: type[A]) -> A:
     with _lock:
         if cls not in _apps:
-            env = app_env(settings.EVENTSTORE, cls.name.lower())
+            env = {**app_env(settings.EVENTSTORE, cls.name.lower()), **council_settings()}
             ensure_schema(env)
             _apps[cls] = cls(env=env)
         return _apps[cls]  # type: ignore[no-any-return]
+
+
+def council_settings() -> dict[str, str]:
+    """The council's settings that a context's application reads from its environment."""
+    return {
+        "LEDGER_OPENING_DATE": settings.LEDGER_OPENING_DATE.isoformat(),
+        "LEDGER_MAX_DAYS_AHEAD": str(settings.LEDGER_MAX_DAYS_AHEAD),
+    }
 
 
 def reset_applications() -> None:

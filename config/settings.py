@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from datetime import date
 from pathlib import Path
 
 import dj_database_url
@@ -95,6 +96,12 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 EVENTSTORE = eventstore_env(DATABASES["default"], VAR_DIR)
+
+# The ledger's bounds on effective dates (ledger.domain.EffectiveDates, docs/ledger.md): no
+# entry takes effect before the ledger opened (the demo's 2026/27 financial year), nor more than
+# this many days after it is recorded. config.applications hands them to the ledger.
+LEDGER_OPENING_DATE = date.fromisoformat(os.environ.get("LEDGER_OPENING_DATE", "2026-04-01"))
+LEDGER_MAX_DAYS_AHEAD = int(os.environ.get("LEDGER_MAX_DAYS_AHEAD", "90"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [

@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from budgets.services import reviews_due_for
-from config.audit import record_read
+from config.audit import record_read, record_reads
 from config.roles import LEDGER_READERS, Role, has_any_role
 from config.validation import ascii_digits
 from frontend.access import roles_required
@@ -85,6 +85,7 @@ def ledger_accounts(request: HttpRequest) -> HttpResponse:
     if q:
         found = found.filter(Q(code__icontains=q) | Q(name__icontains=q))
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    record_reads(request.user, queries.budget_accounts(page), request.get_full_path())
     for account in page:
         account.display_balance = format_pence(account.normal_balance)  # type: ignore[attr-defined]
     return render(
@@ -119,8 +120,7 @@ def ledger_statement(request: HttpRequest, code: str) -> HttpResponse:
         account = queries.account_by_code(code)
     except LedgerError as exc:  # unknown, or not even a valid code
         raise Http404(str(exc)) from None
-    if account.owner_kind == "budget":
-        record_read(request.user, [account.owner_id], request.path)
+    record_read(request.user, list(queries.budget_accounts([account])), request.path)
     form = {k: request.GET.get(k, "")[:4] for k in ("day", "month", "year")}
     chosen, error = _as_at(form)
     errors = {"as_at": error} if error else {}

@@ -3,10 +3,17 @@
 Each command loads what it needs, lets the aggregates check their rules, and saves
 once, so a refused command records nothing. Commands return the notification
 position of what they recorded, so a reader can wait for its own write.
+
+Two kinds of caller use these commands. A context (budgets, payments) posts and reverses
+its own entries and passes no ``by``. Finance's generic journal (the ledger API) passes
+``by=Owner.FINANCE``, and the domain then refuses it any entry or account that belongs to a
+context (ledger/domain.py, ``check_owner`` and ``Account.check_open_to``).
 """
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,10 +31,13 @@ from ledger.domain import (
     AccountClosedError,
     AlreadyReversedError,
     ConflictError,
+    EffectiveDateError,
+    EffectiveDates,
     EntryDraft,
     JournalEntry,
     NotFoundError,
     OverdraftError,
+    Owner,
     UnknownAccountError,
     account_id,
     check_code,
@@ -44,8 +54,14 @@ class Recorded:
     position: int | None
 
 
-# How often a command is tried again when a no-overdraft account moved under it.
+# How often a command is tried again when an account moved under it.
 CONFLICT_RETRIES = 20
+
+
+def back_off(attempt: int) -> None:
+    """A short random wait before trying again, so writers clashing on one busy account (the
+    council's care fund) spread out instead of clashing again in step."""
+    time.sleep(random.uniform(0, 0.001 * 2 ** min(attempt, 6)))  # at most 64 ms
 
 
 class LedgerApplication(Downstream, ContextApplication):
@@ -53,9 +69,22 @@ class LedgerApplication(Downstream, ContextApplication):
     domain_modules = (domain,)
     # Accounts are read on every post: a cache (fast-forwarded from the store on each get,
     # so a closure or a balance elsewhere is still seen) spares rebuilding them each time.
-    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "10000"}
-    # A budget's account takes an event per leg; snapshots keep loading it quick.
+    env: ClassVar[dict[str, str]] = {
+        "AGGREGATE_CACHE_MAXSIZE": "10000",
+        # The council's bounds on effective dates, as config/settings.py defaults them (the
+        # environment, then the env the application is given, override these).
+        "LEDGER_OPENING_DATE": "2026-04-01",
+        "LEDGER_MAX_DAYS_AHEAD": "90",
+    }
+    # Every account takes an event per leg; snapshots keep loading it quick.
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Account: 100}
+
+    def __init__(self, env: Any = None) -> None:
+        super().__init__(env)
+        self.effective_dates = EffectiveDates.create(
+            opening=self.env.get("LEDGER_OPENING_DATE"),
+            max_days_ahead=self.env.get("LEDGER_MAX_DAYS_AHEAD"),
+        )
 
     # ------------------------------------------------------------------ accounts
     def open_account(
@@ -88,10 +117,20 @@ class LedgerApplication(Downstream, ContextApplication):
                 ) from None
             return Recorded(existing.id, created=False, position=None)
 
-    def close_account(self, *, code: str, actor: str, reason: str) -> Recorded:
-        account = self.get_account(code)
-        account.close(actor=actor, reason=reason)
-        return self._recorded(account.id, self.save(account))
+    def close_account(
+        self, *, code: str, actor: str, reason: str, by: Owner | None = None
+    ) -> Recorded:
+        """Close an account that holds nothing. Every post saves the accounts it moves, so a
+        post racing the closure either lands first (and the closure is refused) or finds the
+        account closed."""
+        for attempt in range(CONFLICT_RETRIES):
+            account = self.get_account(code)
+            account.close(actor=actor, reason=reason, by=by)
+            try:
+                return self._recorded(account.id, self.save(account))
+            except IntegrityError:
+                back_off(attempt)
+        raise ConflictError("the account kept changing: try again", field="code")
 
     def get_account(self, code: str, *, field: str = "code") -> Account:
         try:
@@ -102,44 +141,59 @@ class LedgerApplication(Downstream, ContextApplication):
         return account
 
     # ------------------------------------------------------------------ entries
-    def post_entry(self, draft: EntryDraft) -> Recorded:
-        return self.post_entries([draft])[0]
+    def post_entry(self, draft: EntryDraft, *, by: Owner | None = None) -> Recorded:
+        return self.post_entries([draft], by=by)[0]
 
     def post_entries(
-        self, drafts: Sequence[EntryDraft], *, tracking: Tracking | None = None
+        self,
+        drafts: Sequence[EntryDraft],
+        *,
+        tracking: Tracking | None = None,
+        by: Owner | None = None,
     ) -> list[Recorded]:
         """Post entries in one transaction (a payment run posts thousands): all or none.
 
         An entry whose key was already recorded with the same body is returned as it was.
-        No-overdraft accounts are saved with the entries, so two writers racing for the
-        last pounds of a budget cannot both succeed: the loser retries on fresh state.
+        Every account a leg names is saved with the entries (it keeps its balance), so two
+        writers racing for the last pounds of a budget cannot both succeed, and a closure
+        cannot slip between: the loser retries on fresh state.
         A process manager gives its ``tracking`` position, recorded in the same transaction.
+        ``by`` is finance's journal when the generic API posts (see the module's docstring).
         """
         keys = [d.idempotency_key for d in drafts]
         if len(set(keys)) != len(keys):
             raise ConflictError("the batch repeats an idempotency key", field="idempotency_key")
+        if by is not None:
+            for draft in drafts:
+                draft.check_owned_by(by)
         pending, done = list(drafts), dict[UUID, Recorded]()
-        for _ in range(CONFLICT_RETRIES):
+        for attempt in range(CONFLICT_RETRIES):
             try:
-                accounts = self._open_accounts(pending)
+                now = datetime.now(UTC)
+                for draft in pending:
+                    self.effective_dates.check(draft.effective_at, now=now)
+                accounts = self._open_accounts(pending, by=by)
                 entries = [JournalEntry.post(d) for d in pending]
-                guarded = self._take_legs(zip(pending, entries, strict=True), accounts)
-            except (UnknownAccountError, AccountClosedError, OverdraftError):
-                # A retry of entries recorded before (when the account was open, or the budget
-                # still held the money) finds them; only what is new is refused.
+                moved = self._take_legs(zip(pending, entries, strict=True), accounts)
+            except (UnknownAccountError, AccountClosedError, OverdraftError, EffectiveDateError):
+                # A retry of entries recorded before (when the account was open, the budget
+                # still held the money, or the date was in bounds) finds them; only what is
+                # new is refused.
                 fewer = self._drop_recorded(pending, done)
                 if len(fewer) == len(pending):
                     raise
                 pending = fewer
                 continue
             try:
-                recordings = self.save_tracked(*entries, *guarded, tracking=tracking)
+                recordings = self.save_tracked(*entries, *moved, tracking=tracking)
             except IntegrityError:
-                # An entry was recorded before (a retry), or a guarded account moved, or
+                # An entry was recorded before (a retry), or an account moved, or
                 # another runner of the same process manager got there first: go again.
                 if tracking is not None and self.is_tracked(tracking):
                     tracking = None
                 pending = self._drop_recorded(pending, done)
+                if pending or tracking is not None:
+                    back_off(attempt)
                 continue
             posted = {e.id for e in entries}
             for r in recordings:
@@ -161,21 +215,27 @@ class LedgerApplication(Downstream, ContextApplication):
         reason: str,
         effective_at: datetime | None = None,
         overdraft_authorisation: str = "",
+        by: Owner | None = None,
     ) -> Recorded:
+        """Reverse an entry by a new one; ``by`` as for ``post_entries``: finance's journal
+        reverses only its own entries, a context's are corrected through its own command."""
         for attempt in range(CONFLICT_RETRIES):
             original = self.get_entry(entry)
+            now = datetime.now(UTC)
             draft = original.reversing_draft(
                 actor=actor,
                 reason=reason,
-                effective_at=effective_at or datetime.now(UTC),
+                effective_at=effective_at or now,
                 overdraft_authorisation=overdraft_authorisation,
+                by=by,
             )
-            accounts = self._open_accounts([draft])
+            self.effective_dates.check(draft.effective_at, now=now)
+            accounts = self._open_accounts([draft], by=by)
             reversal = JournalEntry.post(draft, reverses=original.id)
-            guarded = self._take_legs([(draft, reversal)], accounts)
+            moved = self._take_legs([(draft, reversal)], accounts)
             original.mark_reversed(reversal=reversal.id, actor=draft.actor, reason=draft.reason)
             try:
-                return self._recorded(reversal.id, self.save(original, reversal, *guarded))
+                return self._recorded(reversal.id, self.save(original, reversal, *moved))
             except IntegrityError:
                 if self.get_entry(entry).reversed_by is not None:
                     raise AlreadyReversedError(
@@ -183,6 +243,7 @@ class LedgerApplication(Downstream, ContextApplication):
                     ) from None
                 if attempt == CONFLICT_RETRIES - 1:
                     raise
+                back_off(attempt)
         raise AssertionError("unreachable")
 
     def get_entry(self, entry: UUID) -> JournalEntry:
@@ -195,8 +256,11 @@ class LedgerApplication(Downstream, ContextApplication):
         return found
 
     # ------------------------------------------------------------------ helpers
-    def _open_accounts(self, drafts: Iterable[EntryDraft]) -> dict[str, Account]:
-        """Load every account the drafts name, refusing unknown or closed ones."""
+    def _open_accounts(
+        self, drafts: Iterable[EntryDraft], *, by: Owner | None = None
+    ) -> dict[str, Account]:
+        """Load every account the drafts name, refusing unknown or closed ones, and for
+        finance's journal (``by``) a context's own."""
         accounts: dict[str, Account] = {}
         for draft in drafts:
             for i, leg in enumerate(draft.legs):
@@ -204,19 +268,19 @@ class LedgerApplication(Downstream, ContextApplication):
                 if leg.account not in accounts:
                     accounts[leg.account] = self.get_account(leg.account, field=field)
                 accounts[leg.account].check_open(field=field)
+                if by is not None:
+                    accounts[leg.account].check_open_to(by, field=field)
         return accounts
 
     @staticmethod
     def _take_legs(
         pairs: Iterable[tuple[EntryDraft, JournalEntry]], accounts: dict[str, Account]
     ) -> list[Account]:
-        """Move the balances of no-overdraft accounts, refusing a leg that would overdraw one."""
-        guarded: dict[str, Account] = {}
+        """Move every account's balance, refusing a leg that would overdraw a no-overdraft one."""
+        moved: dict[str, Account] = {}
         for draft, entry in pairs:
             for i, leg in enumerate(draft.legs):
                 account = accounts[leg.account]
-                if not account.no_overdraft:
-                    continue
                 account.check_can_take(
                     leg.signed,
                     authorisation=draft.overdraft_authorisation,
@@ -225,8 +289,8 @@ class LedgerApplication(Downstream, ContextApplication):
                 account.take_leg(
                     entry=entry.id, signed=leg.signed, authorisation=draft.overdraft_authorisation
                 )
-                guarded[leg.account] = account
-        return list(guarded.values())
+                moved[leg.account] = account
+        return list(moved.values())
 
     def _drop_recorded(
         self, pending: list[EntryDraft], done: dict[UUID, Recorded]

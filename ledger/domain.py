@@ -2,8 +2,11 @@
 
 Every ledger rule of DESIGN.md is checked here, before anything is recorded:
 two or more legs, each a positive amount within the cap, debits equal to credits,
-valid text, and an entry reversed at most once. Ids are chosen by the caller
-(uuid5 of an account code or of an idempotency key) so a retry finds the first
+valid text, and an entry reversed at most once; an effective date within the council's
+bounds; an account closed only when it holds nothing; and each context's entries (a
+budget's allocation, a direct payment, a provider's fee) posted and corrected only by that
+context, so finance's generic journal cannot move them behind its back. Ids are chosen by
+the caller (uuid5 of an account code or of an idempotency key) so a retry finds the first
 result instead of acting twice.
 """
 
@@ -13,7 +16,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid5
@@ -63,6 +66,29 @@ class AlreadyReversedError(ConflictError):
     pass
 
 
+class EffectiveDateError(InvalidEntryError):
+    """An effective date before the ledger opened, or further ahead than the council allows."""
+
+
+class AccountNotEmptyError(LedgerError):
+    """An account asked to close while it still holds money."""
+
+
+class OwnedByContextError(ConflictError):
+    """A move of another context's entry or account through finance's generic journal.
+
+    ``owner`` is the context whose command must be used instead; ``budget`` the budget the
+    entry or account belongs to, when there is one (so an adapter can name the route).
+    """
+
+    def __init__(
+        self, message: str, *, owner: Owner, budget: str = "", field: str | None = None
+    ) -> None:
+        super().__init__(message, field=field)
+        self.owner = owner
+        self.budget = budget
+
+
 class Side(StrEnum):
     DEBIT = "debit"
     CREDIT = "credit"
@@ -94,6 +120,121 @@ class EntryKind(StrEnum):
     RECOVERY = "recovery"
     SETTLEMENT = "settlement"
     REVERSAL = "reversal"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+class Owner(StrEnum):
+    """Who posts and corrects an entry: finance's own journal, or the context it belongs to."""
+
+    FINANCE = "finance"  # through the ledger's generic API: openings and manual adjustments
+    BUDGETS = "budgets"  # a personal budget's allocation, its revisions and contribution
+    PAYMENTS = "payments"  # commitments, payments, fees, recoveries and their settlement
+
+
+# The kinds a context posts, whoever asks: the context keeps its own state in step with them.
+CONTEXT_KINDS: Mapping[EntryKind, Owner] = {
+    EntryKind.ALLOCATION: Owner.BUDGETS,
+    EntryKind.CONTRIBUTION: Owner.BUDGETS,
+    EntryKind.COMMITMENT: Owner.PAYMENTS,
+    EntryKind.RELEASE: Owner.PAYMENTS,
+    EntryKind.DIRECT_PAYMENT: Owner.PAYMENTS,
+    EntryKind.MANAGED_SPEND: Owner.PAYMENTS,
+    EntryKind.PROVIDER_FEE: Owner.PAYMENTS,
+    EntryKind.RECOVERY: Owner.PAYMENTS,
+    EntryKind.SETTLEMENT: Owner.PAYMENTS,
+}
+# Finance's own journal: the fund's opening, and a manual adjustment that names no budget.
+FINANCE_KINDS = frozenset({EntryKind.OPENING, EntryKind.ADJUSTMENT})
+# Accounts a context opened for what it owns (owner_kind): only that side moves their money.
+CONTEXT_ACCOUNTS: Mapping[str, Owner] = {"budget": Owner.BUDGETS}
+
+
+def owner_of(kind: EntryKind, budget: str) -> Owner:
+    """The context an entry belongs to, from what it records: its kind, and for an adjustment
+    whether it names a budget (a budget's revision) or not (finance's manual adjustment)."""
+    if kind in CONTEXT_KINDS:
+        return CONTEXT_KINDS[kind]
+    if kind is EntryKind.ADJUSTMENT and budget:
+        return Owner.BUDGETS
+    return Owner.FINANCE
+
+
+def what_to_use(owner: Owner) -> str:
+    """The command that posts and corrects an owner's entries, in the domain's words."""
+    return {
+        Owner.BUDGETS: "allocate or revise the budget through the budgets context",
+        Owner.PAYMENTS: "use the payments context's own command",
+        Owner.FINANCE: "use the ledger's journal",
+    }[owner]
+
+
+def check_owner(owner: Owner, *, by: Owner, kind: EntryKind, budget: str, field: str) -> None:
+    """Refuse a move of an entry by anyone but the context it belongs to."""
+    if owner is by:
+        return
+    of = f" of the budget {budget}" if budget else ""
+    raise OwnedByContextError(
+        f"this {kind.label}{of} belongs to the {owner.value} context, which keeps its own"
+        f" records in step with the ledger: {what_to_use(owner)}",
+        owner=owner,
+        budget=budget,
+        field=field,
+    )
+
+
+@dataclass(frozen=True)
+class EffectiveDates:
+    """The council's bounds on when an entry may take effect (settings LEDGER_OPENING_DATE and
+    LEDGER_MAX_DAYS_AHEAD): not before the ledger opened (midnight UTC of its opening date),
+    and not more than ``max_days_ahead`` days after the moment it is recorded. A date outside
+    them is a keying error that would move past or future balances (1970, 9999)."""
+
+    opening: date
+    max_days_ahead: int
+
+    @classmethod
+    def create(cls, *, opening: object, max_days_ahead: object) -> EffectiveDates:
+        try:
+            day = opening if isinstance(opening, date) else date.fromisoformat(str(opening))
+        except ValueError:
+            raise InvalidEntryError(
+                f"the ledger's opening date {opening!r} is not a date (YYYY-MM-DD)",
+                field="LEDGER_OPENING_DATE",
+            ) from None
+        try:
+            days = int(str(max_days_ahead))
+        except ValueError:
+            days = -1
+        if days < 0:
+            raise InvalidEntryError(
+                f"{max_days_ahead!r} is not a whole number of days", field="LEDGER_MAX_DAYS_AHEAD"
+            )
+        return cls(day, days)
+
+    @property
+    def earliest(self) -> datetime:
+        return datetime.combine(self.opening, time(), tzinfo=UTC)
+
+    def latest(self, now: datetime) -> datetime:
+        return now + timedelta(days=self.max_days_ahead)
+
+    def check(self, effective_at: datetime, *, now: datetime, field: str = "effective_at") -> None:
+        if effective_at < self.earliest:
+            raise EffectiveDateError(
+                f"must not be before the ledger's opening date, "
+                f"{self.opening.strftime('%-d %B %Y')}",
+                field=field,
+            )
+        latest = self.latest(now)
+        if effective_at > latest:
+            raise EffectiveDateError(
+                f"must be at most {self.max_days_ahead} days ahead, so no later than "
+                f"{latest.astimezone(UTC).strftime('%-d %B %Y %H:%M')} UTC",
+                field=field,
+            )
 
 
 @dataclass(frozen=True)
@@ -258,6 +399,20 @@ class EntryDraft:
         )
 
     @property
+    def owner(self) -> Owner:
+        return owner_of(self.kind, self.budget)
+
+    def check_owned_by(self, by: Owner) -> None:
+        """Only the context an entry belongs to posts it (finance's journal, its own kinds)."""
+        check_owner(
+            self.owner,
+            by=by,
+            kind=self.kind,
+            budget=self.budget,
+            field="budget" if self.kind in FINANCE_KINDS else "kind",
+        )
+
+    @property
     def body_hash(self) -> str:
         """A digest of everything but the key: the same key with another body is a conflict."""
         body = {
@@ -286,6 +441,7 @@ class Account(Aggregate):
         owner_id: str,
         actor: str,
         no_overdraft: bool = False,
+        keeps_balance: bool = False,
     ) -> None:
         self.code = code
         self.name = name
@@ -296,8 +452,10 @@ class Account(Aggregate):
         self.no_overdraft = no_overdraft
         self.is_closed = False
         self.closed_reason = ""
-        # Kept only for no-overdraft accounts: debits minus credits of every leg so far.
+        # Debits minus credits of every leg so far. Accounts opened before every account kept
+        # its balance (``keeps_balance`` false) kept it only when they were no-overdraft.
         self.balance = 0
+        self.keeps_balance = keeps_balance or no_overdraft
 
     @classmethod
     def open(
@@ -326,6 +484,7 @@ class Account(Aggregate):
             check_text(owner_id, field="owner_id", limit=64, required=False),
             check_text(actor, field="actor", limit=MAX_SHORT_TEXT),
             bool(no_overdraft),
+            True,
         )
 
     @staticmethod
@@ -363,8 +522,45 @@ class Account(Aggregate):
         if self.is_closed:
             raise AccountClosedError(f"account {self.code} is closed", field=field)
 
-    def close(self, *, actor: str, reason: str) -> None:
+    @property
+    def owner(self) -> Owner:
+        """Finance's, or the context's that opened it for what it owns (a person's budget)."""
+        return CONTEXT_ACCOUNTS.get(self.owner_kind, Owner.FINANCE)
+
+    def check_open_to(self, by: Owner, *, field: str) -> None:
+        """Refuse finance's journal a leg on (or the closing of) a context's account: a budget's
+        money moves only with the budget, so the two never disagree."""
+        if by is not Owner.FINANCE or self.owner is Owner.FINANCE:
+            return
+        owner = self.owner
+        raise OwnedByContextError(
+            f"account {self.code} holds money of the budget {self.owner_id}, which only the"
+            f" {owner.value} context moves, in step with its own records: {what_to_use(owner)}",
+            owner=owner,
+            budget=self.owner_id,
+            field=field,
+        )
+
+    def check_empty(self) -> None:
+        """An account is closed only when it holds nothing, so no money is left stranded."""
+        if not self.keeps_balance:
+            raise AccountNotEmptyError(
+                f"account {self.code} was opened before accounts kept their balance, so the"
+                " ledger cannot show it is empty: it cannot be closed",
+                field="code",
+            )
+        if self.balance != 0:
+            raise AccountNotEmptyError(
+                f"account {self.code} still holds {format_pence(self.on_normal_side(self.balance))}"
+                ": move the balance before closing it",
+                field="code",
+            )
+
+    def close(self, *, actor: str, reason: str, by: Owner | None = None) -> None:
         self.check_open(field="code")
+        if by is not None:
+            self.check_open_to(by, field="code")
+        self.check_empty()
         self._closed(
             actor=check_text(actor, field="actor", limit=MAX_SHORT_TEXT),
             reason=check_text(reason, field="reason", limit=MAX_TEXT),
@@ -433,6 +629,10 @@ class JournalEntry(Aggregate):
     def create_id(idempotency_key: str, reverses: UUID | None) -> UUID:  # type: ignore[override]
         return reversal_id(reverses) if reverses else entry_id(idempotency_key)
 
+    @property
+    def owner(self) -> Owner:
+        return owner_of(self.kind, self.budget)
+
     def check_not_reversed(self) -> None:
         if self.reversed_by is not None:
             raise AlreadyReversedError(
@@ -447,11 +647,17 @@ class JournalEntry(Aggregate):
         reason: object,
         effective_at: datetime,
         overdraft_authorisation: object = "",
+        by: Owner | None = None,
     ) -> EntryDraft:
-        """The entry that undoes this one: the same legs with debit and credit swapped."""
+        """The entry that undoes this one: the same legs with debit and credit swapped.
+
+        ``by`` is who asks: finance's journal may reverse only its own entries; a context
+        reversing its own passes nothing (or itself)."""
         self.check_not_reversed()
         if self.kind is EntryKind.REVERSAL:
             raise InvalidEntryError("a reversal cannot itself be reversed", field="entry_id")
+        if by is not None:
+            check_owner(self.owner, by=by, kind=self.kind, budget=self.budget, field="entry_id")
         swapped = [
             {
                 "account": leg.account,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -9,7 +10,7 @@ from uuid import UUID
 from django.db.models import Q, QuerySet
 
 from ledger import models
-from ledger.domain import NotFoundError, check_code
+from ledger.domain import CONTEXT_ACCOUNTS, NotFoundError, Owner, check_code
 
 MAX_PAGE = 200
 
@@ -19,6 +20,16 @@ def account_by_code(code: str) -> models.Account:
     if account is None:
         raise NotFoundError(f"account {code} does not exist", field="code")
     return account
+
+
+def budget_accounts(accounts: Iterable[models.Account]) -> dict[str, list[str]]:
+    """Of these accounts, those holding a person's budget (personal money), by the person's
+    council reference: what a staff read of them must log."""
+    found: dict[str, list[str]] = {}
+    for account in accounts:
+        if CONTEXT_ACCOUNTS.get(account.owner_kind) is Owner.BUDGETS and account.owner_id:
+            found.setdefault(account.owner_id, []).append(account.code)
+    return found
 
 
 def balance(account: models.Account, as_at: datetime | None = None) -> int:

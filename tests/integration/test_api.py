@@ -11,7 +11,7 @@ from django.test import Client
 from api.models import ApiToken
 from config.roles import Role
 from ledger import models
-from ledger.services import catch_up
+from ledger.services import catch_up, ledger_app
 from tests.conftest import NOW, draft
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,7 +21,11 @@ ALL_ROLES = [r.value for r in Role]
 
 @pytest.fixture
 def ledger(app: Any) -> Any:
-    entry = app.post_entry(draft("seed", [("FUND", "debit", 45000), ("PB-1", "credit", 45000)]))
+    """Finance's own manual adjustment, which its journal may reverse (the test accounts
+    belong to no context: tests/integration/test_ledger_ownership.py has a budget's)."""
+    entry = app.post_entry(
+        draft("seed", [("FUND", "debit", 45000), ("PB-1", "credit", 45000)], kind="adjustment")
+    )
     catch_up()
     return entry
 
@@ -36,7 +40,7 @@ def client_for(make_user: Any, role: str | None) -> Client:
 
 def entry_body(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "kind": "allocation",
+        "kind": "adjustment",  # finance's manual adjustment: a budget's kinds are refused
         "reason": "annual budget",
         "effective_at": NOW.isoformat(),
         "legs": [
@@ -345,22 +349,27 @@ def test_entries_filter_by_budget_source_document_and_effective_dates(
     from datetime import timedelta
 
     client = client_for(make_user, Role.FINANCE_OFFICER.value)
-    bodies = {
-        "early": entry_body(
+    legs = [("FUND", "debit", 100), ("PB-1", "credit", 100)]
+    # Entries naming a budget are the budgets context's (finance's journal names none).
+    drafts = {
+        "early": draft(
+            "early",
+            legs,
             budget="DN-1",
             source_document="plan:DN-1:v1",
-            effective_at=(NOW - timedelta(days=10)).isoformat(),
+            effective_at=NOW - timedelta(days=10),
         ),
-        "late": entry_body(
+        "late": draft(
+            "late",
+            legs,
             budget="DN-1",
             source_document="invoice:7",
-            effective_at=(NOW + timedelta(days=10)).isoformat(),
+            effective_at=NOW + timedelta(days=10),
         ),
-        "other": entry_body(budget="DN-2", source_document="plan:DN-2:v1"),
+        "other": draft("other", legs, budget="DN-2", source_document="plan:DN-2:v1"),
     }
-    ids = {
-        k: post(client, "/api/v1/ledger/entries", b, key=k).json()["id"] for k, b in bodies.items()
-    }
+    ids = {k: str(ledger_app().post_entry(d).id) for k, d in drafts.items()}
+    catch_up()
 
     def found(query: str) -> set[str]:
         return {e["id"] for e in client.get(f"/api/v1/ledger/entries?{query}").json()["items"]}

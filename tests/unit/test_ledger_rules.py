@@ -187,6 +187,7 @@ def test_closed_account_is_refused_but_an_earlier_post_can_be_retried(
     app: LedgerApplication,
 ) -> None:
     app.post_entry(draft("before-close", [("PB-2", "debit", 5), ("FUND", "credit", 5)]))
+    app.post_entry(draft("emptied", [("FUND", "debit", 5), ("PB-2", "credit", 5)]))
     app.close_account(code="PB-2", actor="tester", reason="person moved away")
     before = recorded(app)
     with pytest.raises(AccountClosedError, match="account PB-2 is closed") as err:
