@@ -60,6 +60,11 @@ def committed(council_ref: str) -> str:
     return f"PB:{council_ref}:COMMITTED"
 
 
+def contributions(council_ref: str) -> str:
+    """What the person owes towards their budget: their assessed contribution."""
+    return f"CONTRIBUTION:{council_ref}:DUE"
+
+
 class BudgetApplication(ContextApplication):
     name = "Budgets"
     domain_modules = (
@@ -214,8 +219,10 @@ class BudgetApplication(ContextApplication):
         """The ledger entries this budget's history calls for (or the event at ``version``
         alone), each keyed by the budget event it comes from.
 
-        An allocation puts a year of the weekly budget in the person's account; a revision
-        moves the difference for a year, from the date it takes effect.
+        An allocation puts a year of the budget in the person's account: the council's part
+        from the care fund, and the person's assessed contribution as owed by them (so the
+        account holds the whole personal budget, each part an entry of its own). A revision
+        moves the difference for a year, from the date it takes effect, from the council's part.
         """
         drafts = []
         previous = 0
@@ -226,42 +233,45 @@ class BudgetApplication(ContextApplication):
             weekly = getattr(e, "weekly", None)
             if weekly is None:
                 continue
-            delta = (weekly - previous) * WEEKS_A_YEAR
-            previous = weekly
-            if delta == 0:
-                continue
-            up = delta > 0
-            legs = [
-                {
-                    "account": FUND if up else available(council_ref),
-                    "side": "debit",
-                    "amount": abs(delta),
-                },
-                {
-                    "account": available(council_ref) if up else FUND,
-                    "side": "credit",
-                    "amount": abs(delta),
-                },
-            ]
-            first = n == 0
-            step = "allocation" if first else f"revision:{n}"
-            drafts.append(
-                EntryDraft.create(
-                    idempotency_key=f"budget:{council_ref}:{step}",
-                    kind="allocation" if first else "adjustment",
-                    legs=legs,
-                    effective_at=datetime.combine(e.effective_from, time(), tzinfo=UTC),
-                    actor=e.actor,
-                    reason=(
-                        f"Personal budget of {format_pence(weekly)} a week, from RAS grid "
-                        f"version {e.grid_version}"
-                        if first
-                        else f"Budget revised to {format_pence(weekly)} a week: {e.reason}"
-                    ),
-                    budget=council_ref,
-                    source_document=f"budget:{council_ref}:v{n + 1}",
+            source = f"budget:{council_ref}:v{n + 1}"
+
+            if n == 0:
+                contribution = e.contribution_weekly
+                drafts += _budget_move(
+                    council_ref,
+                    e,
+                    source,
+                    "allocation",
+                    "allocation",
+                    FUND,
+                    (weekly - contribution) * WEEKS_A_YEAR,
+                    f"Personal budget of {format_pence(weekly)} a week, from RAS grid version "
+                    f"{e.grid_version}: the council pays {format_pence(weekly - contribution)}"
+                    " a week",
                 )
-            )
+                drafts += _budget_move(
+                    council_ref,
+                    e,
+                    source,
+                    "contribution",
+                    "contribution",
+                    contributions(council_ref),
+                    contribution * WEEKS_A_YEAR,
+                    f"The person's assessed contribution of {format_pence(contribution)} a week"
+                    " towards their personal budget",
+                )
+            else:
+                drafts += _budget_move(
+                    council_ref,
+                    e,
+                    source,
+                    f"revision:{n}",
+                    "adjustment",
+                    FUND,
+                    (weekly - previous) * WEEKS_A_YEAR,
+                    f"Budget revised to {format_pence(weekly)} a week: {e.reason}",
+                )
+            previous = weekly
         if version is not None:
             return [d for d in drafts if d.source_document == f"budget:{council_ref}:v{version}"]
         return drafts
@@ -286,10 +296,7 @@ class BudgetApplication(ContextApplication):
             parts=parts,
             author=author,
             written_by=written_by,
-            budget_weekly=budget.weekly,
-            council_pays_weekly=budget.weekly - budget.contribution_weekly,
-            contribution_weekly=budget.contribution_weekly,
-            direct_payment_weekly=budget.split.direct_payment,
+            figures=budget.figures,
             today=today,
         )
         try:
@@ -428,4 +435,39 @@ class BudgetApplication(ContextApplication):
             raise NotFound(f"no {what} for this person yet", field=what) from None
 
 
-__all__ = ["BudgetApplication", "BudgetError", "available", "committed"]
+def _budget_move(
+    council_ref: str,
+    event: Any,
+    source: str,
+    step: str,
+    kind: str,
+    source_account: str,
+    yearly: int,
+    why: str,
+) -> list[EntryDraft]:
+    """A year of money into the person's account from its source, or back out for a cut."""
+    if yearly == 0:
+        return []
+    debit, credit = (
+        (source_account, available(council_ref))
+        if yearly > 0
+        else (available(council_ref), source_account)
+    )
+    return [
+        EntryDraft.create(
+            idempotency_key=f"budget:{council_ref}:{step}",
+            kind=kind,
+            legs=[
+                {"account": debit, "side": "debit", "amount": abs(yearly)},
+                {"account": credit, "side": "credit", "amount": abs(yearly)},
+            ],
+            effective_at=datetime.combine(event.effective_from, time(), tzinfo=UTC),
+            actor=event.actor,
+            reason=why,
+            budget=council_ref,
+            source_document=source,
+        )
+    ]
+
+
+__all__ = ["BudgetApplication", "BudgetError", "available", "committed", "contributions"]

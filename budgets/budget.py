@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -71,6 +72,112 @@ class Split:
         return self.direct_payment + self.council_managed + self.individual_service_fund
 
 
+class ContributionMethod(StrEnum):
+    """The council's recorded choice for the person's assessed contribution (DOMAIN.md)."""
+
+    NET = "net"  # taken off the direct payment: the person pays it into their account
+    GROSS = "gross"  # the direct payment is paid whole and the council invoices the person
+
+
+# Direct payments are paid every four weeks, in advance (the council's default schedule).
+PERIOD_WEEKS = 4
+
+
+@dataclass(frozen=True)
+class BudgetFigures:
+    """Every figure a person, a worker or finance sees of a budget, worked out in one place:
+    the personal budget is what the council pays plus the person's contribution, and the
+    council's method decides what each direct payment is."""
+
+    total_weekly: int
+    contribution_weekly: int
+    direct_payment_weekly: int  # the part of the budget taken as a direct payment
+    method: ContributionMethod = ContributionMethod.NET
+    period_weeks: int = PERIOD_WEEKS
+
+    @property
+    def council_pays_weekly(self) -> int:
+        return self.total_weekly - self.contribution_weekly
+
+    @property
+    def netted_weekly(self) -> int:
+        """The contribution taken off the direct payment (none when charged gross)."""
+        if self.method is ContributionMethod.GROSS:
+            return 0
+        return min(self.contribution_weekly, self.direct_payment_weekly)
+
+    @property
+    def invoiced_weekly(self) -> int:
+        """The contribution the council invoices the person for (what is not netted off)."""
+        return self.contribution_weekly - self.netted_weekly
+
+    @property
+    def paid_weekly(self) -> int:
+        """What the council pays into the direct-payment account, a week."""
+        return self.direct_payment_weekly - self.netted_weekly
+
+    @property
+    def paid_per_period(self) -> int:
+        return self.paid_weekly * self.period_weeks
+
+    def explanation(self) -> list[str]:
+        """Each figure with its reason beside it: the personal budget statement (Care Act s.26)."""
+        lines = [
+            f"Your personal budget: {format_pence(self.total_weekly)} a week.",
+            f"The council pays {format_pence(self.council_pays_weekly)} a week.",
+            f"You contribute {format_pence(self.contribution_weekly)} a week, "
+            "as your financial assessment found.",
+        ]
+        if self.direct_payment_weekly:
+            lines.append(
+                f"{format_pence(self.direct_payment_weekly)} a week of the budget is taken as a "
+                "direct payment."
+            )
+            if self.netted_weekly:
+                lines.append(
+                    f"Your contribution of {format_pence(self.netted_weekly)} a week is taken off "
+                    f"it, so the council pays {format_pence(self.paid_weekly)} a week into your "
+                    "direct-payment account, and you pay your contribution into it yourself."
+                )
+            else:
+                lines.append(
+                    f"The council pays {format_pence(self.paid_weekly)} a week into your "
+                    "direct-payment account."
+                )
+            lines.append(
+                f"It is paid every {self.period_weeks} weeks, in advance: "
+                f"{format_pence(self.paid_per_period)} each time."
+            )
+        if self.invoiced_weekly:
+            lines.append(
+                f"The council invoices you for your contribution of "
+                f"{format_pence(self.invoiced_weekly)} a week."
+            )
+        return lines
+
+    def as_dict(self) -> dict[str, Any]:
+        """What a plan version keeps of the budget it carries (the plan's own record)."""
+        return {
+            "total_weekly": self.total_weekly,
+            "council_pays_weekly": self.council_pays_weekly,
+            "contribution_weekly": self.contribution_weekly,
+            "direct_payment_weekly": self.direct_payment_weekly,
+            "contribution_method": self.method.value,
+            "period_weeks": self.period_weeks,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BudgetFigures:
+        """A plan version's record; versions written before the method was kept were net."""
+        return cls(
+            total_weekly=data["total_weekly"],
+            contribution_weekly=data["contribution_weekly"],
+            direct_payment_weekly=data["direct_payment_weekly"],
+            method=ContributionMethod(data.get("contribution_method", "net")),
+            period_weeks=data.get("period_weeks", PERIOD_WEEKS),
+        )
+
+
 def budget_id(council_ref: str) -> UUID:
     return uuid5(NAMESPACE, f"budget:{council_ref}")
 
@@ -92,8 +199,10 @@ class PersonalBudget(Aggregate):
         direct_payment_start: date | None,
         effective_from: date,
         actor: str,
+        contribution_method: str = "net",  # allocations recorded before it was kept were net
     ) -> None:
         self.council_ref = council_ref
+        self.contribution_method = ContributionMethod(contribution_method)
         self.assessment_version = assessment_version
         self.grid_version = grid_version
         self.indicative_weekly = indicative_weekly
@@ -125,6 +234,7 @@ class PersonalBudget(Aggregate):
         direct_payment_start: date | None,
         today: date,
         actor: str,
+        contribution_method: object = ContributionMethod.NET,
     ) -> PersonalBudget:
         final = weekly_amount(pence_or_zero(weekly, "weekly") or calculation.weekly)
 
@@ -180,6 +290,16 @@ class PersonalBudget(Aggregate):
             checked["start"],
             today,
             actor,
+            ContributionMethod(str(contribution_method)).value,
+        )
+
+    @property
+    def figures(self) -> BudgetFigures:
+        return BudgetFigures(
+            total_weekly=self.weekly,
+            contribution_weekly=self.contribution_weekly,
+            direct_payment_weekly=self.split.direct_payment,
+            method=self.contribution_method,
         )
 
     def same_allocation(

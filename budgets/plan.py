@@ -19,6 +19,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from budgets.budget import BudgetFigures
 from budgets.domain import BudgetError
 from budgets.people import text
 from config.errors import gather
@@ -108,10 +109,7 @@ class Plan(Aggregate):
         parts: Mapping[str, object],
         author: object,
         written_by: str,
-        budget_weekly: int,
-        council_pays_weekly: int,
-        contribution_weekly: int,
-        direct_payment_weekly: int,
+        figures: BudgetFigures,
         today: date,
     ) -> int:
         if self.signed_off:
@@ -123,7 +121,7 @@ class Plan(Aggregate):
         except ValueError:
             raise BudgetError("must be person, planner or worker", field="author") from None
         required = dict(REQUIRED_PARTS)
-        if direct_payment_weekly:
+        if figures.direct_payment_weekly:
             required |= DIRECT_PAYMENT_PARTS
         written = gather(
             {
@@ -135,12 +133,7 @@ class Plan(Aggregate):
             parts=written,
             author=kind.value,
             written_by=written_by,
-            budget={
-                "total_weekly": budget_weekly,
-                "council_pays_weekly": council_pays_weekly,
-                "contribution_weekly": contribution_weekly,
-                "direct_payment_weekly": direct_payment_weekly,
-            },
+            budget=figures.as_dict(),
             on=today,
         )
         return len(self.versions)
@@ -155,21 +148,14 @@ class Plan(Aggregate):
         self.signatures = {}  # a signature is for the version signed: a new one is signed anew
         self.route = None
 
+    @property
+    def figures(self) -> BudgetFigures:
+        """The budget the latest version carries, as the plan recorded it."""
+        return BudgetFigures.from_dict(self.versions[-1]["budget"])
+
     def budget_breakdown(self) -> list[str]:
         """The personal budget statement the person gets a copy of (Care Act s.26)."""
-        budget = self.versions[-1]["budget"]
-        lines = [
-            f"Your personal budget: {format_pence(budget['total_weekly'])} a week.",
-            f"The council pays {format_pence(budget['council_pays_weekly'])} a week.",
-            f"You contribute {format_pence(budget['contribution_weekly'])} a week, "
-            "as your financial assessment found.",
-        ]
-        if budget["direct_payment_weekly"]:
-            lines.append(
-                f"Of it, {format_pence(budget['direct_payment_weekly'])} a week is paid to you "
-                "as a direct payment."
-            )
-        return lines
+        return self.figures.explanation()
 
     def sign(
         self,

@@ -14,7 +14,7 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 
-from budgets.application import BudgetApplication, available, committed
+from budgets.application import BudgetApplication, available, committed, contributions
 from budgets.budget import PersonalBudget
 from config.process import ProcessManager
 from ledger.application import LedgerApplication
@@ -46,14 +46,15 @@ class BudgetEntries(ProcessManager):
     def open_accounts(self, ref: str) -> None:
         """The person's budget accounts (opening one again is harmless)."""
         name = self.upstream.get_person(ref).details.name
-        for code, label, no_overdraft in [
-            (available(ref), "budget available", True),
-            (committed(ref), "budget committed", False),
+        for code, label, kind, no_overdraft in [
+            (available(ref), "budget available", "liability", True),
+            (committed(ref), "budget committed", "liability", False),
+            (contributions(ref), "contribution due", "asset", False),
         ]:
             self.downstream.open_account(
                 code=code,
                 name=f"{name}: {label}",
-                type="liability",
+                type=kind,
                 owner_kind="budget",
                 owner_id=ref,
                 actor="careledger",

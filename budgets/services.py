@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from budgets.application import BudgetApplication, available
@@ -32,7 +33,9 @@ def catch_up_cases(until: int | None = None) -> int:
 
 
 def allocate(council_ref: str, **choices: object) -> PersonalBudget:
-    """Record the allocation; its ledger entry follows from the budget's event (processes.py)."""
+    """Record the allocation; its ledger entries follow from the budget's event (processes.py).
+    The council's choice for contributions, netted or charged gross, is recorded with it."""
+    choices.setdefault("contribution_method", settings.CONTRIBUTION_METHOD)
     budget = budget_app().allocate(council_ref, **choices)  # type: ignore[arg-type]
     post_budget_entries()
     catch_up()
@@ -69,7 +72,7 @@ class PersonSummary:
     plan: Plan | None
     reviews: Reviews | None
     paid: list[Entry]  # money out of the budget; an entry later reversed says so
-    changes: list[Entry]  # the allocation and each revision
+    changes: list[Entry]  # the allocation, the contribution and each revision
 
 
 def person_summary(council_ref: str) -> PersonSummary:
@@ -99,7 +102,7 @@ def person_summary(council_ref: str) -> PersonSummary:
         plan=found["plan"],
         reviews=found["reviews"],
         paid=list(entries.filter(kind__in=PAID_KINDS)[:200]),
-        changes=list(entries.filter(kind__in=("allocation", "adjustment"))[:200]),
+        changes=list(entries.filter(kind__in=("allocation", "contribution", "adjustment"))[:200]),
     )
 
 

@@ -103,6 +103,11 @@ EVENTSTORE = eventstore_env(DATABASES["default"], VAR_DIR)
 LEDGER_OPENING_DATE = date.fromisoformat(os.environ.get("LEDGER_OPENING_DATE", "2026-04-01"))
 LEDGER_MAX_DAYS_AHEAD = int(os.environ.get("LEDGER_MAX_DAYS_AHEAD", "90"))
 
+# The council's recorded choice for people's assessed contributions (DOMAIN.md, money rules):
+# "net" takes the contribution off each direct payment; "gross" pays the direct payment whole
+# and invoices the person. Each budget records the choice in force when it was allocated.
+CONTRIBUTION_METHOD = os.environ.get("CARELEDGER_CONTRIBUTIONS", "net")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -154,7 +154,7 @@ def test_assess_allocate_plan_sign_off_and_the_person_sees_it(
     assert page.get_by_test_id("explanation").locator("li").all_inner_texts() == list(
         indicative.explanation
     )
-    assert "Of it, £100.00 a week is paid to you as a direct payment." in content
+    assert "the council pays £80.00 a week into your direct-payment account" in content
     assert "You contribute £20.00 a week" in content
     assert "Signed off by alex and jo." in content
     assert "Your next review is due by" in content

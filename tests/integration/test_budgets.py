@@ -66,7 +66,7 @@ def balance(code: str) -> int:
     return queries.account_by_code(code).normal_balance
 
 
-def test_allocation_with_a_direct_payment_next_week_is_one_ledger_entry(sam: str) -> None:
+def test_allocation_is_the_councils_part_and_the_contribution_an_entry_each(sam: str) -> None:
     assert budget_app().indicative(sam, today=TODAY).weekly == 32200
     choices = {
         "today": TODAY,
@@ -81,13 +81,21 @@ def test_allocation_with_a_direct_payment_next_week_is_one_ledger_entry(sam: str
     assert (budget.weekly, budget.grid_version, budget.split.direct_payment) == (32200, 1, 20000)
     assert balance("PB:DN-000123:AVAILABLE") == 32200 * 52
     allocate(sam, **choices)  # a retry: no second entry
-    assert models.Entry.objects.filter(budget=sam).count() == 1
-    entry = models.Entry.objects.get(budget=sam)
-    assert entry.kind == "allocation" and "£322.00 a week, from RAS grid version 1" in entry.reason
+    # The council's part from the care fund, and Sam's contribution as owed by him.
+    entries = {e.kind: e for e in models.Entry.objects.filter(budget=sam)}
+    assert set(entries) == {"allocation", "contribution"}
+    assert "£322.00 a week, from RAS grid version 1" in entries["allocation"].reason
+    assert "the council pays £282.00 a week" in entries["allocation"].reason
+    legs = ledger_app().get_entry(entries["allocation"].id).legs
+    assert {(leg.account, leg.amount) for leg in legs} == {
+        ("COUNCIL:CARE-FUND", 28200 * 52),
+        ("PB:DN-000123:AVAILABLE", 28200 * 52),
+    }
+    assert balance("CONTRIBUTION:DN-000123:DUE") == 4000 * 52
     with pytest.raises(Conflict, match="already allocated: revise it instead"):
         allocate(sam, **{**choices, "weekly": 40000, "adjustment_reason": "More care"})
     assert budget_app().get_budget(sam).weekly == 32200
-    assert models.Entry.objects.filter(budget=sam).count() == 1
+    assert models.Entry.objects.filter(budget=sam).count() == 2
 
 
 def test_revisions_and_the_rule_against_cuts_without_reassessment(sam: str) -> None:

@@ -95,7 +95,12 @@ def test_the_journey_through_the_api(set_up: dict[str, Any], make_user: Any) -> 
         },
     )
     assert allocated.status_code == 201
-    assert allocated.json()["history"][0]["amount"] == "£16,744.00"
+    # A year of £322 a week: the council's £282 from the care fund, Sam's £40 contribution.
+    history = allocated.json()["history"]
+    assert [(h["kind"], h["amount"]) for h in history] == [
+        ("allocation", "£14,664.00"),
+        ("contribution", "£2,080.00"),
+    ]
     assert allocated.json()["paid"] == []  # an allocation is not a payment
 
     planner_id = accredited_provider("1800001")

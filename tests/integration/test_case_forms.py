@@ -302,7 +302,7 @@ def test_the_plan_pdf_carries_the_budget_breakdown_and_only_to_its_person(
     flat = " ".join(text.split())  # the PDF wraps long lines
     for key, title in {**REQUIRED_PARTS, **DIRECT_PAYMENT_PARTS}.items():
         assert title in flat and f"The {key} part" in flat, key  # every Care Act part
-    assert "Of it, £100.00 a week is paid to you as a direct payment." in flat
+    assert "the council pays £80.00 a week into your direct-payment account" in flat
     assert "Not signed off yet" in text
 
     other = person(make_user, "sam", "DN-000123")
@@ -409,7 +409,7 @@ def test_a_second_allocation_is_refused_and_the_page_sends_the_worker_to_revise(
     assert "already allocated: revise it instead" in again.content.decode()
     assert budget_app().get_budget(REF).weekly == weekly
     catch_up()
-    assert Entry.objects.filter(budget=REF).count() == 1
+    assert Entry.objects.filter(budget=REF, kind="allocation").count() == 1  # not a second one
     assert worker.get(f"/cases/{REF}/allocation/")["Location"] == f"/cases/{REF}/revision/"
 
 

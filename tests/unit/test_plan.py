@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from budgets.domain import BudgetError
+from budgets.budget import BudgetFigures
 from budgets.plan import DEMO_POLICY, REQUIRED_PARTS, Plan, Route, SignOffPolicy
 
 TODAY = date(2026, 11, 25)
@@ -21,10 +22,7 @@ def written(dp: int = 0, weekly: int = 32200, **extra: str) -> Plan:
         parts={**PARTS, **extra},
         author="planner",
         written_by="priya",
-        budget_weekly=weekly,
-        council_pays_weekly=weekly - 4000,
-        contribution_weekly=4000,
-        direct_payment_weekly=dp,
+        figures=BudgetFigures(weekly, 4000, dp),
         today=TODAY,
     )
     return plan
@@ -36,10 +34,7 @@ def write_again(plan: Plan, **parts: str) -> int:
         parts={**PARTS, **parts},
         author="worker",
         written_by="alex",
-        budget_weekly=32200,
-        council_pays_weekly=28200,
-        contribution_weekly=4000,
-        direct_payment_weekly=0,
+        figures=BudgetFigures(32200, 4000, 0),
         today=TODAY,
     )
 
@@ -142,10 +137,7 @@ def test_a_plan_missing_a_required_part_is_refused(missing: str) -> None:
             parts={**PARTS, missing: ""},
             author="worker",
             written_by="alex",
-            budget_weekly=1,
-            council_pays_weekly=1,
-            contribution_weekly=0,
-            direct_payment_weekly=0,
+            figures=BudgetFigures(1, 0, 0),
             today=TODAY,
         )
     assert err.value.field == f"parts.{missing}"
@@ -165,7 +157,10 @@ def test_direct_payments_need_their_own_parts_and_the_breakdown_shows_them() -> 
         "Your personal budget: £322.00 a week.",
         "The council pays £282.00 a week.",
         "You contribute £40.00 a week, as your financial assessment found.",
-        "Of it, £200.00 a week is paid to you as a direct payment.",
+        "£200.00 a week of the budget is taken as a direct payment.",
+        "Your contribution of £40.00 a week is taken off it, so the council pays £160.00 a week"
+        " into your direct-payment account, and you pay your contribution into it yourself.",
+        "It is paid every 4 weeks, in advance: £640.00 each time.",
     ]
 
 
@@ -178,10 +173,7 @@ def test_a_signed_off_plan_is_changed_only_by_review() -> None:
             parts=PARTS,
             author="worker",
             written_by="alex",
-            budget_weekly=1,
-            council_pays_weekly=1,
-            contribution_weekly=0,
-            direct_payment_weekly=0,
+            figures=BudgetFigures(1, 0, 0),
             today=TODAY,
         )
 
