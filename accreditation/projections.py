@@ -15,8 +15,8 @@ from eventsourcing.persistence import Notification
 
 from accreditation import models
 from accreditation.domain import Service, Status
-from config.projection import Projection
-from ledger.models import ProjectionPosition
+from core.projection import Projection
+from core.tracking import ProjectionPosition
 from marketplace.models import EngagementRecord, Notice
 
 STEP_STATUS = {

@@ -1,4 +1,4 @@
-"""The budgets context's steps into the ledger, run as process managers (config/process.py).
+"""The budgets context's steps into the ledger, run as process managers (core/process.py).
 
 A budget allocated or revised calls for a ledger entry: a year of the weekly budget into the
 person's account, or the difference a revision makes. The budget is saved first, in its own
@@ -16,7 +16,7 @@ from eventsourcing.persistence import Tracking
 
 from budgets.application import BudgetApplication, available, committed, contributions
 from budgets.budget import PersonalBudget
-from config.process import ProcessManager
+from core.process import ProcessManager
 from ledger.application import LedgerApplication
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from eventsourcing.persistence import Notification
 from accreditation.projections import step_of
 from budgets import models
 from budgets.review import FIRST_REVIEW
-from config.projection import Projection
-from ledger.models import ProjectionPosition
+from core.projection import Projection
+from core.tracking import ProjectionPosition
 
 # The events that open a case's aggregates, each naming the person.
 OPENING = {

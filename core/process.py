@@ -107,7 +107,7 @@ class ProcessManager(ABC):
 
     def park(self, event: Any, tracking: Tracking, refusal: DomainError) -> None:
         """Keep a refused step for a person to look at, and move past it."""
-        from ledger.models import StepFailure
+        from core.tracking import StepFailure
 
         log.error("%s: step for event %s refused: %s", self.name, tracking.notification_id, refusal)
         StepFailure.objects.get_or_create(

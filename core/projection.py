@@ -17,7 +17,7 @@ from django.db import transaction
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
-from ledger.models import ProjectionPosition
+from core.tracking import ProjectionPosition
 
 
 class Projection(ABC):

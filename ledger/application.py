@@ -23,8 +23,8 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, Tracking
 
-from config.process import Downstream
 from config.transcodings import ContextApplication
+from core.process import Downstream
 from ledger import domain
 from ledger.domain import (
     Account,

@@ -19,7 +19,7 @@ from django.db import connection
 from django.db.models import F
 from eventsourcing.persistence import Notification
 
-from config.projection import Projection, RowWriter
+from core.projection import Projection, RowWriter
 from ledger import models
 from ledger.application import LedgerApplication
 from ledger.chain import GENESIS, chain_hash

@@ -10,8 +10,8 @@ from eventsourcing.persistence import Notification
 from accreditation.domain import Service
 from accreditation.models import ProviderRecord
 from accreditation.projections import step_of
-from config.projection import Projection
-from ledger.models import ProjectionPosition
+from core.projection import Projection
+from core.tracking import ProjectionPosition
 from marketplace import models
 
 
