@@ -165,8 +165,8 @@ def owner_of(kind: EntryKind, budget: str) -> Owner:
 def what_to_use(owner: Owner) -> str:
     """The command that posts and corrects an owner's entries, in the domain's words."""
     return {
-        Owner.BUDGETS: "allocate or revise the budget through the budgets context",
-        Owner.PAYMENTS: "use the payments context's own command",
+        Owner.BUDGETS: "allocate or revise the budget instead",
+        Owner.PAYMENTS: "correct it through that context's own command",
         Owner.FINANCE: "use the ledger's journal",
     }[owner]
 

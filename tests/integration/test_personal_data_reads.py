@@ -64,3 +64,58 @@ def test_staff_reads_are_logged_and_only_auditors_see_the_log(council: Any, make
     assert [r["username"] for r in log] == ["alex", "farah", "farah"]
     assert finance.get("/api/v1/audit/personal-data-reads").status_code == 403
     assert Client().get("/api/v1/audit/personal-data-reads").status_code == 401
+
+
+def test_staff_reads_of_budget_accounts_in_lists_and_details_are_logged(
+    council: Any, make_user: Any
+) -> None:
+    """The ledger's account list and an account's detail show a budget's balance: personal
+    money. Each staff read names the person and which of their accounts were shown; the
+    council's own accounts are not personal and are not logged."""
+    app = ledger_app()
+    app.open_account(code="FUND", name="Fund", type="equity", actor="t")
+    for ref, part in [
+        ("DN-000123", "AVAILABLE"),
+        ("DN-000123", "COMMITTED"),
+        ("DN-000456", "AVAILABLE"),
+    ]:
+        app.open_account(
+            code=f"PB:{ref}:{part}",
+            name=f"{ref} {part}",
+            type="liability",
+            actor="t",
+            owner_kind="budget",
+            owner_id=ref,
+        )
+    catch_up()
+    finance = signed_in(make_user, "farah", Role.FINANCE_OFFICER)
+    auditor = signed_in(make_user, "ruth", Role.AUDITOR)
+    for client, path in [
+        (finance, "/api/v1/ledger/accounts"),
+        (finance, "/api/v1/ledger/accounts?owner_id=DN-000456"),
+        (finance, "/api/v1/ledger/accounts/PB:DN-000123:COMMITTED"),
+        (finance, "/api/v1/ledger/accounts/FUND"),  # the council's own
+        (finance, "/api/v1/ledger/accounts?owner_id=DN"),  # none of them a budget's
+        (auditor, "/ledger/"),
+        (auditor, "/ledger/?q=FUND"),
+    ]:
+        assert client.get(path).status_code == 200, path
+    reads = list(
+        PersonalDataRead.objects.order_by("id").values_list("user__username", "subject", "what")
+    )
+    assert reads == [
+        (
+            "farah",
+            "DN-000123",
+            "/api/v1/ledger/accounts (PB:DN-000123:AVAILABLE, PB:DN-000123:COMMITTED)",
+        ),
+        ("farah", "DN-000456", "/api/v1/ledger/accounts (PB:DN-000456:AVAILABLE)"),
+        (
+            "farah",
+            "DN-000456",
+            "/api/v1/ledger/accounts?owner_id=DN-000456 (PB:DN-000456:AVAILABLE)",
+        ),
+        ("farah", "DN-000123", "/api/v1/ledger/accounts/PB:DN-000123:COMMITTED"),
+        ("ruth", "DN-000123", "/ledger/ (PB:DN-000123:AVAILABLE, PB:DN-000123:COMMITTED)"),
+        ("ruth", "DN-000456", "/ledger/ (PB:DN-000456:AVAILABLE)"),
+    ]
