@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from django.views.static import serve
 
-# The wiring: the one place config/ imports the adapters (api/, frontend/), to mount them.
+# The wiring: config/ imports the adapters (api/, frontend/) here to mount them, as it must.
 from api import problems
 from api.main import api
 from frontend import error_views
