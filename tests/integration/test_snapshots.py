@@ -213,3 +213,48 @@ def test_a_budget_account_past_its_snapshot_posts_and_reverses_from_a_new_proces
     assert post_from_child("after-second-restart").split() == ["True", str(-105 * 1000)]
     reset_applications()
     assert settings.EVENTSTORE  # the test's own stores, still
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_reproduction_posts_201_after_a_restart(app: Any, make_user: Any) -> None:
+    """The review's reproduction, through the API: a no-overdraft account past its snapshot,
+    then a post and a reversal from applications that never saw it (as after a restart)."""
+    import json
+
+    from django.test import Client
+
+    from config.roles import Role
+
+    app.open_account(code="RESERVE", name="Reserve", type="liability", actor="t", no_overdraft=True)
+    finance = Client()
+    finance.force_login(make_user("farah", Role.FINANCE_OFFICER.value))
+
+    def post(key: str, debit: str, credit: str) -> Any:
+        body = {
+            "kind": "adjustment",
+            "reason": "a manual adjustment",
+            "legs": [
+                {"account": debit, "side": "debit", "amount": "£10.00"},
+                {"account": credit, "side": "credit", "amount": "£10.00"},
+            ],
+        }
+        return finance.post(
+            "/api/v1/ledger/entries",
+            data=json.dumps(body),
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY=key,
+        )
+
+    for i in range(105):
+        assert post(f"k{i}", "FUND", "RESERVE").status_code == 201
+    assert [s.originator_version for s in app.snapshots.get(account_id("RESERVE"))] == [100]
+    reset_applications()  # a new process: nothing cached, the account read from its snapshot
+    again = post("after-restart", "RESERVE", "FUND")
+    assert again.status_code == 201, again.content
+    reset_applications()
+    undone = finance.post(
+        f"/api/v1/ledger/entries/{again.json()['id']}/reverse",
+        data=json.dumps({"reason": "a mistake"}),
+        content_type="application/json",
+    )
+    assert undone.status_code == 201, undone.content
