@@ -1,4 +1,9 @@
-"""What Stripe told us: every webhook event, stored before it is acted on."""
+"""The payments context's tables (Django only, no workflow).
+
+Today one: what Stripe told us, every webhook event, stored before it is acted on
+(api/payments.py). The read models that payments/projections.py will write join it with the
+payments issue.
+"""
 
 from __future__ import annotations
 
