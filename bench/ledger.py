@@ -124,6 +124,9 @@ def setup_django(store: str, var: Path) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     os.environ["CARELEDGER_VAR"] = str(var)
     os.environ.pop("EVENTSTORE_SQLITE", None)
+    # The synthetic history starts in 2020, before any council's ledger opening date.
+    os.environ["LEDGER_OPENING_DATE"] = "2020-01-01"
+    os.environ["LEDGER_MAX_DAYS_AHEAD"] = "3650"
     if store == "sqlite":
         os.environ.pop("DATABASE_URL", None)
     elif not os.environ.get("DATABASE_URL", "").startswith("postgres"):

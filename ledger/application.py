@@ -12,9 +12,10 @@ context (ledger/domain.py, ``check_owner`` and ``Account.check_open_to``).
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -54,14 +55,26 @@ class Recorded:
     position: int | None
 
 
-# How often a command is tried again when an account moved under it.
+# A command that finds an account moved under it tries again: at least this many times, and
+# for at least this many seconds. Every post saves the accounts it moves, so writers posting
+# to one busy account at once (the council's care fund) clash, and each waits its turn.
 CONFLICT_RETRIES = 20
+CONFLICT_PATIENCE = 10.0
+
+
+def attempts() -> Iterator[int]:
+    """The attempt numbers of a command that may clash with other writers."""
+    deadline = time.monotonic() + CONFLICT_PATIENCE
+    for attempt in itertools.count():
+        if attempt >= CONFLICT_RETRIES and time.monotonic() > deadline:
+            return
+        yield attempt
 
 
 def back_off(attempt: int) -> None:
-    """A short random wait before trying again, so writers clashing on one busy account (the
-    council's care fund) spread out instead of clashing again in step."""
-    time.sleep(random.uniform(0, 0.001 * 2 ** min(attempt, 6)))  # at most 64 ms
+    """A short random wait before trying again, so writers clashing on one busy account
+    spread out instead of clashing again in step."""
+    time.sleep(random.uniform(0, 0.001 * 2 ** min(attempt, 5)))  # at most 32 ms
 
 
 class LedgerApplication(Downstream, ContextApplication):
@@ -123,7 +136,7 @@ class LedgerApplication(Downstream, ContextApplication):
         """Close an account that holds nothing. Every post saves the accounts it moves, so a
         post racing the closure either lands first (and the closure is refused) or finds the
         account closed."""
-        for attempt in range(CONFLICT_RETRIES):
+        for attempt in attempts():
             account = self.get_account(code)
             account.close(actor=actor, reason=reason, by=by)
             try:
@@ -167,7 +180,7 @@ class LedgerApplication(Downstream, ContextApplication):
             for draft in drafts:
                 draft.check_owned_by(by)
         pending, done = list(drafts), dict[UUID, Recorded]()
-        for attempt in range(CONFLICT_RETRIES):
+        for attempt in attempts():
             try:
                 now = datetime.now(UTC)
                 for draft in pending:
@@ -219,7 +232,7 @@ class LedgerApplication(Downstream, ContextApplication):
     ) -> Recorded:
         """Reverse an entry by a new one; ``by`` as for ``post_entries``: finance's journal
         reverses only its own entries, a context's are corrected through its own command."""
-        for attempt in range(CONFLICT_RETRIES):
+        for attempt in attempts():
             original = self.get_entry(entry)
             now = datetime.now(UTC)
             draft = original.reversing_draft(
@@ -241,10 +254,8 @@ class LedgerApplication(Downstream, ContextApplication):
                     raise AlreadyReversedError(
                         f"entry {entry} was already reversed", field="entry_id"
                     ) from None
-                if attempt == CONFLICT_RETRIES - 1:
-                    raise
                 back_off(attempt)
-        raise AssertionError("unreachable")
+        raise ConflictError("the accounts kept changing: try again", field="entry_id")
 
     def get_entry(self, entry: UUID) -> JournalEntry:
         try:
