@@ -284,6 +284,10 @@ class AccreditationApplication(ContextApplication):
 
     # -- helpers
     def _criteria(self, accreditation: Accreditation) -> list[Criterion]:
+        """The criteria of the checklist version its assessment began with (none before one
+        began: the step is then refused by the accreditation's own state check)."""
+        if not accreditation.checklist_version:
+            return []
         return self.checklist().criteria(accreditation.checklist_version)
 
     def _get(self, aggregate_id: UUID, cls: type[Any], what: str) -> Any:

@@ -17,6 +17,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from config import versions
 from config.errors import Conflict, DomainError
 from config.validation import clean_text
 from ledger.money import MoneyError, check_pence, parse_pounds
@@ -30,6 +31,43 @@ class AccreditationError(DomainError):
 
 class WrongStateError(AccreditationError, Conflict):
     """The step does not follow from where the accreditation is now."""
+
+
+class AccreditationExpiredError(WrongStateError):
+    """An expired accreditation cannot be reinstated: the provider applies again."""
+
+
+class RegistrationNumberChangedError(AccreditationError):
+    """The registration number identifies the organisation and never changes."""
+
+
+class PaymentAccountLinkedError(AccreditationError, Conflict):
+    """A provider has one payment account."""
+
+
+class ChecklistError(AccreditationError):
+    """A checklist needs criteria, each with its own code."""
+
+
+class UnknownCriterionError(AccreditationError):
+    """The criterion is not in the checklist version the assessment began with."""
+
+
+class CriteriaNotMetError(AccreditationError):
+    """A service is accredited only when every criterion is assessed as met."""
+
+
+class ExpiryDateError(AccreditationError):
+    """An accreditation runs from after today for at most three years, and a renewal extends it."""
+
+
+class NoSuchChecklistVersionError(AccreditationError, versions.NoSuchVersionError):
+    pass
+
+
+# The checklist is a versioned council setting (config/versions.py) whose latest version is the
+# one new assessments use; an assessment keeps the version it began with.
+CHECKLIST = versions.Setting("checklist", "checklist", no_such_version=NoSuchChecklistVersionError)
 
 
 class Service(StrEnum):
@@ -221,12 +259,15 @@ class Provider(Aggregate):
         )
 
     def update(self, details: ProviderDetails, *, actor: str) -> None:
+        self.check_same_organisation(details)
+        self._updated(details=details.as_dict(), actor=actor)
+
+    def check_same_organisation(self, details: ProviderDetails) -> None:
         if details.registration_number != self.details.registration_number:
-            raise AccreditationError(
+            raise RegistrationNumberChangedError(
                 "the registration number identifies the organisation and cannot change",
                 field="registration_number",
             )
-        self._updated(details=details.as_dict(), actor=actor)
 
     @event("DetailsUpdated")
     def _updated(self, details: dict[str, Any], actor: str) -> None:
@@ -240,9 +281,14 @@ class Provider(Aggregate):
         self.evidence[evidence["id"]] = evidence
 
     def link_payment_account(self, *, account: str, actor: str) -> None:
-        if self.payment_account:
-            raise Conflict("this provider already has a payment account", field="payment_account")
+        self.check_no_payment_account()
         self._payment_account_linked(account=account, actor=actor)
+
+    def check_no_payment_account(self) -> None:
+        if self.payment_account:
+            raise PaymentAccountLinkedError(
+                "this provider already has a payment account", field="payment_account"
+            )
 
     @event("PaymentAccountLinked")
     def _payment_account_linked(self, account: str, actor: str) -> None:
@@ -308,24 +354,33 @@ class Checklist(Aggregate):
         return Checklist.ID
 
     def publish(self, *, criteria: list[Criterion], actor: str) -> int:
+        self.check_criteria(criteria)
+        self._published(criteria=[c.__dict__ for c in criteria], actor=actor)
+        return self.history.current_number
+
+    @staticmethod
+    def check_criteria(criteria: list[Criterion]) -> None:
         if not criteria:
-            raise AccreditationError("a checklist needs at least one criterion", field="criteria")
+            raise ChecklistError("a checklist needs at least one criterion", field="criteria")
         codes = [c.code for c in criteria]
         if len(set(codes)) != len(codes):
-            raise AccreditationError("each criterion needs its own code", field="criteria")
-        self._published(criteria=[c.__dict__ for c in criteria], actor=actor)
-        return len(self.versions)
+            raise ChecklistError("each criterion needs its own code", field="criteria")
 
     @event("VersionPublished")
     def _published(self, criteria: list[dict[str, str]], actor: str) -> None:
         self.versions.append(criteria)
 
     @property
+    def history(self) -> versions.Versions[list[dict[str, str]]]:
+        """The versions, as every versioned council setting answers about them."""
+        return versions.Versions(CHECKLIST, self.versions)
+
+    @property
     def current_version(self) -> int:
-        return len(self.versions)
+        return self.history.current_number
 
     def criteria(self, version: int) -> list[Criterion]:
-        return [Criterion(**c) for c in self.versions[version - 1]]
+        return [Criterion(**c) for c in self.history.number(version)]
 
 
 class Accreditation(Aggregate):
@@ -369,6 +424,39 @@ class Accreditation(Aggregate):
                 field="status",
             )
 
+    def check_criterion(self, criteria: list[Criterion], code: str) -> None:
+        if code not in {c.code for c in criteria}:
+            raise UnknownCriterionError(
+                f"'{code}' is not a criterion of checklist version {self.checklist_version}",
+                field="criterion",
+            )
+
+    def check_all_met(self, criteria: list[Criterion]) -> None:
+        unmet = [c.title for c in criteria if not self.assessments.get(c.code, {}).get("met")]
+        if unmet:
+            raise CriteriaNotMetError(
+                "every criterion must be assessed as met first; not yet met: " + ", ".join(unmet),
+                field="criteria",
+            )
+
+    @staticmethod
+    def check_expiry(expires_on: date, today: date) -> None:
+        if expires_on <= today:
+            raise ExpiryDateError("must be after today", field="expires_on")
+        if (expires_on - today).days > 3 * 366:
+            raise ExpiryDateError("must be within three years", field="expires_on")
+
+    def check_extends_expiry(self, expires_on: date) -> None:
+        assert self.expires_on is not None
+        if expires_on <= self.expires_on:
+            raise ExpiryDateError("must be after the current expiry date", field="expires_on")
+
+    def check_not_expired(self, today: date) -> None:
+        if self.expires_on is not None and self.expires_on < today:
+            raise AccreditationExpiredError(
+                "cannot reinstate: the accreditation has expired", field="status"
+            )
+
     def is_accredited_on(self, day: date) -> bool:
         return (
             self.status is Status.ACCREDITED
@@ -407,11 +495,7 @@ class Accreditation(Aggregate):
         actor: str,
     ) -> None:
         self.check_status(Status.UNDER_ASSESSMENT, doing="record an assessment")
-        if code not in {c.code for c in criteria}:
-            raise AccreditationError(
-                f"'{code}' is not a criterion of checklist version {self.checklist_version}",
-                field="criterion",
-            )
+        self.check_criterion(criteria, code)
         if not isinstance(met, bool):
             raise AccreditationError("must be true or false", field="met")
         self._assessed(
@@ -437,13 +521,8 @@ class Accreditation(Aggregate):
         reason: object,
     ) -> None:
         self.check_status(Status.UNDER_ASSESSMENT, doing="accredit")
-        unmet = [c.title for c in criteria if not self.assessments.get(c.code, {}).get("met")]
-        if unmet:
-            raise AccreditationError(
-                "every criterion must be assessed as met first; not yet met: " + ", ".join(unmet),
-                field="criteria",
-            )
-        self._check_expiry(expires_on, today)
+        self.check_all_met(criteria)
+        self.check_expiry(expires_on, today)
         self._accredited(
             actor=actor,
             on=today,
@@ -451,13 +530,6 @@ class Accreditation(Aggregate):
             conditions=text(conditions, field="conditions", limit=2000, required=False),
             reason=text(reason, field="reason", limit=2000),
         )
-
-    @staticmethod
-    def _check_expiry(expires_on: date, today: date) -> None:
-        if expires_on <= today:
-            raise AccreditationError("must be after today", field="expires_on")
-        if (expires_on - today).days > 3 * 366:
-            raise AccreditationError("must be within three years", field="expires_on")
 
     @event("Accredited")
     def _accredited(
@@ -487,8 +559,7 @@ class Accreditation(Aggregate):
 
     def reinstate(self, *, actor: str, reason: object, today: date) -> None:
         self.check_status(Status.SUSPENDED, doing="reinstate")
-        if self.expires_on is not None and self.expires_on < today:
-            raise WrongStateError("cannot reinstate: the accreditation has expired", field="status")
+        self.check_not_expired(today)
         self._reinstated(actor=actor, reason=text(reason, field="reason", limit=2000), on=today)
 
     @event("Reinstated")
@@ -505,10 +576,8 @@ class Accreditation(Aggregate):
 
     def renew(self, *, actor: str, expires_on: date, today: date, reason: object) -> None:
         self.check_status(Status.ACCREDITED, doing="renew")
-        assert self.expires_on is not None
-        if expires_on <= self.expires_on:
-            raise AccreditationError("must be after the current expiry date", field="expires_on")
-        self._check_expiry(expires_on, today)
+        self.check_extends_expiry(expires_on)
+        self.check_expiry(expires_on, today)
         self._renewed(
             actor=actor, expires_on=expires_on, reason=text(reason, field="reason", limit=2000)
         )

@@ -53,12 +53,6 @@ class Match:
     rating: float | None
     reviews: int
 
-    @property
-    def offer(self) -> int | None:
-        """The provider's own price for this service, where it differs from the tariff."""
-        value = self.provider.offers.get(self.service.service)
-        return int(value) if value is not None else None
-
 
 def search(
     *,

@@ -1,7 +1,9 @@
 """The budgets routes: the RAS grid, people, assessments, budgets, plans, sign-off, reviews.
 
-Each route declares its roles. A person sees only their own record; staff reads of it are
-logged for auditors.
+Each route declares its roles as a first, coarse gate; who may do what to whose plan, and at
+which stage, is the budgets context's (budgets/policies.py), decided in the application the
+routes call with the caller's ``Actor``. A person sees only their own record; staff reads of
+it are logged for auditors.
 """
 
 from __future__ import annotations
@@ -32,20 +34,17 @@ from api.budget_schemas import (
     SimulationIn,
     SimulationOut,
 )
-from api.problems import Forbidden
 from budgets import services
 from budgets.domain import Calculation
+from config.actor import Actor
 from config.audit import record_read
-from config.errors import NotFound
-from config.roles import Role, roles_of
+from config.roles import Role
+from identity.actors import actor_from_user
 from ledger.models import Entry
 from ledger.money import format_pence
-from marketplace.models import PersonAccount
-from marketplace.services import engaged_planner
 
 router = Router(tags=["budgets"])
 WORKERS = (Role.SOCIAL_WORKER, Role.TEAM_MANAGER)
-READERS = (*WORKERS, Role.PANEL_MEMBER, Role.AUDITOR, Role.FINANCE_OFFICER)
 
 
 def indicative_out(calculation: Calculation) -> IndicativeOut:
@@ -58,21 +57,9 @@ def indicative_out(calculation: Calculation) -> IndicativeOut:
     )
 
 
-def may_see(request: HttpRequest, council_ref: str) -> None:
-    """Staff who work with people, the person (or their nominee or advocate): no one else."""
-    user = caller(request)
-    if roles_of(user) & {r.value for r in READERS}:
-        record_read(user, [council_ref], request.path)
-        return
-    if PersonAccount.objects.filter(user=user, person=council_ref).exists():
-        return
-    if _planner_for(request, council_ref):  # the planner the person engaged
-        return
-    raise NotFound("no such person", field="council_ref")  # the same answer as none
-
-
-def _planner_for(request: HttpRequest, council_ref: str) -> bool:
-    return engaged_planner(caller(request), council_ref)
+def caller_actor(request: HttpRequest) -> Actor:
+    """Who is calling, as the budgets context's commands and queries take them."""
+    return actor_from_user(caller(request))
 
 
 # -- the grid (open to everyone: the council's RAS is transparent)
@@ -163,19 +150,21 @@ def assess(request: HttpRequest, council_ref: str, payload: AssessmentIn) -> Sta
 
 @router.get("/people/{council_ref}/indicative", response=IndicativeOut)
 def indicative(request: HttpRequest, council_ref: str) -> IndicativeOut:
-    may_see(request, council_ref)
-    return indicative_out(services.budget_app().indicative(council_ref, today=timezone.localdate()))
+    found = services.budget_app().indicative_for(
+        caller_actor(request), council_ref, today=timezone.localdate()
+    )
+    record_read(caller(request), [council_ref], request.path)  # staff reads only
+    return indicative_out(found)
 
 
 @router.post("/people/{council_ref}/budget", response={201: BudgetSummaryOut}, auth=roles(*WORKERS))
 def allocate(
     request: HttpRequest, council_ref: str, payload: AllocationIn
 ) -> Status[BudgetSummaryOut]:
-    actor = actor_of(request)
     services.allocate(
         council_ref,
         today=timezone.localdate(),
-        actor=actor,
+        actor=caller_actor(request),
         weekly=payload.weekly_pence,
         adjustment_reason=payload.adjustment_reason,
         contribution_weekly=payload.contribution_weekly_pence,
@@ -189,11 +178,10 @@ def allocate(
     "/people/{council_ref}/budget/revision", response=BudgetSummaryOut, auth=roles(*WORKERS)
 )
 def revise(request: HttpRequest, council_ref: str, payload: RevisionIn) -> BudgetSummaryOut:
-    actor = actor_of(request)
     services.revise(
         council_ref,
         today=timezone.localdate(),
-        actor=actor,
+        actor=caller_actor(request),
         weekly=payload.weekly_pence,
         split=payload.split,
         reason=payload.reason,
@@ -204,22 +192,11 @@ def revise(request: HttpRequest, council_ref: str, payload: RevisionIn) -> Budge
 # -- the plan, sign-off, panel, reviews
 @router.post("/people/{council_ref}/plan", response={201: BudgetSummaryOut})
 def write_plan(request: HttpRequest, council_ref: str, payload: PlanIn) -> Status[BudgetSummaryOut]:
-    user = caller(request)
-    roles = roles_of(user)
-    allowed = {
-        "worker": bool(roles & {r.value for r in WORKERS}),
-        "person": PersonAccount.objects.filter(user=user, person=council_ref).exists(),
-        "planner": _planner_for(request, council_ref),
-    }
-    if not allowed.get(payload.author, False):
-        raise Forbidden(
-            "you may write this plan only as its person, their engaged planner or a worker"
-        )
     services.budget_app().write_plan(
         council_ref,
         parts=payload.parts,
-        author=payload.author,
-        written_by=user.username,
+        actor=caller_actor(request),
+        as_author=payload.author,
         today=timezone.localdate(),
     )
     return Status(201, summary(request, council_ref))
@@ -229,16 +206,7 @@ def write_plan(request: HttpRequest, council_ref: str, payload: PlanIn) -> Statu
     "/people/{council_ref}/plan/signatures", response=BudgetSummaryOut, auth=roles(*WORKERS)
 )
 def sign(request: HttpRequest, council_ref: str, payload: SignIn) -> BudgetSummaryOut:
-    actor = actor_of(request)
-    role = (
-        "team manager" if Role.TEAM_MANAGER.value in roles_of(caller(request)) else "social worker"
-    )
-    services.budget_app().sign_plan(
-        council_ref,
-        role=role,
-        actor=actor,
-        reason=payload.reason,
-    )
+    services.budget_app().sign_plan(council_ref, actor=caller_actor(request), reason=payload.reason)
     return summary(request, council_ref)
 
 
@@ -246,8 +214,9 @@ def sign(request: HttpRequest, council_ref: str, payload: SignIn) -> BudgetSumma
     "/people/{council_ref}/plan/panel", response=BudgetSummaryOut, auth=roles(Role.TEAM_MANAGER)
 )
 def refer(request: HttpRequest, council_ref: str, payload: PanelReferralIn) -> BudgetSummaryOut:
-    actor = actor_of(request)
-    services.budget_app().refer_to_panel(council_ref, actor=actor, note=payload.note)
+    services.budget_app().refer_to_panel(
+        council_ref, actor=caller_actor(request), note=payload.note
+    )
     return summary(request, council_ref)
 
 
@@ -259,28 +228,16 @@ def refer(request: HttpRequest, council_ref: str, payload: PanelReferralIn) -> B
 def panel_decides(
     request: HttpRequest, council_ref: str, payload: PanelDecisionIn
 ) -> BudgetSummaryOut:
-    actor = actor_of(request)
     services.budget_app().panel_decides(
-        council_ref, decision=payload.decision, actor=actor, reasons=payload.reasons
+        council_ref, actor=caller_actor(request), decision=payload.decision, reasons=payload.reasons
     )
     return summary(request, council_ref)
 
 
 @router.post("/people/{council_ref}/reviews", response=BudgetSummaryOut)
 def review(request: HttpRequest, council_ref: str, payload: ReviewIn) -> BudgetSummaryOut:
-    user = caller(request)
-    if roles_of(user) & {r.value for r in WORKERS}:
-        kind = "worker"
-    elif _planner_for(request, council_ref):
-        kind = "planner"
-    else:
-        raise Forbidden("reviews are carried out by a worker or the engaged planner")
     services.budget_app().record_review(
-        council_ref,
-        reviewer=user.username,
-        reviewer_kind=kind,
-        today=timezone.localdate(),
-        **payload.dict(),
+        council_ref, actor=caller_actor(request), today=timezone.localdate(), **payload.dict()
     )
     return summary(request, council_ref)
 
@@ -302,8 +259,8 @@ def entry_out(e: Entry) -> dict[str, str]:
 
 def summary(request: HttpRequest, council_ref: str) -> BudgetSummaryOut:
     """What the person's "my budget" shows: the budget, how it was reached, the plan, payments."""
-    may_see(request, council_ref)
-    found = services.person_summary(council_ref)
+    found = services.person_summary(council_ref, actor=caller_actor(request))
+    record_read(caller(request), [council_ref], request.path)  # staff reads only
     budget, plan = found.budget, found.plan
     return BudgetSummaryOut(
         council_ref=council_ref,

@@ -34,7 +34,7 @@ from config.roles import Role, roles_of
 from config.validation import council_ref
 from ledger.money import MoneyError, format_pence, parse_pounds
 from marketplace import queries
-from marketplace.domain import Chooser, MarketplaceError
+from marketplace.domain import Chooser, MarketplaceError, Price, price_for
 from marketplace.models import EngagementRecord, PersonAccount, TariffRecord
 from marketplace.services import catch_up, marketplace_app
 
@@ -182,6 +182,12 @@ def search(
         in_force = marketplace_app().tariff_in_force(today)
     except MarketplaceError:
         in_force = None
+
+    def price(m: register.Match) -> Price | None:
+        if in_force is None:
+            return None
+        return price_for(Service(m.service.service), tariff=in_force, offers=m.provider.offers)
+
     matches = register.search(
         service=service,
         area=area,
@@ -202,15 +208,11 @@ def search(
             room=m.room,
             rating=m.rating,
             reviews=m.reviews,
-            price=format_pence(m.offer or in_force.price_of(Service(m.service.service)))
-            if in_force
-            else "",
-            tariff_price=format_pence(in_force.price_of(Service(m.service.service)))
-            if in_force
-            else "",
+            price=format_pence(p.pence) if p else "",
+            tariff_price=format_pence(p.tariff) if p else "",
             expires_on=m.service.expires_on,
         )
-        for m in matches
+        for m, p in ((m, price(m)) for m in matches)
     ]
 
 

@@ -1,5 +1,10 @@
 """The budgets use cases: the RAS grid, people, assessments, allocation and revision.
 
+The context's one door: the commands and queries on a person's budget and plan take the
+``Actor`` asking, and call the context's policies (budgets/policies.py) themselves, so the API
+and the pages get the same answer. Whether the actor is the person's engaged support planner
+is asked of the marketplace through ``engaged_planner_of`` (wired in budgets/services.py).
+
 Allocations and revisions are recorded here, then posted to the ledger by
 budgets/services.py as entries whose idempotency keys come from the budget's own events,
 so a retry after a failure between the two stores posts each entry exactly once.
@@ -22,6 +27,7 @@ import budgets.people
 import budgets.plan
 import budgets.review
 import budgets.sign_off
+from budgets import policies
 from budgets.budget import WEEKS_A_YEAR, PersonalBudget, budget_id
 from budgets.domain import (
     BudgetError,
@@ -44,6 +50,7 @@ from budgets.people import (
 from budgets.plan import DEMO_POLICY, Plan, Route, SignOffPolicy, plan_id
 from budgets.review import Reviews
 from budgets.sign_off import SignOffRules
+from config.actor import Actor
 from config.errors import Conflict, DomainError, NotFound
 from config.transcodings import ContextApplication
 from ledger.domain import EntryDraft
@@ -75,6 +82,12 @@ class BudgetApplication(ContextApplication):
         budgets.review,
         budgets.sign_off,
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Whether a provider organisation is the person's engaged support planner: set by
+        # budgets/services.py from the marketplace; tests give their own.
+        self.engaged_planner_of: policies.EngagedPlanner = lambda _provider, _ref: False
 
     # -- the grid
     def grid(self) -> RasGrid:
@@ -155,6 +168,11 @@ class BudgetApplication(ContextApplication):
         needs = self.assessment(council_ref).eligible_unmet_needs()
         return calculate(self.grid().in_force(today), needs)
 
+    def indicative_for(self, actor: Actor, council_ref: str, *, today: date) -> Calculation:
+        """The indicative budget, for those the policy lets see the person (policies.may_see)."""
+        self.may_see(actor, council_ref)
+        return self.indicative(council_ref, today=today)
+
     def calculation_of(self, budget: PersonalBudget) -> Calculation:
         """How the budget's indicative figure was reached: its own grid and assessment versions,
         however many grids came after."""
@@ -163,8 +181,9 @@ class BudgetApplication(ContextApplication):
 
     # -- budgets
     def allocate(
-        self, council_ref: str, *, today: date, actor: str, **choices: Any
+        self, council_ref: str, *, today: date, actor: Actor, **choices: Any
     ) -> PersonalBudget:
+        policies.check_may_set_budget(actor)
         try:
             return self._first_allocation(council_ref, choices)
         except NotFound:
@@ -175,7 +194,7 @@ class BudgetApplication(ContextApplication):
             assessment_version=len(assessment.versions),
             calculation=self.indicative(council_ref, today=today),
             today=today,
-            actor=actor,
+            actor=actor.id,
             **choices,
         )
         try:
@@ -191,14 +210,17 @@ class BudgetApplication(ContextApplication):
             raise Conflict("this budget is already allocated: revise it instead", field="weekly")
         return first
 
-    def revise(self, council_ref: str, *, today: date, actor: str, **change: Any) -> PersonalBudget:
+    def revise(
+        self, council_ref: str, *, today: date, actor: Actor, **change: Any
+    ) -> PersonalBudget:
         """Revise the budget; a signed-off plan carrying the old figure is reopened with it,
         to be written anew and signed off again (saved together, or neither)."""
+        policies.check_may_set_budget(actor)
         budget = self.get_budget(council_ref)
         budget.revise(
             assessment_version=len(self.assessment(council_ref).versions),
             today=today,
-            actor=actor,
+            actor=actor.id,
             **change,
         )
         changed: list[Any] = [budget]
@@ -207,7 +229,7 @@ class BudgetApplication(ContextApplication):
         except AggregateNotFoundError:
             plan = None
         if plan is not None:
-            plan.reopen_for_revision(revised_on=today, actor=actor)
+            plan.reopen_for_revision(revised_on=today, actor=actor.id)
             changed.append(plan)
         self.save(*changed)
         return budget
@@ -282,11 +304,14 @@ class BudgetApplication(ContextApplication):
         council_ref: str,
         *,
         parts: Mapping[str, object],
-        author: str,
-        written_by: str,
+        actor: Actor,
         today: date,
+        as_author: object = None,
     ) -> int:
-        """A new version of the plan, carrying the budget as it stands (Care Act s.25 and s.26)."""
+        """A new version of the plan, carrying the budget as it stands (Care Act s.25 and s.26),
+        written by the person, their engaged planner or a worker (``as_author``, or the first
+        of these the actor is: policies.plan_author)."""
+        author = self.plan_author(actor, council_ref, as_author=as_author)
         budget = self.get_budget(council_ref)
         try:
             plan: Any = self.repository.get(plan_id(council_ref))
@@ -295,7 +320,7 @@ class BudgetApplication(ContextApplication):
         version = plan.write(
             parts=parts,
             author=author,
-            written_by=written_by,
+            written_by=actor.id,
             figures=budget.figures,
             today=today,
         )
@@ -306,6 +331,28 @@ class BudgetApplication(ContextApplication):
         self.save(plan, reviews)
         return version  # type: ignore[no-any-return]
 
+    # -- who may: the context's policies, asked with the marketplace's answer in hand
+    def plan_author(
+        self, actor: Actor, council_ref: str, *, as_author: object = None
+    ) -> policies.Author:
+        """In what capacity the actor may write the person's plan (refused if in none)."""
+        return policies.plan_author(
+            actor, council_ref, self.engaged_planner_of, as_author=as_author
+        )
+
+    def reviewer_kind(
+        self, actor: Actor, council_ref: str, *, reopens_plan: bool = False
+    ) -> policies.Reviewer:
+        """As whom the actor may record the person's review (refused if neither)."""
+        return policies.reviewer_kind(
+            actor, council_ref, self.engaged_planner_of, reopens_plan=reopens_plan
+        )
+
+    def may_see(self, actor: Actor, council_ref: str) -> policies.Sight:
+        """Why the actor may see the person's budget; anyone else is told there is no such
+        person (policies.NoSuchPersonError)."""
+        return policies.may_see(actor, council_ref, self.engaged_planner_of)
+
     def plan(self, council_ref: str) -> Plan:
         return self._get(plan_id(council_ref), "plan")  # type: ignore[no-any-return]
 
@@ -313,21 +360,25 @@ class BudgetApplication(ContextApplication):
         self,
         council_ref: str,
         *,
-        role: str,
-        actor: str,
+        actor: Actor,
+        as_role: object = None,
         reason: object = "",
         policy: SignOffPolicy | None = None,
         spot_check_seed: str | None = None,
     ) -> Route:
-        """Sign under the council's parameters in force (or those given, in tests)."""
+        """Sign as the social worker or the team manager (``as_role``; not given, as the
+        policy decides from the actor's roles), when the plan is at the stage for it, under
+        the council's parameters in force (or those given, in tests)."""
+        step = policies.signing_step(actor, as_role=as_role)
         in_force, seed = self.sign_off_policy()
         policy = policy or in_force
         spot_check_seed = seed if spot_check_seed is None else spot_check_seed
         budget = self.get_budget(council_ref)
         plan = self.plan(council_ref)
+        policies.check_stage(step, plan)
         route = plan.sign(
-            role=role,
-            actor=actor,
+            role=policies.SIGNATURES[step],
+            actor=actor.id,
             policy=policy,
             weekly=budget.weekly,
             indicative=budget.indicative_weekly,
@@ -360,34 +411,39 @@ class BudgetApplication(ContextApplication):
         self.save(rules)
         return version  # type: ignore[no-any-return]
 
-    def refer_to_panel(self, council_ref: str, *, actor: str, note: object = "") -> None:
+    def refer_to_panel(self, council_ref: str, *, actor: Actor, note: object = "") -> None:
+        """The team manager refers the plan the social worker signed as exceptional."""
+        policies.check_role(actor, policies.Step.REFER)
         plan = self.plan(council_ref)
-        plan.refer_to_panel(why="exceptional", actor=actor, note=note)
+        policies.check_stage(policies.Step.REFER, plan)
+        plan.refer_to_panel(why="exceptional", actor=actor.id, note=note)
         self.save(plan)
 
     def panel_decides(
-        self, council_ref: str, *, decision: str, actor: str, reasons: object
+        self, council_ref: str, *, actor: Actor, decision: str, reasons: object
     ) -> None:
+        """A panel member decides on a plan waiting for the panel."""
+        policies.check_role(actor, policies.Step.PANEL_DECIDES)
         plan = self.plan(council_ref)
-        plan.panel_decides(decision=decision, actor=actor, reasons=reasons)
+        policies.check_stage(policies.Step.PANEL_DECIDES, plan)
+        plan.panel_decides(decision=decision, actor=actor.id, reasons=reasons)
         self.save(plan)
 
     def reviews(self, council_ref: str) -> Reviews:
         return self._get(Reviews.create_id(council_ref), "reviews")  # type: ignore[no-any-return]
 
-    def record_review(self, council_ref: str, *, plan_changes: bool = False, **review: Any) -> date:
-        """Record a review; when it finds the plan must change, reopen the plan with it."""
-        if plan_changes and review.get("reviewer_kind") != "worker":
-            raise BudgetError(
-                "only the social worker or team manager reopens a signed-off plan",
-                field="plan_changes",
-            )
+    def record_review(
+        self, council_ref: str, *, actor: Actor, plan_changes: bool = False, **review: Any
+    ) -> date:
+        """Record a review, carried out by a worker or the engaged planner (policies.
+        reviewer_kind); when it finds the plan must change, reopen the plan with it."""
+        kind = self.reviewer_kind(actor, council_ref, reopens_plan=plan_changes)
         reviews = self.reviews(council_ref)
-        next_due = reviews.record(**review)
+        next_due = reviews.record(reviewer=actor.id, reviewer_kind=kind.value, **review)
         changed: list[Any] = [reviews]
         if plan_changes:
             plan = self.plan(council_ref)
-            plan.reopen_at_review(reviewed_on=review["on"], actor=review["reviewer"])
+            plan.reopen_at_review(reviewed_on=review["on"], actor=actor.id)
             changed.append(plan)
         self.save(*changed)  # the review and the reopened plan together, or neither
         return next_due  # type: ignore[no-any-return]

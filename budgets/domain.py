@@ -18,6 +18,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from config import versions
 from config.errors import DomainError
 from config.validation import clean_text
 from ledger.money import MoneyError, check_pence, format_pence
@@ -41,6 +42,41 @@ OUTCOMES = {
 
 class BudgetError(DomainError):
     pass
+
+
+class GridPointsError(BudgetError):
+    """A grid's points are missing, out of range, or score a worse need lower."""
+
+
+class UnmetNeedsError(BudgetError):
+    """An indicative budget needs eligible unmet needs, each outcome named once."""
+
+
+# The council's versioned settings in this context (the RAS grid, the sign-off rules): one
+# mechanism, config/versions.py, with this context's names for its errors.
+class SettingNotInForceError(BudgetError, versions.NotInForceError):
+    pass
+
+
+class SettingDateError(BudgetError, versions.EffectiveDateError):
+    pass
+
+
+class NoSuchSettingVersionError(BudgetError, versions.NoSuchVersionError):
+    pass
+
+
+def budgets_setting(name: str, field: str) -> versions.Setting:
+    return versions.Setting(
+        name,
+        field,
+        not_in_force=SettingNotInForceError,
+        date_refused=SettingDateError,
+        no_such_version=NoSuchSettingVersionError,
+    )
+
+
+GRID = budgets_setting("RAS grid", "grid")
 
 
 class Severity(StrEnum):
@@ -128,12 +164,12 @@ def check_grid(points: Mapping[str, Mapping[str, object]]) -> dict[str, dict[str
     for s in Severity:
         row = points.get(s.value) if isinstance(points, Mapping) else None
         if not isinstance(row, Mapping):
-            raise BudgetError(f"give points for {s.value} needs", field=f"points.{s.value}")
+            raise GridPointsError(f"give points for {s.value} needs", field=f"points.{s.value}")
         grid[s.value] = {}
         for r in Risk:
             value = row.get(r.value)
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
-                raise BudgetError(
+                raise GridPointsError(
                     "must be a whole number of points from 0 to 100",
                     field=f"points.{s.value}.{r.value}",
                 )
@@ -145,7 +181,7 @@ def check_grid(points: Mapping[str, Mapping[str, object]]) -> dict[str, dict[str
             better = [grid[severities[i - 1].value][r.value]] if i else []
             better += [grid[s.value][risks[j - 1].value]] if j else []
             if any(grid[s.value][r.value] < b for b in better):
-                raise BudgetError(
+                raise GridPointsError(
                     "a more severe need or a higher risk must not score fewer points",
                     field=f"points.{s.value}.{r.value}",
                 )
@@ -175,12 +211,7 @@ class RasGrid(Aggregate):
         actor: str,
         reason: object,
     ) -> int:
-        if self.versions and effective_from <= self.versions[-1].effective_from:
-            raise BudgetError("must be after the latest version's date", field="effective_from")
-        if self.versions and effective_from < today:
-            raise BudgetError(
-                "must be today or later: past budgets stay as set", field="effective_from"
-            )
+        self.history.check_effective_from(effective_from, today=today)
         try:
             price = check_pence(pence_per_point)
         except MoneyError as exc:
@@ -193,7 +224,7 @@ class RasGrid(Aggregate):
             actor=actor,
             reason=why,
         )
-        return len(self.versions)
+        return self.history.current_number
 
     @event("VersionPublished")
     def _published(
@@ -205,19 +236,19 @@ class RasGrid(Aggregate):
         reason: str,
     ) -> None:
         self.versions.append(
-            GridVersion(len(self.versions) + 1, effective_from, points, pence_per_point)
+            GridVersion(self.history.next_number, effective_from, points, pence_per_point)
         )
 
+    @property
+    def history(self) -> versions.DatedVersions[GridVersion]:
+        """The versions, as every versioned council setting answers about them."""
+        return versions.DatedVersions(GRID, self.versions)
+
     def in_force(self, day: date) -> GridVersion:
-        found = [v for v in self.versions if v.effective_from <= day]
-        if not found:
-            raise BudgetError(f"no RAS grid is in force on {day:%-d %B %Y}", field="grid")
-        return found[-1]
+        return self.history.in_force(day)
 
     def grid_version(self, number: int) -> GridVersion:
-        if not 1 <= number <= len(self.versions):
-            raise BudgetError(f"there is no grid version {number}", field="grid_version")
-        return self.versions[number - 1]
+        return self.history.number(number)
 
 
 def unmet_needs(raw: Iterable[Mapping[str, Any]]) -> list[UnmetNeed]:
@@ -230,14 +261,18 @@ def unmet_needs(raw: Iterable[Mapping[str, Any]]) -> list[UnmetNeed]:
         )
         for i, item in enumerate(raw)
     ]
+    check_needs(needs)
+    return needs
+
+
+def check_needs(needs: list[UnmetNeed]) -> None:
     if not needs:
-        raise BudgetError(
+        raise UnmetNeedsError(
             "an indicative budget needs at least one eligible unmet need", field="needs"
         )
     outcomes = [n.outcome for n in needs]
     if len(set(outcomes)) != len(outcomes):
-        raise BudgetError("name each outcome once", field="needs")
-    return needs
+        raise UnmetNeedsError("name each outcome once", field="needs")
 
 
 def calculate(grid: GridVersion, needs: Iterable[UnmetNeed]) -> Calculation:

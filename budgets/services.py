@@ -1,10 +1,11 @@
-"""Wires the budgets application and posts its ledger entries."""
+"""Wires the budgets application (to the marketplace, for who the person's engaged planner
+is) and posts its ledger entries; the person's summary, for the API and the pages alike."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.utils import timezone
@@ -14,16 +15,27 @@ from budgets.budget import PersonalBudget
 from budgets.domain import Calculation
 from budgets.people import PersonDetails
 from budgets.plan import Plan
+from budgets.policies import Sight
 from budgets.processes import post_budget_entries
+from budgets.queries import reviews_due_for, reviews_due_soon
 from budgets.review import Reviews
+from config.actor import Actor
 from config.applications import application
 from config.errors import DomainError, NotFound
 from ledger.models import Entry
 from ledger.services import catch_up, ledger_app
 
 
+def _engaged_planner_of(provider: UUID, council_ref: str) -> bool:
+    from marketplace.services import planner_engaged
+
+    return planner_engaged(provider, council_ref)
+
+
 def budget_app() -> BudgetApplication:
-    return application(BudgetApplication)
+    app = application(BudgetApplication)
+    app.engaged_planner_of = _engaged_planner_of
+    return app
 
 
 def catch_up_cases(until: int | None = None) -> int:
@@ -65,6 +77,7 @@ class PersonSummary:
     """What a person's "my budget" shows: the budget, how it was reached, the plan, payments."""
 
     council_ref: str
+    sight: Sight  # why the actor who asked may see it (policies.may_see)
     name: str
     details: PersonDetails  # the person's record: for them and those who work with them
     budget: PersonalBudget | None
@@ -75,8 +88,11 @@ class PersonSummary:
     changes: list[Entry]  # the allocation, the contribution and each revision
 
 
-def person_summary(council_ref: str) -> PersonSummary:
+def person_summary(council_ref: str, *, actor: Actor) -> PersonSummary:
+    """The person's budget, for those the policy lets see it (policies.may_see); anyone else
+    is told there is no such person."""
     app = budget_app()
+    sight = app.may_see(actor, council_ref)
     person = app.get_person(council_ref)
     found: dict[str, Any] = {}
     for name, get in [("budget", app.get_budget), ("plan", app.plan), ("reviews", app.reviews)]:
@@ -95,6 +111,7 @@ def person_summary(council_ref: str) -> PersonSummary:
     entries = Entry.objects.filter(budget=council_ref).order_by("effective_at", "position")
     return PersonSummary(
         council_ref=council_ref,
+        sight=sight,
         name=person.details.name,
         details=person.details,
         budget=found["budget"],
@@ -106,20 +123,13 @@ def person_summary(council_ref: str) -> PersonSummary:
     )
 
 
-def reviews_due_soon(cases: Any, *, today: date) -> Any:
-    """Of these case records, those whose review falls within the reminder window."""
-    from budgets.review import REMIND_BEFORE
-
-    return cases.filter(review_due__gte=today, review_due__lte=today + REMIND_BEFORE)
-
-
-def reviews_due_for(worker: str, *, today: date) -> dict[str, int]:
-    """How many of a worker's cases have a review overdue, or due within the reminder window."""
-    from budgets.models import CaseRecord
-
-    catch_up_cases()
-    mine = CaseRecord.objects.filter(worker=worker)
-    return {
-        "overdue": mine.filter(review_due__lt=today).count(),
-        "due_soon": reviews_due_soon(mine, today=today).count(),
-    }
+__all__ = [
+    "PersonSummary",
+    "allocate",
+    "budget_app",
+    "catch_up_cases",
+    "person_summary",
+    "reviews_due_for",  # a selector (budgets/queries.py), here for the start page
+    "reviews_due_soon",
+    "revise",
+]

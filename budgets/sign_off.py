@@ -16,13 +16,18 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from budgets.domain import BudgetError
+from budgets.domain import BudgetError, budgets_setting
 from budgets.people import text
 from budgets.plan import SignOffPolicy
 from config.errors import gather
+from config.versions import Versions
 from ledger.money import MoneyError, check_pence
 
 NAMESPACE = UUID("5e6f7081-92a3-4b4c-8d5e-6f708192a3b4")
+
+# Versioned like the grid and the tariff (config/versions.py), but a version takes effect the
+# moment it is published: its events carry no date of their own, so the latest is in force.
+SIGN_OFF = budgets_setting("sign-off parameters", "policy")
 
 
 class SignOffRules(Aggregate):
@@ -64,7 +69,7 @@ class SignOffRules(Aggregate):
             actor=actor,
             reason=checked["reason"],
         )
-        return len(self.versions)
+        return self.history.current_number
 
     @event("VersionPublished")
     def _published(
@@ -78,7 +83,7 @@ class SignOffRules(Aggregate):
     ) -> None:
         self.versions.append(
             {
-                "version": len(self.versions) + 1,
+                "version": self.history.next_number,
                 "percent_over_indicative": percent_over_indicative,
                 "weekly_ceiling": weekly_ceiling,
                 "spot_check_per_thousand": spot_check_per_thousand,
@@ -88,11 +93,14 @@ class SignOffRules(Aggregate):
             }
         )
 
+    @property
+    def history(self) -> Versions[dict[str, Any]]:
+        """The versions, as every versioned council setting answers about them."""
+        return Versions(SIGN_OFF, self.versions)
+
     def in_force(self) -> tuple[SignOffPolicy, str]:
         """The parameters in force and their spot-check seed."""
-        if not self.versions:
-            raise BudgetError("the council has not set its sign-off parameters", field="policy")
-        latest = self.versions[-1]
+        latest = self.history.latest()
         policy = SignOffPolicy(
             percent_over_indicative=latest["percent_over_indicative"],
             weekly_ceiling=latest["weekly_ceiling"],

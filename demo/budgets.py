@@ -1,4 +1,11 @@
-"""The demo council's budgets: one person at each stage, from assessed to at the panel."""
+"""The demo council's budgets: one person at each stage, from assessed to at the panel.
+
+Loaded in two steps, as the demo's users would take them: the workers register, assess and
+allocate (load_budgets, before the ledger's first payments); then, once the marketplace has
+Connect Doncaster engaged as Sam's support planner, the plans are written, signed, reviewed
+and referred (load_plans), each command taking the demo user's own ``Actor`` so the budgets
+context's policies decide as they would for anyone.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ from typing import Any
 from budgets.domain import DEMO_PENCE_PER_POINT, DEMO_POINTS
 from budgets.plan import DEMO_POLICY, DIRECT_PAYMENT_PARTS, REQUIRED_PARTS
 from budgets.services import allocate, budget_app
+from config.actor import Actor
 from config.errors import NotFound
 
 START = date(2026, 9, 1)  # when the demo's budgets began, as the demo ledger's entries do
@@ -65,6 +73,15 @@ def _outcomes(needs: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
+def _actor(username: str) -> Actor:
+    """A demo user as the contexts see them (their roles, their provider, whom they act for)."""
+    from django.contrib.auth import get_user_model
+
+    from identity.actors import actor_from_user
+
+    return actor_from_user(get_user_model().objects.get(username=username))
+
+
 def load_budgets() -> None:
     app = budget_app()
     if not app.grid().versions:
@@ -85,7 +102,7 @@ def load_budgets() -> None:
             reason="The demo council's delegated authority (docs/ras.md)",
             seed="doncaster-demo",  # fixed so the demo is the same each time; a council draws one
         )
-    parts = {key: f"{label}: written with the person." for key, label in REQUIRED_PARTS.items()}
+    worker = _actor("socialworker")
     for ref, name, born, nhs, needs, stage in PEOPLE:
         try:
             app.get_person(ref)
@@ -117,15 +134,32 @@ def load_budgets() -> None:
         allocate(
             ref,
             today=START,
-            actor="socialworker",
+            actor=worker,
             weekly=None,
             adjustment_reason="",
             contribution_weekly=4000 if dp else 0,
             split={"direct_payment": dp, "council_managed": weekly - dp},
             direct_payment_start=START + timedelta(days=7) if dp else None,
         )
-        if stage == "allocated":
+
+
+def load_plans() -> None:
+    """Each plan as far as its person's stage, written by the planner Sam engaged or the
+    worker, signed by the worker and the team manager at the 6-week review, or referred."""
+    app = budget_app()
+    worker, manager, planner = (
+        _actor(name) for name in ("socialworker", "teammanager", "provider")
+    )
+    parts = {key: f"{label}: written with the person." for key, label in REQUIRED_PARTS.items()}
+    for ref, _name, _born, _nhs, _needs, stage in PEOPLE:
+        if stage in ("assessed", "allocated"):
             continue
+        try:
+            app.plan(ref)
+            continue  # written before
+        except NotFound:
+            pass
+        dp = app.get_budget(ref).split.direct_payment
         plan_parts = parts | (
             {
                 key: "Personal care in the mornings, paid every 4 weeks in advance."
@@ -137,24 +171,23 @@ def load_budgets() -> None:
         app.write_plan(
             ref,
             parts=plan_parts,
-            author="planner" if dp else "worker",
-            written_by="provider" if dp else "socialworker",
+            actor=planner if dp else worker,
+            as_author="planner" if dp else "worker",
             today=START,
         )
         if stage == "written":
             continue
-        app.sign_plan(ref, role="social worker", actor="socialworker")
+        app.sign_plan(ref, actor=worker, as_role="social worker")
         if stage == "worker signed":
             continue  # waiting for the team manager
         if stage == "panel":
-            app.refer_to_panel(ref, actor="teammanager", note="Two carers day and night")
+            app.refer_to_panel(ref, actor=manager, note="Two carers day and night")
             continue
         # Signed off in conversation at the 6-week review, recorded first.
         app.record_review(
             ref,
+            actor=worker,
             on=START + timedelta(weeks=6),
-            reviewer="socialworker",
-            reviewer_kind="worker",
             outcomes={
                 "Maintaining personal hygiene": {
                     "scale": 5,
@@ -165,4 +198,4 @@ def load_budgets() -> None:
             changes="None: the plan is working",
             today=max(date.today(), START + timedelta(weeks=6)),
         )
-        app.sign_plan(ref, role="team manager", actor="teammanager")
+        app.sign_plan(ref, actor=manager, as_role="team manager")

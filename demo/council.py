@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from config.roles import Role
-from demo.budgets import load_budgets
+from demo.budgets import load_budgets, load_plans
 from demo.register import load_marketplace, load_register
 from ledger.domain import EntryDraft
 from ledger.services import catch_up, ledger_app
@@ -98,3 +98,4 @@ def load() -> None:
     load_ledger()
     load_register()
     load_marketplace()
+    load_plans()  # Sam's plan is written by the planner he engaged in the marketplace

@@ -1,4 +1,9 @@
-"""Every page declares who may use it: anyone signed in with one of the named roles."""
+"""Every page declares who may use it: anyone signed in with one of the named roles.
+
+That is a first, coarse gate. The context's own policy has the last word: a command or query
+that refuses the actor (``config.errors.NotAllowed``, such as budgets' ``NotPermittedError``)
+shows the forbidden page with the policy's reason, as the API answers 403 with it.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,14 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from config.errors import NotAllowed
 from config.roles import Role, has_any_role
+
+
+def forbidden(request: HttpRequest, *, needed: str = "", reason: str = "") -> HttpResponse:
+    """The forbidden page: the roles a page is for, or why the context refused the actor."""
+    context = {"needed": needed, "reason": reason}
+    return render(request, "frontend/forbidden.html", context, status=403)
 
 
 def roles_required(
@@ -22,9 +34,11 @@ def roles_required(
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not has_any_role(request.user, roles):
-                needed = " or ".join(r.value for r in roles)
-                return render(request, "frontend/forbidden.html", {"needed": needed}, status=403)
-            return view(request, *args, **kwargs)
+                return forbidden(request, needed=" or ".join(r.value for r in roles))
+            try:
+                return view(request, *args, **kwargs)
+            except NotAllowed as refused:  # the context's policy refused this actor
+                return forbidden(request, reason=refused.message)
 
         wrapped.roles = roles  # type: ignore[attr-defined]
         return wrapped

@@ -9,22 +9,21 @@ from django.utils import timezone
 from budgets.plan import DIRECT_PAYMENT_PARTS, REQUIRED_PARTS
 from budgets.plan_pdf import plan_pdf
 from budgets.services import person_summary
+from config.actor import Actor
 from config.errors import NotFound
 from config.roles import Role
 from frontend.access import roles_required, signed_in
+from identity.actors import actor_from_user
 from ledger.money import format_pence
-from marketplace.models import PersonAccount
 
 
 @roles_required(Role.PERSON)
 def my_budget(request: HttpRequest) -> HttpResponse:
-    refs = list(
-        PersonAccount.objects.filter(user=signed_in(request)).values_list("person", flat=True)
-    )
+    actor = actor_from_user(signed_in(request))
     summaries = []
-    for ref in refs:
+    for ref, _relationship in actor.on_behalf_of:  # themselves, or those they are nominee for
         try:
-            summaries.append(person_summary(ref))
+            summaries.append(person_summary(ref, actor=actor))
         except NotFound:
             continue  # no record yet for this person
     pages = [
@@ -51,10 +50,11 @@ def my_budget(request: HttpRequest) -> HttpResponse:
     return render(request, "frontend/budget/my_budget.html", context)
 
 
-def plan_pdf_response(council_ref: str) -> HttpResponse:
-    """The plan as a PDF download, or 404 when there is no plan yet."""
+def plan_pdf_response(council_ref: str, *, actor: Actor) -> HttpResponse:
+    """The plan as a PDF download, for those the policy lets see it; 404 for anyone else, or
+    when there is no plan yet."""
     try:
-        summary = person_summary(council_ref)
+        summary = person_summary(council_ref, actor=actor)
         content = plan_pdf(summary, printed_on=timezone.localdate())
     except (NotFound, ValueError):
         raise Http404("no plan yet") from None
@@ -66,6 +66,4 @@ def plan_pdf_response(council_ref: str) -> HttpResponse:
 @roles_required(Role.PERSON)
 def my_plan_pdf(request: HttpRequest, council_ref: str) -> HttpResponse:
     """The person's own copy; someone else's reference is not found, not forbidden."""
-    if not PersonAccount.objects.filter(user=signed_in(request), person=council_ref).exists():
-        raise Http404("no such plan")
-    return plan_pdf_response(council_ref)
+    return plan_pdf_response(council_ref, actor=actor_from_user(signed_in(request)))

@@ -1,7 +1,9 @@
 """The worker's forms: register a person, assess, allocate, review; the plan editor.
 
-Each view parses its form, calls one budgets command and shows a refusal in the GOV.UK error
-summary beside the field it names; nothing is recorded for a refused form.
+Each view parses its form, calls one budgets command with the signed-in ``Actor`` and shows a
+refusal in the GOV.UK error summary beside the field it names; nothing is recorded for a
+refused form. Who may write or review whose plan is the budgets context's policy
+(budgets/policies.py): a refused actor gets the forbidden page with its reason.
 """
 
 from __future__ import annotations
@@ -21,12 +23,11 @@ from budgets.plan import DIRECT_PAYMENT_PARTS, REQUIRED_PARTS
 from budgets.review import SCALE
 from config.audit import record_read
 from config.errors import DomainError, NotFound
-from config.roles import Role, roles_of
+from config.roles import Role
 from frontend.access import roles_required, signed_in
 from frontend.forms import attempt, date_field, date_value, whole_number
+from identity.actors import actor_from_user
 from ledger.money import MoneyError, format_pence, parse_pounds
-from marketplace.models import PersonAccount
-from marketplace.services import engaged_planner
 
 WORKERS = (Role.SOCIAL_WORKER, Role.TEAM_MANAGER)
 OWN_WORDS = {
@@ -238,7 +239,7 @@ def allocation(request: HttpRequest, council_ref: str) -> HttpResponse:
                 lambda: services.allocate(
                     council_ref,
                     today=today,
-                    actor=signed_in(request).username,
+                    actor=actor_from_user(signed_in(request)),
                     weekly=amounts["weekly"],
                     adjustment_reason=data.get("adjustment_reason", ""),
                     contribution_weekly=amounts["contribution"],
@@ -283,21 +284,6 @@ def _has_budget(council_ref: str) -> bool:
     return True
 
 
-def _may_write(request: HttpRequest, council_ref: str, *, person_too: bool = False) -> str:
-    """'worker', 'planner' or (for their own plan) 'person'; anyone else is told there is no
-    such person, so a provider not engaged, or another person, learns nothing."""
-    if roles_of(request.user) & {r.value for r in WORKERS}:
-        return "worker"
-    if engaged_planner(signed_in(request), council_ref):
-        return "planner"
-    if (
-        person_too
-        and PersonAccount.objects.filter(user=signed_in(request), person=council_ref).exists()
-    ):
-        return "person"
-    raise Http404("no such person")
-
-
 def _back(author: str, council_ref: str) -> HttpResponse:
     """A worker returns to the case, a planner to their own area, the person to their budget."""
     if author == "worker":
@@ -310,8 +296,8 @@ def _back(author: str, council_ref: str) -> HttpResponse:
 @roles_required(*WORKERS, Role.PROVIDER_STAFF, Role.PERSON)
 def plan_editor(request: HttpRequest, council_ref: str) -> HttpResponse:
     """The plan, written by the person themselves, their engaged planner or a worker."""
-    author = _may_write(request, council_ref, person_too=True)
-    app = services.budget_app()
+    app, actor = services.budget_app(), actor_from_user(signed_in(request))
+    author = app.plan_author(actor, council_ref)  # refused: the forbidden page
     try:
         budget = app.get_budget(council_ref)
     except NotFound:
@@ -334,8 +320,8 @@ def plan_editor(request: HttpRequest, council_ref: str) -> HttpResponse:
             lambda: app.write_plan(
                 council_ref,
                 parts={k: request.POST.get(k, "") for k in parts},
-                author=author,
-                written_by=signed_in(request).username,
+                actor=actor,
+                as_author=author,
                 today=timezone.localdate(),
             ),
             where=lambda path: (
@@ -360,8 +346,8 @@ def plan_editor(request: HttpRequest, council_ref: str) -> HttpResponse:
 @roles_required(*WORKERS, Role.PROVIDER_STAFF)
 def review(request: HttpRequest, council_ref: str) -> HttpResponse:
     """An outcome-focused review: for each outcome, has life got better, in their words."""
-    reviewer_kind = _may_write(request, council_ref)
-    app = services.budget_app()
+    app, actor = services.budget_app(), actor_from_user(signed_in(request))
+    reviewer_kind = app.reviewer_kind(actor, council_ref)  # refused: the forbidden page
     try:
         reviews = app.reviews(council_ref)
         needs = app.assessment(council_ref).eligible_unmet_needs()
@@ -395,9 +381,8 @@ def review(request: HttpRequest, council_ref: str) -> HttpResponse:
             next_due, errors = attempt(
                 lambda: app.record_review(
                     council_ref,
+                    actor=actor,
                     on=on,
-                    reviewer=signed_in(request).username,
-                    reviewer_kind=reviewer_kind,
                     outcomes=answers,
                     changes=data.get("changes", ""),
                     plan_changes=data.get("plan_changes") == "yes",
@@ -464,7 +449,7 @@ def revision(request: HttpRequest, council_ref: str) -> HttpResponse:
                 lambda: services.revise(
                     council_ref,
                     today=timezone.localdate(),
-                    actor=signed_in(request).username,
+                    actor=actor_from_user(signed_in(request)),
                     weekly=amounts["weekly"],
                     split={k: amounts[k] for k in ways},
                     reason=data.get("reason", ""),

@@ -1,4 +1,8 @@
-"""Staff pages for personal budgets: the caseload, the sign-off and panel queues, a case."""
+"""Staff pages for personal budgets: the caseload, the sign-off and panel queues, a case.
+
+The queues, each case's stage and who may sign, refer or decide at which stage are the budgets
+context's (budgets/policies.py, budgets/queries.py); these views ask them and render.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +17,16 @@ from django.views.decorators.http import require_POST
 
 from accreditation.domain import Service
 from accreditation.models import ProviderRecord
-from budgets.models import CaseRecord
-from budgets.services import budget_app, catch_up_cases, person_summary, reviews_due_soon
+from budgets import policies, queries
+from budgets.policies import Step
+from budgets.services import budget_app, person_summary
 from config.audit import record_read
 from config.errors import NotFound
-from config.roles import Role, roles_of
+from config.roles import Role
 from frontend.access import roles_required, signed_in
 from frontend.budget_views import plan_pdf_response
 from frontend.forms import LABELS, attempt
+from identity.actors import actor_from_user
 from ledger.money import format_pence
 from marketplace.models import EngagementRecord
 from marketplace.queries import flag
@@ -28,70 +34,33 @@ from marketplace.services import catch_up as catch_up_marketplace
 
 STAFF = (Role.SOCIAL_WORKER, Role.TEAM_MANAGER, Role.PANEL_MEMBER, Role.AUDITOR)
 CLOSED = ("declined", "ended", "withdrawn")
-QUEUES = {
-    "all": "Everyone",
-    "mine": "My cases",
-    "sign-off": "Plans waiting for the team manager",
-    "panel": "Plans with the panel",
-    "due-soon": "Reviews due in the next two weeks",
-    "overdue": "Reviews overdue",
-}
-
-
-def stage(case: CaseRecord) -> str:
-    if case.panel_why and not case.panel_decision:
-        return "With the panel"
-    if case.signed_off:
-        return "Plan signed off"
-    if case.worker_signed_by:
-        return "Waiting for the team manager"
-    if case.plan_versions:
-        return "Plan written"
-    if case.weekly is not None:
-        return "Budget allocated"
-    if case.assessed:
-        return "Assessed" if case.eligible else "Assessed: not eligible"
-    return "Registered"
 
 
 @roles_required(*STAFF)
 def caseload(request: HttpRequest) -> HttpResponse:
-    catch_up_cases()
-    queue = request.GET.get("queue", "all")
-    cases = CaseRecord.objects.all()
-    if queue == "mine":
-        cases = cases.filter(worker=signed_in(request).username)
-    elif queue == "sign-off":
-        cases = cases.exclude(worker_signed_by="").filter(signed_off=False, panel_why="")
-    elif queue == "panel":
-        cases = cases.exclude(panel_why="").filter(panel_decision="")
-    elif queue == "due-soon":
-        cases = reviews_due_soon(cases, today=timezone.localdate())
-    elif queue == "overdue":
-        cases = cases.filter(review_due__lt=timezone.localdate())
-    else:
-        queue = "all"
-    page = Paginator(cases.order_by("name"), 50).get_page(request.GET.get("page"))
     today = timezone.localdate()
+    queue, cases = queries.caseload(
+        request.GET.get("queue", "all"), actor=actor_from_user(signed_in(request)), today=today
+    )
+    page = Paginator(cases, 50).get_page(request.GET.get("page"))
+    queries.describe(page, today=today)
     for case in page:
-        case.stage = stage(case)  # type: ignore[attr-defined]
         case.weekly_text = format_pence(case.weekly) if case.weekly is not None else ""  # type: ignore[attr-defined]
-        case.overdue = bool(case.review_due and case.review_due < today)  # type: ignore[attr-defined]
-        case.reminded = bool(case.review_due and case.review_reminded_for == case.review_due)  # type: ignore[attr-defined]
     record_read(signed_in(request), [case.council_ref for case in page], request.get_full_path())
-    context = {"page": page, "queue": queue, "queues": QUEUES, "query_prefix": f"queue={queue}&"}
+    queues = {name: q.label for name, q in queries.QUEUES.items()}
+    context = {"page": page, "queue": queue, "queues": queues, "query_prefix": f"queue={queue}&"}
     return render(request, "frontend/cases/caseload.html", context)
 
 
 def _case(
     request: HttpRequest, council_ref: str, errors: dict[str, str] | None = None, status: int = 200
 ) -> HttpResponse:
+    actor = actor_from_user(signed_in(request))
     try:
-        summary = person_summary(council_ref)
+        summary = person_summary(council_ref, actor=actor)
     except NotFound:
         raise Http404("no such person") from None
     record_read(signed_in(request), [council_ref], request.path)
-    roles = roles_of(request.user)
     plan = summary.plan
     catch_up_marketplace()
     engagements = list(
@@ -120,18 +89,13 @@ def _case(
         ),
         "errors": errors or {},
         "support": support,
-        "is_worker": bool(roles & {Role.SOCIAL_WORKER.value, Role.TEAM_MANAGER.value}),
-        "can_worker_sign": Role.SOCIAL_WORKER.value in roles
-        and plan
-        and not plan.signatures.get("social worker"),
-        "can_manager_sign": Role.TEAM_MANAGER.value in roles
-        and plan
-        and plan.signatures.get("social worker")
-        and not plan.signed_off
-        and not plan.waiting_for_panel,
+        "is_worker": policies.is_worker(actor),
+        # The buttons the policy would let this actor press at the plan's stage.
+        "can_worker_sign": policies.may(actor, Step.WORKER_SIGNS, plan),
+        "can_manager_sign": policies.may(actor, Step.MANAGER_SIGNS, plan),
         # Sign-off happens at the 6-week review: until it is recorded, the page says so.
         "reviewed": bool(summary.reviews and summary.reviews.reviews),
-        "can_panel_decide": Role.PANEL_MEMBER.value in roles and plan and plan.waiting_for_panel,
+        "can_panel_decide": policies.may(actor, Step.PANEL_DECIDES, plan),
     }
     return render(request, "frontend/cases/case.html", context, status=status)
 
@@ -143,7 +107,7 @@ def case(request: HttpRequest, council_ref: str) -> HttpResponse:
 
 @roles_required(*STAFF)
 def plan_pdf(request: HttpRequest, council_ref: str) -> HttpResponse:
-    response = plan_pdf_response(council_ref)
+    response = plan_pdf_response(council_ref, actor=actor_from_user(signed_in(request)))
     record_read(signed_in(request), [council_ref], request.path)
     return response
 
@@ -160,46 +124,32 @@ def _case_field(path: str) -> tuple[str, str]:
 @require_POST
 @roles_required(Role.SOCIAL_WORKER, Role.TEAM_MANAGER, Role.PANEL_MEMBER)
 def act(request: HttpRequest, council_ref: str, step: str) -> HttpResponse:
-    app, user = budget_app(), signed_in(request)
-    roles = roles_of(user)
+    """One step of sign-off or the panel; the command decides who may take it, and when."""
+    app, actor = budget_app(), actor_from_user(signed_in(request))
+    post = request.POST
     commands = {
-        "worker-sign": (
-            Role.SOCIAL_WORKER,
-            lambda: app.sign_plan(council_ref, role="social worker", actor=user.username),
+        Step.WORKER_SIGNS: lambda: app.sign_plan(
+            council_ref, actor=actor, as_role=policies.SIGNATURES[Step.WORKER_SIGNS]
         ),
-        "manager-sign": (
-            Role.TEAM_MANAGER,
-            lambda: app.sign_plan(
-                council_ref,
-                role="team manager",
-                actor=user.username,
-                reason=request.POST.get("reason", ""),
-            ),
+        Step.MANAGER_SIGNS: lambda: app.sign_plan(
+            council_ref,
+            actor=actor,
+            as_role=policies.SIGNATURES[Step.MANAGER_SIGNS],
+            reason=post.get("reason", ""),
         ),
-        "refer": (
-            Role.TEAM_MANAGER,
-            lambda: app.refer_to_panel(
-                council_ref,
-                actor=user.username,
-                note=request.POST.get("reason", ""),
-            ),
+        Step.REFER: lambda: app.refer_to_panel(
+            council_ref, actor=actor, note=post.get("reason", "")
         ),
-        "panel-decide": (
-            Role.PANEL_MEMBER,
-            lambda: app.panel_decides(
-                council_ref,
-                decision=request.POST.get("decision", ""),
-                actor=user.username,
-                reasons=request.POST.get("reasons", ""),
-            ),
+        Step.PANEL_DECIDES: lambda: app.panel_decides(
+            council_ref,
+            actor=actor,
+            decision=post.get("decision", ""),
+            reasons=post.get("reasons", ""),
         ),
     }
     if step not in commands:
         raise Http404("no such step")
-    needed, command = commands[step]
-    if needed.value not in roles:
-        return render(request, "frontend/forbidden.html", {"needed": needed.value}, status=403)
-    _, errors = attempt(command, where=_case_field)
+    _, errors = attempt(commands[Step(step)], where=_case_field)  # refused actor: forbidden page
     if errors:
         return _case(request, council_ref, errors, 400)
     messages.success(request, "Recorded.")

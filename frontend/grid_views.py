@@ -25,16 +25,17 @@ def _table(version: GridVersion) -> list[tuple[str, list[int]]]:
 
 def grid(request: HttpRequest) -> HttpResponse:
     """Public: every version of the grid, the one in force first, in plain tables."""
-    versions = list(reversed(budget_app().grid().versions))
+    published = budget_app().grid()
+    versions = list(reversed(published.versions))
     today = timezone.localdate()
-    in_force = next((v.version for v in versions if v.effective_from <= today), None)
+    in_force = published.history.in_force_if_any(today)
     context = {
         "versions": [
             {
                 "v": v,
                 "rows": _table(v),
                 "price": format_pence(v.pence_per_point),
-                "in_force": v.version == in_force,
+                "in_force": v is in_force,
                 "future": v.effective_from > today,
             }
             for v in versions

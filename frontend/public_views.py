@@ -14,8 +14,9 @@ from accreditation.domain import Service, Status
 from accreditation.services import catch_up as catch_up_register
 from config.errors import NotFound
 from config.roles import Role, has_any_role
+from config.versions import DatedVersions
 from ledger.money import format_pence
-from marketplace.domain import MarketplaceError
+from marketplace.domain import TARIFF, MarketplaceError, TariffVersion, price_for
 from marketplace.models import PersonAccount, TariffRecord
 from marketplace.services import catch_up, marketplace_app
 
@@ -31,21 +32,25 @@ STATUS_TAGS = {
 }
 
 
-def _tariff_pence(service: str) -> int | None:
+def _tariff_in_force() -> TariffVersion | None:
     try:
-        return marketplace_app().tariff_in_force(timezone.localdate()).price_of(Service(service))
+        return marketplace_app().tariff_in_force(timezone.localdate())
     except MarketplaceError:
         return None
 
 
 def _show_prices(matches: list[queries.Match]) -> None:
-    """Each match's price, and whether the provider's offer differs from the tariff."""
+    """Each match's price, and whether the provider's own price differs from the tariff."""
+    tariff = _tariff_in_force()
     for m in matches:
-        tariff = _tariff_pence(m.service.service)
-        price = m.offer if m.offer is not None else tariff
-        m.price_text = format_pence(price) if price is not None else ""  # type: ignore[attr-defined]
-        m.tariff_text = format_pence(tariff) if tariff is not None else ""  # type: ignore[attr-defined]
-        m.differs = m.offer is not None and m.offer != tariff  # type: ignore[attr-defined]
+        price = (
+            price_for(Service(m.service.service), tariff=tariff, offers=m.provider.offers)
+            if tariff is not None
+            else None
+        )
+        m.price_text = format_pence(price.pence) if price else ""  # type: ignore[attr-defined]
+        m.tariff_text = format_pence(price.tariff) if price else ""  # type: ignore[attr-defined]
+        m.differs = price is not None and price.differs  # type: ignore[attr-defined]
 
 
 def _tariff_prices() -> dict[str, str]:
@@ -200,10 +205,9 @@ def tariff(request: HttpRequest) -> HttpResponse:
     catch_up()
     today = timezone.localdate()
     versions = list(TariffRecord.objects.order_by("-effective_from"))
+    in_force = DatedVersions(TARIFF, versions).in_force_if_any(today)
     for v in versions:
-        v.in_force = v.effective_from <= today and not any(  # type: ignore[attr-defined]
-            o.effective_from <= today and o.effective_from > v.effective_from for o in versions
-        )
+        v.in_force = v is in_force  # type: ignore[attr-defined]
         v.prices = {  # type: ignore[attr-defined]
             "plan": format_pence(v.support_plan_fee),
             "review": format_pence(v.annual_review_fee),

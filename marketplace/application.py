@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -23,6 +23,7 @@ from marketplace.domain import (
     MarketplaceError,
     Tariff,
     TariffVersion,
+    price_for,
 )
 
 # Asked of the read models: how many people a provider holds now (active or requested), all
@@ -44,8 +45,8 @@ class MarketplaceApplication(ContextApplication):
         self.room_in_use: RoomInUse = lambda _provider: 0
         # Whether the person already has a request or support with this provider's service.
         self.has_open: Callable[[str, UUID, Service], bool] = lambda _person, _p, _s: False
-        # The provider's own price for a service, where it differs from the tariff.
-        self.offer_of: Callable[[UUID, Service], int | None] = lambda _provider, _service: None
+        # The provider's own prices, by service, where they differ from the tariff.
+        self.offers_of: Callable[[UUID], Mapping[str, int]] = lambda _provider: {}
 
     # -- tariff
     def tariff(self) -> Tariff:
@@ -104,7 +105,7 @@ class MarketplaceApplication(ContextApplication):
             chooser=chooser,
             accredited_today=self._accredited(provider, chosen, today),
             has_room=self._has_room(provider),
-            price=self.offer_of(provider, chosen) or tariff.price_of(chosen),
+            price=price_for(chosen, tariff=tariff, offers=self.offers_of(provider)).pence,
             tariff_version=tariff.version,
             replaces=replaces,
             key=key,

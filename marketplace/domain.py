@@ -6,6 +6,7 @@ the provider room?) are asked of the caller as plain values, so each stays testa
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -15,6 +16,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from accreditation.domain import Service
+from config import versions
 from config.errors import Conflict, DomainError, NotAllowed
 from config.validation import clean_text, council_ref
 from ledger.money import MoneyError, check_pence
@@ -28,6 +30,49 @@ class MarketplaceError(DomainError):
 
 class EngagementStateError(MarketplaceError, Conflict):
     pass
+
+
+class OtherProvidersEngagementError(MarketplaceError, NotAllowed):
+    """A provider may decide only its own engagements."""
+
+
+class NotAccreditedError(MarketplaceError):
+    """The provider is not accredited for the service today."""
+
+
+class NoRoomError(MarketplaceError):
+    """The provider has no room for another person in its capacity."""
+
+
+class ConsentRequiredError(MarketplaceError):
+    """A worker chose for a person without recording how the person consented."""
+
+
+class FeedbackGivenError(MarketplaceError, Conflict):
+    """Feedback is given once per engagement."""
+
+
+# The tariff is a versioned council setting: one mechanism with the RAS grid and the sign-off
+# rules (config/versions.py), with this context's names for its errors.
+class TariffNotInForceError(MarketplaceError, versions.NotInForceError):
+    pass
+
+
+class TariffDateError(MarketplaceError, versions.EffectiveDateError):
+    pass
+
+
+class NoSuchTariffVersionError(MarketplaceError, versions.NoSuchVersionError):
+    pass
+
+
+TARIFF = versions.Setting(
+    "tariff",
+    "tariff",
+    not_in_force=TariffNotInForceError,
+    date_refused=TariffDateError,
+    no_such_version=NoSuchTariffVersionError,
+)
 
 
 def text(value: object, *, field: str, limit: int, required: bool = True) -> str:
@@ -59,9 +104,41 @@ class TariffVersion:
     note: str
 
     def price_of(self, service: Service) -> int:
+        """The council's tariff price for the service (its fee for a support plan, or for
+        each four-weekly period of money management)."""
         if service is Service.SUPPORT_PLANNING:
             return self.support_plan_fee
         return self.money_management_fee
+
+
+class PriceSource(StrEnum):
+    OFFER = "provider's own price"
+    TARIFF = "council tariff"
+
+
+@dataclass(frozen=True)
+class Price:
+    """What a person pays a provider for a service, and where the figure comes from."""
+
+    pence: int
+    source: PriceSource
+    tariff: int  # the council's tariff price for the service, to compare with
+
+    @property
+    def differs(self) -> bool:
+        """Whether the provider's own price is not the tariff's."""
+        return self.pence != self.tariff
+
+
+def price_for(service: Service, *, tariff: TariffVersion, offers: Mapping[str, int]) -> Price:
+    """The offer, else the tariff price: the provider's own price for the service where it has
+    one (its offers, by service), else the council's tariff in force. The one place this rule
+    is written: choosing, the search API and the pages all ask it."""
+    offer = offers.get(service.value)
+    in_tariff = tariff.price_of(service)
+    if offer is not None:
+        return Price(int(offer), PriceSource.OFFER, in_tariff)
+    return Price(in_tariff, PriceSource.TARIFF, in_tariff)
 
 
 class Tariff(Aggregate):
@@ -89,15 +166,7 @@ class Tariff(Aggregate):
         note: object,
         actor: str,
     ) -> int:
-        if self.versions and effective_from <= self.versions[-1].effective_from:
-            raise MarketplaceError(
-                "must be after the latest version's date "
-                f"({self.versions[-1].effective_from:%-d %B %Y})",
-                field="effective_from",
-            )
-        if self.versions and effective_from < today:
-            # Past prices stay as they were: a change takes effect from today at the earliest.
-            raise MarketplaceError("must be today or later", field="effective_from")
+        self.history.check_effective_from(effective_from, today=today)
         cleaned = []
         for i, item in enumerate(deductions or []):
             cleaned.append(
@@ -121,7 +190,7 @@ class Tariff(Aggregate):
             note=text(note, field="note", limit=1000, required=False),
             actor=actor,
         )
-        return len(self.versions)
+        return self.history.current_number
 
     @event("VersionPublished")
     def _published(
@@ -136,7 +205,7 @@ class Tariff(Aggregate):
     ) -> None:
         self.versions.append(
             TariffVersion(
-                len(self.versions) + 1,
+                self.history.next_number,
                 effective_from,
                 support_plan_fee,
                 annual_review_fee,
@@ -146,11 +215,13 @@ class Tariff(Aggregate):
             )
         )
 
+    @property
+    def history(self) -> versions.DatedVersions[TariffVersion]:
+        """The versions, as every versioned council setting answers about them."""
+        return versions.DatedVersions(TARIFF, self.versions)
+
     def in_force(self, day: date) -> TariffVersion:
-        found = [v for v in self.versions if v.effective_from <= day]
-        if not found:
-            raise MarketplaceError(f"no tariff is in force on {day:%-d %B %Y}", field="tariff")
-        return found[-1]
+        return self.history.in_force(day)
 
 
 class EngagementStatus(StrEnum):
@@ -172,8 +243,11 @@ class Chooser:
     def check(self) -> None:
         if self.relationship not in ("person", "nominee", "advocate", "worker"):
             raise MarketplaceError("must be person, nominee, advocate or worker", field="on_behalf")
+        self.check_consent()
+
+    def check_consent(self) -> None:
         if self.relationship == "worker" and not str(self.consent or "").strip():
-            raise MarketplaceError(
+            raise ConsentRequiredError(
                 "record how the person gave consent when a worker chooses for them", field="consent"
             )
         clean_text(
@@ -234,22 +308,47 @@ class Engagement(Aggregate):
     ) -> Engagement:
         chooser.check()
         person = council_ref(person, field="person", error=MarketplaceError)
-        if not accredited_today:
-            raise MarketplaceError(
-                f"this provider is not accredited for {service.label.lower()} today",
-                field="provider",
-            )
-        if not has_room:
-            raise MarketplaceError(
-                "this provider has no room for new people just now", field="provider"
-            )
+        cls.check_accredited_for(service, accredited_today)
+        cls.check_room_for_new_people(has_room)
         return cls(
             person, provider, service.value, chooser.__dict__, price, tariff_version, replaces, key
         )
 
+    # -- rules
+    @staticmethod
+    def check_accredited_for(service: Service, accredited_today: bool) -> None:
+        """Asked for a person choosing: only a service accredited today may be chosen."""
+        if not accredited_today:
+            raise NotAccreditedError(
+                f"this provider is not accredited for {service.label.lower()} today",
+                field="provider",
+            )
+
+    @staticmethod
+    def check_room_for_new_people(has_room: bool) -> None:
+        """Asked for a person choosing: a provider with no room takes no new requests."""
+        if not has_room:
+            raise NoRoomError("this provider has no room for new people just now", field="provider")
+
+    @staticmethod
+    def check_still_accredited(accredited_today: bool) -> None:
+        """Asked for the provider accepting: its service must still be accredited today."""
+        if not accredited_today:
+            raise NotAccreditedError("the service is not accredited today", field="provider")
+
+    @staticmethod
+    def check_room_to_accept(has_room: bool) -> None:
+        """Asked for the provider accepting: this person must fit in its capacity."""
+        if not has_room:
+            raise NoRoomError(
+                "you have no room for another person in your capacity", field="capacity"
+            )
+
     def check_provider(self, provider: UUID) -> None:
         if provider != self.provider:
-            raise NotAllowed("this engagement is with another provider", field="engagement")
+            raise OtherProvidersEngagementError(
+                "this engagement is with another provider", field="engagement"
+            )
 
     def check_status(self, *allowed: EngagementStatus, doing: str) -> None:
         if self.status not in allowed:
@@ -262,12 +361,8 @@ class Engagement(Aggregate):
     ) -> None:
         self.check_provider(provider)
         self.check_status(EngagementStatus.REQUESTED, doing="accept")
-        if not accredited_today:
-            raise MarketplaceError("the service is not accredited today", field="provider")
-        if not has_room:
-            raise MarketplaceError(
-                "you have no room for another person in your capacity", field="capacity"
-            )
+        self.check_still_accredited(accredited_today)
+        self.check_room_to_accept(has_room)
         self._accepted(actor=actor, on=today)
 
     @event("Accepted")
@@ -304,8 +399,7 @@ class Engagement(Aggregate):
 
     def give_feedback(self, *, rating: object, comment: object, actor: str) -> None:
         self.check_status(EngagementStatus.ACTIVE, EngagementStatus.ENDED, doing="give feedback")
-        if self.feedback is not None:
-            raise Conflict("feedback was already given for this engagement", field="engagement")
+        self.check_no_feedback_yet()
         if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
             raise MarketplaceError("must be a whole number from 1 to 5", field="rating")
         self._feedback_given(
@@ -314,13 +408,22 @@ class Engagement(Aggregate):
             actor=actor,
         )
 
+    def check_no_feedback_yet(self) -> None:
+        if self.feedback is not None:
+            raise FeedbackGivenError(
+                "feedback was already given for this engagement", field="engagement"
+            )
+
+    def check_feedback_awaiting_moderation(self) -> None:
+        if self.feedback is None or self.feedback["status"] != "awaiting moderation":
+            raise EngagementStateError("there is no feedback awaiting moderation", field="feedback")
+
     @event("FeedbackGiven")
     def _feedback_given(self, rating: int, comment: str, actor: str) -> None:
         self.feedback = {"rating": rating, "comment": comment, "status": "awaiting moderation"}
 
     def moderate(self, *, publish: bool, actor: str, note: object) -> None:
-        if self.feedback is None or self.feedback["status"] != "awaiting moderation":
-            raise EngagementStateError("there is no feedback awaiting moderation", field="feedback")
+        self.check_feedback_awaiting_moderation()
         self._moderated(
             publish=publish,
             actor=actor,

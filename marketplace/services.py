@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
@@ -29,11 +30,11 @@ def _capacity_of(provider: UUID) -> int:
         return 0
 
 
-def _offer_of(provider: UUID, service: Service) -> int | None:
+def _offers_of(provider: UUID) -> Mapping[str, int]:
     try:
-        return accreditation_app().get_provider(provider).details.offers.get(service.value)
+        return accreditation_app().get_provider(provider).details.offers
     except NotFound:
-        return None
+        return {}
 
 
 def _has_open(person: str, provider: UUID, service: Service) -> bool:
@@ -58,7 +59,7 @@ def marketplace_app() -> MarketplaceApplication:
     app.accreditation_of = _accreditation_of
     app.capacity_of = _capacity_of
     app.room_in_use = _room_in_use
-    app.offer_of = _offer_of
+    app.offers_of = _offers_of
     app.has_open = _has_open
     return app
 
@@ -76,10 +77,16 @@ def engaged_planner(user: Any, person: str) -> bool:
     membership = Membership.objects.filter(user=user).first()
     if membership is None:
         return False
+    return planner_engaged(membership.provider_id, person)
+
+
+def planner_engaged(provider: UUID, person: str) -> bool:
+    """Whether the provider is the planner the person engaged for support planning (asked by
+    the budgets context's policies, through its application's ``engaged_planner_of``)."""
     catch_up()  # an engagement accepted a moment ago counts
     return EngagementRecord.objects.filter(
         person=person,
-        provider_id=membership.provider_id,
+        provider_id=provider,
         service="support_planning",
         status="active",
     ).exists()

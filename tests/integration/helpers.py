@@ -10,6 +10,7 @@ from django.test import Client
 
 from accreditation.models import Membership
 from accreditation.services import accreditation_app
+from config.actor import Actor
 from config.roles import Role
 from marketplace.models import PersonAccount
 from tests.unit.test_accreditation import DETAILS
@@ -43,6 +44,17 @@ def accredited_provider(
         reason="Met",
     )
     return pid
+
+
+def staff(username: str, *roles: Role, organisation: UUID | None = None) -> Actor:
+    """An actor as the budgets context's commands take them (a social worker by default)."""
+    return Actor(
+        id=username, roles=frozenset(roles or (Role.SOCIAL_WORKER,)), organisation=organisation
+    )
+
+
+ALEX = staff("alex", Role.SOCIAL_WORKER)  # the worker who holds the case
+JO = staff("jo", Role.TEAM_MANAGER)  # the team manager who signs off
 
 
 def signed_in(make_user: Any, username: str, role: Role) -> Client:
@@ -109,9 +121,8 @@ def six_week_review(ref: str, *, reviewer: str = "alex", outcome: str = "Get out
 
     budget_app().record_review(
         ref,
+        actor=staff(reviewer),
         on=date.today(),
-        reviewer=reviewer,
-        reviewer_kind="worker",
         outcomes={outcome: {"scale": 4}},
         changes="",
         today=date.today(),

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
+from budgets import services
 from budgets.domain import DEMO_PENCE_PER_POINT, DEMO_POINTS, BudgetError
+from budgets.policies import WORKERS
 from budgets.services import allocate, budget_app, revise
+from config.actor import Actor
 from config.errors import Conflict, NotFound
+from config.roles import Role
 from ledger import models, queries
 from ledger.services import catch_up, ledger_app
 from tests.conftest import draft
-from tests.integration.helpers import assessed_person, six_week_review
+from tests.integration.helpers import ALEX, JO, assessed_person, six_week_review, staff
 from tests.unit.test_people import SAM_OUTCOMES
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -46,7 +51,7 @@ def sam(stores: Any) -> str:
 
 
 def council_managed(
-    ref: str, weekly: int | None = None, *, actor: str = "alex", reason: str = ""
+    ref: str, weekly: int | None = None, *, actor: Actor = ALEX, reason: str = ""
 ) -> None:
     """Allocate the budget (the indicative £322.00 unless given), all managed by the council."""
     allocate(
@@ -70,7 +75,7 @@ def test_allocation_is_the_councils_part_and_the_contribution_an_entry_each(sam:
     assert budget_app().indicative(sam, today=TODAY).weekly == 32200
     choices = {
         "today": TODAY,
-        "actor": "alex",
+        "actor": ALEX,
         "weekly": None,
         "adjustment_reason": "",
         "contribution_weekly": 4000,
@@ -104,7 +109,7 @@ def test_revisions_and_the_rule_against_cuts_without_reassessment(sam: str) -> N
     revise(
         sam,
         today=TODAY,
-        actor="teammanager",
+        actor=staff("teammanager", Role.TEAM_MANAGER),
         weekly=35000,
         split={"council_managed": 35000},
         reason="Six-week review: night support needed",
@@ -115,7 +120,7 @@ def test_revisions_and_the_rule_against_cuts_without_reassessment(sam: str) -> N
         revise(
             sam,
             today=TODAY,
-            actor="teammanager",
+            actor=staff("teammanager", Role.TEAM_MANAGER),
             weekly=30000,
             split={"council_managed": 30000},
             reason="Saving money",
@@ -134,7 +139,7 @@ def test_revisions_and_the_rule_against_cuts_without_reassessment(sam: str) -> N
     revise(
         sam,
         today=TODAY,
-        actor="teammanager",
+        actor=staff("teammanager", Role.TEAM_MANAGER),
         weekly=30000,
         split={"council_managed": 30000},
         reason="Reassessed: fewer needs",
@@ -168,7 +173,7 @@ def test_bad_allocations_are_refused_and_nothing_is_recorded(
 ) -> None:
     base = {
         "today": TODAY,
-        "actor": "alex",
+        "actor": ALEX,
         "weekly": None,
         "adjustment_reason": "",
         "contribution_weekly": 0,
@@ -182,7 +187,7 @@ def test_bad_allocations_are_refused_and_nothing_is_recorded(
     assert not models.Entry.objects.filter(budget=sam).exists()
 
 
-def test_plan_sign_off_and_reviews_through_the_application(sam: str) -> None:
+def test_plan_sign_off_and_reviews_through_the_application(sam: str, monkeypatch: Any) -> None:
     from budgets.domain import BudgetError as Refused
     from budgets.plan import REQUIRED_PARTS, Route
     from budgets.tasks import remind_reviews_due
@@ -190,30 +195,34 @@ def test_plan_sign_off_and_reviews_through_the_application(sam: str) -> None:
     allocate(
         sam,
         today=TODAY,
-        actor="alex",
+        actor=ALEX,
         weekly=None,
         adjustment_reason="",
         contribution_weekly=4000,
         split={"direct_payment": 32200},
         direct_payment_start=TODAY + timedelta(days=7),
     )
+    connect = uuid4()  # the marketplace's answer: Connect is the planner Sam engaged
+    monkeypatch.setattr(services, "_engaged_planner_of", lambda p, ref: (p, ref) == (connect, sam))
     app = budget_app()
+    priya = staff("priya", Role.PROVIDER_STAFF, organisation=connect)
     parts = {key: f"About {key}" for key in REQUIRED_PARTS}
     with pytest.raises(Refused) as err:  # the budget has a direct payment: its parts are required
-        app.write_plan(sam, parts=parts, author="planner", written_by="priya", today=TODAY)
+        app.write_plan(sam, parts=parts, actor=priya, as_author="planner", today=TODAY)
     assert err.value.field == "parts.direct_payment_needs"
     with pytest.raises(NotFound):
         app.plan(sam)  # the refused plan left nothing behind
     parts |= {"direct_payment_needs": "Personal care", "direct_payment_frequency": "Every 4 weeks"}
-    assert app.write_plan(sam, parts=parts, author="planner", written_by="priya", today=TODAY) == 1
+    assert app.write_plan(sam, parts=parts, actor=priya, as_author="planner", today=TODAY) == 1
     assert app.plan(sam).budget_breakdown()[1] == "The council pays £282.00 a week."
-    assert app.sign_plan(sam, role="social worker", actor="alex") is Route.DELEGATED
+    assert app.sign_plan(sam, actor=ALEX) is Route.DELEGATED
     with pytest.raises(Refused, match="someone other than the worker"):
-        app.sign_plan(sam, role="team manager", actor="alex")
+        # alex holds both roles: as team manager he may not sign off what he signed as worker
+        app.sign_plan(sam, actor=staff("alex", *WORKERS), as_role="team manager")
     assert app.plan(sam).signatures == {"social worker": "alex"}  # nothing changed
     assert not app.plan(sam).signed_off
     with pytest.raises(Refused, match="record the review first"):
-        app.sign_plan(sam, role="team manager", actor="jo")  # not before the 6-week review
+        app.sign_plan(sam, actor=JO)  # not before the 6-week review
     assert not app.plan(sam).signed_off
     assert app.reviews(sam).due_on == TODAY + timedelta(weeks=6)
     assert remind_reviews_due() == 0  # six weeks away: too early to remind
@@ -221,7 +230,7 @@ def test_plan_sign_off_and_reviews_through_the_application(sam: str) -> None:
     assert app.remind_reviews(today=TODAY + timedelta(weeks=5, days=1)) == 0  # once per due date
     six_week_review(sam)
     assert app.reviews(sam).due_on == TODAY + timedelta(days=365)
-    app.sign_plan(sam, role="team manager", actor="jo")  # in conversation at the review
+    app.sign_plan(sam, actor=JO)  # in conversation at the review
     assert app.plan(sam).signed_off
 
 
@@ -230,15 +239,13 @@ def test_a_signed_off_plan_drawn_for_the_spot_check_goes_to_the_panel(sam: str) 
 
     council_managed(sam)
     app = budget_app()
-    app.write_plan(
-        sam, parts={k: "x" for k in REQUIRED_PARTS}, author="worker", written_by="alex", today=TODAY
-    )
+    app.write_plan(sam, parts={k: "x" for k in REQUIRED_PARTS}, actor=ALEX, today=TODAY)
     always = SignOffPolicy(
         percent_over_indicative=10, weekly_ceiling=100_000, spot_check_per_thousand=1000
     )
-    app.sign_plan(sam, role="social worker", actor="alex", policy=always)
+    app.sign_plan(sam, actor=ALEX, policy=always)
     six_week_review(sam)
-    app.sign_plan(sam, role="team manager", actor="jo", policy=always, spot_check_seed="2026-27")
+    app.sign_plan(sam, actor=JO, policy=always, spot_check_seed="2026-27")
     panel = app.plan(sam).panel
     assert panel is not None and (panel["why"], panel["decision"]) == ("spot check", None)
 
@@ -273,7 +280,7 @@ def test_my_budget_shows_the_person_how_it_was_reached_and_what_was_paid(
     allocate(
         sam,
         today=TODAY,
-        actor="alex",
+        actor=ALEX,
         weekly=None,
         adjustment_reason="",
         contribution_weekly=4000,
@@ -283,8 +290,7 @@ def test_my_budget_shows_the_person_how_it_was_reached_and_what_was_paid(
     budget_app().write_plan(
         sam,
         parts={k: f"About {k}" for k in REQUIRED_PARTS},
-        author="worker",
-        written_by="alex",
+        actor=ALEX,
         today=TODAY,
     )
     page = person(make_user, "sam", sam).get("/my-budget/").content.decode()
@@ -326,9 +332,7 @@ def test_caseload_queues_and_the_case_page_actions(sam: str, make_user: Any) -> 
     from tests.integration.helpers import signed_in
 
     council_managed(sam, weekly=40000, reason="Two carers for moving and handling")
-    budget_app().write_plan(
-        sam, parts={k: "x" for k in REQUIRED_PARTS}, author="worker", written_by="alex", today=TODAY
-    )
+    budget_app().write_plan(sam, parts={k: "x" for k in REQUIRED_PARTS}, actor=ALEX, today=TODAY)
     worker = signed_in(make_user, "alex", Role.SOCIAL_WORKER)
     manager = signed_in(make_user, "jo", Role.TEAM_MANAGER)
     panel = signed_in(make_user, "chris", Role.PANEL_MEMBER)
@@ -366,7 +370,7 @@ def test_a_new_grid_leaves_the_explanation_of_an_allocated_budget_as_it_was(sam:
     from budgets.services import person_summary
 
     council_managed(sam)
-    before = person_summary(sam).calculation
+    before = person_summary(sam, actor=ALEX).calculation
     budget_app().publish_grid(
         effective_from=TODAY,
         today=TODAY,
@@ -376,7 +380,7 @@ def test_a_new_grid_leaves_the_explanation_of_an_allocated_budget_as_it_was(sam:
         reason="Grid 2026-2",
     )
     assert budget_app().indicative(sam, today=TODAY).weekly == 64400  # today's grid doubles
-    after = person_summary(sam).calculation
+    after = person_summary(sam, actor=ALEX).calculation
     assert after is not None and before is not None
     assert (after.grid_version, after.weekly) == (1, 32200)
     assert after.explanation == before.explanation
@@ -385,7 +389,7 @@ def test_a_new_grid_leaves_the_explanation_of_an_allocated_budget_as_it_was(sam:
 def test_refused_allocations_and_cuts_record_nothing_in_either_store(sam: str) -> None:
     base = {
         "today": TODAY,
-        "actor": "alex",
+        "actor": ALEX,
         "adjustment_reason": "Round-the-clock care",
         "contribution_weekly": 0,
         "direct_payment_start": None,
@@ -425,7 +429,7 @@ def test_refused_allocations_and_cuts_record_nothing_in_either_store(sam: str) -
         revise(
             sam,
             today=TODAY,
-            actor="alex",
+            actor=ALEX,
             weekly=30000,
             split={"council_managed": 30000},
             reason="Needs less help",
@@ -440,42 +444,36 @@ def test_a_revision_reopens_a_signed_off_plan_to_be_written_and_signed_again(sam
 
     council_managed(sam)
     app = budget_app()
-    app.write_plan(
-        sam, parts={k: "x" for k in REQUIRED_PARTS}, author="worker", written_by="alex", today=TODAY
-    )
-    app.sign_plan(sam, role="social worker", actor="alex")
+    app.write_plan(sam, parts={k: "x" for k in REQUIRED_PARTS}, actor=ALEX, today=TODAY)
+    app.sign_plan(sam, actor=ALEX)
     six_week_review(sam)
-    app.sign_plan(sam, role="team manager", actor="jo")
+    app.sign_plan(sam, actor=JO)
     revise(
         sam,
         today=TODAY,
-        actor="alex",
+        actor=ALEX,
         weekly=35000,
         split={"council_managed": 35000},
         reason="More help at night",
     )
     plan = app.plan(sam)
     assert not plan.signed_off and plan.signatures == {}
-    app.write_plan(
-        sam, parts={k: "y" for k in REQUIRED_PARTS}, author="worker", written_by="alex", today=TODAY
-    )
+    app.write_plan(sam, parts={k: "y" for k in REQUIRED_PARTS}, actor=ALEX, today=TODAY)
     assert app.plan(sam).versions[-1]["budget"]["total_weekly"] == 35000
 
 
 def test_a_team_manager_cannot_sign_off_a_budget_they_set(sam: str) -> None:
     from budgets.plan import REQUIRED_PARTS
 
-    council_managed(sam, weekly=50000, actor="jo", reason="Night care after the fall")
+    council_managed(sam, weekly=50000, actor=JO, reason="Night care after the fall")
     app = budget_app()
-    app.write_plan(
-        sam, parts={k: "x" for k in REQUIRED_PARTS}, author="worker", written_by="alex", today=TODAY
-    )
-    app.sign_plan(sam, role="social worker", actor="alex")
+    app.write_plan(sam, parts={k: "x" for k in REQUIRED_PARTS}, actor=ALEX, today=TODAY)
+    app.sign_plan(sam, actor=ALEX)
     six_week_review(sam)
     with pytest.raises(BudgetError, match="must not sign off a budget they set") as err:
-        app.sign_plan(sam, role="team manager", actor="jo", reason="I agree with myself")
+        app.sign_plan(sam, actor=JO, reason="I agree with myself")
     assert err.value.field == "actor"
     plan = app.plan(sam)
     assert not plan.signed_off and plan.signatures == {"social worker": "alex"}
-    app.sign_plan(sam, role="team manager", actor="sue", reason="Night care is needed")
+    app.sign_plan(sam, actor=staff("sue", Role.TEAM_MANAGER), reason="Night care is needed")
     assert app.plan(sam).signed_off

@@ -24,11 +24,14 @@ from ledger.models import Entry
 from ledger.money import format_pence
 from ledger.services import catch_up
 from tests.integration.helpers import (
+    ALEX,
+    JO,
     accredited_provider,
     engaged_planner,
     person,
     signed_in,
     six_week_review,
+    staff,
     staff_of,
 )
 
@@ -108,14 +111,14 @@ def allocate_form(worker: Client, **changes: str) -> Any:
 
 
 def worker_writes_plan() -> None:
-    budget_app().write_plan(REF, parts=ALL_PARTS, author="worker", written_by="alex", today=TODAY)
+    budget_app().write_plan(REF, parts=ALL_PARTS, actor=ALEX, today=TODAY)
 
 
 def signed_by_worker(worker: Client) -> None:
     """Lee's budget allocated, the worker's plan written and signed by the worker."""
     assert allocated(worker).status_code == 302
     worker_writes_plan()
-    budget_app().sign_plan(REF, role="social worker", actor="alex")
+    budget_app().sign_plan(REF, actor=ALEX)
 
 
 def allocated(worker: Client, **changes: str) -> Any:
@@ -228,7 +231,7 @@ def test_the_engaged_planner_writes_the_plan_and_no_other_provider_can(
     priya = staff_of(make_user, "priya", planner)
     stranger = staff_of(make_user, "sol", other)
 
-    assert stranger.get(f"/cases/{REF}/plan/").status_code == 404
+    assert stranger.get(f"/cases/{REF}/plan/").status_code == 403  # the policy refuses
     missing = priya.post(f"/cases/{REF}/plan/", {"needs": "Help to wash"})
     assert missing.status_code == 400
     assert summary_links(missing.content.decode()) == [  # every missing part, together
@@ -340,7 +343,7 @@ def test_a_review_that_changes_the_plan_reopens_it_for_a_new_version_and_sign_of
     signed_by_worker(worker)
     app = budget_app()
     six_week_review(REF, outcome="Maintaining personal hygiene")
-    app.sign_plan(REF, role="team manager", actor="jo")
+    app.sign_plan(REF, actor=JO)
     assert app.plan(REF).signed_off
     response = worker.post(
         f"/cases/{REF}/review/",
@@ -419,16 +422,17 @@ def test_only_a_worker_reopens_a_plan_and_a_refused_review_records_nothing(
     assert allocated(worker).status_code == 302
     app = budget_app()
     worker_writes_plan()
+    planner = accredited_provider("1600009", name="Connect Doncaster")
+    engaged_planner(REF, planner)
     review = {
         "on": TODAY,
-        "reviewer": "priya",
-        "reviewer_kind": "planner",
         "outcomes": {"Maintaining personal hygiene": {"scale": 4}},
         "changes": "",
         "today": TODAY,
     }
+    priya = staff("priya", Role.PROVIDER_STAFF, organisation=planner)
     with pytest.raises(BudgetError, match="only the social worker or team manager"):
-        app.record_review(REF, plan_changes=True, **review)
+        app.record_review(REF, actor=priya, plan_changes=True, **review)
     # A worker asks to reopen a plan that is not signed off: the review is not kept either.
     response = worker.post(
         f"/cases/{REF}/review/",
@@ -449,8 +453,8 @@ def test_a_provider_not_engaged_can_neither_write_nor_review(
 ) -> None:
     assert allocated(worker).status_code == 302
     stranger = staff_of(make_user, "sol", accredited_provider("1600003", name="Elsewhere"))
-    assert stranger.post(f"/cases/{REF}/plan/", ALL_PARTS).status_code == 404
-    assert stranger.get(f"/cases/{REF}/review/").status_code == 404
+    assert stranger.post(f"/cases/{REF}/plan/", ALL_PARTS).status_code == 403
+    assert stranger.get(f"/cases/{REF}/review/").status_code == 403
     assert stranger.get(f"/cases/{REF}/plan.pdf").status_code == 403
     with pytest.raises(NotFound):
         budget_app().plan(REF)
@@ -481,7 +485,7 @@ def test_the_person_may_write_their_own_plan_and_no_one_elses(
     assert (version["author"], version["written_by"]) == ("person", "lee")
 
     sam = person(make_user, "sam", "DN-000123")
-    assert sam.post(f"/cases/{REF}/plan/", ALL_PARTS).status_code == 404
+    assert sam.post(f"/cases/{REF}/plan/", ALL_PARTS).status_code == 403
     assert lee.get(f"/cases/{REF}/review/").status_code == 403  # reviews are the council's
     assert len(budget_app().plan(REF).versions) == 1
 

@@ -11,7 +11,7 @@ from django.test import Client
 from budgets.domain import DEMO_POINTS
 from budgets.services import budget_app
 from config.roles import Role
-from tests.integration.helpers import signed_in, six_week_review
+from tests.integration.helpers import ALEX, JO, signed_in, six_week_review
 from tests.integration.test_case_forms import (
     allocated,
     date_input,
@@ -175,9 +175,9 @@ def test_the_council_sets_its_sign_off_rules_and_sign_off_follows_them(
     assert allocated(worker).status_code == 302
     app = budget_app()
     worker_writes_plan()
-    app.sign_plan("DN-000900", role="social worker", actor="alex")
+    app.sign_plan("DN-000900", actor=ALEX)
     six_week_review("DN-000900")
-    app.sign_plan("DN-000900", role="team manager", actor="jo", reason="Within the grid")
+    app.sign_plan("DN-000900", actor=JO, reason="Within the grid")
     assert app.plan("DN-000900").panel == {
         "why": "spot check",
         "referred_by": "careledger",

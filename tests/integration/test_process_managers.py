@@ -19,7 +19,7 @@ from ledger import models
 from ledger.domain import JournalEntry, entry_id
 from ledger.services import catch_up, ledger_app
 from tests.integration.child import run_child, spawn_child
-from tests.integration.helpers import assessed_person, care_fund_and_grid
+from tests.integration.helpers import ALEX, assessed_person, care_fund_and_grid
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,13 +51,16 @@ import sys, time
 from datetime import date
 from ledger.application import LedgerApplication
 from budgets import services
+from config.actor import Actor
+from config.roles import Role
 
 def hang(self, *args, **kwargs):
     print("budget saved", flush=True)  # the budget is in its store; the entry is not
     time.sleep(600)
 
 LedgerApplication.post_entries = hang
-services.allocate("{REF}", today=date.today(), actor="alex", weekly={WEEKLY},
+services.allocate("{REF}", today=date.today(),
+    actor=Actor(id="alex", roles=frozenset({{Role.SOCIAL_WORKER}})), weekly={WEEKLY},
     adjustment_reason="", contribution_weekly=0, split={{"council_managed": {WEEKLY}}},
     direct_payment_start=None)
 """
@@ -98,7 +101,7 @@ def allocate_in_this_process() -> None:
     budget_app().allocate(
         REF,
         today=date.today(),
-        actor="alex",
+        actor=ALEX,
         weekly=WEEKLY,
         adjustment_reason="",
         contribution_weekly=0,
@@ -144,7 +147,7 @@ def test_a_refused_step_is_parked_and_the_next_event_still_posts(
     budget_app().revise(
         REF,
         today=date.today(),
-        actor="alex",
+        actor=ALEX,
         weekly=WEEKLY + 1000,
         split={"council_managed": WEEKLY + 1000},
         reason="More help at night",

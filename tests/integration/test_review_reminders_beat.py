@@ -14,7 +14,7 @@ from budgets.plan import REQUIRED_PARTS
 from budgets.services import allocate, budget_app, catch_up_cases
 from config.roles import Role
 from tests.integration.celery_process import celery_process
-from tests.integration.helpers import assessed_person, care_fund_and_grid, signed_in
+from tests.integration.helpers import ALEX, assessed_person, care_fund_and_grid, signed_in
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 TODAY = date.today()
@@ -28,7 +28,7 @@ def with_plan_written(ref: str, nhs: str, *, on: date) -> None:
     allocate(
         ref,
         today=TODAY,
-        actor="alex",
+        actor=ALEX,
         weekly=None,
         adjustment_reason="",
         contribution_weekly=0,
@@ -38,8 +38,7 @@ def with_plan_written(ref: str, nhs: str, *, on: date) -> None:
     app.write_plan(
         ref,
         parts={k: "written" for k in REQUIRED_PARTS},
-        author="worker",
-        written_by="alex",
+        actor=ALEX,
         today=on,
     )
 

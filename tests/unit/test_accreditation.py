@@ -8,7 +8,23 @@ from typing import Any
 import pytest
 
 from accreditation.application import AccreditationApplication
-from accreditation.domain import AccreditationError, Status, WrongStateError
+from accreditation.domain import (
+    DEFAULT_CRITERIA,
+    Accreditation,
+    AccreditationError,
+    AccreditationExpiredError,
+    Checklist,
+    ChecklistError,
+    CriteriaNotMetError,
+    ExpiryDateError,
+    PaymentAccountLinkedError,
+    Provider,
+    ProviderDetails,
+    RegistrationNumberChangedError,
+    Status,
+    UnknownCriterionError,
+    WrongStateError,
+)
 from config.errors import Conflict
 
 TODAY = date(2026, 11, 25)
@@ -306,3 +322,47 @@ def test_evidence_is_kept_by_its_digest(app: AccreditationApplication, provider:
     assert kept["content_type"] == "application/pdf" and kept["filename"] == ".._.._etc_passwd.pdf"
     assert app.evidence_dir is not None
     assert (app.evidence_dir / kept["sha256"]).read_bytes() == PDF
+
+
+def test_each_rule_refuses_with_its_named_error() -> None:
+    details = ProviderDetails.create(**DETAILS)
+    provider = Provider.register(details, actor="provider")
+    moved = ProviderDetails.create(**{**DETAILS, "registration_number": "1012346"})
+    with pytest.raises(RegistrationNumberChangedError) as err:
+        provider.update(moved, actor="provider")
+    assert err.value.field == "registration_number"
+    provider.link_payment_account(account="acct_1", actor="finance")
+    with pytest.raises(PaymentAccountLinkedError) as linked:
+        provider.link_payment_account(account="acct_2", actor="finance")
+    assert isinstance(linked.value, Conflict) and linked.value.status == 409
+    checklist = Checklist(actor="council")
+    with pytest.raises(ChecklistError, match="at least one criterion"):
+        checklist.publish(criteria=[], actor="council")
+    with pytest.raises(ChecklistError, match="its own code"):
+        checklist.publish(criteria=[DEFAULT_CRITERIA[0]] * 2, actor="council")
+    criteria = DEFAULT_CRITERIA[:1]
+    accreditation = Accreditation.apply_for(
+        provider=provider.id, service="support_planning", actor="provider"
+    )
+    accreditation.start_assessment(actor="admin", checklist_version=1)
+    with pytest.raises(UnknownCriterionError, match="'dbs' is not a criterion"):
+        accreditation.assess(
+            criteria=criteria, code="dbs", met=True, evidence=[], note="", actor="admin"
+        )
+    accredit: dict[str, Any] = {"today": TODAY, "conditions": "", "actor": "a", "reason": "r"}
+    year = TODAY + timedelta(days=365)
+    with pytest.raises(CriteriaNotMetError, match="not yet met: Safeguarding policy"):
+        accreditation.accredit(criteria=criteria, expires_on=year, **accredit)
+    accreditation.assess(
+        criteria=criteria, code="safeguarding", met=True, evidence=[], note="", actor="admin"
+    )
+    for expires_on, message in ((TODAY, "after today"), (TODAY + timedelta(days=1200), "three")):
+        with pytest.raises(ExpiryDateError, match=message):
+            accreditation.accredit(criteria=criteria, expires_on=expires_on, **accredit)
+    accreditation.accredit(criteria=criteria, expires_on=year, **accredit)
+    with pytest.raises(ExpiryDateError, match="after the current expiry date"):
+        accreditation.renew(actor="a", expires_on=year, today=TODAY, reason="r")
+    accreditation.suspend(actor="a", reason="r", today=TODAY)
+    with pytest.raises(AccreditationExpiredError) as expired:
+        accreditation.reinstate(actor="a", reason="r", today=year + timedelta(days=1))
+    assert isinstance(expired.value, WrongStateError) and expired.value.field == "status"

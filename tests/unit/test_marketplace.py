@@ -5,17 +5,34 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
 from accreditation.application import AccreditationApplication
+from accreditation.domain import Service
 from config.errors import Conflict, NotAllowed
 from marketplace.application import MarketplaceApplication
-from marketplace.domain import Chooser, EngagementStateError, EngagementStatus, MarketplaceError
+from marketplace.domain import (
+    Chooser,
+    ConsentRequiredError,
+    Engagement,
+    EngagementStateError,
+    EngagementStatus,
+    FeedbackGivenError,
+    MarketplaceError,
+    NoRoomError,
+    NotAccreditedError,
+    OtherProvidersEngagementError,
+    Price,
+    PriceSource,
+    TariffVersion,
+    price_for,
+)
 from tests.unit.test_accreditation import DETAILS, TODAY, accredit
 
 PERSON = Chooser("sam", "person")
+PROVIDER = UUID("00000000-0000-4000-8000-000000000001")
 
 
 @pytest.fixture
@@ -336,9 +353,7 @@ def test_a_providers_own_price_is_what_a_person_is_charged(
         **{**DETAILS, "registration_number": "1000011", "offers": {"money_management": "£22.50"}},
     ).id
     accredit(register, pid, "money_management")
-    market.offer_of = lambda provider, service: register.get_provider(provider).details.offers.get(
-        service.value
-    )
+    market.offers_of = lambda provider: register.get_provider(provider).details.offers
     engagement = market.choose(
         person="DN-1",
         provider=pid,
@@ -367,3 +382,61 @@ def test_bad_offers_are_refused(
             actor="p", **{**DETAILS, "registration_number": "1000012", "offers": offers}
         )
     assert err.value.field == field
+
+
+def test_the_price_is_the_providers_own_else_the_councils_tariff() -> None:
+    tariff = TariffVersion(1, TODAY, 45000, 20000, 2500, [], "")
+    offers = {"money_management": 2250}
+    own = price_for(Service.MONEY_MANAGEMENT, tariff=tariff, offers=offers)
+    assert own == Price(2250, PriceSource.OFFER, 2500) and own.differs
+    assert own.source.value == "provider's own price"
+    council = price_for(Service.SUPPORT_PLANNING, tariff=tariff, offers=offers)
+    assert council == Price(45000, PriceSource.TARIFF, 45000) and not council.differs
+    assert council.source.value == "council tariff"
+    assert price_for(Service.MONEY_MANAGEMENT, tariff=tariff, offers={}).pence == 2500
+    same = price_for(Service.MONEY_MANAGEMENT, tariff=tariff, offers={"money_management": 2500})
+    assert same.source is PriceSource.OFFER and not same.differs
+
+
+def test_each_engagement_rule_refuses_with_its_named_error() -> None:
+    def request(**change: Any) -> Engagement:
+        values: dict[str, Any] = {
+            "person": "DN-1",
+            "provider": PROVIDER,
+            "service": Service.MONEY_MANAGEMENT,
+            "chooser": PERSON,
+            "accredited_today": True,
+            "has_room": True,
+            "price": 2500,
+            "tariff_version": 1,
+            "replaces": None,
+            "key": "k",
+            **change,
+        }
+        return Engagement.request(**values)
+
+    with pytest.raises(NotAccreditedError, match="not accredited for money management today"):
+        request(accredited_today=False)
+    with pytest.raises(NoRoomError, match="no room for new people") as room:
+        request(has_room=False)
+    assert room.value.field == "provider"
+    with pytest.raises(ConsentRequiredError) as consent:
+        request(chooser=Chooser("alex", "worker"))
+    assert consent.value.field == "consent"
+    engagement = request()
+    decide: dict[str, Any] = {"actor": "priya", "today": TODAY, "has_room": True}
+    with pytest.raises(OtherProvidersEngagementError) as other:
+        engagement.accept(provider=uuid4(), accredited_today=True, **decide)
+    assert isinstance(other.value, NotAllowed) and other.value.status == 403
+    with pytest.raises(NotAccreditedError, match="the service is not accredited today"):
+        engagement.accept(provider=PROVIDER, accredited_today=False, **decide)
+    with pytest.raises(NoRoomError) as full:
+        engagement.accept(provider=PROVIDER, accredited_today=True, **{**decide, "has_room": False})
+    assert full.value.field == "capacity"
+    engagement.accept(provider=PROVIDER, accredited_today=True, **decide)
+    with pytest.raises(EngagementStateError, match="no feedback awaiting moderation"):
+        engagement.moderate(publish=True, actor="admin", note="")
+    engagement.give_feedback(rating=5, comment="", actor="sam")
+    with pytest.raises(FeedbackGivenError) as again:
+        engagement.give_feedback(rating=4, comment="", actor="sam")
+    assert isinstance(again.value, MarketplaceError) and again.value.status == 409

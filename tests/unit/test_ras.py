@@ -11,8 +11,11 @@ from budgets.domain import (
     DEMO_PENCE_PER_POINT,
     DEMO_POINTS,
     BudgetError,
+    GridPointsError,
     RasGrid,
+    UnmetNeedsError,
     calculate,
+    check_grid,
     unmet_needs,
 )
 
@@ -170,3 +173,14 @@ def test_bad_needs_are_refused(needs: list[dict[str, str]], field: str) -> None:
 def test_no_grid_in_force_before_the_first() -> None:
     with pytest.raises(BudgetError, match="no RAS grid is in force"):
         RasGrid().in_force(TODAY)
+
+
+def test_the_grids_and_the_needs_rules_refuse_with_named_errors() -> None:
+    with pytest.raises(GridPointsError, match="must not score fewer"):
+        check_grid({**DEMO_POINTS, "low": {"low": 5, "medium": 2, "high": 3}})
+    with pytest.raises(GridPointsError, match="give points for moderate needs"):
+        check_grid({"low": DEMO_POINTS["low"]})
+    with pytest.raises(UnmetNeedsError, match="at least one"):
+        unmet_needs([])
+    with pytest.raises(UnmetNeedsError, match="name each outcome once"):
+        unmet_needs([{"outcome": "hygiene", "severity": "low", "risk": "low"}] * 2)
