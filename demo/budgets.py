@@ -3,7 +3,7 @@
 Loaded in two steps, as the demo's users would take them: the workers register, assess and
 allocate (load_budgets, before the ledger's first payments); then, once the marketplace has
 Connect Doncaster engaged as Sam's support planner, the plans are written, signed, reviewed
-and referred (load_plans), each command taking the demo user's own ``Actor`` so the budgets
+and referred (load_plans), each command taking the demo user's ``Actor`` so the budgets
 context's policies decide as they would for anyone.
 """
 
@@ -12,11 +12,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from accreditation.domain import provider_id
 from budgets.domain import DEMO_PENCE_PER_POINT, DEMO_POINTS
 from budgets.plan import DEMO_POLICY, DIRECT_PAYMENT_PARTS, REQUIRED_PARTS
 from budgets.services import allocate, budget_app
 from config.actor import Actor
 from config.errors import NotFound
+from config.roles import Role
 
 START = date(2026, 9, 1)  # when the demo's budgets began, as the demo ledger's entries do
 
@@ -73,13 +75,13 @@ def _outcomes(needs: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def _actor(username: str) -> Actor:
-    """A demo user as the contexts see them (their roles, their provider, whom they act for)."""
-    from django.contrib.auth import get_user_model
-
-    from identity.actors import actor_from_user
-
-    return actor_from_user(get_user_model().objects.get(username=username))
+# The demo's users (demo/council.py) as the contexts see them, as actor_from_user builds them.
+CONNECT = provider_id("1012345")  # Connect Doncaster: the planner Sam engages (demo/register.py)
+WORKER = Actor(id="socialworker", roles=frozenset({Role.SOCIAL_WORKER}), name="Alex Morgan")
+MANAGER = Actor(id="teammanager", roles=frozenset({Role.TEAM_MANAGER}), name="Jo Fletcher")
+PLANNER = Actor(
+    id="provider", roles=frozenset({Role.PROVIDER_STAFF}), name="Priya Okafor", organisation=CONNECT
+)
 
 
 def load_budgets() -> None:
@@ -102,7 +104,6 @@ def load_budgets() -> None:
             reason="The demo council's delegated authority (docs/ras.md)",
             seed="doncaster-demo",  # fixed so the demo is the same each time; a council draws one
         )
-    worker = _actor("socialworker")
     for ref, name, born, nhs, needs, stage in PEOPLE:
         try:
             app.get_person(ref)
@@ -134,7 +135,7 @@ def load_budgets() -> None:
         allocate(
             ref,
             today=START,
-            actor=worker,
+            actor=WORKER,
             weekly=None,
             adjustment_reason="",
             contribution_weekly=4000 if dp else 0,
@@ -147,9 +148,6 @@ def load_plans() -> None:
     """Each plan as far as its person's stage, written by the planner Sam engaged or the
     worker, signed by the worker and the team manager at the 6-week review, or referred."""
     app = budget_app()
-    worker, manager, planner = (
-        _actor(name) for name in ("socialworker", "teammanager", "provider")
-    )
     parts = {key: f"{label}: written with the person." for key, label in REQUIRED_PARTS.items()}
     for ref, _name, _born, _nhs, _needs, stage in PEOPLE:
         if stage in ("assessed", "allocated"):
@@ -171,22 +169,22 @@ def load_plans() -> None:
         app.write_plan(
             ref,
             parts=plan_parts,
-            actor=planner if dp else worker,
+            actor=PLANNER if dp else WORKER,
             as_author="planner" if dp else "worker",
             today=START,
         )
         if stage == "written":
             continue
-        app.sign_plan(ref, actor=worker, as_role="social worker")
+        app.sign_plan(ref, actor=WORKER, as_role="social worker")
         if stage == "worker signed":
             continue  # waiting for the team manager
         if stage == "panel":
-            app.refer_to_panel(ref, actor=manager, note="Two carers day and night")
+            app.refer_to_panel(ref, actor=MANAGER, note="Two carers day and night")
             continue
         # Signed off in conversation at the 6-week review, recorded first.
         app.record_review(
             ref,
-            actor=worker,
+            actor=WORKER,
             on=START + timedelta(weeks=6),
             outcomes={
                 "Maintaining personal hygiene": {
@@ -198,4 +196,4 @@ def load_plans() -> None:
             changes="None: the plan is working",
             today=max(date.today(), START + timedelta(weeks=6)),
         )
-        app.sign_plan(ref, actor=manager, as_role="team manager")
+        app.sign_plan(ref, actor=MANAGER, as_role="team manager")

@@ -17,13 +17,20 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_grid_review_and_revision_pages_are_accessible_with_their_errors(
-    live_server: Any, page: Page, stores: Any, make_user: Any
+    live_server: Any, page: Page, stores: Any, make_user: Any, monkeypatch: Any
 ) -> None:
-    from demo.budgets import load_budgets
+    from budgets import services as budget_services
+    from demo.budgets import CONNECT, load_budgets, load_plans
 
     stores.new()
     ledger_app().open_account(code="COUNCIL:CARE-FUND", name="Fund", type="equity", actor="t")
     load_budgets()  # Sam (DN-000123) signed off, with a review due
+    # The demo's marketplace would have Connect Doncaster engaged as Sam's planner, who writes
+    # his plan: its answer, given here without loading the register and the marketplace.
+    monkeypatch.setattr(
+        budget_services, "_engaged_planner_of", lambda p, ref: (p, ref) == (CONNECT, "DN-000123")
+    )
+    load_plans()
     make_user("jo", Role.TEAM_MANAGER.value, password=PASSWORD)
     base = live_server.url
 

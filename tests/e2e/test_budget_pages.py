@@ -16,14 +16,21 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_budget_pages_are_accessible(
-    live_server: Any, page: Page, stores: Any, make_user: Any
+    live_server: Any, page: Page, stores: Any, make_user: Any, monkeypatch: Any
 ) -> None:
-    from demo.budgets import load_budgets
+    from budgets import services as budget_services
+    from demo.budgets import CONNECT, load_budgets, load_plans
     from ledger.services import ledger_app
 
     stores.new()
     ledger_app().open_account(code="COUNCIL:CARE-FUND", name="Fund", type="equity", actor="t")
     load_budgets()  # the demo's people at each stage
+    # The demo's marketplace would have Connect Doncaster engaged as Sam's planner, who writes
+    # his plan: its answer, given here without loading the register and the marketplace.
+    monkeypatch.setattr(
+        budget_services, "_engaged_planner_of", lambda p, ref: (p, ref) == (CONNECT, "DN-000123")
+    )
+    load_plans()
     sam = make_user("sam", Role.PERSON.value, password=PASSWORD)
     PersonAccount.objects.create(user=sam, person="DN-000123")
     make_user("jo", Role.TEAM_MANAGER.value, password=PASSWORD)
