@@ -32,7 +32,7 @@ class BudgetEntries(ProcessManager):
     upstream: BudgetApplication
     downstream: LedgerApplication
 
-    def handle(self, event: Any, tracking: Tracking) -> bool:
+    def handle(self, event: Any, tracking: Tracking | None) -> bool:
         if not isinstance(event, MOVES_MONEY):
             return False
         budget: Any = self.upstream.repository.get(event.originator_id)

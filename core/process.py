@@ -71,8 +71,9 @@ class ProcessManager(ABC):
         self.batch_size = batch_size
 
     @abstractmethod
-    def handle(self, event: Any, tracking: Tracking) -> bool:
-        """Issue the command this event calls for, recording ``tracking`` with it.
+    def handle(self, event: Any, tracking: Tracking | None) -> bool:
+        """Issue the command this event calls for, recording ``tracking`` with it (None when a
+        parked step is run again: the position has moved on, the idempotency key still holds).
 
         Return False when the event calls for nothing (its position is recorded later)."""
 
@@ -120,3 +121,27 @@ class ProcessManager(ABC):
             },
         )
         self.downstream.track(tracking)
+
+    def retry(self, failure_id: int, *, actor: str) -> bool:
+        """Run a parked step again (once its cause is put right); True when it went through.
+        Its command keeps the upstream event's key, so it is still done at most once."""
+        from django.utils import timezone
+
+        from core.tracking import StepFailure
+
+        failure = StepFailure.objects.get(id=failure_id, manager=self.name)
+        if failure.resolved_at is not None:
+            return True
+        [notification] = self.upstream.recorder.select_notifications(
+            start=failure.position, limit=1, inclusive_of_start=True
+        )
+        assert notification.id == failure.position
+        try:
+            self.handle(self.upstream.mapper.to_domain_event(notification), None)
+        except DomainError as refusal:
+            failure.error = str(refusal)[:1000]
+            failure.save(update_fields=["error"])
+            return False
+        failure.resolved_by, failure.resolved_at = actor, timezone.now()
+        failure.save(update_fields=["resolved_by", "resolved_at"])
+        return True

@@ -21,6 +21,9 @@ class StepFailure(models.Model):
     event = models.CharField(max_length=150)
     error = models.TextField()
     parked_at = models.DateTimeField(auto_now_add=True)
+    # Set when someone ran the step again and it went through: who, when.
+    resolved_by = models.CharField(max_length=150, default="", blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         app_label = "ledger"

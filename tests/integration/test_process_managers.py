@@ -156,3 +156,40 @@ def test_a_refused_step_is_parked_and_the_next_event_still_posts(
     budget_entries().catch_up()
     assert [e.kind for e in entries_for(REF)] == ["adjustment"]  # type: ignore[attr-defined]
     assert models.StepFailure.objects.count() == 1  # parked once, however often it runs
+
+
+def test_a_parked_step_runs_again_once_its_cause_is_put_right(
+    assessed: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    allocate_in_this_process()
+    real = BudgetEntries.handle
+
+    def refuse(self: BudgetEntries, event: Any, tracking: Any) -> bool:
+        if type(event).__name__ == "Allocated":
+            raise DomainError("the care fund is not open yet", field="legs")
+        return real(self, event, tracking)
+
+    monkeypatch.setattr(BudgetEntries, "handle", refuse)
+    budget_entries().catch_up()
+    parked = models.StepFailure.objects.get()
+    out = StringIO()
+    call_command("step_failures", stdout=out)
+    assert f"{parked.id}\t{BudgetEntries.name}" in out.getvalue()
+    with pytest.raises(CommandError, match="still refused: the care fund is not open yet"):
+        call_command("step_failures", "--retry", str(parked.id), "--actor", "farah")
+    assert entries_for(REF) == []
+
+    monkeypatch.setattr(BudgetEntries, "handle", real)  # the cause is put right
+    for _ in range(2):  # a second retry finds it done
+        call_command("step_failures", "--retry", str(parked.id), "--actor", "farah", stdout=out)
+    assert [e.kind for e in entries_for(REF)] == ["allocation"]  # type: ignore[attr-defined]
+    parked.refresh_from_db()
+    assert parked.resolved_by == "farah" and parked.resolved_at is not None
+    listed = StringIO()
+    call_command("step_failures", stdout=listed)
+    assert listed.getvalue().strip() == "No parked steps."

@@ -9,11 +9,17 @@ from accreditation.services import accreditation_app
 from budgets.processes import budget_entries
 from budgets.projections import CaseProjection
 from budgets.services import budget_app
+from core.process import ProcessManager
 from ledger.services import projection
 from marketplace.projections import MarketplaceProjection
 from marketplace.services import marketplace_app
 
 log = logging.getLogger(__name__)
+
+
+def process_managers() -> list[ProcessManager]:
+    """Every step from one context into another (each with its own tracked position)."""
+    return [budget_entries()]
 
 
 class Command(BaseCommand):
@@ -30,7 +36,7 @@ class Command(BaseCommand):
         while True:
             # The process managers first: what they post, the projections then show.
             followers: list[Any] = [
-                budget_entries(),
+                *process_managers(),
                 projection(),
                 RegisterProjection(accreditation_app()),
                 MarketplaceProjection(marketplace_app()),
