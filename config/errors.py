@@ -55,3 +55,9 @@ class NotAllowed(DomainError):
     """The caller may not do this to this thing (another provider's engagement, say)."""
 
     status = 403
+
+
+class NotVisible(NotFound):
+    """The actor may not see this thing, or it does not exist: the same answer either way
+    (404), so nothing leaks. A page shows its 404 page rather than a form error, as the API
+    answers 404."""

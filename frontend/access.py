@@ -2,7 +2,9 @@
 
 That is a first, coarse gate. The context's own policy has the last word: a command or query
 that refuses the actor (``config.errors.NotAllowed``, such as budgets' ``NotPermittedError``)
-shows the forbidden page with the policy's reason, as the API answers 403 with it.
+shows the forbidden page with the policy's reason, as the API answers 403 with it; a thing the
+policy does not let the actor see (``config.errors.NotVisible``) is the 404 page, as for a thing
+that does not exist, as the API answers 404.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from config.errors import NotAllowed
+from config.errors import NotAllowed, NotVisible
 from config.roles import Role, has_any_role
 
 
@@ -39,6 +41,8 @@ def roles_required(
                 return view(request, *args, **kwargs)
             except NotAllowed as refused:  # the context's policy refused this actor
                 return forbidden(request, reason=refused.message)
+            except NotVisible as unseen:  # someone else's, told as if it did not exist
+                raise Http404(unseen.message) from None
 
         wrapped.roles = roles  # type: ignore[attr-defined]
         return wrapped

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from config.errors import DomainError, NotAllowed
+from config.errors import DomainError, NotAllowed, NotVisible
 from config.validation import ascii_digits
 
 # Plain words for the fields commands name, as the error summary shows them.
@@ -37,11 +37,13 @@ def attempt(
     `where` maps the command's field path (like "outcomes.hygiene") to the page's field id and
     label, for forms whose fields are nested; by default the path's first name is used.
     A refusal of the actor themselves (``NotAllowed``) is no error of the form: it goes on to
-    the view's ``roles_required``, which shows the forbidden page.
+    the view's ``roles_required``, which shows the forbidden page. Nor is a thing the actor may
+    not see (``NotVisible``): ``roles_required`` shows the 404 page, as for one that does not
+    exist.
     """
     try:
         return command(), {}
-    except NotAllowed:
+    except (NotAllowed, NotVisible):
         raise
     except DomainError as refused:
         errors: dict[str, str] = {}
