@@ -30,15 +30,18 @@ class _WithoutPipeline:
     ) -> Sequence[int] | None:
         recorder: Any = self
         notification_ids: Sequence[int] | None = None
-        with recorder.datastore.get_connection() as conn, conn.transaction():
-            with conn.cursor() as curs:
-                recorder._insert_events(curs, stored_events, **kwargs)  # a tracking position
-                if stored_events:
-                    # The table lock, the NOTIFY, then the events (eventsourcing's own steps).
-                    recorder._insert_stored_events(curs, stored_events, **kwargs)
-                    notification_ids = recorder._fetch_ids_after_insert_events(
-                        curs, stored_events, **kwargs
-                    )
+        with (
+            recorder.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor() as curs,
+        ):
+            recorder._insert_events(curs, stored_events, **kwargs)  # a tracking position
+            if stored_events:
+                # The table lock, the NOTIFY, then the events (eventsourcing's own steps).
+                recorder._insert_stored_events(curs, stored_events, **kwargs)
+                notification_ids = recorder._fetch_ids_after_insert_events(
+                    curs, stored_events, **kwargs
+                )
         return notification_ids
 
 
