@@ -1,7 +1,14 @@
-"""Who is calling: a signed-in session (pages) or a per-user bearer token (machine clients)."""
+"""Who is calling: a signed-in session (pages) or a per-user bearer token (machine clients).
+
+``caller_actor`` gives the ``Actor`` every context command and query takes. A route's ``auth``
+is a first gate, checked before the body is read: ``allowed_by(policy)`` asks the context's own
+named policy (so the refusal is the policy's words, as on the pages), ``roles(...)`` only the
+caller's roles.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest
@@ -9,7 +16,12 @@ from ninja.security import HttpBearer, SessionAuth
 
 from api.models import ApiToken
 from api.problems import Forbidden
+from config.actor import Actor
 from config.roles import Role, has_any_role
+from identity.actors import actor_from_user
+
+# A context's policy: refuses the actor with a ``config.errors.NotAllowed`` (403), or returns.
+Policy = Callable[[Actor], object]
 
 
 class TokenAuth(HttpBearer):
@@ -60,8 +72,51 @@ def roles(*allowed: Role) -> list[Any]:
     return [RoleTokenAuth(allowed), RoleSessionAuth(allowed)]
 
 
+class PolicyTokenAuth(TokenAuth):
+    """A bearer token whose user the context's policy lets in: checked before the body is read,
+    as ``RoleTokenAuth`` is, and refused with the policy's own words (403)."""
+
+    def __init__(self, policy: Policy) -> None:
+        super().__init__()
+        self.policy = policy
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = super().authenticate(request, token)
+        if user:
+            self.policy(actor_from_user(user))
+        return user
+
+
+class PolicySessionAuth(SessionAuth):
+    """The signed-in session, with the same policy (CSRF still enforced)."""
+
+    def __init__(self, policy: Policy) -> None:
+        super().__init__()
+        self.policy = policy
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        if user:
+            self.policy(actor_from_user(user))
+        return user
+
+
+def allowed_by(policy: Policy) -> list[Any]:
+    """A route's ``auth``: signed in (token first, then session) and let in by the context's
+    ``policy``, the same named check its command runs."""
+    return [PolicyTokenAuth(policy), PolicySessionAuth(policy)]
+
+
+def caller_actor(request: HttpRequest) -> Actor:
+    """The ``Actor`` of an API request: the token's or the session's user (a route open to
+    everyone, ``auth=None``: the session's user, or the public)."""
+    user = getattr(request, "auth", None) or getattr(request, "user", None)
+    return actor_from_user(user)
+
+
 def actor_of(request: HttpRequest) -> str:
-    """The caller's username, recorded as the actor (the route's ``auth`` checked the role)."""
+    """The caller's username, for the routes whose commands still take a name rather than an
+    ``Actor`` (``caller_actor`` is the one to use)."""
     return str(caller(request).username)
 
 

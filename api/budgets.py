@@ -1,18 +1,22 @@
 """The budgets routes: the RAS grid, people, assessments, budgets, plans, sign-off, reviews.
 
-Each route declares its roles as a first, coarse gate; who may do what to whose plan, and at
-which stage, is the budgets context's (budgets/policies.py), decided in the application the
-routes call with the caller's ``Actor``. A person sees only their own record; staff reads of
-it are logged for auditors.
+Each route declares who may call it: the budgets context's named policy
+(``allowed_by(policies.…)``, checked before the body is read, in the policy's words), or its
+roles as a first, coarse gate. Who may do what to whose plan, and at which stage, is the
+budgets context's (budgets/policies.py), decided in the application the routes call with the
+caller's ``Actor``. A person sees only their own record; staff reads of it are logged for
+auditors.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Status
 
-from api.auth import actor_of, caller, roles
+from api.auth import allowed_by, caller, caller_actor
 from api.budget_schemas import (
     AllocationIn,
     AssessmentIn,
@@ -34,17 +38,14 @@ from api.budget_schemas import (
     SimulationIn,
     SimulationOut,
 )
-from budgets import services
+from budgets import policies, services
 from budgets.domain import Calculation
-from config.actor import Actor
+from budgets.policies import Step
 from config.audit import record_read
-from config.roles import Role
-from identity.actors import actor_from_user
 from ledger.models import Entry
 from ledger.money import format_pence
 
 router = Router(tags=["budgets"])
-WORKERS = (Role.SOCIAL_WORKER, Role.TEAM_MANAGER)
 
 
 def indicative_out(calculation: Calculation) -> IndicativeOut:
@@ -57,28 +58,30 @@ def indicative_out(calculation: Calculation) -> IndicativeOut:
     )
 
 
-def caller_actor(request: HttpRequest) -> Actor:
-    """Who is calling, as the budgets context's commands and queries take them."""
-    return actor_from_user(caller(request))
-
-
 # -- the grid (open to everyone: the council's RAS is transparent)
 @router.get("/grid", response=list[GridVersionOut], auth=None)
 def grid(request: HttpRequest) -> list[GridVersionOut]:
-    return [GridVersionOut(**v.__dict__) for v in services.budget_app().grid().versions]
+    versions = services.budget_app().grid_for(caller_actor(request)).versions
+    return [GridVersionOut(**v.__dict__) for v in versions]
 
 
-@router.post("/grid", response={201: GridVersionOut}, auth=roles(Role.TEAM_MANAGER))
+@router.post(
+    "/grid", response={201: GridVersionOut}, auth=allowed_by(policies.check_may_change_grid)
+)
 def publish_grid(request: HttpRequest, payload: GridIn) -> Status[GridVersionOut]:
-    actor = actor_of(request)
+    actor = caller_actor(request)
     app = services.budget_app()
     number = app.publish_grid(today=timezone.localdate(), actor=actor, **payload.dict())
-    return Status(201, GridVersionOut(**app.grid().versions[number - 1].__dict__))
+    return Status(201, GridVersionOut(**app.grid_for(actor).versions[number - 1].__dict__))
 
 
-@router.post("/grid/simulation", response=SimulationOut, auth=roles(Role.TEAM_MANAGER))
+@router.post(
+    "/grid/simulation",
+    response=SimulationOut,
+    auth=allowed_by(policies.check_may_change_grid),
+)
 def simulate(request: HttpRequest, payload: SimulationIn) -> SimulationOut:
-    result = services.budget_app().simulate_grid(**payload.dict())
+    result = services.budget_app().simulate_grid(actor=caller_actor(request), **payload.dict())
     return SimulationOut(
         rows=[
             SimulatedOut(
@@ -96,11 +99,11 @@ def simulate(request: HttpRequest, payload: SimulationIn) -> SimulationOut:
 
 
 # -- the council's delegated-authority parameters (open to everyone, like the grid)
-def rules_out() -> SignOffRulesOut:
-    app = services.budget_app()
-    policy, _ = app.sign_off_policy()  # the seed stays private: it would predict the sample
+def rules_out(request: HttpRequest) -> SignOffRulesOut:
+    rules = services.budget_app().sign_off_rules_for(caller_actor(request))
+    policy = rules.policy
     return SignOffRulesOut(
-        version=len(app.sign_off_rules().versions),
+        version=rules.version,
         percent_over_indicative=policy.percent_over_indicative,
         weekly_ceiling_pence=policy.weekly_ceiling,
         weekly_ceiling=format_pence(policy.weekly_ceiling),
@@ -110,10 +113,14 @@ def rules_out() -> SignOffRulesOut:
 
 @router.get("/sign-off-rules", response=SignOffRulesOut, auth=None)
 def sign_off_rules(request: HttpRequest) -> SignOffRulesOut:
-    return rules_out()
+    return rules_out(request)
 
 
-@router.post("/sign-off-rules", response={201: SignOffRulesOut}, auth=roles(Role.TEAM_MANAGER))
+@router.post(
+    "/sign-off-rules",
+    response={201: SignOffRulesOut},
+    auth=allowed_by(policies.check_may_publish_sign_off_rules),
+)
 def publish_sign_off_rules(
     request: HttpRequest, payload: SignOffRulesIn
 ) -> Status[SignOffRulesOut]:
@@ -123,27 +130,30 @@ def publish_sign_off_rules(
         weekly_ceiling=payload.weekly_ceiling_pence,
         spot_check_per_thousand=payload.spot_check_per_thousand,
         reason=payload.reason,
-        actor=caller(request).username,
+        actor=caller_actor(request),
     )
-    return Status(201, rules_out())
+    return Status(201, rules_out(request))
 
 
 # -- people, assessments and budgets
-@router.post("/people", response={201: dict[str, str]}, auth=roles(*WORKERS))
+@router.post(
+    "/people", response={201: dict[str, str]}, auth=allowed_by(policies.check_may_register)
+)
 def register_person(request: HttpRequest, payload: PersonIn) -> Status[dict[str, str]]:
-    actor = actor_of(request)
-    services.budget_app().register_person(today=timezone.localdate(), actor=actor, **payload.dict())
+    services.budget_app().register_person(
+        today=timezone.localdate(), actor=caller_actor(request), **payload.dict()
+    )
     return Status(201, {"council_ref": payload.council_ref})
 
 
 @router.post(
-    "/people/{council_ref}/assessments", response={201: EligibilityOut}, auth=roles(*WORKERS)
+    "/people/{council_ref}/assessments",
+    response={201: EligibilityOut},
+    auth=allowed_by(policies.check_may_assess),
 )
 def assess(request: HttpRequest, council_ref: str, payload: AssessmentIn) -> Status[EligibilityOut]:
-    actor = actor_of(request)
-    data = payload.dict()
     result = services.budget_app().record_assessment(
-        council_ref, today=timezone.localdate(), assessor=actor, **data
+        council_ref, today=timezone.localdate(), actor=caller_actor(request), **payload.dict()
     )
     return Status(201, EligibilityOut(eligible=result.eligible, reasons=result.reasons))
 
@@ -157,7 +167,11 @@ def indicative(request: HttpRequest, council_ref: str) -> IndicativeOut:
     return indicative_out(found)
 
 
-@router.post("/people/{council_ref}/budget", response={201: BudgetSummaryOut}, auth=roles(*WORKERS))
+@router.post(
+    "/people/{council_ref}/budget",
+    response={201: BudgetSummaryOut},
+    auth=allowed_by(policies.check_may_set_budget),
+)
 def allocate(
     request: HttpRequest, council_ref: str, payload: AllocationIn
 ) -> Status[BudgetSummaryOut]:
@@ -175,7 +189,9 @@ def allocate(
 
 
 @router.post(
-    "/people/{council_ref}/budget/revision", response=BudgetSummaryOut, auth=roles(*WORKERS)
+    "/people/{council_ref}/budget/revision",
+    response=BudgetSummaryOut,
+    auth=allowed_by(policies.check_may_set_budget),
 )
 def revise(request: HttpRequest, council_ref: str, payload: RevisionIn) -> BudgetSummaryOut:
     services.revise(
@@ -203,7 +219,9 @@ def write_plan(request: HttpRequest, council_ref: str, payload: PlanIn) -> Statu
 
 
 @router.post(
-    "/people/{council_ref}/plan/signatures", response=BudgetSummaryOut, auth=roles(*WORKERS)
+    "/people/{council_ref}/plan/signatures",
+    response=BudgetSummaryOut,
+    auth=allowed_by(policies.signing_step),
 )
 def sign(request: HttpRequest, council_ref: str, payload: SignIn) -> BudgetSummaryOut:
     services.budget_app().sign_plan(council_ref, actor=caller_actor(request), reason=payload.reason)
@@ -211,7 +229,9 @@ def sign(request: HttpRequest, council_ref: str, payload: SignIn) -> BudgetSumma
 
 
 @router.post(
-    "/people/{council_ref}/plan/panel", response=BudgetSummaryOut, auth=roles(Role.TEAM_MANAGER)
+    "/people/{council_ref}/plan/panel",
+    response=BudgetSummaryOut,
+    auth=allowed_by(partial(policies.check_role, step=Step.REFER)),
 )
 def refer(request: HttpRequest, council_ref: str, payload: PanelReferralIn) -> BudgetSummaryOut:
     services.budget_app().refer_to_panel(
@@ -223,7 +243,7 @@ def refer(request: HttpRequest, council_ref: str, payload: PanelReferralIn) -> B
 @router.post(
     "/people/{council_ref}/plan/panel/decision",
     response=BudgetSummaryOut,
-    auth=roles(Role.PANEL_MEMBER),
+    auth=allowed_by(partial(policies.check_role, step=Step.PANEL_DECIDES)),
 )
 def panel_decides(
     request: HttpRequest, council_ref: str, payload: PanelDecisionIn

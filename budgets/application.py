@@ -13,6 +13,7 @@ so a retry after a failure between the two stores posts each entry exactly once.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 from uuid import UUID
@@ -59,6 +60,15 @@ from ledger.money import format_pence
 FUND = "COUNCIL:CARE-FUND"
 
 
+@dataclass(frozen=True)
+class PublishedRules:
+    """The sign-off rules as anyone may read them: their version (0 while the demo's apply,
+    until the council publishes its own) and parameters, and never the spot-check seed."""
+
+    version: int
+    policy: SignOffPolicy
+
+
 def available(council_ref: str) -> str:
     return f"PB:{council_ref}:AVAILABLE"
 
@@ -97,18 +107,27 @@ class BudgetApplication(ContextApplication):
             return RasGrid()
         return found  # type: ignore[no-any-return]
 
-    def publish_grid(self, **values: Any) -> int:
+    def grid_for(self, actor: Actor) -> RasGrid:
+        """Every published version of the grid, for anyone (policies.check_may_read_parameters)."""
+        policies.check_may_read_parameters(actor)
+        return self.grid()
+
+    def publish_grid(self, *, actor: Actor, **values: Any) -> int:
+        """A new version of the grid, by a team manager (policies.check_may_change_grid)."""
+        policies.check_may_change_grid(actor)
         grid = self.grid()
-        version = grid.publish(**values)
+        version = grid.publish(actor=actor.id, **values)
         self.save(grid)
         return version
 
     # -- people and assessments
-    def register_person(self, *, today: date, actor: str, **details: Any) -> UUID:
-        """Register a person; one record per council reference and one per NHS number, both
-        held by the store itself (saved together), so two workers at once cannot make two."""
+    def register_person(self, *, today: date, actor: Actor, **details: Any) -> UUID:
+        """Register a person, by a worker (policies.check_may_register); one record per council
+        reference and one per NHS number, both held by the store itself (saved together), so
+        two workers at once cannot make two."""
+        policies.check_may_register(actor)
         checked = PersonDetails.create(today=today, **details)
-        person, nhs_number = Person.register(checked, actor=actor)
+        person, nhs_number = Person.register(checked, actor=actor.id)
         try:
             self.save(person, nhs_number)
         except IntegrityError:
@@ -149,14 +168,17 @@ class BudgetApplication(ContextApplication):
         return self._get(person_id(council_ref), "person")  # type: ignore[no-any-return]
 
     def record_assessment(
-        self, council_ref: str, *, today: date, assessor: str, **content: Any
+        self, council_ref: str, *, today: date, actor: Actor, **content: Any
     ) -> Eligibility:
+        """A new version of the person's assessment, by a worker (policies.check_may_assess),
+        recorded with them as its assessor."""
+        policies.check_may_assess(actor)
         self.get_person(council_ref)
         try:
             assessment: Any = self.repository.get(Assessment.create_id(council_ref))
         except AggregateNotFoundError:
             assessment = Assessment(council_ref)
-        eligibility = assessment.record(today=today, assessor=assessor, **content)
+        eligibility = assessment.record(today=today, assessor=actor.id, **content)
         self.save(assessment)
         return eligibility  # type: ignore[no-any-return]
 
@@ -405,9 +427,19 @@ class BudgetApplication(ContextApplication):
         rules = self.sign_off_rules()
         return rules.in_force() if rules.versions else (DEMO_POLICY, "")
 
-    def publish_sign_off_rules(self, **values: Any) -> int:
+    def sign_off_rules_for(self, actor: Actor) -> PublishedRules:
+        """The sign-off rules in force, for anyone (policies.check_may_read_parameters): their
+        version and parameters, without the spot-check seed, which would predict the sample."""
+        policies.check_may_read_parameters(actor)
+        policy, _seed = self.sign_off_policy()
+        return PublishedRules(version=len(self.sign_off_rules().versions), policy=policy)
+
+    def publish_sign_off_rules(self, *, actor: Actor, **values: Any) -> int:
+        """A new version of the council's sign-off rules, by a team manager
+        (policies.check_may_publish_sign_off_rules), with a fresh spot-check seed."""
+        policies.check_may_publish_sign_off_rules(actor)
         rules = self.sign_off_rules()
-        version = rules.publish(**values)
+        version = rules.publish(actor=actor.id, **values)
         self.save(rules)
         return version  # type: ignore[no-any-return]
 
@@ -448,8 +480,10 @@ class BudgetApplication(ContextApplication):
         self.save(*changed)  # the review and the reopened plan together, or neither
         return next_due  # type: ignore[no-any-return]
 
-    def remind_reviews(self, *, today: date, batch_size: int = 500) -> int:
-        """The daily job: remind the worker of each review due within two weeks, once."""
+    def remind_reviews(self, actor: Actor, *, today: date, batch_size: int = 500) -> int:
+        """The daily job, run as the system (policies.check_may_send_reminders): remind the
+        worker of each review due within two weeks, once."""
+        policies.check_may_send_reminders(actor)
         reminded = 0
         position = 0
         topic = get_topic(Reviews.Scheduled)  # type: ignore[attr-defined]
@@ -465,9 +499,11 @@ class BudgetApplication(ContextApplication):
         return reminded
 
     def simulate_grid(
-        self, *, points: Any, pence_per_point: object, batch_size: int = 500
+        self, *, actor: Actor, points: Any, pence_per_point: object, batch_size: int = 500
     ) -> Simulation:
-        """What a candidate grid would change across every budget the council has allocated."""
+        """What a candidate grid would change across every budget the council has allocated,
+        tried by a team manager (policies.check_may_change_grid)."""
+        policies.check_may_change_grid(actor)
         candidate = candidate_grid(points, pence_per_point)
         cases = []
         position = 0

@@ -96,6 +96,58 @@ def check_may_set_budget(actor: Actor) -> None:
         )
 
 
+# -- the person's record and their assessment
+def check_may_register(actor: Actor) -> None:
+    """Only a social worker or team manager registers a person with the council."""
+    if not is_worker(actor):
+        raise NotPermittedError("a person is registered by a social worker or team manager")
+
+
+def check_may_assess(actor: Actor) -> None:
+    """Only a social worker or team manager records a person's needs assessment."""
+    if not is_worker(actor):
+        raise NotPermittedError("an assessment is recorded by a social worker or team manager")
+
+
+# -- the council's parameters: the RAS grid and the sign-off rules
+def check_may_change_grid(actor: Actor) -> None:
+    """Only a team manager tries a candidate RAS grid over every budget the council allocated
+    (which reads every person's budget) and publishes a new version of it."""
+    if not actor.has(Role.TEAM_MANAGER):
+        raise NotPermittedError("only a team manager tries or publishes a new RAS grid")
+
+
+def check_may_publish_sign_off_rules(actor: Actor) -> None:
+    """Only a team manager publishes the council's sign-off rules (its delegated authority)."""
+    if not actor.has(Role.TEAM_MANAGER):
+        raise NotPermittedError("only a team manager changes the council's sign-off rules")
+
+
+def check_may_read_parameters(actor: Actor) -> None:
+    """Anyone, signed in or not, reads the RAS grid and the sign-off rules: the council's
+    resource allocation is open to the people it applies to. (The spot-check seed is not
+    among what they read: it would predict the panel's sample.)"""
+    del actor  # everyone may
+
+
+def permits(check: Callable[[Actor], object], actor: Actor) -> bool:
+    """Whether a policy lets the actor do it (a page's links and buttons): the same check
+    the command runs."""
+    try:
+        check(actor)
+    except NotPermittedError:
+        return False
+    return True
+
+
+# -- the scheduled jobs
+def check_may_send_reminders(actor: Actor) -> None:
+    """Reminders of reviews coming due are sent by the council's daily job, as the system
+    itself (``Actor.system()``), never by a person: each due date is reminded once."""
+    if actor != Actor.system():
+        raise NotPermittedError("review reminders are sent by the council's daily job")
+
+
 # -- writing the plan
 def plan_author(
     actor: Actor, council_ref: str, engaged: EngagedPlanner, *, as_author: object = None

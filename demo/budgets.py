@@ -92,7 +92,7 @@ def load_budgets() -> None:
             today=date(2026, 4, 1),
             points=DEMO_POINTS,
             pence_per_point=DEMO_PENCE_PER_POINT,
-            actor="demo loader",
+            actor=MANAGER,
             reason="The demo council's first grid (docs/ras.md)",
         )
     if not app.sign_off_rules().versions:
@@ -100,7 +100,7 @@ def load_budgets() -> None:
             percent_over_indicative=DEMO_POLICY.percent_over_indicative,
             weekly_ceiling=DEMO_POLICY.weekly_ceiling,
             spot_check_per_thousand=DEMO_POLICY.spot_check_per_thousand,
-            actor="demo loader",
+            actor=MANAGER,
             reason="The demo council's delegated authority (docs/ras.md)",
             seed="doncaster-demo",  # fixed so the demo is the same each time; a council draws one
         )
@@ -112,7 +112,7 @@ def load_budgets() -> None:
             pass
         app.register_person(
             today=START,
-            actor="socialworker",
+            actor=WORKER,
             council_ref=ref,
             name=name,
             date_of_birth=born,
@@ -122,7 +122,7 @@ def load_budgets() -> None:
         app.record_assessment(
             ref,
             today=START,
-            assessor="socialworker",
+            actor=WORKER,
             own_words={"day_in_my_life": f"{name.split()[0]} told us about a typical day."},
             outcomes=_outcomes(needs),
             arises_from_impairment=True,

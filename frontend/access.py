@@ -17,8 +17,10 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from config.actor import Actor
 from config.errors import NotAllowed, NotVisible
 from config.roles import Role, has_any_role
+from identity.actors import actor_from_user
 
 
 def forbidden(request: HttpRequest, *, needed: str = "", reason: str = "") -> HttpResponse:
@@ -46,6 +48,25 @@ def roles_required(
 
         wrapped.roles = roles  # type: ignore[attr-defined]
         return wrapped
+
+    return decorate
+
+
+def allowed_by(
+    policy: Callable[[Actor], object],
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """A page the context's named ``policy`` lets the signed-in actor use: the same check the
+    page's command runs, asked first, so a refused actor sees the forbidden page with the
+    policy's words, as the API's route (``api.auth.allowed_by``) answers 403 with them."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        def first_the_policy(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            policy(actor_from_user(request.user))
+            return view(request, *args, **kwargs)
+
+        gated = roles_required(*Role)(wraps(view)(first_the_policy))  # signed in, any role
+        gated.policy = policy  # type: ignore[attr-defined]
+        return gated
 
     return decorate
 

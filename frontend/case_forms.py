@@ -17,14 +17,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from budgets import services
+from budgets import policies, services
 from budgets.domain import OUTCOMES, Risk, Severity
 from budgets.plan import DIRECT_PAYMENT_PARTS, REQUIRED_PARTS
 from budgets.review import SCALE
 from config.audit import record_read
 from config.errors import DomainError, NotFound
 from config.roles import Role
-from frontend.access import roles_required, signed_in
+from frontend.access import allowed_by, roles_required, signed_in
 from frontend.forms import attempt, date_field, date_value, whole_number
 from identity.actors import actor_from_user
 from ledger.money import MoneyError, format_pence, parse_pounds
@@ -69,7 +69,7 @@ def _form(
     return render(request, f"frontend/cases/{template}", context, status=400 if errors else 200)
 
 
-@roles_required(*WORKERS)
+@allowed_by(policies.check_may_register)
 def new_person(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     data = request.POST if request.method == "POST" else {}
@@ -81,7 +81,7 @@ def new_person(request: HttpRequest) -> HttpResponse:
         _, errors = attempt(
             lambda: services.budget_app().register_person(
                 today=timezone.localdate(),
-                actor=signed_in(request).username,
+                actor=actor_from_user(signed_in(request)),
                 council_ref=ref,
                 name=data.get("name", ""),
                 date_of_birth=born,
@@ -118,7 +118,7 @@ def _assessment_field(path: str) -> tuple[str, str]:
     return head, head.replace("_", " ").capitalize()
 
 
-@roles_required(*WORKERS)
+@allowed_by(policies.check_may_assess)
 def assessment(request: HttpRequest, council_ref: str) -> HttpResponse:
     app = services.budget_app()
     try:
@@ -149,7 +149,7 @@ def assessment(request: HttpRequest, council_ref: str) -> HttpResponse:
             lambda: app.record_assessment(
                 council_ref,
                 today=timezone.localdate(),
-                assessor=signed_in(request).username,
+                actor=actor_from_user(signed_in(request)),
                 own_words={key: data.get(key, "") for key in OWN_WORDS},
                 outcomes=outcomes,
                 arises_from_impairment=data.get("arises_from_impairment") == "yes",
@@ -207,7 +207,7 @@ def _allocation_field(path: str) -> tuple[str, str]:
     return field, label
 
 
-@roles_required(*WORKERS)
+@allowed_by(policies.check_may_set_budget)
 def allocation(request: HttpRequest, council_ref: str) -> HttpResponse:
     today = timezone.localdate()
     app = services.budget_app()
@@ -425,7 +425,7 @@ def _revision_field(path: str) -> tuple[str, str]:
     return _allocation_field(path)
 
 
-@roles_required(*WORKERS)
+@allowed_by(policies.check_may_set_budget)
 def revision(request: HttpRequest, council_ref: str) -> HttpResponse:
     """A review changes the budget: a ledger entry for the difference, never a cut without
     a reassessment."""

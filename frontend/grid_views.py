@@ -1,4 +1,8 @@
-"""The council's RAS grid: open to everyone; a team manager tries a new one, then publishes it."""
+"""The council's RAS grid: open to everyone; a team manager tries a new one, then publishes it.
+
+Who may read, try and publish the grid and the sign-off rules is the budgets context's policy
+(budgets/policies.py), asked by each page's gate and again by the command it calls.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from budgets import policies
 from budgets.domain import GridVersion, Risk, Severity
 from budgets.services import budget_app
-from config.roles import Role
-from frontend.access import roles_required, signed_in
+from frontend.access import allowed_by, signed_in
 from frontend.forms import attempt, date_field, date_value, whole_number
+from identity.actors import actor_from_user
 from ledger.money import MoneyError, format_pence, parse_pounds
 
 SHOWN_CHANGES = 50  # the biggest changes are listed; the totals count every budget
@@ -25,7 +30,8 @@ def _table(version: GridVersion) -> list[tuple[str, list[int]]]:
 
 def grid(request: HttpRequest) -> HttpResponse:
     """Public: every version of the grid, the one in force first, in plain tables."""
-    published = budget_app().grid()
+    actor = actor_from_user(request.user)  # anyone: the public too
+    published = budget_app().grid_for(actor)
     versions = list(reversed(published.versions))
     today = timezone.localdate()
     in_force = published.history.in_force_if_any(today)
@@ -41,9 +47,8 @@ def grid(request: HttpRequest) -> HttpResponse:
             for v in versions
         ],
         "risks": [r.value for r in Risk],
-        "sign_off": budget_app().sign_off_policy()[0],
-        "can_change": request.user.is_authenticated
-        and request.user.groups.filter(name=Role.TEAM_MANAGER.value).exists(),
+        "sign_off": budget_app().sign_off_rules_for(actor).policy,
+        "can_change": policies.permits(policies.check_may_change_grid, actor),
     }
     return render(request, "frontend/grid/grid.html", context)
 
@@ -57,11 +62,11 @@ def _cell(path: str) -> tuple[str, str]:
     return path, labels.get(path, path.replace("_", " ").capitalize())
 
 
-@roles_required(Role.TEAM_MANAGER)
+@allowed_by(policies.check_may_change_grid)
 def change(request: HttpRequest) -> HttpResponse:
     """Try a candidate grid over every allocated budget; publish it from a date if it is right."""
-    app = budget_app()
-    versions = app.grid().versions
+    app, actor = budget_app(), actor_from_user(signed_in(request))
+    versions = app.grid_for(actor).versions
     today = timezone.localdate()
     # The form starts from the grid in force, or the first one to come when none is yet.
     current = next((v for v in reversed(versions) if v.effective_from <= today), None) or (
@@ -92,7 +97,7 @@ def change(request: HttpRequest) -> HttpResponse:
                         today=timezone.localdate(),
                         points=points,
                         pence_per_point=price,
-                        actor=signed_in(request).username,
+                        actor=actor,
                         reason=data.get("reason", ""),
                     ),
                     where=_cell,
@@ -105,7 +110,8 @@ def change(request: HttpRequest) -> HttpResponse:
                     return redirect("ras-grid")
         elif not errors:
             result, errors = attempt(
-                lambda: app.simulate_grid(points=points, pence_per_point=price), where=_cell
+                lambda: app.simulate_grid(actor=actor, points=points, pence_per_point=price),
+                where=_cell,
             )
     elif current is not None:
         data = {
@@ -145,11 +151,11 @@ RULE_LABELS = {
 }
 
 
-@roles_required(Role.TEAM_MANAGER)
+@allowed_by(policies.check_may_publish_sign_off_rules)
 def sign_off_rules(request: HttpRequest) -> HttpResponse:
     """The council's delegated-authority parameters: a new version, with its own seed."""
-    app = budget_app()
-    policy, _ = app.sign_off_policy()
+    app, actor = budget_app(), actor_from_user(signed_in(request))
+    policy = app.sign_off_rules_for(actor).policy
     errors: dict[str, str] = {}
     data: Any = (
         request.POST
@@ -173,7 +179,7 @@ def sign_off_rules(request: HttpRequest) -> HttpResponse:
                     weekly_ceiling=ceiling,
                     spot_check_per_thousand=whole_number(data, "spot_check_per_thousand"),
                     reason=data.get("reason", ""),
-                    actor=signed_in(request).username,
+                    actor=actor,
                 ),
                 where=lambda path: (path, RULE_LABELS.get(path, path)),
             )

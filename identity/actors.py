@@ -8,9 +8,16 @@ from typing import Any
 from config.actor import Actor
 from config.roles import Role, roles_of
 
+# Someone not signed in: reads what is open to everyone (the RAS grid, the register), and
+# every policy that needs a role refuses them.
+PUBLIC = Actor(id="", name="the public")
+
 
 def actor_from_user(user: Any) -> Actor:
-    """The actor for a signed-in user (cached on the user object for the request)."""
+    """The actor for a signed-in user (cached on the user object for the request); ``PUBLIC``
+    for anyone else."""
+    if not getattr(user, "is_authenticated", False):
+        return PUBLIC
     cached = getattr(user, "_careledger_actor", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]

@@ -92,7 +92,7 @@ def care_fund_and_grid(*, since_days: int = 30) -> None:
         today=today,
         points=DEMO_POINTS,
         pence_per_point=DEMO_PENCE_PER_POINT,
-        actor="council",
+        actor=staff("council", Role.TEAM_MANAGER),
         reason="Grid 2026-1",
     )
 
@@ -136,12 +136,12 @@ def assessed_person(ref: str = "DN-000123", nhs: str = "943 476 5919") -> str:
 
     app = budget_app()
     app.register_person(
-        today=date.today(), actor="alex", **{**PERSON, "council_ref": ref, "nhs_number": nhs}
+        today=date.today(), actor=ALEX, **{**PERSON, "council_ref": ref, "nhs_number": nhs}
     )
     app.record_assessment(
         ref,
         today=date.today(),
-        assessor="alex",
+        actor=ALEX,
         own_words={"day_in_my_life": "..."},
         outcomes=SAM_OUTCOMES,
         arises_from_impairment=True,

@@ -8,6 +8,7 @@ policies' own stages, row for row.
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
 from collections.abc import Callable
@@ -191,6 +192,11 @@ def forbidden_reason(response: Any) -> str:
     return page[start : page.index("</p>", start)]
 
 
+def page_says(response: Any) -> str:
+    """The forbidden page's reason, as the reader reads it (HTML entities decoded)."""
+    return html.unescape(forbidden_reason(response))
+
+
 def test_an_actor_the_policy_refuses_is_refused_by_both_for_the_same_reason(
     worker: Client, make_user: Any
 ) -> None:
@@ -326,3 +332,221 @@ def test_the_queues_are_the_policies_stages_row_for_row(stores: Any) -> None:
         assert {c.council_ref for c in cases} == {
             r.council_ref for r in rows if rule(r.review_due, today)
         }
+
+
+# -- the rest of the budgets context: the person's record, the assessment, the parameters
+PERSON_BODY = {
+    "council_ref": REF,
+    "name": "Lee Hart",
+    "date_of_birth": "1955-06-01",
+    "nhs_number": "9434765919",
+    "has_capacity": True,
+}
+ASSESSMENT_BODY = {
+    "own_words": {"day_in_my_life": "Up at seven."},
+    "outcomes": {
+        "hygiene": {
+            "need_without_support": "Cannot get in or out of the bath",
+            "met_by_strengths": "",
+            "unmet_severity": "substantial",
+            "risk": "high",
+        }
+    },
+    "arises_from_impairment": True,
+    "significant_impact": True,
+}
+GRID_BODY = {
+    "effective_from": (TODAY + timedelta(days=30)).isoformat(),
+    "points": None,  # filled with the demo's points below
+    "pence_per_point": 2400,
+    "reason": "The council's new rates",
+}
+RULES_BODY = {
+    "percent_over_indicative": 15,
+    "weekly_ceiling_pence": 90000,
+    "spot_check_per_thousand": 20,
+    "reason": "Agreed at the budget board",
+}
+RULES_FORM = {
+    "percent_over_indicative": "15",
+    "weekly_ceiling": "£900.00",
+    "spot_check_per_thousand": "20",
+    "reason": "Agreed at the budget board",
+}
+# journey: the command, who takes it, what the spy returns, the API's and the page's request
+SETTINGS_JOURNEYS: dict[str, tuple[str, Role, Any, tuple[str, Any], tuple[str, Any]]] = {
+    "register a person": (
+        "register_person",
+        Role.SOCIAL_WORKER,
+        None,
+        ("/api/v1/budgets/people", PERSON_BODY),
+        ("/cases/new/", "REGISTRATION"),
+    ),
+    "record an assessment": (
+        "record_assessment",
+        Role.SOCIAL_WORKER,
+        "eligible",
+        (f"{API}/assessments", ASSESSMENT_BODY),
+        (f"{PAGE}/assessment/", "ASSESSMENT"),
+    ),
+    "publish the grid": (
+        "publish_grid",
+        Role.TEAM_MANAGER,
+        1,
+        ("/api/v1/budgets/grid", GRID_BODY),
+        ("/budgets/grid/change/", "GRID"),
+    ),
+    "publish the sign-off rules": (
+        "publish_sign_off_rules",
+        Role.TEAM_MANAGER,
+        1,
+        ("/api/v1/budgets/sign-off-rules", RULES_BODY),
+        ("/budgets/sign-off/", RULES_FORM),
+    ),
+}
+
+
+def settings_forms(name: str) -> Any:
+    from budgets.domain import DEMO_POINTS
+    from tests.integration.test_case_forms import ASSESSMENT, REGISTRATION
+    from tests.integration.test_grid_pages import grid_form
+
+    if name == "GRID":
+        return grid_form(
+            pence_per_point="24.00",
+            publish="1",
+            reason="The council's new rates",
+            **date_input("effective_from", TODAY + timedelta(days=30)),
+        )
+    if name == "GRID_BODY":
+        return {**GRID_BODY, "points": DEMO_POINTS}
+    return {"REGISTRATION": REGISTRATION, "ASSESSMENT": ASSESSMENT}[name]
+
+
+def spy_on_any(monkeypatch: pytest.MonkeyPatch, name: str, returns: Any) -> list[Actor]:
+    """Replace one command with a recorder of the actor it was called with."""
+    from budgets.people import Eligibility
+
+    calls: list[Actor] = []
+
+    def spy(self: BudgetApplication, *args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs["actor"])
+        if returns == "eligible":
+            return Eligibility(eligible=True, reasons=["Eligible"])
+        return returns
+
+    monkeypatch.setattr(BudgetApplication, name, spy)
+    return calls
+
+
+@pytest.mark.parametrize("journey", list(SETTINGS_JOURNEYS))
+def test_registering_assessing_and_publishing_call_the_same_command_with_the_callers_actor(
+    journey: str, worker: Client, make_user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    command, role, returns, (api_path, api_body), (page_path, page_form) = SETTINGS_JOURNEYS[
+        journey
+    ]
+    if command == "record_assessment":
+        assert worker.post("/cases/new/", settings_forms("REGISTRATION")).status_code == 302
+    client = signed_in(make_user, f"u-{role.name.lower()}", role)
+    calls = spy_on_any(monkeypatch, command, returns)
+
+    body = settings_forms("GRID_BODY") if command == "publish_grid" else api_body
+    through_api = api_post(client, api_path, body)
+    assert through_api.status_code == 201, through_api.content
+    form = settings_forms(page_form) if isinstance(page_form, str) else page_form
+    through_page = client.post(page_path, form)
+    assert through_page.status_code == 302, through_page.content.decode()[:2000]
+
+    assert len(calls) == 2  # one call each, of the same command
+    by_api, by_page = calls
+    assert isinstance(by_api, Actor) and by_api == by_page  # the same actor, built once each
+    assert by_api.id == f"u-{role.name.lower()}" and by_api.has(role)
+
+
+# journey: who the policy refuses, the API's request, the page, and the policy's words
+REFUSALS = {
+    "register a person": (
+        Role.PANEL_MEMBER,
+        ("/api/v1/budgets/people", PERSON_BODY),
+        "/cases/new/",
+        "a person is registered by a social worker or team manager",
+    ),
+    "record an assessment": (
+        Role.FINANCE_OFFICER,
+        (f"{API}/assessments", ASSESSMENT_BODY),
+        f"{PAGE}/assessment/",
+        "an assessment is recorded by a social worker or team manager",
+    ),
+    "publish the grid": (
+        Role.SOCIAL_WORKER,
+        ("/api/v1/budgets/grid", GRID_BODY),
+        "/budgets/grid/change/",
+        "only a team manager tries or publishes a new RAS grid",
+    ),
+    "publish the sign-off rules": (
+        Role.SOCIAL_WORKER,
+        ("/api/v1/budgets/sign-off-rules", RULES_BODY),
+        "/budgets/sign-off/",
+        "only a team manager changes the council's sign-off rules",
+    ),
+}
+
+
+@pytest.mark.parametrize("journey", list(REFUSALS))
+def test_an_actor_refused_registering_assessing_or_publishing_is_told_the_same_by_both(
+    journey: str, worker: Client, make_user: Any
+) -> None:
+    from budgets.services import budget_app
+
+    role, (api_path, body), page_path, why = REFUSALS[journey]
+    assert worker.post("/cases/new/", settings_forms("REGISTRATION")).status_code == 302
+    before = budget_app().recorder.max_notification_id()
+    stranger = signed_in(make_user, "stranger", role)
+    if api_path.endswith("/grid"):
+        body = settings_forms("GRID_BODY")
+    refused = api_post(stranger, api_path, body)
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == why  # the policy's words, as the page says them:
+    assert page_says(stranger.get(page_path)) == why[0].upper() + why[1:] + "."
+    assert page_says(stranger.post(page_path, {})) == why[0].upper() + why[1:] + "."
+    assert budget_app().recorder.max_notification_id() == before  # nothing recorded by either
+
+
+def test_the_commands_refuse_whoever_calls_them_not_only_the_routes(worker: Client) -> None:
+    """The policy is the application's: called directly (a task, the demo, another context),
+    a command refuses the actor the route's gate would, and records nothing."""
+    from budgets.domain import DEMO_POINTS
+    from budgets.policies import NotPermittedError
+    from budgets.services import budget_app
+    from tests.integration.helpers import staff
+    from tests.unit.test_people import PERSON
+
+    app = budget_app()
+    before = app.recorder.max_notification_id()
+    panel = staff("chris", Role.PANEL_MEMBER)
+    alex = staff("alex", Role.SOCIAL_WORKER)
+    for command in [
+        lambda: app.register_person(today=TODAY, actor=panel, **PERSON),
+        lambda: app.record_assessment(REF, today=TODAY, actor=panel, **ASSESSMENT_BODY),
+        lambda: app.publish_grid(
+            actor=alex,
+            effective_from=TODAY + timedelta(days=30),
+            today=TODAY,
+            points=DEMO_POINTS,
+            pence_per_point=2400,
+            reason="x",
+        ),
+        lambda: app.simulate_grid(actor=alex, points=DEMO_POINTS, pence_per_point=2400),
+        lambda: app.publish_sign_off_rules(
+            actor=alex,
+            percent_over_indicative=15,
+            weekly_ceiling=90000,
+            spot_check_per_thousand=20,
+            reason="x",
+        ),
+        lambda: app.remind_reviews(alex, today=TODAY),
+    ]:
+        with pytest.raises(NotPermittedError):
+            command()
+    assert app.recorder.max_notification_id() == before

@@ -44,7 +44,7 @@ def sam(stores: Any) -> str:
         today=TODAY,
         points=DEMO_POINTS,
         pence_per_point=DEMO_PENCE_PER_POINT,
-        actor="council",
+        actor=staff("council", Role.TEAM_MANAGER),
         reason="Grid 2026-1",
     )
     return assessed_person("DN-000123")
@@ -130,7 +130,7 @@ def test_revisions_and_the_rule_against_cuts_without_reassessment(sam: str) -> N
     budget_app().record_assessment(
         sam,
         today=TODAY,
-        assessor="alex",
+        actor=ALEX,
         own_words={"day_in_my_life": "Recovering well"},
         outcomes=SAM_OUTCOMES,
         arises_from_impairment=True,
@@ -226,8 +226,9 @@ def test_plan_sign_off_and_reviews_through_the_application(sam: str, monkeypatch
     assert not app.plan(sam).signed_off
     assert app.reviews(sam).due_on == TODAY + timedelta(weeks=6)
     assert remind_reviews_due() == 0  # six weeks away: too early to remind
-    assert app.remind_reviews(today=TODAY + timedelta(weeks=5)) == 1  # within two weeks
-    assert app.remind_reviews(today=TODAY + timedelta(weeks=5, days=1)) == 0  # once per due date
+    system = Actor.system()  # the daily job
+    assert app.remind_reviews(system, today=TODAY + timedelta(weeks=5)) == 1  # within two weeks
+    assert app.remind_reviews(system, today=TODAY + timedelta(weeks=5, days=1)) == 0  # once
     six_week_review(sam)
     assert app.reviews(sam).due_on == TODAY + timedelta(days=365)
     app.sign_plan(sam, actor=JO)  # in conversation at the review
@@ -255,7 +256,7 @@ def test_what_a_candidate_grid_would_change(sam: str) -> None:
 
     council_managed(sam)
     richer = {s: {r: p + 1 for r, p in row.items()} for s, row in DEMO_POINTS.items()}
-    result = budget_app().simulate_grid(points=richer, pence_per_point=2300)
+    result = budget_app().simulate_grid(actor=JO, points=richer, pence_per_point=2300)
     [row] = result.rows
     assert (row.council_ref, row.indicative_now, row.indicative_under_candidate) == (
         sam,
@@ -265,7 +266,7 @@ def test_what_a_candidate_grid_would_change(sam: str) -> None:
     assert (result.up, result.down, result.weekly_change) == (1, 0, 17 * 2300 - 32200)
     assert len(budget_app().grid().versions) == 1  # a simulation publishes nothing
     with pytest.raises(BudgetError):
-        budget_app().simulate_grid(points=richer, pence_per_point=0)
+        budget_app().simulate_grid(actor=JO, points=richer, pence_per_point=0)
 
 
 def test_my_budget_shows_the_person_how_it_was_reached_and_what_was_paid(
@@ -376,7 +377,7 @@ def test_a_new_grid_leaves_the_explanation_of_an_allocated_budget_as_it_was(sam:
         today=TODAY,
         points=DEMO_POINTS,
         pence_per_point=DEMO_PENCE_PER_POINT * 2,
-        actor="council",
+        actor=staff("council", Role.TEAM_MANAGER),
         reason="Grid 2026-2",
     )
     assert budget_app().indicative(sam, today=TODAY).weekly == 64400  # today's grid doubles
@@ -419,7 +420,7 @@ def test_refused_allocations_and_cuts_record_nothing_in_either_store(sam: str) -
     app.record_assessment(
         sam,
         today=TODAY,
-        assessor="alex",
+        actor=ALEX,
         own_words={"day_in_my_life": "Managing better"},
         outcomes=SAM_OUTCOMES,
         arises_from_impairment=True,

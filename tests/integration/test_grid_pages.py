@@ -117,7 +117,7 @@ def test_the_change_page_starts_from_a_grid_to_come_and_refuses_odd_numbers(
         today=TODAY,
         points=DEMO_POINTS,
         pence_per_point=2300,
-        actor="council",
+        actor=JO,
         reason="The first grid, from next week",
     )
     manager = signed_in(make_user, "jo", Role.TEAM_MANAGER)

@@ -24,7 +24,7 @@ from config.roles import Role
 from ledger import models
 from ledger.services import catch_up
 from tests.conftest import NOW, draft
-from tests.integration.helpers import accredited_provider, signed_in, staff_of
+from tests.integration.helpers import accredited_provider, signed_in, staff, staff_of
 from tests.integration.test_case_forms import REGISTRATION, summary_links
 from tests.integration.test_grid_pages import grid_form
 
@@ -192,7 +192,7 @@ def test_workers_registering_one_nhs_number_at_the_same_moment_make_one_record(
         try:
             apps[n].register_person(
                 today=date.today(),
-                actor=f"worker-{n}",
+                actor=staff(f"worker-{n}"),
                 **{**PERSON, "council_ref": f"DN-00070{n}", "date_of_birth": date(1961, 5, 4)},
             )
             outcomes.append(f"DN-00070{n}")

@@ -7,6 +7,7 @@ refuses with its named error. Plans are real ``Plan`` aggregates taken to each s
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -246,3 +247,50 @@ def test_when_a_review_is_due_soon_or_overdue() -> None:
     assert policies.review_overdue(TODAY - timedelta(days=1), TODAY)
     assert not policies.review_overdue(TODAY, TODAY)
     assert not policies.review_overdue(None, TODAY)
+
+
+def test_who_may_register_a_person_and_record_their_assessment() -> None:
+    for worker in (ALEX, JO):
+        policies.check_may_register(worker)
+        policies.check_may_assess(worker)
+    for refused in (CHRIS, AUDITOR, FINANCE, SAM, PRIYA, REGISTRAR, actor("nobody")):
+        with pytest.raises(NotPermittedError, match="registered by a social worker or team"):
+            policies.check_may_register(refused)
+        with pytest.raises(NotPermittedError, match="recorded by a social worker or team"):
+            policies.check_may_assess(refused)
+
+
+@pytest.mark.parametrize(
+    ("check", "why"),
+    [
+        (policies.check_may_change_grid, "only a team manager tries or publishes a new RAS grid"),
+        (
+            policies.check_may_publish_sign_off_rules,
+            "only a team manager changes the council's sign-off rules",
+        ),
+    ],
+)
+def test_only_a_team_manager_tries_and_publishes_the_councils_parameters(
+    check: Any, why: str
+) -> None:
+    check(JO)
+    assert policies.permits(check, JO)
+    for refused in (ALEX, CHRIS, AUDITOR, FINANCE, SAM, PRIYA, REGISTRAR, Actor.system()):
+        with pytest.raises(NotPermittedError) as err:
+            check(refused)
+        assert err.value.message == why and err.value.status == 403
+        assert not policies.permits(check, refused)
+
+
+def test_anyone_reads_the_grid_and_the_sign_off_rules() -> None:
+    public = Actor(id="", name="the public")  # not signed in (identity.actors.PUBLIC)
+    for anyone in (public, SAM, LEE, SOL, ALEX, JO, CHRIS, AUDITOR, FINANCE, REGISTRAR):
+        policies.check_may_read_parameters(anyone)
+        assert policies.permits(policies.check_may_read_parameters, anyone)
+
+
+def test_review_reminders_are_sent_by_the_daily_job_only() -> None:
+    policies.check_may_send_reminders(Actor.system())
+    for person_not_the_job in (ALEX, JO, CHRIS, PRIYA, actor("careledger")):
+        with pytest.raises(NotPermittedError, match="the council's daily job"):
+            policies.check_may_send_reminders(person_not_the_job)

@@ -16,9 +16,14 @@ from budgets.people import (
     nhs_number,
     outcome_assessments,
 )
+from config.actor import Actor
 from config.errors import Conflict, NotFound
+from config.roles import Role
 
 TODAY = date(2026, 11, 25)
+# The workers who register people (budgets.policies.check_may_register).
+ALEX = Actor(id="alex", roles=frozenset({Role.SOCIAL_WORKER}))
+JO = Actor(id="jo", roles=frozenset({Role.TEAM_MANAGER}))
 
 
 @pytest.mark.parametrize("number", ["9434765919", "943 476 5919", "4010232137"])
@@ -237,12 +242,12 @@ def budgets() -> Any:
 
 
 def test_an_nhs_number_already_on_record_is_refused_naming_the_record(budgets: Any) -> None:
-    budgets.register_person(today=TODAY, actor="alex", **PERSON)
+    budgets.register_person(today=TODAY, actor=ALEX, **PERSON)
     before = budgets.recorder.max_notification_id()
     with pytest.raises(NhsNumberTakenError) as err:
         budgets.register_person(
             today=TODAY,
-            actor="jo",
+            actor=JO,
             **{**PERSON, "council_ref": "DN-000124", "nhs_number": "9434765919"},
         )
     assert err.value.status == 409 and err.value.field == "nhs_number"
@@ -256,18 +261,18 @@ def test_a_second_registration_of_the_same_reference_and_number_names_the_refere
     budgets: Any,
 ) -> None:
     """A retry of the same registration is no clash of NHS numbers: the reference is named."""
-    budgets.register_person(today=TODAY, actor="alex", **PERSON)
+    budgets.register_person(today=TODAY, actor=ALEX, **PERSON)
     with pytest.raises(Conflict) as err:
-        budgets.register_person(today=TODAY, actor="alex", **PERSON)
+        budgets.register_person(today=TODAY, actor=ALEX, **PERSON)
     assert [e.field for e in err.value.all()] == ["council_ref"]
 
 
 def test_a_taken_reference_and_a_taken_number_are_named_together(budgets: Any) -> None:
-    budgets.register_person(today=TODAY, actor="alex", **PERSON)
+    budgets.register_person(today=TODAY, actor=ALEX, **PERSON)
     other = {**PERSON, "council_ref": "DN-000124", "nhs_number": "4010232137"}
-    budgets.register_person(today=TODAY, actor="alex", **other)
+    budgets.register_person(today=TODAY, actor=ALEX, **other)
     with pytest.raises(Conflict) as err:
-        budgets.register_person(today=TODAY, actor="alex", **{**other, "nhs_number": "9434765919"})
+        budgets.register_person(today=TODAY, actor=ALEX, **{**other, "nhs_number": "9434765919"})
     assert {e.field: e.message for e in err.value.all()} == {
         "council_ref": "this council reference is already registered",
         "nhs_number": "943 476 5919 is already recorded for DN-000123: open that record rather "
@@ -276,10 +281,10 @@ def test_a_taken_reference_and_a_taken_number_are_named_together(budgets: Any) -
 
 
 def test_people_with_different_nhs_numbers_are_each_registered(budgets: Any) -> None:
-    budgets.register_person(today=TODAY, actor="alex", **PERSON)
+    budgets.register_person(today=TODAY, actor=ALEX, **PERSON)
     budgets.register_person(
         today=TODAY,
-        actor="alex",
+        actor=ALEX,
         **{**PERSON, "council_ref": "DN-000124", "nhs_number": "4010232137"},
     )
     assert budgets.get_person("DN-000124").details.nhs_number == "4010232137"
