@@ -1,8 +1,15 @@
-"""The accreditation use cases: register, apply, assess, decide, suspend, renew, expire."""
+"""The accreditation use cases: register, apply, assess, decide, suspend, renew, expire.
+
+The context's one door: every command takes the ``Actor`` asking and calls the context's
+policies (accreditation/policies.py) itself, so the API and the pages get the same answer.
+The actor's id is recorded as each event's actor, as before. The daily expiry job and Stripe's
+answers about a payment account are the system's own steps, and take no actor.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -12,7 +19,7 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from accreditation import domain
+from accreditation import domain, policies
 from accreditation.domain import (
     DEFAULT_CRITERIA,
     Accreditation,
@@ -26,6 +33,7 @@ from accreditation.domain import (
     provider_id,
     text,
 )
+from config.actor import Actor
 from config.errors import Conflict, NotFound
 from config.transcodings import ContextApplication
 
@@ -51,6 +59,15 @@ class Done:
     position: int | None
 
 
+@dataclass(frozen=True)
+class EvidenceFile:
+    """A kept evidence document, as the checked evidence view serves it."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
 class AccreditationApplication(ContextApplication):
     name = "Accreditation"
     domain_modules = (domain,)
@@ -58,10 +75,15 @@ class AccreditationApplication(ContextApplication):
     def __init__(self, *args: Any, evidence_dir: Path | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.evidence_dir = evidence_dir
+        # Which provider kept an evidence document (by its id), if any: asked of the register's
+        # read model by accreditation/services.py; tests give their own.
+        self.provider_of_evidence: Callable[[str], UUID | None] = lambda _evidence: None
 
     # -- providers
-    def register_provider(self, *, actor: str, **details: Any) -> Done:
-        provider = Provider.register(ProviderDetails.create(**details), actor=actor)
+    def register_provider(self, *, actor: Actor, **details: Any) -> Done:
+        """An organisation's staff register it (policies.check_may_register)."""
+        policies.check_may_register(actor)
+        provider = Provider.register(ProviderDetails.create(**details), actor=actor.id)
         try:
             return self._done(provider.id, self.save(provider))
         except IntegrityError:
@@ -70,9 +92,10 @@ class AccreditationApplication(ContextApplication):
                 field="registration_number",
             ) from None
 
-    def update_provider(self, provider: UUID, *, actor: str, **details: Any) -> Done:
+    def update_provider(self, provider: UUID, *, actor: Actor, **details: Any) -> Done:
+        policies.check_acts_for(actor, provider, doing="change the details")
         found = self.get_provider(provider)
-        found.update(ProviderDetails.create(**details), actor=actor)
+        found.update(ProviderDetails.create(**details), actor=actor.id)
         return self._done(found.id, self.save(found))
 
     def get_provider(self, provider: UUID) -> Provider:
@@ -87,9 +110,11 @@ class AccreditationApplication(ContextApplication):
         content: bytes,
         expires_on: date | None,
         today: date,
-        actor: str,
+        actor: Actor,
     ) -> str:
-        """Keep an evidence document: checked by its content, stored under its own digest."""
+        """Keep an evidence document: checked by its content, stored under its own digest.
+        Added by the provider's own staff (policies.check_acts_for)."""
+        policies.check_acts_for(actor, provider, doing="add evidence")
         found = self.get_provider(provider)
         if kind not in EVIDENCE_KINDS:
             raise AccreditationError("must be one of " + ", ".join(EVIDENCE_KINDS), field="kind")
@@ -122,14 +147,34 @@ class AccreditationApplication(ContextApplication):
                 "expires_on": expires_on.isoformat() if expires_on else "",
                 "uploaded_on": today.isoformat(),
             },
-            actor=actor,
+            actor=actor.id,
         )
         self.save(found)
         return evidence_id
 
-    def link_payment_account(self, provider: UUID, *, account: str, actor: str) -> Done:
+    def read_evidence(self, actor: Actor, evidence: UUID | str) -> EvidenceFile:
+        """An evidence document, for the register administrator or its own organisation's staff
+        (policies.check_may_read_evidence), served only if the stored file is still the one
+        uploaded. Anyone else, as for a document that does not exist: NoSuchEvidenceError."""
+        provider = self.provider_of_evidence(str(evidence))
+        if provider is None:
+            raise policies.no_such_evidence()
+        policies.check_may_read_evidence(actor, provider)
+        kept = self.get_provider(provider).evidence.get(str(evidence))
+        if kept is None or self.evidence_dir is None:
+            raise policies.no_such_evidence()
+        try:
+            content = (self.evidence_dir / kept["sha256"]).read_bytes()
+        except FileNotFoundError:
+            raise NotFound("the stored file is missing", field="evidence") from None
+        if hashlib.sha256(content).hexdigest() != kept["sha256"]:
+            raise NotFound("the stored file no longer matches what was uploaded", field="evidence")
+        return EvidenceFile(kept["filename"], kept["content_type"], content)
+
+    def link_payment_account(self, provider: UUID, *, account: str) -> Done:
+        """Stripe opened the provider's account: recorded by the system (``careledger``)."""
         found = self.get_provider(provider)
-        found.link_payment_account(account=account, actor=actor)
+        found.link_payment_account(account=account, actor=Actor.system().id)
         return self._done(found.id, self.save(found))
 
     def record_payouts_ready(self, provider: UUID, *, ready: bool) -> Done:
@@ -149,7 +194,9 @@ class AccreditationApplication(ContextApplication):
         assert isinstance(found, Checklist)
         return found
 
-    def publish_checklist(self, *, criteria: list[dict[str, str]], actor: str) -> int:
+    def publish_checklist(self, *, criteria: list[dict[str, str]], actor: Actor) -> int:
+        """A new version of the council's checklist (the register administrator's)."""
+        policies.check_may_run_register(actor, doing="publish the checklist")
         checklist = self.checklist()
         version = checklist.publish(
             criteria=[
@@ -162,28 +209,31 @@ class AccreditationApplication(ContextApplication):
                 )
                 for i, c in enumerate(criteria)
             ],
-            actor=actor,
+            actor=actor.id,
         )
         self.save(checklist)
         return version
 
     # -- accreditation
-    def apply(self, provider: UUID, *, service: object, actor: str, note: object = "") -> Done:
+    def apply(self, provider: UUID, *, service: object, actor: Actor, note: object = "") -> Done:
+        """The provider's own staff apply for a service (policies.check_acts_for)."""
+        policies.check_acts_for(actor, provider, doing="apply")
         self.get_provider(provider)
         accreditation = Accreditation.apply_for(
-            provider=provider, service=service, actor=actor, note=note
+            provider=provider, service=service, actor=actor.id, note=note
         )
         try:
             return self._done(accreditation.id, self.save(accreditation))
         except IntegrityError:
             existing = self.get_accreditation(accreditation.id)
-            existing.reapply(actor=actor, note=note)
+            existing.reapply(actor=actor.id, note=note)
             return self._done(existing.id, self.save(existing))
 
-    def start_assessment(self, accreditation: UUID, *, actor: str) -> Done:
+    def start_assessment(self, accreditation: UUID, *, actor: Actor) -> Done:
+        policies.check_may_run_register(actor, doing="start an assessment")
         found = self.get_accreditation(accreditation)
         checklist = self.checklist()
-        found.start_assessment(actor=actor, checklist_version=checklist.current_version)
+        found.start_assessment(actor=actor.id, checklist_version=checklist.current_version)
         return self._done(found.id, self.save(found, checklist))
 
     def assess(
@@ -194,8 +244,9 @@ class AccreditationApplication(ContextApplication):
         met: bool,
         evidence: list[str],
         note: object,
-        actor: str,
+        actor: Actor,
     ) -> Done:
+        policies.check_may_run_register(actor, doing="assess a criterion")
         found = self.get_accreditation(accreditation)
         provider = self.get_provider(found.provider)
         unknown = [e for e in evidence if e not in provider.evidence]
@@ -209,7 +260,7 @@ class AccreditationApplication(ContextApplication):
             met=met,
             evidence=evidence,
             note=note,
-            actor=actor,
+            actor=actor.id,
         )
         return self._done(found.id, self.save(found))
 
@@ -220,45 +271,51 @@ class AccreditationApplication(ContextApplication):
         expires_on: date,
         today: date,
         conditions: object,
-        actor: str,
+        actor: Actor,
         reason: object,
     ) -> Done:
+        policies.check_may_run_register(actor, doing="accredit")
         found = self.get_accreditation(accreditation)
         found.accredit(
             criteria=self._criteria(found),
             expires_on=expires_on,
             today=today,
             conditions=conditions,
-            actor=actor,
+            actor=actor.id,
             reason=reason,
         )
         return self._done(found.id, self.save(found))
 
-    def refuse(self, accreditation: UUID, *, actor: str, reasons: object) -> Done:
+    def refuse(self, accreditation: UUID, *, actor: Actor, reasons: object) -> Done:
+        policies.check_may_run_register(actor, doing="refuse")
         found = self.get_accreditation(accreditation)
-        found.refuse(actor=actor, reasons=reasons)
+        found.refuse(actor=actor.id, reasons=reasons)
         return self._done(found.id, self.save(found))
 
-    def suspend(self, accreditation: UUID, *, actor: str, reason: object, today: date) -> Done:
+    def suspend(self, accreditation: UUID, *, actor: Actor, reason: object, today: date) -> Done:
+        policies.check_may_run_register(actor, doing="suspend")
         found = self.get_accreditation(accreditation)
-        found.suspend(actor=actor, reason=reason, today=today)
+        found.suspend(actor=actor.id, reason=reason, today=today)
         return self._done(found.id, self.save(found))
 
-    def reinstate(self, accreditation: UUID, *, actor: str, reason: object, today: date) -> Done:
+    def reinstate(self, accreditation: UUID, *, actor: Actor, reason: object, today: date) -> Done:
+        policies.check_may_run_register(actor, doing="reinstate")
         found = self.get_accreditation(accreditation)
-        found.reinstate(actor=actor, reason=reason, today=today)
+        found.reinstate(actor=actor.id, reason=reason, today=today)
         return self._done(found.id, self.save(found))
 
-    def withdraw(self, accreditation: UUID, *, actor: str, reason: object, today: date) -> Done:
+    def withdraw(self, accreditation: UUID, *, actor: Actor, reason: object, today: date) -> Done:
+        policies.check_may_run_register(actor, doing="withdraw")
         found = self.get_accreditation(accreditation)
-        found.withdraw(actor=actor, reason=reason, today=today)
+        found.withdraw(actor=actor.id, reason=reason, today=today)
         return self._done(found.id, self.save(found))
 
     def renew(
-        self, accreditation: UUID, *, actor: str, expires_on: date, today: date, reason: object
+        self, accreditation: UUID, *, actor: Actor, expires_on: date, today: date, reason: object
     ) -> Done:
+        policies.check_may_run_register(actor, doing="renew")
         found = self.get_accreditation(accreditation)
-        found.renew(actor=actor, expires_on=expires_on, today=today, reason=reason)
+        found.renew(actor=actor.id, expires_on=expires_on, today=today, reason=reason)
         return self._done(found.id, self.save(found))
 
     def expire_and_remind(self, accreditations: list[UUID], *, today: date) -> tuple[int, int]:

@@ -9,18 +9,50 @@ paid.
 from __future__ import annotations
 
 import logging
+from datetime import date
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from accreditation import policies
+from accreditation.application import Done
 from accreditation.services import accreditation_app, catch_up
+from config.actor import Actor
 from config.errors import Conflict
 from payments import stripe
 
 log = logging.getLogger(__name__)
 
 
-def open_payment_account(provider_id: UUID) -> str | None:
+def accredit(
+    accreditation: UUID,
+    *,
+    actor: Actor,
+    expires_on: date,
+    today: date,
+    conditions: object,
+    reason: object,
+) -> Done:
+    """The register administrator accredits a service; its provider's payment account is then
+    opened (or opened later, if Stripe cannot be reached now)."""
+    app = accreditation_app()
+    done = app.accredit(
+        accreditation,
+        actor=actor,
+        expires_on=expires_on,
+        today=today,
+        conditions=conditions,
+        reason=reason,
+    )
+    open_payment_account(app.get_accreditation(accreditation).provider, actor=actor)
+    return done
+
+
+def open_payment_account(provider_id: UUID, *, actor: Actor) -> str | None:
+    """The provider's Stripe account, opened if it has none yet: asked by its own staff or by
+    the register administrator (policies.check_may_set_up_payments); None if Stripe cannot be
+    reached just now."""
+    policies.check_may_set_up_payments(actor, provider_id)
     app = accreditation_app()
     provider = app.get_provider(provider_id)
     if provider.payment_account:
@@ -33,7 +65,7 @@ def open_payment_account(provider_id: UUID) -> str | None:
         log.warning("payment account for %s not opened yet: %s", provider_id, exc)
         return None
     try:
-        app.link_payment_account(provider_id, account=account, actor="careledger")
+        app.link_payment_account(provider_id, account=account)
     except (Conflict, IntegrityError):
         # Another request linked it first; Stripe's idempotency gave both the same account.
         return app.get_provider(provider_id).payment_account

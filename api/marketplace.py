@@ -13,9 +13,8 @@ from ninja import Header, Router, Status
 
 from accreditation import queries as register
 from accreditation.domain import Service
-from accreditation.models import Membership, ProviderRecord
-from api.auth import actor_of, caller, roles
-from api.problems import Forbidden
+from accreditation.models import ProviderRecord
+from api.auth import caller, roles
 from api.schemas import (
     ChooseIn,
     EndIn,
@@ -28,19 +27,19 @@ from api.schemas import (
     TariffIn,
     TariffOut,
 )
+from config.actor import Actor
 from config.audit import record_read
-from config.errors import NotFound
-from config.roles import Role, roles_of
-from config.validation import council_ref
+from config.roles import Role
+from identity.actors import actor_from_user
 from ledger.money import MoneyError, format_pence, parse_pounds
 from marketplace import queries
-from marketplace.domain import Chooser, MarketplaceError, Price, price_for
-from marketplace.models import EngagementRecord, PersonAccount, TariffRecord
+from marketplace.domain import MarketplaceError, Price, price_for
+from marketplace.models import EngagementRecord, TariffRecord
 from marketplace.services import catch_up, marketplace_app
 
 router = Router(tags=["marketplace"])
+# The coarse first gate of the choosing routes; who may choose for whom is the policy's.
 CHOOSERS = (Role.PERSON, Role.SOCIAL_WORKER, Role.TEAM_MANAGER)
-WORKERS = {Role.SOCIAL_WORKER.value, Role.TEAM_MANAGER.value}
 
 
 def tariff_out(t: TariffRecord) -> TariffOut:
@@ -81,47 +80,9 @@ def engagement_out(e: EngagementRecord) -> EngagementOut:
     )
 
 
-def people_of(request: HttpRequest) -> dict[str, str]:
-    """The people a person user may act for (themselves, or as nominee or advocate)."""
-    return dict(
-        PersonAccount.objects.filter(user=caller(request)).values_list("person", "relationship")
-    )
-
-
-def visible_engagement(request: HttpRequest, engagement: UUID) -> EngagementRecord:
-    """An engagement the caller may see: their own, their provider's, or any for staff."""
-    catch_up()
-    found = EngagementRecord.objects.filter(id=engagement).first()
-    roles = roles_of(caller(request))
-    allowed = found is not None and (
-        bool(roles & (WORKERS | {Role.REGISTER_ADMIN.value, Role.AUDITOR.value}))
-        or found.person in people_of(request)
-        or Membership.objects.filter(user=caller(request), provider_id=found.provider_id).exists()
-    )
-    if not allowed or found is None:
-        # The same answer whether it does not exist or is someone else's: nothing leaks.
-        raise NotFound(f"no engagement {engagement}", field="engagement")
-    record_read(caller(request), [found.person], request.path)
-    return found
-
-
-def chooser_for(
-    request: HttpRequest, person: str, on_behalf: str, consent: str
-) -> tuple[str, Chooser]:
-    user = caller(request)
-    if roles_of(user) & WORKERS:
-        if not person:
-            raise MarketplaceError("name the person you are choosing for", field="person")
-        return person, Chooser(user.username, "worker", consent)
-    mine = people_of(request)
-    if not person and len(mine) == 1:
-        person = next(iter(mine))
-    if person not in mine:
-        raise Forbidden(
-            "you can only choose for yourself or someone you are nominee or advocate for"
-        )
-    # Who they are to the person is what the council recorded, never what the client says.
-    return person, Chooser(user.username, mine[person], consent)
+def actor(request: HttpRequest) -> Actor:
+    """The caller as the marketplace's commands and queries take them."""
+    return actor_from_user(caller(request))
 
 
 @router.get("/tariff", response=list[TariffOut], auth=None)
@@ -133,7 +94,6 @@ def tariff(request: HttpRequest) -> list[TariffOut]:
 
 @router.post("/tariff", response={201: TariffOut}, auth=roles(Role.REGISTER_ADMIN))
 def publish_tariff(request: HttpRequest, payload: TariffIn) -> Status[TariffOut]:
-    actor = actor_of(request)
     prices = {}
     for field in ("support_plan_fee", "annual_review_fee", "money_management_fee"):
         try:
@@ -147,8 +107,8 @@ def publish_tariff(request: HttpRequest, payload: TariffIn) -> Status[TariffOut]
         except MoneyError as exc:
             raise MarketplaceError(str(exc), field=f"deductions[{i}].amount") from None
     version = marketplace_app().publish_tariff(
+        actor=actor(request),
         today=timezone.localdate(),
-        actor=actor,
         effective_from=payload.effective_from,
         deductions=deductions,
         note=payload.note,
@@ -224,16 +184,17 @@ def choose(
     payload: ChooseIn,
     idempotency_key: str = Header("", alias="Idempotency-Key"),
 ) -> Status[EngagementOut]:
-    person, chooser = chooser_for(request, payload.person, payload.on_behalf, payload.consent)
-    key = idempotency_key or str(uuid.uuid4())
+    """Choose a provider for a person. ``on_behalf`` is not read: who the caller is to the
+    person is what the council recorded (the marketplace's policy decides)."""
     before = EngagementRecord.objects.count()
     engagement = marketplace_app().choose(
-        person=person,
+        actor=actor(request),
+        person=payload.person,
         provider=payload.provider,
         service=payload.service,
-        chooser=chooser,
+        consent=payload.consent,
         today=timezone.localdate(),
-        key=f"{caller(request).username}:{key}",
+        key=idempotency_key or str(uuid.uuid4()),
     )
     catch_up()
     status = 201 if EngagementRecord.objects.count() > before else 200
@@ -247,25 +208,7 @@ def my_engagements(
     """A person's own engagements; a provider's; or, for a worker, one person's. Newest first,
     a page at a time: pass the page's ``next_cursor`` back for the next."""
     catch_up()
-    user = caller(request)
-    roles = roles_of(user)
-    found = EngagementRecord.objects.none()
-    if Role.PROVIDER_STAFF.value in roles:
-        membership = Membership.objects.filter(user=user).first()
-        if membership:
-            found = EngagementRecord.objects.filter(provider_id=membership.provider_id)
-    elif roles & (WORKERS | {Role.REGISTER_ADMIN.value, Role.AUDITOR.value}):
-        if person:
-            person = council_ref(person, field="person", error=MarketplaceError)
-        found = (
-            EngagementRecord.objects.filter(person=person)
-            if person
-            else EngagementRecord.objects.all()
-        )
-    elif Role.PERSON.value in roles:
-        found = EngagementRecord.objects.filter(person__in=list(people_of(request)))
-    else:
-        raise Forbidden("this needs the role of person, provider staff or a worker")
+    found = queries.engagements(actor(request), person=person)
     if not 1 <= limit <= 200:
         raise MarketplaceError("must be from 1 to 200", field="limit")
     if cursor:
@@ -275,72 +218,43 @@ def my_engagements(
         except ValueError:
             raise MarketplaceError("is not a cursor this API gave", field="cursor") from None
         found = found.filter(Q(requested_at__lt=since) | Q(requested_at=since, id__lt=last_id))
-    rows = list(found.order_by("-requested_at", "-id")[: limit + 1])
+    rows = list(found[: limit + 1])
     more, rows = len(rows) > limit, rows[:limit]
-    record_read(user, [e.person for e in rows], request.get_full_path())
+    record_read(caller(request), [e.person for e in rows], request.get_full_path())
     next_cursor = f"{rows[-1].requested_at.isoformat()}|{rows[-1].id}" if more else None
     return EngagementPage(items=[engagement_out(e) for e in rows], next_cursor=next_cursor)
 
 
-def _provider_decides(request: HttpRequest, engagement: UUID) -> UUID:
-    membership = Membership.objects.filter(user=caller(request)).first()
-    if membership is None:
-        raise Forbidden("register your organisation first")
-    visible_engagement(request, engagement)
-    return membership.provider_id
+def shown(request: HttpRequest, engagement: UUID) -> EngagementOut:
+    """The engagement after a command, as the caller may see it (staff's reads logged)."""
+    catch_up()
+    found = queries.engagement(actor(request), engagement)
+    record_read(caller(request), [found.person], request.path)
+    return engagement_out(found)
 
 
 @router.post(
     "/engagements/{engagement}/accept", response=EngagementOut, auth=roles(Role.PROVIDER_STAFF)
 )
 def accept(request: HttpRequest, engagement: UUID) -> EngagementOut:
-    provider = _provider_decides(request, engagement)
-    marketplace_app().accept(
-        engagement,
-        provider=provider,
-        actor=caller(request).username,
-        today=timezone.localdate(),
-    )
-    catch_up()
-    return engagement_out(EngagementRecord.objects.get(id=engagement))
+    marketplace_app().accept(engagement, actor=actor(request), today=timezone.localdate())
+    return shown(request, engagement)
 
 
 @router.post(
     "/engagements/{engagement}/decline", response=EngagementOut, auth=roles(Role.PROVIDER_STAFF)
 )
 def decline(request: HttpRequest, engagement: UUID, payload: EndIn) -> EngagementOut:
-    provider = _provider_decides(request, engagement)
-    marketplace_app().decline(
-        engagement,
-        provider=provider,
-        actor=caller(request).username,
-        reason=payload.reason,
-    )
-    catch_up()
-    return engagement_out(EngagementRecord.objects.get(id=engagement))
+    marketplace_app().decline(engagement, actor=actor(request), reason=payload.reason)
+    return shown(request, engagement)
 
 
 @router.post("/engagements/{engagement}/end", response=EngagementOut)
 def end(request: HttpRequest, engagement: UUID, payload: EndIn) -> EngagementOut:
-    found = visible_engagement(request, engagement)
-    roles = roles_of(caller(request))
-    if Role.PROVIDER_STAFF.value in roles:
-        by = "provider"
-    elif roles & WORKERS:
-        by = "council"
-    elif found.person in people_of(request):
-        by = "person"
-    else:
-        raise Forbidden("only the person, their provider or their worker can end an engagement")
     marketplace_app().end(
-        engagement,
-        by=by,
-        actor=caller(request).username,
-        reason=payload.reason,
-        today=timezone.localdate(),
+        engagement, actor=actor(request), reason=payload.reason, today=timezone.localdate()
     )
-    catch_up()
-    return engagement_out(EngagementRecord.objects.get(id=engagement))
+    return shown(request, engagement)
 
 
 @router.post(
@@ -352,32 +266,23 @@ def switch(
     payload: SwitchIn,
     idempotency_key: str = Header("", alias="Idempotency-Key"),
 ) -> Status[EngagementOut]:
-    found = visible_engagement(request, engagement)
-    _, chooser = chooser_for(request, found.person, payload.on_behalf, payload.consent)
     new = marketplace_app().switch(
         engagement,
+        actor=actor(request),
         to_provider=payload.provider,
-        chooser=chooser,
+        consent=payload.consent,
         today=timezone.localdate(),
-        key=f"{caller(request).username}:{idempotency_key or uuid.uuid4()}",
+        key=idempotency_key or str(uuid.uuid4()),
     )
-    catch_up()
-    return Status(201, engagement_out(EngagementRecord.objects.get(id=new)))
+    return Status(201, shown(request, new))
 
 
 @router.post("/engagements/{engagement}/feedback", response=EngagementOut, auth=roles(Role.PERSON))
 def feedback(request: HttpRequest, engagement: UUID, payload: FeedbackIn) -> EngagementOut:
-    found = visible_engagement(request, engagement)
-    if found.person not in people_of(request):
-        raise Forbidden("only the person (or their nominee or advocate) gives feedback")
     marketplace_app().give_feedback(
-        engagement,
-        rating=payload.rating,
-        comment=payload.comment,
-        actor=caller(request).username,
+        engagement, actor=actor(request), rating=payload.rating, comment=payload.comment
     )
-    catch_up()
-    return engagement_out(EngagementRecord.objects.get(id=engagement))
+    return shown(request, engagement)
 
 
 @router.post(
@@ -386,9 +291,7 @@ def feedback(request: HttpRequest, engagement: UUID, payload: FeedbackIn) -> Eng
     auth=roles(Role.REGISTER_ADMIN),
 )
 def moderate(request: HttpRequest, engagement: UUID, payload: ModerateIn) -> EngagementOut:
-    actor = actor_of(request)
     marketplace_app().moderate_feedback(
-        engagement, publish=payload.publish, actor=actor, note=payload.note
+        engagement, actor=actor(request), publish=payload.publish, note=payload.note
     )
-    catch_up()
-    return engagement_out(EngagementRecord.objects.get(id=engagement))
+    return shown(request, engagement)

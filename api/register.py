@@ -14,11 +14,9 @@ from ninja import File, Form, Router, Status, UploadedFile
 from accreditation import models, queries
 from accreditation.application import MAX_EVIDENCE_BYTES
 from accreditation.domain import AccreditationError, Service
-from accreditation.models import Membership
-from accreditation.payment_accounts import open_payment_account
-from accreditation.services import accreditation_app, catch_up
-from api.auth import actor_of, caller, roles
-from api.problems import Forbidden
+from accreditation.payment_accounts import accredit as accredit_and_open_account
+from accreditation.services import accreditation_app, catch_up, register_organisation
+from api.auth import caller, roles
 from api.schemas import (
     AccreditIn,
     ApplyIn,
@@ -37,7 +35,9 @@ from api.schemas import (
     RenewIn,
     ServiceOut,
 )
+from config.actor import Actor
 from config.roles import Role
+from identity.actors import actor_from_user
 from ledger.money import format_pence
 
 router = Router(tags=["register"])
@@ -87,12 +87,9 @@ def provider_out(p: models.ProviderRecord) -> ProviderOut:
     )
 
 
-def own_provider(request: HttpRequest) -> UUID:
-    """The organisation the signed-in provider staff work for."""
-    membership = Membership.objects.filter(user=caller(request)).first()
-    if membership is None:
-        raise Forbidden("register your organisation first")
-    return membership.provider_id
+def actor(request: HttpRequest) -> Actor:
+    """The caller as the register's commands take them."""
+    return actor_from_user(caller(request))
 
 
 def done(aggregate_id: UUID) -> DoneOut:
@@ -180,11 +177,7 @@ def register_csv(request: HttpRequest) -> HttpResponse:
 # -- a provider's own
 @router.post("/providers", response={201: ProviderOut}, auth=roles(*PROVIDER))
 def register_provider(request: HttpRequest, payload: ProviderIn) -> Status[ProviderOut]:
-    user = caller(request)
-    if Membership.objects.filter(user=user).exists():
-        raise Forbidden("you already act for a registered organisation")
-    result = accreditation_app().register_provider(actor=user.username, **payload.dict())
-    Membership.objects.create(user=user, provider_id=result.id)
+    result = register_organisation(caller(request), actor=actor(request), **payload.dict())
     catch_up()
     return Status(201, provider_out(queries.provider(result.id)))
 
@@ -193,13 +186,8 @@ def register_provider(request: HttpRequest, payload: ProviderIn) -> Status[Provi
     "/providers/{provider_id}/applications", response={201: DoneOut}, auth=roles(*PROVIDER)
 )
 def apply(request: HttpRequest, provider_id: UUID, payload: ApplyIn) -> Status[DoneOut]:
-    if own_provider(request) != provider_id:
-        raise Forbidden("you can only apply for your own organisation")
     result = accreditation_app().apply(
-        provider_id,
-        service=payload.service,
-        actor=caller(request).username,
-        note=payload.note,
+        provider_id, service=payload.service, actor=actor(request), note=payload.note
     )
     return Status(201, done(result.id))
 
@@ -214,8 +202,6 @@ def upload_evidence(
     kind: Form[str],
     expires_on: Form[date | None] = None,
 ) -> Status[EvidenceOut]:
-    if own_provider(request) != provider_id:
-        raise Forbidden("you can only add evidence for your own organisation")
     if file.size and file.size > MAX_EVIDENCE_BYTES:
         raise AccreditationError("must be smaller than 5 MB", field="file")
     evidence = accreditation_app().add_evidence(
@@ -225,7 +211,7 @@ def upload_evidence(
         content=file.read(MAX_EVIDENCE_BYTES + 1),
         expires_on=expires_on,
         today=timezone.localdate(),
-        actor=caller(request).username,
+        actor=actor(request),
     )
     catch_up()
     kept = models.Evidence.objects.get(id=evidence)
@@ -263,40 +249,35 @@ def queue(request: HttpRequest) -> list[ServiceOut]:
 
 @router.post("/accreditations/{accreditation_id}/assessment", response=DoneOut, auth=roles(*ADMIN))
 def start_assessment(request: HttpRequest, accreditation_id: UUID) -> DoneOut:
-    actor = actor_of(request)
-    accreditation_app().start_assessment(accreditation_id, actor=actor)
+    accreditation_app().start_assessment(accreditation_id, actor=actor(request))
     return done(accreditation_id)
 
 
 @router.post("/accreditations/{accreditation_id}/criteria", response=DoneOut, auth=roles(*ADMIN))
 def assess(request: HttpRequest, accreditation_id: UUID, payload: AssessIn) -> DoneOut:
-    actor = actor_of(request)
-    accreditation_app().assess(accreditation_id, actor=actor, **payload.dict())
+    accreditation_app().assess(accreditation_id, actor=actor(request), **payload.dict())
     return done(accreditation_id)
 
 
 @router.post("/accreditations/{accreditation_id}/accredit", response=DoneOut, auth=roles(*ADMIN))
 def accredit(request: HttpRequest, accreditation_id: UUID, payload: AccreditIn) -> DoneOut:
-    actor = actor_of(request)
-    app = accreditation_app()
-    app.accredit(accreditation_id, actor=actor, today=timezone.localdate(), **payload.dict())
-    open_payment_account(app.get_accreditation(accreditation_id).provider)
+    accredit_and_open_account(
+        accreditation_id, actor=actor(request), today=timezone.localdate(), **payload.dict()
+    )
     return done(accreditation_id)
 
 
 @router.post("/accreditations/{accreditation_id}/refuse", response=DoneOut, auth=roles(*ADMIN))
 def refuse(request: HttpRequest, accreditation_id: UUID, payload: RefuseIn) -> DoneOut:
-    actor = actor_of(request)
-    accreditation_app().refuse(accreditation_id, actor=actor, reasons=payload.reasons)
+    accreditation_app().refuse(accreditation_id, actor=actor(request), reasons=payload.reasons)
     return done(accreditation_id)
 
 
 @router.post("/accreditations/{accreditation_id}/renewal", response=DoneOut, auth=roles(*ADMIN))
 def renew(request: HttpRequest, accreditation_id: UUID, payload: RenewIn) -> DoneOut:
-    actor = actor_of(request)
     accreditation_app().renew(
         accreditation_id,
-        actor=actor,
+        actor=actor(request),
         expires_on=payload.expires_on,
         today=timezone.localdate(),
         reason=payload.reason,
@@ -307,7 +288,6 @@ def renew(request: HttpRequest, accreditation_id: UUID, payload: RenewIn) -> Don
 @router.post("/accreditations/{accreditation_id}/{step}", response=DoneOut, auth=roles(*ADMIN))
 def decide(request: HttpRequest, accreditation_id: UUID, step: str, payload: ReasonIn) -> DoneOut:
     """Suspend, reinstate or withdraw, with the reason the register will show."""
-    actor = actor_of(request)
     commands = {
         "suspend": accreditation_app().suspend,
         "reinstate": accreditation_app().reinstate,
@@ -315,7 +295,9 @@ def decide(request: HttpRequest, accreditation_id: UUID, step: str, payload: Rea
     }
     if step not in commands:
         raise AccreditationError("must be suspend, reinstate or withdraw", field="step")
-    commands[step](accreditation_id, actor=actor, reason=payload.reason, today=timezone.localdate())
+    commands[step](
+        accreditation_id, actor=actor(request), reason=payload.reason, today=timezone.localdate()
+    )
     return done(accreditation_id)
 
 
@@ -338,8 +320,7 @@ def checklist(request: HttpRequest) -> ChecklistOut:
 @router.post("/checklist", response={201: ChecklistOut}, auth=roles(*ADMIN))
 def publish_checklist(request: HttpRequest, payload: ChecklistIn) -> Status[ChecklistOut]:
     """A new version of the checklist; assessments already begun keep theirs."""
-    actor = actor_of(request)
     accreditation_app().publish_checklist(
-        criteria=[c.dict() for c in payload.criteria], actor=actor
+        criteria=[c.dict() for c in payload.criteria], actor=actor(request)
     )
     return Status(201, checklist_out())

@@ -13,9 +13,10 @@ from accreditation.domain import provider_id
 from accreditation.models import Membership
 from accreditation.payment_accounts import open_payment_account
 from accreditation.services import accreditation_app
+from config.actor import Actor
 from config.errors import NotFound
-from marketplace.domain import Chooser
-from marketplace.models import PersonAccount
+from config.roles import Role
+from marketplace.models import EngagementRecord, PersonAccount
 from marketplace.services import catch_up, marketplace_app
 
 BASE: dict[str, Any] = {"registration_kind": "charity", "phone": "01302 000000", "capacity": 40}
@@ -91,9 +92,38 @@ ORGANISATIONS: list[dict[str, Any]] = [
 ]
 
 
+# The demo's actors, as actor_from_user would build them for its users (demo/council.py), and
+# the loader itself acting as each organisation's staff when it registers and applies.
+REGISTRAR = Actor(id="registeradmin", roles=frozenset({Role.REGISTER_ADMIN}))
+LOADER = Actor(id="demo loader", roles=frozenset({Role.PROVIDER_STAFF}))
+COUNCIL = Actor(id="demo loader", roles=frozenset({Role.REGISTER_ADMIN}))  # publishes the tariff
+WORKER = Actor(id="socialworker", roles=frozenset({Role.SOCIAL_WORKER}))
+PROVIDER = Actor(
+    id="provider", roles=frozenset({Role.PROVIDER_STAFF}), organisation=provider_id("1012345")
+)
+
+
+def person_actor(ref: str) -> Actor:
+    """Sam's user ("person"), acting for themselves, as the demo links them."""
+    return Actor(id="person", roles=frozenset({Role.PERSON}), on_behalf_of=((ref, "person"),))
+
+
+def staff_of(pid: UUID) -> Actor:
+    return Actor(id=LOADER.id, roles=LOADER.roles, organisation=pid)
+
+
+def _choose_once(market: Any, **choice: Any) -> UUID:
+    """The demo's choice, made once: a demo loaded before (whatever key it used) keeps its."""
+    catch_up()
+    earlier = EngagementRecord.objects.filter(
+        person=choice["person"], provider_id=choice["provider"], service=choice["service"]
+    ).first()
+    return earlier.id if earlier is not None else market.choose(**choice)  # type: ignore[no-any-return]
+
+
 def _accredit(app: Any, pid: UUID, service: str, *, on: date, days: int) -> UUID:
-    aid = app.apply(pid, service=service, actor="demo loader").id
-    app.start_assessment(aid, actor="registeradmin")
+    aid = app.apply(pid, service=service, actor=staff_of(pid)).id
+    app.start_assessment(aid, actor=REGISTRAR)
     for criterion in app.checklist().criteria(1):
         app.assess(
             aid,
@@ -101,14 +131,14 @@ def _accredit(app: Any, pid: UUID, service: str, *, on: date, days: int) -> UUID
             met=True,
             evidence=[],
             note="Seen at the assessment visit",
-            actor="registeradmin",
+            actor=REGISTRAR,
         )
     app.accredit(
         aid,
         expires_on=on + timedelta(days=days),
         today=on,
         conditions="",
-        actor="registeradmin",
+        actor=REGISTRAR,
         reason="All criteria met at the assessment visit",
     )
     return aid
@@ -124,22 +154,20 @@ def load_register() -> None:
         except NotFound:
             pass
         details = {k: v for k, v in org.items() if k not in ("state", "services")}
-        pid = app.register_provider(actor="demo loader", **{**BASE, **details}).id
+        pid = app.register_provider(actor=LOADER, **{**BASE, **details}).id
         for service in org["services"]:
             if org["state"] == "refused":
-                aid = app.apply(pid, service=service, actor="demo loader").id
-                app.start_assessment(aid, actor="registeradmin")
+                aid = app.apply(pid, service=service, actor=staff_of(pid)).id
+                app.start_assessment(aid, actor=REGISTRAR)
                 app.assess(
                     aid,
                     criterion="insurance",
                     met=False,
                     evidence=[],
                     note="No insurance certificate",
-                    actor="registeradmin",
+                    actor=REGISTRAR,
                 )
-                app.refuse(
-                    aid, actor="registeradmin", reasons="No public liability insurance in force"
-                )
+                app.refuse(aid, actor=REGISTRAR, reasons="No public liability insurance in force")
             elif org["state"] == "expired":
                 # Accredited two years ago for a year, and never renewed.
                 aid = _accredit(app, pid, service, on=today - timedelta(days=730), days=365)
@@ -148,7 +176,8 @@ def load_register() -> None:
                 # A service to be suspended is suspended by load_marketplace, once someone has
                 # asked for it, so the demo shows a flagged request.
                 _accredit(app, pid, service, on=today - timedelta(days=200), days=730)
-                open_payment_account(pid)  # skipped, and logged, if Stripe cannot be reached
+                # Skipped, and logged, if Stripe cannot be reached.
+                open_payment_account(pid, actor=REGISTRAR)
 
 
 def load_marketplace() -> None:
@@ -157,7 +186,7 @@ def load_marketplace() -> None:
     if not market.tariff().versions:
         market.publish_tariff(
             today=today,
-            actor="demo loader",
+            actor=COUNCIL,
             effective_from=date(today.year if today.month >= 4 else today.year - 1, 4, 1),
             support_plan_fee=45000,
             annual_review_fee=20000,
@@ -181,37 +210,41 @@ def load_marketplace() -> None:
     person = User.objects.get(username="person")
     PersonAccount.objects.get_or_create(user=person, person="DN-000123")
     connect = provider_id("1012345")
-    sam = Chooser("person", "person")
+    sam = person_actor("DN-000123")
     # Sam: support planning with Connect Doncaster, accepted; a money-management request
     # with a provider later suspended (so it shows flagged).
-    planning = market.choose(
+    planning = _choose_once(
+        market,
+        actor=sam,
         person="DN-000123",
         provider=connect,
         service="support_planning",
-        chooser=sam,
         today=today,
         key="demo:sam:planning",
     )
     if market.get_engagement(planning).status.value == "requested":
-        market.accept(planning, provider=connect, actor="provider", today=today)
+        market.accept(planning, actor=PROVIDER, today=today)
     # Mary: her budget is allocated and Connect Doncaster is writing her plan.
-    mary = market.choose(
+    mary = _choose_once(
+        market,
+        actor=WORKER,
         person="DN-000790",
         provider=connect,
         service="support_planning",
-        chooser=Chooser("socialworker", "worker", "Mary asked for Connect at her assessment"),
+        consent="Mary asked for Connect at her assessment",
         today=today,
         key="demo:mary:planning",
     )
     if market.get_engagement(mary).status.value == "requested":
-        market.accept(mary, provider=connect, actor="provider", today=today)
+        market.accept(mary, actor=PROVIDER, today=today)
     # Sam asked Mexborough Money Matters to manage his money; then its insurance lapsed.
     mexborough = provider_id("1045678")
-    market.choose(
+    _choose_once(
+        market,
+        actor=sam,
         person="DN-000123",
         provider=mexborough,
         service="money_management",
-        chooser=sam,
         today=today,
         key="demo:sam:money",
     )
@@ -219,14 +252,15 @@ def load_marketplace() -> None:
     money = register.accreditation_of(mexborough, "money_management")
     if money.status.value == "accredited":
         register.suspend(
-            money.id, actor="registeradmin", reason="Insurance certificate lapsed", today=today
+            money.id, actor=REGISTRAR, reason="Insurance certificate lapsed", today=today
         )
-    lee = Chooser("socialworker", "worker", "Agreed with Lee at the assessment visit")
-    market.choose(
+    _choose_once(
+        market,
+        actor=WORKER,
         person="DN-000456",
         provider=provider_id("1023456"),
         service="support_planning",
-        chooser=lee,
+        consent="Agreed with Lee at the assessment visit",
         today=today,
         key="demo:lee:planning",
     )

@@ -14,11 +14,12 @@ from django.views.decorators.http import require_POST
 
 from accreditation import models, queries
 from accreditation.domain import Service
-from accreditation.payment_accounts import open_payment_account
+from accreditation.payment_accounts import accredit
 from accreditation.services import accreditation_app, catch_up
 from config.roles import Role
-from frontend.access import roles_required
+from frontend.access import roles_required, signed_in
 from frontend.forms import attempt, date_field
+from identity.actors import actor_from_user
 from marketplace.models import EngagementRecord
 from marketplace.services import marketplace_app
 
@@ -83,7 +84,7 @@ def detail(request: HttpRequest, accreditation: UUID) -> HttpResponse:
 def act(request: HttpRequest, accreditation: UUID, step: str) -> HttpResponse:
     app, actor, today, data = (
         accreditation_app(),
-        request.user.username,
+        actor_from_user(signed_in(request)),
         timezone.localdate(),
         request.POST,
     )
@@ -99,7 +100,7 @@ def act(request: HttpRequest, accreditation: UUID, step: str) -> HttpResponse:
             note=data.get("note", ""),
             actor=actor,
         ),
-        "accredit": lambda: app.accredit(
+        "accredit": lambda: accredit(  # and open the provider's payment account
             accreditation,
             expires_on=expiry,
             today=today,
@@ -137,8 +138,6 @@ def act(request: HttpRequest, accreditation: UUID, step: str) -> HttpResponse:
     _, errors = attempt(commands[step])
     if errors:
         return _detail(request, accreditation, errors, 400)
-    if step == "accredit":
-        open_payment_account(app.get_accreditation(accreditation).provider)
     catch_up()
     messages.success(request, "Recorded. The public register shows it now.")
     return redirect("register-admin-accreditation", accreditation=accreditation)
@@ -150,8 +149,8 @@ def moderate(request: HttpRequest, engagement: UUID) -> HttpResponse:
     _, errors = attempt(
         lambda: marketplace_app().moderate_feedback(
             engagement,
+            actor=actor_from_user(signed_in(request)),
             publish=request.POST.get("publish") == "yes",
-            actor=request.user.username,
             note=request.POST.get("note", ""),
         )
     )

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accreditation import models as register
+from accreditation import policies
 from accreditation.application import EVIDENCE_KINDS, MAX_EVIDENCE_BYTES
 from accreditation.domain import Service
 from accreditation.payment_accounts import open_payment_account, refresh_payouts_status
@@ -22,21 +23,19 @@ from accreditation.services import catch_up as catch_up_register
 from config.roles import Role
 from frontend.access import roles_required, signed_in
 from frontend.forms import attempt, date_field
-from marketplace.models import EngagementRecord, Notice
+from identity.actors import actor_from_user
+from marketplace import queries
+from marketplace.models import Notice
 from marketplace.services import catch_up, marketplace_app
 from payments import stripe
-
-
-def _membership(request: HttpRequest) -> UUID | None:
-    found = register.Membership.objects.filter(user=signed_in(request)).first()
-    return found.provider_id if found else None
 
 
 def _render(
     request: HttpRequest, errors: dict[str, str] | None = None, status: int = 200
 ) -> HttpResponse:
     catch_up()
-    provider_id = _membership(request)
+    actor = actor_from_user(signed_in(request))
+    provider_id = actor.organisation  # none until the organisation is registered
     context: dict[str, Any] = {"errors": errors or {}, "provider": None, "kinds": EVIDENCE_KINDS}
     if provider_id is not None:
         provider = register.ProviderRecord.objects.filter(id=provider_id).first()
@@ -50,7 +49,7 @@ def _render(
             e.expiring = (  # type: ignore[attr-defined]
                 e.expires_on is not None and not e.expired and (e.expires_on - today).days <= 30  # type: ignore[attr-defined]
             )
-        engagements = list(EngagementRecord.objects.filter(provider_id=provider_id))
+        engagements = list(queries.engagements(actor))
         for g in engagements:
             g.service_label = Service(g.service).label  # type: ignore[attr-defined]
         applied = {
@@ -70,7 +69,7 @@ def _render(
 
 @roles_required(Role.PROVIDER_STAFF)
 def area(request: HttpRequest) -> HttpResponse:
-    provider_id = _membership(request)
+    provider_id = actor_from_user(signed_in(request)).organisation
     record = register.ProviderRecord.objects.filter(id=provider_id).first() if provider_id else None
     if record and record.payment_account and not record.payouts_ready:
         with suppress(stripe.StripeFailure):  # back from onboarding, perhaps: ask Stripe
@@ -81,8 +80,8 @@ def area(request: HttpRequest) -> HttpResponse:
 @require_POST
 @roles_required(Role.PROVIDER_STAFF)
 def set_up_payments(request: HttpRequest) -> HttpResponse:
-    provider_id = _own(request)
-    account = open_payment_account(provider_id)
+    actor = actor_from_user(signed_in(request))
+    account = open_payment_account(policies.own_organisation(actor), actor=actor)
     if account is None:
         return _render(
             request, {"payments": "Payments cannot be set up just now: try again later"}, 503
@@ -96,31 +95,21 @@ def set_up_payments(request: HttpRequest) -> HttpResponse:
         )
 
 
-def _own(request: HttpRequest) -> UUID:
-    provider_id = _membership(request)
-    if provider_id is None:
-        raise Http404("register your organisation first")
-    return provider_id
+# The page's words for the decision in its address; any other address is no page at all.
+DECISIONS = ("accept", "decline")
 
 
 @require_POST
 @roles_required(Role.PROVIDER_STAFF)
 def decide(request: HttpRequest, engagement: UUID, decision: str) -> HttpResponse:
-    if decision not in ("accept", "decline"):
+    if decision not in DECISIONS:
         raise Http404("no such decision")  # a mistyped address must not decline a request
-    provider_id = _own(request)
-    if not EngagementRecord.objects.filter(id=engagement, provider_id=provider_id).exists():
-        raise Http404("no such request")  # another provider's looks the same as none
-    app, today, actor = marketplace_app(), timezone.localdate(), request.user.username
+    app, today, actor = marketplace_app(), timezone.localdate(), actor_from_user(signed_in(request))
     if decision == "accept":
-        _, errors = attempt(
-            lambda: app.accept(engagement, provider=provider_id, actor=actor, today=today)
-        )
+        _, errors = attempt(lambda: app.accept(engagement, actor=actor, today=today))
     else:
         _, errors = attempt(
-            lambda: app.decline(
-                engagement, provider=provider_id, actor=actor, reason=request.POST.get("reason", "")
-            )
+            lambda: app.decline(engagement, actor=actor, reason=request.POST.get("reason", ""))
         )
     if errors:
         return _render(request, {"reason": next(iter(errors.values()))}, 400)
@@ -128,15 +117,20 @@ def decide(request: HttpRequest, engagement: UUID, decision: str) -> HttpRespons
     return redirect("provider-area")
 
 
+def _provider(request: HttpRequest) -> UUID:
+    """The organisation the provider's own area is about: the staff member's own, refused by
+    the register's policy until it is registered (the forbidden page says so)."""
+    return policies.own_organisation(actor_from_user(signed_in(request)))
+
+
 @require_POST
 @roles_required(Role.PROVIDER_STAFF)
 def apply(request: HttpRequest) -> HttpResponse:
-    provider_id = _own(request)
     _, errors = attempt(
         lambda: accreditation_app().apply(
-            provider_id,
+            _provider(request),
             service=request.POST.get("service", ""),
-            actor=request.user.username,
+            actor=actor_from_user(signed_in(request)),
             note=request.POST.get("note", ""),
         )
     )
@@ -150,7 +144,6 @@ def apply(request: HttpRequest) -> HttpResponse:
 @require_POST
 @roles_required(Role.PROVIDER_STAFF)
 def upload(request: HttpRequest) -> HttpResponse:
-    provider_id = _own(request)
     upload = request.FILES.get("file")
     expires_on, date_error = date_field(request.POST, "expires_on")
     if date_error:
@@ -161,13 +154,13 @@ def upload(request: HttpRequest) -> HttpResponse:
         return _render(request, {"file": "The file must be smaller than 5 MB"}, 400)
     _, errors = attempt(
         lambda: accreditation_app().add_evidence(
-            provider_id,
+            _provider(request),
             kind=request.POST.get("kind", ""),
             filename=upload.name,
             content=upload.read(MAX_EVIDENCE_BYTES + 1),
             expires_on=expires_on,
             today=timezone.localdate(),
-            actor=request.user.username,
+            actor=actor_from_user(signed_in(request)),
         )
     )
     if errors:

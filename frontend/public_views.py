@@ -15,9 +15,10 @@ from accreditation.services import catch_up as catch_up_register
 from config.errors import NotFound
 from config.roles import Role, has_any_role
 from config.versions import DatedVersions
+from identity.actors import actor_from_user
 from ledger.money import format_pence
 from marketplace.domain import TARIFF, MarketplaceError, TariffVersion, price_for
-from marketplace.models import PersonAccount, TariffRecord
+from marketplace.models import TariffRecord
 from marketplace.services import catch_up, marketplace_app
 
 SERVICES = [(s.value, s.label) for s in Service]
@@ -66,10 +67,11 @@ def _tariff_prices() -> dict[str, str]:
 
 
 def _people_for(request: HttpRequest) -> list[str]:
-    """Whom a signed-in person may choose for: themselves, or those they are nominee for."""
+    """Whom a signed-in person may choose for: themselves, or those they are nominee or
+    advocate for (the "Who is it for?" list; the marketplace decides when they choose)."""
     if not request.user.is_authenticated:
         return []
-    return list(PersonAccount.objects.filter(user=request.user).values_list("person", flat=True))
+    return [ref for ref, _ in actor_from_user(request.user).on_behalf_of]
 
 
 def _switch_param(request: HttpRequest) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -16,25 +16,19 @@ from accreditation.models import ProviderRecord
 from config.roles import Role
 from frontend.access import roles_required, signed_in
 from frontend.forms import attempt
+from identity.actors import actor_from_user
 from ledger.money import format_pence
 from marketplace import queries
-from marketplace.domain import Chooser
-from marketplace.models import EngagementRecord, Notice, PersonAccount
+from marketplace.models import Notice
 from marketplace.services import catch_up, marketplace_app
-
-
-def _people(request: HttpRequest) -> dict[str, str]:
-    return dict(
-        PersonAccount.objects.filter(user=signed_in(request)).values_list("person", "relationship")
-    )
 
 
 def _render(
     request: HttpRequest, errors: dict[str, str] | None = None, status: int = 200
 ) -> HttpResponse:
     catch_up()
-    people = _people(request)
-    engagements = list(EngagementRecord.objects.filter(person__in=list(people)))
+    actor = actor_from_user(signed_in(request))
+    engagements = list(queries.engagements(actor))
     names = dict(
         ProviderRecord.objects.filter(id__in=[e.provider_id for e in engagements]).values_list(
             "id", "name"
@@ -45,9 +39,10 @@ def _render(
         e.service_label = Service(e.service).label  # type: ignore[attr-defined]
         e.price_text = format_pence(e.price)  # type: ignore[attr-defined]
         e.flag_text = queries.flag(e)  # type: ignore[attr-defined]
+    people = [ref for ref, _ in actor.on_behalf_of]
     context: dict[str, Any] = {
         "engagements": engagements,
-        "notices": Notice.objects.filter(recipient__in=list(people))[:20],
+        "notices": Notice.objects.filter(recipient__in=people)[:20],
         "errors": errors or {},
         "has_person": bool(people),
     }
@@ -59,59 +54,42 @@ def my_support(request: HttpRequest) -> HttpResponse:
     return _render(request)
 
 
-def _own(request: HttpRequest, engagement: UUID) -> EngagementRecord:
-    catch_up()
-    found = EngagementRecord.objects.filter(
-        id=engagement, person__in=list(_people(request))
-    ).first()
-    if found is None:
-        raise Http404("no such engagement")  # someone else's looks the same as none
-    return found
+def _uuid(value: str) -> UUID | None:
+    try:
+        return UUID(value)
+    except ValueError:
+        return None
 
 
 @require_POST
 @roles_required(Role.PERSON)
 def choose(request: HttpRequest) -> HttpResponse:
-    people = _people(request)
-    if not people:
-        return _render(
-            request,
-            {"provider": "Your account is not linked to a person yet: ask your social worker"},
-            400,
-        )
-    # A nominee or advocate for more than one person says whom the support is for.
-    person = request.POST.get("person", "") or (next(iter(people)) if len(people) == 1 else "")
-    if person not in people:
-        return _render(request, {"choice": "Choose who this support is for"}, 400)
-    relationship = people[person]
-    try:
-        provider = UUID(request.POST.get("provider", ""))
-    except ValueError:
+    """Choose a provider, or change to another (``switch``): whom it is for, and whether this
+    person may choose it, are the marketplace's to decide."""
+    actor = actor_from_user(signed_in(request))
+    provider = _uuid(request.POST.get("provider", ""))
+    if provider is None:
         return _render(request, {"choice": "Choose a provider from the list"}, 400)
-    # The form carries its own key, so pressing the button twice asks once.
-    service, today = request.POST.get("service", ""), timezone.localdate()
-    # The form's one-off key, scoped to this user: a double press asks once.
-    key = f"{request.user.username}:{request.POST.get('key', '')[:64] or uuid4().hex}"
-    chooser = Chooser(request.user.username, relationship)
-    switching = request.POST.get("switch", "")
+    # The form carries its own one-off key: pressing the button twice asks once.
+    key = request.POST.get("key", "")[:64] or uuid4().hex
+    today, switching = timezone.localdate(), request.POST.get("switch", "")
     if switching:
         # Changing provider: the current engagement ends the day the new one is accepted.
-        try:
-            current = _own(request, UUID(switching))
-        except ValueError:
+        current = _uuid(switching)
+        if current is None:
             return _render(request, {"choice": "Choose the support you are changing"}, 400)
         _, errors = attempt(
             lambda: marketplace_app().switch(
-                current.id, to_provider=provider, chooser=chooser, today=today, key=key
+                current, actor=actor, to_provider=provider, today=today, key=key
             )
         )
     else:
         _, errors = attempt(
             lambda: marketplace_app().choose(
-                person=person,
+                actor=actor,
+                person=request.POST.get("person", ""),
                 provider=provider,
-                service=service,
-                chooser=chooser,
+                service=request.POST.get("service", ""),
                 today=today,
                 key=key,
             )
@@ -130,12 +108,10 @@ def choose(request: HttpRequest) -> HttpResponse:
 @require_POST
 @roles_required(Role.PERSON)
 def end(request: HttpRequest, engagement: UUID) -> HttpResponse:
-    _own(request, engagement)
     _, errors = attempt(
         lambda: marketplace_app().end(
             engagement,
-            by="person",
-            actor=request.user.username,
+            actor=actor_from_user(signed_in(request)),
             reason=request.POST.get("reason", ""),
             today=timezone.localdate(),
         )
@@ -149,14 +125,13 @@ def end(request: HttpRequest, engagement: UUID) -> HttpResponse:
 @require_POST
 @roles_required(Role.PERSON)
 def feedback(request: HttpRequest, engagement: UUID) -> HttpResponse:
-    _own(request, engagement)
     rating = request.POST.get("rating", "")
     _, errors = attempt(
         lambda: marketplace_app().give_feedback(
             engagement,
+            actor=actor_from_user(signed_in(request)),
             rating=int(rating) if rating in ("1", "2", "3", "4", "5") else None,
             comment=request.POST.get("comment", ""),
-            actor=request.user.username,
         )
     )
     if errors:

@@ -1,4 +1,9 @@
-"""The marketplace use cases: publish the tariff, choose, accept, decline, switch, end, feedback."""
+"""The marketplace use cases: publish the tariff, choose, accept, decline, switch, end, feedback.
+
+The context's one door: every command takes the ``Actor`` asking and calls the context's
+policies (marketplace/policies.py) itself, so the API and the pages get the same answer. The
+actor's id is recorded as each event's actor, as before.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +18,11 @@ from eventsourcing.persistence import IntegrityError
 import accreditation.domain
 import marketplace.domain
 from accreditation.domain import Accreditation, Service, Status, accreditation_id
-from config.errors import Conflict, NotFound
+from config.actor import Actor
+from config.errors import Conflict
 from config.transcodings import ContextApplication
 from config.validation import council_ref
+from marketplace import policies
 from marketplace.domain import (
     Chooser,
     Engagement,
@@ -60,14 +67,41 @@ class MarketplaceApplication(ContextApplication):
     def tariff_in_force(self, day: date) -> TariffVersion:
         return self.tariff().in_force(day)
 
-    def publish_tariff(self, *, today: date, actor: str, **prices: Any) -> int:
+    def publish_tariff(self, *, actor: Actor, today: date, **prices: Any) -> int:
+        """A new version of the council's tariff (policies.check_may_publish_tariff)."""
+        policies.check_may_publish_tariff(actor)
         tariff = self.tariff()
-        version = tariff.publish(today=today, actor=actor, **prices)
+        version = tariff.publish(today=today, actor=actor.id, **prices)
         self.save(tariff)
         return version
 
     # -- engagements
     def choose(
+        self,
+        *,
+        actor: Actor,
+        provider: UUID,
+        service: object,
+        today: date,
+        key: str,
+        person: object = "",
+        consent: object = "",
+    ) -> UUID:
+        """A person (or someone for them) chooses a provider: the engagement is requested.
+        Whom it is for and as whom the actor chooses are the policy's (policies.whom_for,
+        policies.chooser); the key is the actor's own, so a retry finds the first choice."""
+        chosen_for = policies.whom_for(actor, person)
+        chooser = policies.chooser(actor, chosen_for, consent=consent)
+        return self._request(
+            person=chosen_for,
+            provider=provider,
+            service=service,
+            chooser=chooser,
+            today=today,
+            key=f"{actor.id}:{key}",
+        )
+
+    def _request(
         self,
         *,
         person: str,
@@ -78,7 +112,6 @@ class MarketplaceApplication(ContextApplication):
         key: str,
         replaces: UUID | None = None,
     ) -> UUID:
-        """A person (or someone for them) chooses a provider: the engagement is requested."""
         try:
             chosen = Service(str(service))
         except ValueError:
@@ -130,28 +163,39 @@ class MarketplaceApplication(ContextApplication):
         return found.id  # type: ignore[no-any-return]
 
     def switch(
-        self, engagement: UUID, *, to_provider: UUID, chooser: Chooser, today: date, key: str
+        self,
+        engagement: UUID,
+        *,
+        actor: Actor,
+        to_provider: UUID,
+        today: date,
+        key: str,
+        consent: object = "",
     ) -> UUID:
-        """Ask a new provider; the old engagement ends the day the new one is accepted."""
-        old = self.get_engagement(engagement)
+        """Ask a new provider; the old engagement ends the day the new one is accepted. Who may
+        switch is who may choose for the engagement's person."""
+        old = self.engagement_for(actor, engagement)
+        chooser = policies.chooser(actor, old.person, consent=consent)
         old.check_status(EngagementStatus.ACTIVE, doing="switch provider")
         if to_provider == old.provider:
             raise MarketplaceError("choose a different provider to switch to", field="provider")
-        return self.choose(
+        return self._request(
             person=old.person,
             provider=to_provider,
             service=old.service,
             chooser=chooser,
             today=today,
-            key=key,
+            key=f"{actor.id}:{key}",
             replaces=old.id,
         )
 
-    def accept(self, engagement: UUID, *, provider: UUID, actor: str, today: date) -> None:
+    def accept(self, engagement: UUID, *, actor: Actor, today: date) -> None:
+        """The provider's staff accept a request (policies.provider_deciding)."""
         found = self.get_engagement(engagement)
+        provider = policies.provider_deciding(actor, provider=found.provider, engagement=engagement)
         found.accept(
             provider=provider,
-            actor=actor,
+            actor=actor.id,
             today=today,
             accredited_today=self._accredited(found.provider, found.service, today),
             # This request is already counted in the room in use.
@@ -171,37 +215,54 @@ class MarketplaceApplication(ContextApplication):
                 replaced.append(old)
         self.save(found, *replaced)
 
-    def decline(self, engagement: UUID, *, provider: UUID, actor: str, reason: object) -> None:
+    def decline(self, engagement: UUID, *, actor: Actor, reason: object) -> None:
+        """The provider's staff decline a request, saying why (policies.provider_deciding)."""
         found = self.get_engagement(engagement)
-        found.decline(provider=provider, actor=actor, reason=reason)
+        provider = policies.provider_deciding(actor, provider=found.provider, engagement=engagement)
+        found.decline(provider=provider, actor=actor.id, reason=reason)
         self.save(found)
 
-    def end(self, engagement: UUID, *, by: str, actor: str, reason: object, today: date) -> None:
-        found = self.get_engagement(engagement)
-        found.end(by=by, actor=actor, reason=reason, today=today)
+    def end(self, engagement: UUID, *, actor: Actor, reason: object, today: date) -> None:
+        """The person withdraws a request or ends support; or the provider or the council ends
+        it (policies.ended_by says which the actor is)."""
+        found = self.engagement_for(actor, engagement)
+        by = policies.ended_by(actor, person=found.person, provider=found.provider)
+        found.end(by=by, actor=actor.id, reason=reason, today=today)
         self.save(found)
 
     def give_feedback(
-        self, engagement: UUID, *, rating: object, comment: object, actor: str
+        self, engagement: UUID, *, actor: Actor, rating: object, comment: object
     ) -> None:
-        found = self.get_engagement(engagement)
-        found.give_feedback(rating=rating, comment=comment, actor=actor)
+        """The person's feedback on their engagement (policies.check_may_give_feedback)."""
+        found = self.engagement_for(actor, engagement)
+        policies.check_may_give_feedback(actor, person=found.person)
+        found.give_feedback(rating=rating, comment=comment, actor=actor.id)
         self.save(found)
 
     def moderate_feedback(
-        self, engagement: UUID, *, publish: bool, actor: str, note: object
+        self, engagement: UUID, *, actor: Actor, publish: bool, note: object
     ) -> None:
+        """The register administrator publishes or rejects feedback (policies.
+        check_may_moderate)."""
+        policies.check_may_moderate(actor)
         found = self.get_engagement(engagement)
-        found.moderate(publish=publish, actor=actor, note=note)
+        found.moderate(publish=publish, actor=actor.id, note=note)
         self.save(found)
+
+    def engagement_for(self, actor: Actor, engagement: UUID) -> Engagement:
+        """The engagement, if the actor may see it (policies.may_see); else, as when there is
+        none, NoSuchEngagementError."""
+        found = self.get_engagement(engagement)
+        policies.may_see(actor, person=found.person, provider=found.provider, engagement=engagement)
+        return found
 
     def get_engagement(self, engagement: UUID) -> Engagement:
         try:
             found: Any = self.repository.get(engagement)
         except AggregateNotFoundError:
-            raise NotFound(f"no engagement {engagement}", field="engagement") from None
+            raise policies.no_such_engagement(engagement) from None
         if not isinstance(found, Engagement):
-            raise NotFound(f"no engagement {engagement}", field="engagement")
+            raise policies.no_such_engagement(engagement)
         return found
 
     # -- helpers

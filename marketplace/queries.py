@@ -1,11 +1,51 @@
-"""Reads of the marketplace: engagements with their flags, the tariff in force."""
+"""Reads of the marketplace: the engagements an actor may see, with their flags.
+
+Each read takes the ``Actor`` and asks the context's policies (marketplace/policies.py) which
+engagements they may see, as the commands do; the adapters log staff's reads.
+"""
 
 from __future__ import annotations
+
+from uuid import UUID
+
+from django.db.models import QuerySet
 
 from accreditation import models as register
 from accreditation.domain import Service
 from accreditation.projections import CLOSING, flag_text
-from marketplace import models
+from config.actor import Actor
+from config.validation import council_ref
+from marketplace import models, policies
+from marketplace.domain import MarketplaceError
+
+
+def engagements(actor: Actor, *, person: str = "") -> QuerySet[models.EngagementRecord]:
+    """The engagements the actor may list (policies.engagements_scope), newest first: a
+    provider's own, a person's own, or for the council's staff every one or one person's."""
+    if person:
+        person = council_ref(person, field="person", error=MarketplaceError)
+    scope = policies.engagements_scope(actor, person=person)
+    found = models.EngagementRecord.objects.all()
+    if not scope.everyone:
+        if scope.provider is not None:
+            found = found.filter(provider_id=scope.provider)
+        elif scope.people:
+            found = found.filter(person__in=list(scope.people))
+        else:
+            found = found.none()
+    return found.order_by("-requested_at", "-id")
+
+
+def engagement(actor: Actor, engagement_id: UUID) -> models.EngagementRecord:
+    """One engagement, if the actor may see it (policies.may_see); else, as when there is
+    none, NoSuchEngagementError."""
+    found = models.EngagementRecord.objects.filter(id=engagement_id).first()
+    if found is None:
+        raise policies.no_such_engagement(engagement_id)
+    policies.may_see(
+        actor, person=found.person, provider=found.provider_id, engagement=engagement_id
+    )
+    return found
 
 
 def flag(engagement: models.EngagementRecord) -> str:

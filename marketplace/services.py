@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 from uuid import UUID
 
 from accreditation.domain import Accreditation, Service
@@ -68,16 +67,6 @@ def catch_up(until: int | None = None) -> int:
     # The register first: a new engagement is flagged if its service is no longer accredited.
     catch_up_register()
     return MarketplaceProjection(marketplace_app()).catch_up(until)
-
-
-def engaged_planner(user: Any, person: str) -> bool:
-    """Whether the user is staff of the planner the person engaged for support planning."""
-    from accreditation.models import Membership
-
-    membership = Membership.objects.filter(user=user).first()
-    if membership is None:
-        return False
-    return planner_engaged(membership.provider_id, person)
 
 
 def planner_engaged(provider: UUID, person: str) -> bool:

@@ -131,13 +131,15 @@ def make_user(db: Any) -> Any:
 @pytest.fixture
 def council(stores: Any) -> Any:
     """Fresh event stores with the tariff in force: £450 plan, £200 review, £25 money management."""
+    from config.actor import Actor
+    from config.roles import Role
     from marketplace.services import marketplace_app
 
     stores.new()
     today = date.today()
     marketplace_app().publish_tariff(
         today=today,
-        actor="council",
+        actor=Actor(id="council", roles=frozenset({Role.REGISTER_ADMIN})),
         effective_from=today - timedelta(days=30),
         support_plan_fee=45000,
         annual_review_fee=20000,

@@ -12,7 +12,7 @@ from accreditation.services import accreditation_app
 from config.roles import Role
 from marketplace.models import PersonAccount
 from tests.e2e.conftest import serious_violations
-from tests.integration.helpers import accredited_provider
+from tests.integration.helpers import REGISTRAR, accredited_provider
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -82,7 +82,7 @@ def test_a_person_finds_compares_and_chooses_and_the_register_shows_a_suspension
     # The register administrator suspends; the public register shows it at once.
     service = accreditation_app().accreditation_of(chosen, "support_planning")
     accreditation_app().suspend(
-        service.id, actor="registeradmin", reason="Insurance lapsed", today=service.accredited_since
+        service.id, actor=REGISTRAR, reason="Insurance lapsed", today=service.accredited_since
     )
     page.goto(f"{base}/register/")
     assert page.get_by_test_id("status-1400001-support_planning").inner_text() == "Suspended"

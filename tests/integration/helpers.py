@@ -13,7 +13,7 @@ from accreditation.services import accreditation_app
 from config.actor import Actor
 from config.roles import Role
 from marketplace.models import PersonAccount
-from tests.unit.test_accreditation import DETAILS
+from tests.unit.test_accreditation import ADMIN, DETAILS, NEWCOMER, staff_of_provider
 
 
 def accredited_provider(
@@ -30,20 +30,39 @@ def accredited_provider(
     today = on or date.today()
     app = accreditation_app()
     given = {**DETAILS, "registration_number": number, "capacity": capacity, **(details or {})}
-    pid = app.register_provider(actor="p", **{**given, "name": name or given["name"]}).id
-    aid = app.apply(pid, service=service, actor="p").id
-    app.start_assessment(aid, actor="admin")
+    pid = app.register_provider(actor=NEWCOMER, **{**given, "name": name or given["name"]}).id
+    aid = app.apply(pid, service=service, actor=staff_of_provider(pid)).id
+    app.start_assessment(aid, actor=ADMIN)
     for criterion in app.checklist().criteria(1):
-        app.assess(aid, criterion=criterion.code, met=True, evidence=[], note="", actor="admin")
+        app.assess(aid, criterion=criterion.code, met=True, evidence=[], note="", actor=ADMIN)
     app.accredit(
         aid,
         expires_on=today + timedelta(days=days),
         today=today,
         conditions="",
-        actor="admin",
+        actor=ADMIN,
         reason="Met",
     )
     return pid
+
+
+# The register administrator, as the register's and the marketplace's commands take them.
+REGISTRAR = ADMIN
+
+
+def person_actor(ref: str, username: str = "", relationship: str = "person") -> Actor:
+    """Someone acting for the person (themselves, by default), as actor_from_user builds them
+    from their account's link."""
+    return Actor(
+        id=username or ref.lower(),
+        roles=frozenset({Role.PERSON}),
+        on_behalf_of=((ref, relationship),),
+    )
+
+
+def provider_staff(provider: UUID, username: str = "staff") -> Actor:
+    """A member of the provider's staff, acting for it."""
+    return staff_of_provider(provider, username)
 
 
 def staff(username: str, *roles: Role, organisation: UUID | None = None) -> Actor:
@@ -99,19 +118,18 @@ def care_fund_and_grid(*, since_days: int = 30) -> None:
 
 def engaged_planner(person: str, provider: UUID) -> UUID:
     """The person chose the provider for support planning and the provider accepted."""
-    from marketplace.domain import Chooser
     from marketplace.services import marketplace_app
 
     market = marketplace_app()
     engagement = market.choose(
+        actor=person_actor(person),
         person=person,
         provider=provider,
         service="support_planning",
-        chooser=Chooser(person.lower(), "person"),
         today=date.today(),
         key=f"plan:{person}:{provider}",
     )
-    market.accept(engagement, provider=provider, actor="staff", today=date.today())
+    market.accept(engagement, actor=provider_staff(provider), today=date.today())
     return engagement
 
 

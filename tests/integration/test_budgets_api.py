@@ -13,10 +13,16 @@ from budgets.domain import DEMO_PENCE_PER_POINT, DEMO_POINTS
 from budgets.plan import REQUIRED_PARTS
 from config.roles import Role
 from ledger.services import ledger_app
-from marketplace.domain import Chooser
 from marketplace.services import marketplace_app
 from tests.conftest import draft
-from tests.integration.helpers import accredited_provider, person, signed_in, staff_of
+from tests.integration.helpers import (
+    accredited_provider,
+    person,
+    person_actor,
+    provider_staff,
+    signed_in,
+    staff_of,
+)
 from tests.unit.test_people import SAM_OUTCOMES
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -105,14 +111,14 @@ def test_the_journey_through_the_api(set_up: dict[str, Any], make_user: Any) -> 
 
     planner_id = accredited_provider("1800001")
     engagement = marketplace_app().choose(
+        actor=person_actor("DN-000123", "sam"),
         person="DN-000123",
         provider=planner_id,
         service="support_planning",
-        chooser=Chooser("sam", "person"),
         today=TODAY,
         key="sam-plan",
     )
-    marketplace_app().accept(engagement, provider=planner_id, actor="priya", today=TODAY)
+    marketplace_app().accept(engagement, actor=provider_staff(planner_id, "priya"), today=TODAY)
     planner = staff_of(make_user, "priya", planner_id)
     stranger = staff_of(make_user, "mallory", accredited_provider("1800002"))
     parts = {k: f"About {k}" for k in REQUIRED_PARTS} | {

@@ -555,6 +555,7 @@ def test_the_worker_sees_on_the_case_when_the_chosen_support_was_suspended(
     worker: Client,
 ) -> None:
     from accreditation.services import accreditation_app
+    from tests.integration.helpers import REGISTRAR
 
     assessed(worker)
     planner = accredited_provider("1600040", name="Connect Doncaster")
@@ -564,7 +565,7 @@ def test_the_worker_sees_on_the_case_when_the_chosen_support_was_suspended(
     assert 'data-testid="support-flag"' not in page
     app = accreditation_app()
     aid = app.accreditation_of(planner, "support_planning").id
-    app.suspend(aid, actor="registeradmin", reason="Insurance lapsed", today=TODAY)
+    app.suspend(aid, actor=REGISTRAR, reason="Insurance lapsed", today=TODAY)
     page = worker.get(f"/cases/{REF}/").content.decode()
     assert 'data-testid="support-flag"' in page
     assert "accreditation for independent support planning was suspended" in page

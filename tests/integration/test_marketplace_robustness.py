@@ -11,7 +11,7 @@ from accreditation.services import accreditation_app
 from config.roles import Role
 from marketplace.models import EngagementRecord, Notice
 from marketplace.services import catch_up
-from tests.integration.helpers import accredited_provider, engaged_planner, signed_in
+from tests.integration.helpers import REGISTRAR, accredited_provider, engaged_planner, signed_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,7 +49,7 @@ def test_a_suspension_notice_about_a_long_named_provider_fits_and_the_projection
     engaged_planner("DN-000123", provider)
     app = accreditation_app()
     aid = app.accreditation_of(provider, "support_planning").id
-    app.suspend(aid, actor="registeradmin", reason="Insurance lapsed", today=date.today())
+    app.suspend(aid, actor=REGISTRAR, reason="Insurance lapsed", today=date.today())
     catch_up()
     notice = Notice.objects.get(recipient="DN-000123", position__startswith="accreditation:")
     assert len(notice.subject) == 200 and notice.subject.endswith("…")

@@ -14,7 +14,7 @@ from accreditation.services import accreditation_app
 from config.roles import Role
 from payments.models import StripeEvent
 from tests.integration.helpers import signed_in
-from tests.unit.test_accreditation import DETAILS
+from tests.unit.test_accreditation import ADMIN, DETAILS, NEWCOMER, staff_of_provider
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,11 +23,11 @@ def test_accreditation_opens_an_account_and_the_verified_webhook_records_onboard
     council: Any, make_user: Any, stripe_server: Any, stripe_webhooks: Any
 ) -> None:
     app = accreditation_app()
-    pid = app.register_provider(actor="p", **{**DETAILS, "registration_number": "1600001"}).id
-    aid = app.apply(pid, service="support_planning", actor="p").id
-    app.start_assessment(aid, actor="admin")
+    pid = app.register_provider(actor=NEWCOMER, **{**DETAILS, "registration_number": "1600001"}).id
+    aid = app.apply(pid, service="support_planning", actor=staff_of_provider(pid)).id
+    app.start_assessment(aid, actor=ADMIN)
     for c in app.checklist().criteria(1):
-        app.assess(aid, criterion=c.code, met=True, evidence=[], note="", actor="admin")
+        app.assess(aid, criterion=c.code, met=True, evidence=[], note="", actor=ADMIN)
     admin = signed_in(make_user, "admin", Role.REGISTER_ADMIN)
     response = admin.post(
         f"/api/v1/register/accreditations/{aid}/accredit",

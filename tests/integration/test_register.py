@@ -12,11 +12,16 @@ from accreditation import models as register
 from accreditation.services import accreditation_app
 from accreditation.services import catch_up as catch_up_register
 from marketplace import models as market
-from marketplace.domain import Chooser, MarketplaceError
+from marketplace.domain import MarketplaceError
 from marketplace.queries import flag
 from marketplace.services import catch_up as catch_up_market
 from marketplace.services import marketplace_app
-from tests.integration.helpers import accredited_provider
+from tests.integration.helpers import (
+    REGISTRAR,
+    accredited_provider,
+    person_actor,
+    provider_staff,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,11 +50,11 @@ def test_the_register_shows_each_step_and_a_suspension_flags_engagements_at_once
         person="DN-000123",
         provider=planner,
         service="support_planning",
-        chooser=Chooser("sam", "person"),
+        actor=person_actor("DN-000123", "sam"),
         today=TODAY,
         key="c1",
     )
-    marketplace_app().accept(engagement, provider=planner, actor="priya", today=TODAY)
+    marketplace_app().accept(engagement, actor=provider_staff(planner, "priya"), today=TODAY)
     catch_up_market()
     service = register.ServiceRecord.objects.get(provider_id=planner)
     assert service.status == "accredited" and service.accredited_since == TODAY
@@ -57,9 +62,7 @@ def test_the_register_shows_each_step_and_a_suspension_flags_engagements_at_once
     assert register.Assessment.objects.filter(accreditation=service, met=True).count() == 6
     assert market.EngagementRecord.objects.get(id=engagement).status == "active"
 
-    accreditation_app().suspend(
-        service.id, actor="registeradmin", reason="Insurance lapsed", today=TODAY
-    )
+    accreditation_app().suspend(service.id, actor=REGISTRAR, reason="Insurance lapsed", today=TODAY)
     catch_up_register()  # what the register page does before it shows
     assert register.ServiceRecord.objects.get(id=service.id).status == "suspended"
     flagged = flag(market.EngagementRecord.objects.get(id=engagement))
@@ -73,7 +76,7 @@ def test_the_register_shows_each_step_and_a_suspension_flags_engagements_at_once
             person="DN-000999",
             provider=planner,
             service="support_planning",
-            chooser=Chooser("lee", "person"),
+            actor=person_actor("DN-000999", "lee"),
             today=TODAY,
             key="c2",
         )
@@ -82,11 +85,13 @@ def test_the_register_shows_each_step_and_a_suspension_flags_engagements_at_once
         person="DN-000456",
         provider=accredited_provider("1100009"),
         service="support_planning",
-        chooser=Chooser("lee", "person"),
+        actor=person_actor("DN-000456", "lee"),
         today=TODAY,
         key="c3",
     )
-    marketplace_app().end(ended, by="person", actor="lee", reason="No longer needed", today=TODAY)
+    marketplace_app().end(
+        ended, actor=person_actor("DN-000456", "lee"), reason="No longer needed", today=TODAY
+    )
     catch_up_market()
     assert flag(market.EngagementRecord.objects.get(id=ended)) == ""
     live = snapshot()
@@ -97,12 +102,11 @@ def test_the_register_shows_each_step_and_a_suspension_flags_engagements_at_once
 
 def test_capacity_counts_requests_and_active_engagements(council: Any) -> None:
     small = accredited_provider("1100002", capacity=2)
-    chooser = Chooser("sam", "person")
     first = marketplace_app().choose(
         person="DN-A1",
         provider=small,
         service="support_planning",
-        chooser=chooser,
+        actor=person_actor("DN-A1", "sam"),
         today=TODAY,
         key="a",
     )
@@ -110,7 +114,7 @@ def test_capacity_counts_requests_and_active_engagements(council: Any) -> None:
         person="DN-B1",
         provider=small,
         service="support_planning",
-        chooser=chooser,
+        actor=person_actor("DN-B1", "sam"),
         today=TODAY,
         key="b",
     )
@@ -119,18 +123,18 @@ def test_capacity_counts_requests_and_active_engagements(council: Any) -> None:
             person="DN-C1",
             provider=small,
             service="support_planning",
-            chooser=chooser,
+            actor=person_actor("DN-C1", "sam"),
             today=TODAY,
             key="c",
         )
     marketplace_app().end(
-        first, by="person", actor="sam", reason="Found help elsewhere", today=TODAY
+        first, actor=person_actor("DN-A1", "sam"), reason="Found help elsewhere", today=TODAY
     )
     marketplace_app().choose(
         person="DN-C1",
         provider=small,
         service="support_planning",
-        chooser=chooser,
+        actor=person_actor("DN-C1", "sam"),
         today=TODAY,
         key="c",
     )

@@ -23,7 +23,7 @@ from tests.integration.helpers import (
     signed_in,
     staff_of,
 )
-from tests.unit.test_accreditation import DETAILS, PDF
+from tests.unit.test_accreditation import DETAILS, NEWCOMER, PDF, staff_of_provider
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TODAY = date.today()
@@ -257,7 +257,8 @@ def test_renewal_cursor_search_and_csv_inputs(council: Any, make_user: Any) -> N
     planner = (
         accreditation_app()
         .register_provider(
-            actor="p", **{**DETAILS, "name": '=HYPERLINK("x")', "registration_number": "1200012"}
+            actor=NEWCOMER,
+            **{**DETAILS, "name": '=HYPERLINK("x")', "registration_number": "1200012"},
         )
         .id
     )
@@ -276,7 +277,7 @@ def test_renewal_cursor_search_and_csv_inputs(council: Any, make_user: Any) -> N
     )
     assert Client().get("/api/v1/register/providers?cursor=x").status_code == 422
     assert Client().get("/api/v1/marketplace/search?service=bogus").status_code == 422
-    accreditation_app().apply(planner, service="support_planning", actor="p")
+    accreditation_app().apply(planner, service="support_planning", actor=staff_of_provider(planner))
     rows = list(
         csv.reader(io.StringIO(Client().get("/api/v1/register/register.csv").content.decode()))
     )

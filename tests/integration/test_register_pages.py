@@ -329,12 +329,14 @@ def test_a_nominee_for_two_people_says_whom_the_support_is_for(
 def test_the_assessor_sees_which_evidence_has_expired(council: Any, make_user: Any) -> None:
     from datetime import date, timedelta
 
-    from tests.unit.test_accreditation import DETAILS
+    from tests.unit.test_accreditation import ADMIN, DETAILS, NEWCOMER, staff_of_provider
 
     app = accreditation_app()
-    planner = app.register_provider(actor="p", **{**DETAILS, "registration_number": "1300070"}).id
-    aid = app.apply(planner, service="support_planning", actor="p").id
-    app.start_assessment(aid, actor="admin")
+    planner = app.register_provider(
+        actor=NEWCOMER, **{**DETAILS, "registration_number": "1300070"}
+    ).id
+    aid = app.apply(planner, service="support_planning", actor=staff_of_provider(planner)).id
+    app.start_assessment(aid, actor=ADMIN)
     long_ago = date.today() - timedelta(days=400)
     app.add_evidence(
         planner,
@@ -343,7 +345,7 @@ def test_the_assessor_sees_which_evidence_has_expired(council: Any, make_user: A
         content=b"%PDF-1.4 old",
         expires_on=date.today() - timedelta(days=35),
         today=long_ago,
-        actor="priya",
+        actor=staff_of_provider(planner, "priya"),
     )
     admin = signed_in(make_user, "admin", Role.REGISTER_ADMIN)
     page = admin.get(f"/register/admin/{aid}/").content.decode()

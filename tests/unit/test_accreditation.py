@@ -25,7 +25,9 @@ from accreditation.domain import (
     UnknownCriterionError,
     WrongStateError,
 )
+from config.actor import Actor
 from config.errors import Conflict
+from config.roles import Role
 
 TODAY = date(2026, 11, 25)
 PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF"
@@ -43,6 +45,16 @@ DETAILS: dict[str, Any] = {
 }
 
 
+# The actors the register's commands take: the administrator who runs it, and a provider's
+# staff, before their organisation is registered and then acting for it.
+ADMIN = Actor(id="admin", roles=frozenset({Role.REGISTER_ADMIN}))
+NEWCOMER = Actor(id="provider", roles=frozenset({Role.PROVIDER_STAFF}))
+
+
+def staff_of_provider(provider: Any, name: str = "provider") -> Actor:
+    return Actor(id=name, roles=frozenset({Role.PROVIDER_STAFF}), organisation=provider)
+
+
 @pytest.fixture
 def app(tmp_path: Any) -> AccreditationApplication:
     return AccreditationApplication(
@@ -56,24 +68,24 @@ def recorded(app: AccreditationApplication) -> int:
 
 @pytest.fixture
 def provider(app: AccreditationApplication) -> Any:
-    return app.register_provider(actor="provider", **DETAILS).id
+    return app.register_provider(actor=NEWCOMER, **DETAILS).id
 
 
 def accredit(
     app: AccreditationApplication, provider: Any, service: str = "support_planning"
 ) -> Any:
-    accreditation = app.apply(provider, service=service, actor="provider").id
-    app.start_assessment(accreditation, actor="admin")
+    accreditation = app.apply(provider, service=service, actor=staff_of_provider(provider)).id
+    app.start_assessment(accreditation, actor=ADMIN)
     for criterion in app.checklist().criteria(1):
         app.assess(
-            accreditation, criterion=criterion.code, met=True, evidence=[], note="", actor="admin"
+            accreditation, criterion=criterion.code, met=True, evidence=[], note="", actor=ADMIN
         )
     app.accredit(
         accreditation,
         expires_on=TODAY + timedelta(days=365),
         today=TODAY,
         conditions="Report DBS renewals each quarter",
-        actor="admin",
+        actor=ADMIN,
         reason="All criteria met",
     )
     return accreditation
@@ -86,7 +98,7 @@ def test_registration_normalises_and_refuses_a_second_record(
     assert found.details.areas == ["DN1", "DN2", "DN4"]
     before = recorded(app)
     with pytest.raises(Conflict, match="already registered"):
-        app.register_provider(actor="provider", **DETAILS)
+        app.register_provider(actor=NEWCOMER, **DETAILS)
     assert recorded(app) == before
 
 
@@ -120,7 +132,7 @@ def test_bad_provider_details_are_refused(
     app: AccreditationApplication, changes: dict[str, Any], field: str, message: str
 ) -> None:
     with pytest.raises(AccreditationError, match=message) as err:
-        app.register_provider(actor="provider", **{**DETAILS, **changes})
+        app.register_provider(actor=NEWCOMER, **{**DETAILS, **changes})
     assert err.value.field == field
     assert recorded(app) == 0
 
@@ -128,7 +140,8 @@ def test_bad_provider_details_are_refused(
 def test_company_numbers_of_each_form_are_accepted(app: AccreditationApplication) -> None:
     for number in ("01234567", "SC123456"):
         app.register_provider(
-            actor="p", **{**DETAILS, "registration_kind": "company", "registration_number": number}
+            actor=NEWCOMER,
+            **{**DETAILS, "registration_kind": "company", "registration_number": number},
         )
 
 
@@ -137,21 +150,24 @@ def test_the_whole_lifecycle(app: AccreditationApplication, provider: Any) -> No
     found = app.get_accreditation(accreditation)
     assert found.status is Status.ACCREDITED and found.is_accredited_on(TODAY)
     assert found.conditions == "Report DBS renewals each quarter"
-    app.suspend(accreditation, actor="admin", reason="Insurance lapsed", today=TODAY)
+    app.suspend(accreditation, actor=ADMIN, reason="Insurance lapsed", today=TODAY)
     assert not app.get_accreditation(accreditation).is_accredited_on(TODAY)
-    app.reinstate(accreditation, actor="admin", reason="Insurance renewed", today=TODAY)
+    app.reinstate(accreditation, actor=ADMIN, reason="Insurance renewed", today=TODAY)
     app.renew(
         accreditation,
-        actor="admin",
+        actor=ADMIN,
         expires_on=TODAY + timedelta(days=700),
         today=TODAY,
         reason="Renewal assessed",
     )
     assert app.get_accreditation(accreditation).expires_on == TODAY + timedelta(days=700)
-    app.withdraw(accreditation, actor="admin", reason="Organisation closed", today=TODAY)
+    app.withdraw(accreditation, actor=ADMIN, reason="Organisation closed", today=TODAY)
     assert app.get_accreditation(accreditation).status is Status.WITHDRAWN
     app.apply(
-        provider, service="support_planning", actor="provider", note="Reopened under new management"
+        provider,
+        service="support_planning",
+        actor=staff_of_provider(provider),
+        note="Reopened under new management",
     )
     assert app.get_accreditation(accreditation).status is Status.APPLIED
 
@@ -159,15 +175,17 @@ def test_the_whole_lifecycle(app: AccreditationApplication, provider: Any) -> No
 def test_accrediting_needs_every_criterion_met(
     app: AccreditationApplication, provider: Any
 ) -> None:
-    accreditation = app.apply(provider, service="money_management", actor="provider").id
-    app.start_assessment(accreditation, actor="admin")
+    accreditation = app.apply(
+        provider, service="money_management", actor=staff_of_provider(provider)
+    ).id
+    app.start_assessment(accreditation, actor=ADMIN)
     app.assess(
         accreditation,
         criterion="insurance",
         met=False,
         evidence=[],
         note="Certificate expired",
-        actor="admin",
+        actor=ADMIN,
     )
     before = recorded(app)
     with pytest.raises(
@@ -178,28 +196,30 @@ def test_accrediting_needs_every_criterion_met(
             expires_on=TODAY + timedelta(days=365),
             today=TODAY,
             conditions="",
-            actor="admin",
+            actor=ADMIN,
             reason="ok",
         )
     assert err.value.field == "criteria"
     assert recorded(app) == before
-    app.refuse(accreditation, actor="admin", reasons="Insurance not in force")
+    app.refuse(accreditation, actor=ADMIN, reasons="Insurance not in force")
     assert app.get_accreditation(accreditation).status is Status.REFUSED
 
 
 def test_an_unmet_criterion_needs_a_note_and_unknown_ones_are_refused(
     app: AccreditationApplication, provider: Any
 ) -> None:
-    accreditation = app.apply(provider, service="money_management", actor="provider").id
-    app.start_assessment(accreditation, actor="admin")
+    accreditation = app.apply(
+        provider, service="money_management", actor=staff_of_provider(provider)
+    ).id
+    app.start_assessment(accreditation, actor=ADMIN)
     with pytest.raises(AccreditationError) as err:
-        app.assess(accreditation, criterion="dbs", met=False, evidence=[], note="", actor="admin")
+        app.assess(accreditation, criterion="dbs", met=False, evidence=[], note="", actor=ADMIN)
     assert err.value.field == "note"
     with pytest.raises(AccreditationError, match="not a criterion of checklist version 1"):
-        app.assess(accreditation, criterion="vibes", met=True, evidence=[], note="", actor="admin")
+        app.assess(accreditation, criterion="vibes", met=True, evidence=[], note="", actor=ADMIN)
     with pytest.raises(AccreditationError, match="a document this provider uploaded"):
         app.assess(
-            accreditation, criterion="dbs", met=True, evidence=["nope"], note="", actor="admin"
+            accreditation, criterion="dbs", met=True, evidence=["nope"], note="", actor=ADMIN
         )
 
 
@@ -207,20 +227,20 @@ def test_an_unmet_criterion_needs_a_note_and_unknown_ones_are_refused(
     ("step", "message"),
     [
         (
-            lambda app, a: app.suspend(a, actor="x", reason="r", today=TODAY),
+            lambda app, a: app.suspend(a, actor=ADMIN, reason="r", today=TODAY),
             "cannot suspend: this accreditation is applied",
         ),
-        (lambda app, a: app.reinstate(a, actor="x", reason="r", today=TODAY), "cannot reinstate"),
-        (lambda app, a: app.withdraw(a, actor="x", reason="r", today=TODAY), "cannot withdraw"),
+        (lambda app, a: app.reinstate(a, actor=ADMIN, reason="r", today=TODAY), "cannot reinstate"),
+        (lambda app, a: app.withdraw(a, actor=ADMIN, reason="r", today=TODAY), "cannot withdraw"),
         (
             lambda app, a: app.renew(
-                a, actor="x", expires_on=TODAY + timedelta(days=9), today=TODAY, reason="r"
+                a, actor=ADMIN, expires_on=TODAY + timedelta(days=9), today=TODAY, reason="r"
             ),
             "cannot renew",
         ),
         (
             lambda app, a: app.assess(
-                a, criterion="dbs", met=True, evidence=[], note="", actor="x"
+                a, criterion="dbs", met=True, evidence=[], note="", actor=ADMIN
             ),
             "cannot record an assessment",
         ),
@@ -229,7 +249,9 @@ def test_an_unmet_criterion_needs_a_note_and_unknown_ones_are_refused(
 def test_steps_out_of_order_are_refused(
     app: AccreditationApplication, provider: Any, step: Any, message: str
 ) -> None:
-    accreditation = app.apply(provider, service="support_planning", actor="provider").id
+    accreditation = app.apply(
+        provider, service="support_planning", actor=staff_of_provider(provider)
+    ).id
     before = recorded(app)
     with pytest.raises(WrongStateError, match=message):
         step(app, accreditation)
@@ -239,15 +261,17 @@ def test_steps_out_of_order_are_refused(
 def test_a_checklist_version_is_kept_by_the_assessment_that_began_with_it(
     app: AccreditationApplication, provider: Any
 ) -> None:
-    accreditation = app.apply(provider, service="support_planning", actor="provider").id
-    app.start_assessment(accreditation, actor="admin")
+    accreditation = app.apply(
+        provider, service="support_planning", actor=staff_of_provider(provider)
+    ).id
+    app.start_assessment(accreditation, actor=ADMIN)
     version = app.publish_checklist(
         criteria=[{"code": "new", "title": "A new criterion", "description": "Added later"}],
-        actor="council",
+        actor=ADMIN,
     )
     assert version == 2
     with pytest.raises(AccreditationError, match="'new' is not a criterion of checklist version 1"):
-        app.assess(accreditation, criterion="new", met=True, evidence=[], note="", actor="admin")
+        app.assess(accreditation, criterion="new", met=True, evidence=[], note="", actor=ADMIN)
 
 
 def test_expiry_and_reminders(app: AccreditationApplication, provider: Any) -> None:
@@ -301,7 +325,7 @@ def test_bad_evidence_is_refused_and_nothing_is_kept(
             content=content,
             expires_on=expires,
             today=TODAY,
-            actor="p",
+            actor=staff_of_provider(provider),
         )
     assert err.value.field == field
     assert recorded(app) == before
@@ -316,7 +340,7 @@ def test_evidence_is_kept_by_its_digest(app: AccreditationApplication, provider:
         content=PDF,
         expires_on=TODAY + timedelta(days=200),
         today=TODAY,
-        actor="p",
+        actor=staff_of_provider(provider),
     )
     kept = app.get_provider(provider).evidence[evidence]
     assert kept["content_type"] == "application/pdf" and kept["filename"] == ".._.._etc_passwd.pdf"

@@ -11,7 +11,9 @@ import pytest
 
 from accreditation.application import AccreditationApplication
 from accreditation.domain import Service
+from config.actor import Actor
 from config.errors import Conflict, NotAllowed
+from config.roles import Role
 from marketplace.application import MarketplaceApplication
 from marketplace.domain import (
     Chooser,
@@ -29,10 +31,26 @@ from marketplace.domain import (
     TariffVersion,
     price_for,
 )
-from tests.unit.test_accreditation import DETAILS, TODAY, accredit
+from marketplace.policies import NoSuchEngagementError
+from tests.unit.test_accreditation import ADMIN, DETAILS, NEWCOMER, TODAY, accredit
 
 PERSON = Chooser("sam", "person")
 PROVIDER = UUID("00000000-0000-4000-8000-000000000001")
+# The register administrator publishes the tariff and moderates feedback.
+COUNCIL = Actor(id="council", roles=frozenset({Role.REGISTER_ADMIN}))
+ALEX = Actor(id="alex", roles=frozenset({Role.SOCIAL_WORKER}))
+
+
+def person_actor(ref: str, name: str = "sam") -> Actor:
+    """The person themselves, as actor_from_user builds them from their account's link."""
+    return Actor(id=name, roles=frozenset({Role.PERSON}), on_behalf_of=((ref, "person"),))
+
+
+def provider_actor(provider: UUID, name: str = "priya") -> Actor:
+    return Actor(id=name, roles=frozenset({Role.PROVIDER_STAFF}), organisation=provider)
+
+
+SAM = person_actor("DN-000123")
 
 
 @pytest.fixture
@@ -55,7 +73,7 @@ def market(register: AccreditationApplication) -> MarketplaceApplication:
     )[provider]
     app.publish_tariff(
         today=TODAY,
-        actor="council",
+        actor=COUNCIL,
         effective_from=date(2026, 4, 1),
         support_plan_fee=45000,
         annual_review_fee=20000,
@@ -80,7 +98,7 @@ def provider(
     service: str = "support_planning",
 ) -> UUID:
     pid = register.register_provider(
-        actor="p", **{**DETAILS, "registration_number": number, "capacity": capacity}
+        actor=NEWCOMER, **{**DETAILS, "registration_number": number, "capacity": capacity}
     ).id
     accredit(register, pid, service)
     return pid
@@ -89,7 +107,7 @@ def provider(
 def test_tariff_versions_take_effect_on_their_dates(market: MarketplaceApplication) -> None:
     market.publish_tariff(
         today=TODAY,
-        actor="council",
+        actor=COUNCIL,
         effective_from=TODAY + timedelta(days=30),
         support_plan_fee=47000,
         annual_review_fee=21000,
@@ -102,7 +120,7 @@ def test_tariff_versions_take_effect_on_their_dates(market: MarketplaceApplicati
     with pytest.raises(MarketplaceError, match="must be after the latest version's date"):
         market.publish_tariff(
             today=TODAY,
-            actor="c",
+            actor=COUNCIL,
             effective_from=TODAY,
             support_plan_fee=1,
             annual_review_fee=1,
@@ -135,7 +153,10 @@ def test_bad_tariffs_are_refused(
     before = market.recorder.max_notification_id()
     with pytest.raises(MarketplaceError) as err:
         market.publish_tariff(
-            today=TODAY, actor="c", effective_from=TODAY + timedelta(days=400), **{**base, **prices}
+            today=TODAY,
+            actor=COUNCIL,
+            effective_from=TODAY + timedelta(days=400),
+            **{**base, **prices},
         )
     assert err.value.field == field
     assert market.recorder.max_notification_id() == before
@@ -149,7 +170,7 @@ def test_choose_accept_feedback_and_moderation(
         person="DN-000123",
         provider=planner,
         service="support_planning",
-        chooser=PERSON,
+        actor=person_actor("DN-000123"),
         today=TODAY,
         key="k1",
     )
@@ -158,7 +179,7 @@ def test_choose_accept_feedback_and_moderation(
             person="DN-000123",
             provider=planner,
             service="support_planning",
-            chooser=PERSON,
+            actor=person_actor("DN-000123"),
             today=TODAY,
             key="k1",
         )
@@ -170,12 +191,12 @@ def test_choose_accept_feedback_and_moderation(
         45000,
         1,
     )
-    market.accept(engagement, provider=planner, actor="priya", today=TODAY)
+    market.accept(engagement, actor=provider_actor(planner), today=TODAY)
     assert market.get_engagement(engagement).status is EngagementStatus.ACTIVE
-    market.give_feedback(engagement, rating=5, comment="Listened to me", actor="sam")
+    market.give_feedback(engagement, actor=SAM, rating=5, comment="Listened to me")
     with pytest.raises(Conflict):
-        market.give_feedback(engagement, rating=4, comment="again", actor="sam")
-    market.moderate_feedback(engagement, publish=True, actor="admin", note="")
+        market.give_feedback(engagement, actor=SAM, rating=4, comment="again")
+    market.moderate_feedback(engagement, actor=COUNCIL, publish=True, note="")
     assert market.get_engagement(engagement).feedback == {
         "rating": 5,
         "comment": "Listened to me",
@@ -190,7 +211,7 @@ def test_only_an_accredited_service_with_room_can_be_chosen(
     suspended = provider(register, "1000003")
     register.suspend(
         register.accreditation_of(suspended, "support_planning").id,
-        actor="a",
+        actor=ADMIN,
         reason="r",
         today=TODAY,
     )
@@ -203,7 +224,7 @@ def test_only_an_accredited_service_with_room_can_be_chosen(
             person="DN-1",
             provider=suspended,
             service="support_planning",
-            chooser=PERSON,
+            actor=person_actor("DN-1"),
             today=TODAY,
             key="a",
         )
@@ -212,7 +233,7 @@ def test_only_an_accredited_service_with_room_can_be_chosen(
             person="DN-1",
             provider=manager_only,
             service="support_planning",
-            chooser=PERSON,
+            actor=person_actor("DN-1"),
             today=TODAY,
             key="b",
         )
@@ -221,7 +242,7 @@ def test_only_an_accredited_service_with_room_can_be_chosen(
             person="DN-1",
             provider=planner,
             service="support_planning",
-            chooser=PERSON,
+            actor=person_actor("DN-1"),
             today=TODAY + timedelta(days=400),
             key="c",
         )
@@ -230,7 +251,7 @@ def test_only_an_accredited_service_with_room_can_be_chosen(
         person="p1",
         provider=planner,
         service="support_planning",
-        chooser=PERSON,
+        actor=person_actor("p1"),
         today=TODAY,
         key="d",
     )
@@ -239,7 +260,7 @@ def test_only_an_accredited_service_with_room_can_be_chosen(
             person="p2",
             provider=planner,
             service="support_planning",
-            chooser=PERSON,
+            actor=person_actor("p2"),
             today=TODAY,
             key="e",
         )
@@ -251,22 +272,28 @@ def test_a_worker_must_record_consent(
     planner = provider(register, "1000005")
     with pytest.raises(MarketplaceError, match="record how the person gave consent") as err:
         market.choose(
+            actor=ALEX,
             person="DN-1",
             provider=planner,
             service="support_planning",
-            chooser=Chooser("alex", "worker"),
             today=TODAY,
             key="w",
         )
     assert err.value.field == "consent"
-    market.choose(
+    chosen = market.choose(
+        actor=ALEX,
         person="DN-1",
         provider=planner,
         service="support_planning",
-        chooser=Chooser("alex", "worker", "Agreed in person at the assessment, 25 Nov"),
+        consent="Agreed in person at the assessment, 25 Nov",
         today=TODAY,
         key="w",
     )
+    assert market.get_engagement(chosen).chooser == {
+        "username": "alex",
+        "relationship": "worker",
+        "consent": "Agreed in person at the assessment, 25 Nov",
+    }
 
 
 def test_a_provider_cannot_decide_another_providers_engagement(
@@ -277,19 +304,22 @@ def test_a_provider_cannot_decide_another_providers_engagement(
         person="DN-1",
         provider=ours,
         service="support_planning",
-        chooser=PERSON,
+        actor=person_actor("DN-1"),
         today=TODAY,
         key="x",
     )
     before = market.recorder.max_notification_id()
-    with pytest.raises(NotAllowed, match="another provider"):
-        market.accept(engagement, provider=theirs, actor="mallory", today=TODAY)
-    with pytest.raises(NotAllowed):
-        market.decline(engagement, provider=theirs, actor="mallory", reason="no")
+    mallory = provider_actor(theirs, "mallory")
+    # Told there is no such engagement, as for one that does not exist.
+    with pytest.raises(NoSuchEngagementError, match="no engagement"):
+        market.accept(engagement, actor=mallory, today=TODAY)
+    with pytest.raises(NoSuchEngagementError):
+        market.decline(engagement, actor=mallory, reason="no")
     assert market.recorder.max_notification_id() == before
-    market.decline(engagement, provider=ours, actor="priya", reason="We do not cover that area yet")
+    priya = provider_actor(ours)
+    market.decline(engagement, actor=priya, reason="We do not cover that area yet")
     with pytest.raises(EngagementStateError, match="cannot accept: the engagement is declined"):
-        market.accept(engagement, provider=ours, actor="priya", today=TODAY)
+        market.accept(engagement, actor=priya, today=TODAY)
 
 
 def test_switching_ends_the_old_engagement_the_day_the_new_one_starts(
@@ -300,16 +330,20 @@ def test_switching_ends_the_old_engagement_the_day_the_new_one_starts(
         person="DN-1",
         provider=first,
         service="support_planning",
-        chooser=PERSON,
+        actor=person_actor("DN-1"),
         today=TODAY,
         key="o",
     )
-    market.accept(old, provider=first, actor="a", today=TODAY)
+    market.accept(old, actor=provider_actor(first, "a"), today=TODAY)
     new = market.switch(
-        old, to_provider=second, chooser=PERSON, today=TODAY + timedelta(days=10), key="n"
+        old,
+        actor=person_actor("DN-1"),
+        to_provider=second,
+        today=TODAY + timedelta(days=10),
+        key="n",
     )
     assert market.get_engagement(old).status is EngagementStatus.ACTIVE  # until the new one starts
-    market.accept(new, provider=second, actor="b", today=TODAY + timedelta(days=12))
+    market.accept(new, actor=provider_actor(second, "b"), today=TODAY + timedelta(days=12))
     ended, started = market.get_engagement(old), market.get_engagement(new)
     assert ended.status is EngagementStatus.ENDED and started.status is EngagementStatus.ACTIVE
     assert ended.ended_on == started.started_on == TODAY + timedelta(days=12)
@@ -323,33 +357,35 @@ def test_ending_and_withdrawing(
         person="DN-1",
         provider=planner,
         service="support_planning",
-        chooser=PERSON,
+        actor=person_actor("DN-1"),
         today=TODAY,
         key="1",
     )
-    market.end(asked, by="person", actor="sam", reason="Changed my mind", today=TODAY)
+    market.end(asked, actor=person_actor("DN-1"), reason="Changed my mind", today=TODAY)
     assert market.get_engagement(asked).status is EngagementStatus.WITHDRAWN
     active = market.choose(
         person="DN-1",
         provider=planner,
         service="support_planning",
-        chooser=PERSON,
+        actor=person_actor("DN-1"),
         today=TODAY,
         key="2",
     )
-    market.accept(active, provider=planner, actor="a", today=TODAY)
-    with pytest.raises(MarketplaceError, match="person, provider or council"):
-        market.end(active, by="someone", actor="x", reason="r", today=TODAY)
-    market.end(active, by="provider", actor="priya", reason="Moving out of area", today=TODAY)
+    market.accept(active, actor=provider_actor(planner, "a"), today=TODAY)
+    with pytest.raises(NotAllowed, match="only the person, their provider or their worker"):
+        market.end(active, actor=COUNCIL, reason="r", today=TODAY)
+    market.end(active, actor=provider_actor(planner), reason="Moving out of area", today=TODAY)
     with pytest.raises(EngagementStateError):
-        market.end(active, by="person", actor="sam", reason="again", today=TODAY)
+        market.end(active, actor=person_actor("DN-1"), reason="again", today=TODAY)
+    with pytest.raises(MarketplaceError, match="person, provider or council"):
+        market.get_engagement(active).end(by="someone", actor="x", reason="r", today=TODAY)
 
 
 def test_a_providers_own_price_is_what_a_person_is_charged(
     market: MarketplaceApplication, register: AccreditationApplication
 ) -> None:
     pid = register.register_provider(
-        actor="p",
+        actor=NEWCOMER,
         **{**DETAILS, "registration_number": "1000011", "offers": {"money_management": "£22.50"}},
     ).id
     accredit(register, pid, "money_management")
@@ -358,7 +394,7 @@ def test_a_providers_own_price_is_what_a_person_is_charged(
         person="DN-1",
         provider=pid,
         service="money_management",
-        chooser=PERSON,
+        actor=person_actor("DN-1"),
         today=TODAY,
         key="o",
     )
@@ -379,7 +415,7 @@ def test_bad_offers_are_refused(
 
     with pytest.raises(AccreditationError) as err:
         register.register_provider(
-            actor="p", **{**DETAILS, "registration_number": "1000012", "offers": offers}
+            actor=NEWCOMER, **{**DETAILS, "registration_number": "1000012", "offers": offers}
         )
     assert err.value.field == field
 
