@@ -1,9 +1,12 @@
 """The ledger's routes: thin, each parses input, calls one command or query, shapes output.
 
-These routes are finance's own journal: every command passes ``by=Owner.FINANCE``, so the
-ledger's domain refuses (409) an entry or account that belongs to a context, and the
-problem names the route of the command to use instead. Staff reads of a budget's accounts
-are logged (config/audit.py).
+The commands go through the caller's journal (``LedgerApplication.journal(actor)``): the
+ledger's policy (ledger/policies.py) gives a finance officer finance's own journal and
+refuses anyone else, and the domain refuses (409) finance's journal an entry or account that
+belongs to a context; the problem then names the route of the command to use instead. The
+reads are the ledger's queries, which take the ``Actor`` too. Each route's ``auth`` asks the
+same policy before the body is read. Staff reads of a budget's accounts are logged
+(config/audit.py).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from uuid import UUID
 from django.http import HttpRequest
 from ninja import Header, Query, Router, Schema, Status
 
-from api.auth import actor_of, caller, roles
+from api.auth import allowed_by, caller, caller_actor
 from api.schemas import (
     AccountIn,
     AccountOut,
@@ -33,16 +36,19 @@ from api.schemas import (
     StatementOut,
 )
 from config.audit import record_read, record_reads
-from config.roles import LEDGER_READERS, LEDGER_WRITERS
 from ledger import models, queries
-from ledger.application import Recorded
+from ledger.application import Journal, Recorded
 from ledger.domain import EntryDraft, InvalidEntryError, OwnedByContextError, Owner
 from ledger.money import format_pence
+from ledger.policies import check_may_keep_journal, check_may_read
 from ledger.services import catch_up, ledger_app
 
 router = Router(tags=["ledger"])
+READERS = allowed_by(check_may_read)
+WRITERS = allowed_by(check_may_keep_journal)
 
-# Where each context takes the commands that post and correct its entries.
+# Where each context takes the commands that post and correct its entries (wording only:
+# the refusal is the domain's).
 COMMANDS = {
     Owner.BUDGETS: "revise it with POST /api/v1/budgets/people/{ref}/budget/revision",
 }
@@ -63,6 +69,11 @@ def naming_the_command() -> Iterator[None]:
             budget=exc.budget,
             field=exc.field,
         ) from None
+
+
+def journal(request: HttpRequest) -> Journal:
+    """The caller's journal, as the ledger's policy gives it."""
+    return ledger_app().journal(caller_actor(request))
 
 
 def recorded(result: Recorded) -> Status[RecordedOut]:
@@ -120,34 +131,24 @@ def entry_out(entry: models.Entry) -> EntryOut:
     )
 
 
-@router.post(
-    "/accounts", response={200: RecordedOut, 201: RecordedOut}, auth=roles(*LEDGER_WRITERS)
-)
+@router.post("/accounts", response={200: RecordedOut, 201: RecordedOut}, auth=WRITERS)
 def open_account(request: HttpRequest, payload: AccountIn) -> Status[RecordedOut]:
-    actor = actor_of(request)
-    return recorded(ledger_app().open_account(actor=actor, **payload.dict()))
+    return recorded(journal(request).open_account(**payload.dict()))
 
 
-@router.post("/accounts/{code}/close", response={201: RecordedOut}, auth=roles(*LEDGER_WRITERS))
+@router.post("/accounts/{code}/close", response={201: RecordedOut}, auth=WRITERS)
 def close_account(request: HttpRequest, code: str, payload: CloseIn) -> Status[RecordedOut]:
-    actor = actor_of(request)
     with naming_the_command():
-        result = ledger_app().close_account(
-            code=code, actor=actor, reason=payload.reason, by=Owner.FINANCE
-        )
+        result = journal(request).close_account(code=code, reason=payload.reason)
     return recorded(result)
 
 
-@router.get("/accounts", response=AccountPage, auth=roles(*LEDGER_READERS))
+@router.get("/accounts", response=AccountPage, auth=READERS)
 def list_accounts(
     request: HttpRequest, cursor: str | None = None, limit: int = 50, owner_id: str = ""
 ) -> AccountPage:
     limit = max(1, min(limit, queries.MAX_PAGE))
-    found = models.Account.objects.order_by("code")
-    if owner_id:
-        found = found.filter(owner_id=owner_id)
-    if cursor:
-        found = found.filter(code__gt=cursor)
+    found = queries.accounts(caller_actor(request), owner_id=owner_id, after=cursor or "")
     rows = list(found[: limit + 1])
     next_cursor = rows[limit - 1].code if len(rows) > limit else None
     shown = rows[:limit]
@@ -155,18 +156,17 @@ def list_accounts(
     return AccountPage(items=[account_out(a) for a in shown], next_cursor=next_cursor)
 
 
-@router.get("/accounts/{code}", response=AccountOut, auth=roles(*LEDGER_READERS))
+@router.get("/accounts/{code}", response=AccountOut, auth=READERS)
 def get_account(request: HttpRequest, code: str) -> AccountOut:
-    account = queries.account_by_code(code)
+    account = queries.account(caller_actor(request), code)
     record_read(caller(request), list(queries.budget_accounts([account])), request.get_full_path())
     return account_out(account)
 
 
-@router.get("/accounts/{code}/balance", response=BalanceOut, auth=roles(*LEDGER_READERS))
+@router.get("/accounts/{code}/balance", response=BalanceOut, auth=READERS)
 def account_balance(request: HttpRequest, code: str, as_at: datetime | None = None) -> BalanceOut:
-    account = queries.account_by_code(code)
+    account, value = queries.balance_of(caller_actor(request), code, as_at=aware(as_at, "as_at"))
     record_read(caller(request), list(queries.budget_accounts([account])), request.get_full_path())
-    value = queries.balance(account, aware(as_at, "as_at"))
     return BalanceOut(
         account=code,
         as_at=as_at,
@@ -175,7 +175,7 @@ def account_balance(request: HttpRequest, code: str, as_at: datetime | None = No
     )
 
 
-@router.get("/accounts/{code}/statement", response=StatementOut, auth=roles(*LEDGER_READERS))
+@router.get("/accounts/{code}/statement", response=StatementOut, auth=READERS)
 def account_statement(
     request: HttpRequest,
     code: str,
@@ -184,16 +184,17 @@ def account_statement(
     cursor: str | None = None,
     limit: int = 100,
 ) -> StatementOut:
-    account = queries.account_by_code(code)
-    record_read(caller(request), list(queries.budget_accounts([account])), request.get_full_path())
-    limit = max(1, min(limit, queries.MAX_PAGE))
     found = queries.statement(
-        account,
+        caller_actor(request),
+        code,
         start=aware(start, "start"),
         end=aware(end, "end"),
-        limit=limit,
+        limit=max(1, min(limit, queries.MAX_PAGE)),
         after=statement_cursor(cursor),
     )
+    shown = queries.budget_accounts([found.account])
+    record_read(caller(request), list(shown), request.get_full_path())
+    lines = list(found.lines)
     return StatementOut(
         account=code,
         start=start,
@@ -210,12 +211,10 @@ def account_statement(
                 amount_pence=line.amount,
                 running_balance_pence=line.running_balance,
             )
-            for line in found.lines
+            for line in lines
         ],
         next_cursor=(
-            f"{found.lines[-1].effective_at.isoformat()}|{found.lines[-1].id}"
-            if found.has_more
-            else None
+            f"{lines[-1].effective_at.isoformat()}|{lines[-1].id}" if found.has_more else None
         ),
     )
 
@@ -238,19 +237,19 @@ def statement_cursor(cursor: str | None) -> tuple[datetime, int] | None:
         raise InvalidEntryError("is not a cursor this API gave", field="cursor") from None
 
 
-@router.post("/entries", response={200: RecordedOut, 201: RecordedOut}, auth=roles(*LEDGER_WRITERS))
+@router.post("/entries", response={200: RecordedOut, 201: RecordedOut}, auth=WRITERS)
 def post_entry(
     request: HttpRequest,
     payload: EntryIn,
     idempotency_key: str = Header(..., alias="Idempotency-Key"),
 ) -> Status[RecordedOut]:
-    actor = actor_of(request)
+    writer = journal(request)
     draft = EntryDraft.create(
         idempotency_key=idempotency_key,
         kind=payload.kind,
         legs=[leg.dict() for leg in payload.legs],
         effective_at=payload.effective_at,
-        actor=actor,
+        actor=writer.actor.id,
         reason=payload.reason,
         budget=payload.budget,
         source_document=payload.source_document,
@@ -259,30 +258,25 @@ def post_entry(
         overdraft_authorisation=payload.overdraft_authorisation,
     )
     with naming_the_command():
-        result = ledger_app().post_entry(draft, by=Owner.FINANCE)
+        result = writer.post_entry(draft)
     return recorded(result)
 
 
-@router.post(
-    "/entries/{entry_id}/reverse", response={201: RecordedOut}, auth=roles(*LEDGER_WRITERS)
-)
+@router.post("/entries/{entry_id}/reverse", response={201: RecordedOut}, auth=WRITERS)
 def reverse_entry(request: HttpRequest, entry_id: UUID, payload: ReverseIn) -> Status[RecordedOut]:
-    actor = actor_of(request)
     with naming_the_command():
-        result = ledger_app().reverse_entry(
+        result = journal(request).reverse_entry(
             entry=entry_id,
-            actor=actor,
             reason=payload.reason,
             effective_at=payload.effective_at,
             overdraft_authorisation=payload.overdraft_authorisation,
-            by=Owner.FINANCE,
         )
     return recorded(result)
 
 
-@router.get("/entries/{entry_id}", response=EntryOut, auth=roles(*LEDGER_READERS))
+@router.get("/entries/{entry_id}", response=EntryOut, auth=READERS)
 def get_entry(request: HttpRequest, entry_id: UUID) -> EntryOut:
-    found = queries.entry(entry_id)
+    found = queries.entry(caller_actor(request), entry_id)
     record_read(caller(request), [found.budget], request.path)
     return entry_out(found)
 
@@ -296,7 +290,7 @@ class EntryFilters(Schema):
     effective_to: datetime | None = None
 
 
-@router.get("/entries", response=EntryPage, auth=roles(*LEDGER_READERS))
+@router.get("/entries", response=EntryPage, auth=READERS)
 def list_entries(
     request: HttpRequest,
     filters: Query[EntryFilters],
@@ -305,7 +299,8 @@ def list_entries(
 ) -> EntryPage:
     aware(filters.effective_from, "effective_from")
     aware(filters.effective_to, "effective_to")
-    found = queries.entries(**filters.dict()).prefetch_related("lines__account")
-    rows, next_cursor = queries.page_after(found, cursor, limit)
+    rows, next_cursor = queries.entries(
+        caller_actor(request), cursor=cursor, limit=limit, **filters.dict()
+    )
     record_read(caller(request), [e.budget for e in rows], request.get_full_path())
     return EntryPage(items=[entry_out(e) for e in rows], next_cursor=next_cursor)

@@ -1,4 +1,5 @@
-"""Who may do what to a person's budget and plan, and at which stage. Pure Python, no Django.
+"""Who may do what to a person's record, budget and plan, and at which stage, and who sets
+the council's parameters (the RAS grid, the sign-off rules). Pure Python, no Django.
 
 The budgets context decides these once, here, for the API and the pages alike: the
 application (budgets/application.py) calls them in its commands and queries, and the pages

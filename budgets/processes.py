@@ -5,6 +5,10 @@ person's account, or the difference a revision makes. The budget is saved first,
 store; the entry follows from the budget's event, with the event's own key, so a crash in
 between is healed the next time the manager runs (in the request that saved the budget, or in
 the projections process), and never posted twice.
+
+The manager posts through the ledger's door as the budgets context, acting as the system
+(``journal(Actor.system(), context=Owner.BUDGETS)``): its journal moves the budgets context's
+own entries and accounts only. Each entry records the worker who allocated or revised.
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ from eventsourcing.persistence import Tracking
 
 from budgets.application import BudgetApplication, available, committed, contributions
 from budgets.budget import PersonalBudget
+from config.actor import Actor
 from core.process import ProcessManager
-from ledger.application import LedgerApplication
+from ledger.application import Journal, LedgerApplication
+from ledger.domain import Owner
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +44,17 @@ class BudgetEntries(ProcessManager):
         budget: Any = self.upstream.repository.get(event.originator_id)
         assert isinstance(budget, PersonalBudget)
         ref = budget.council_ref
-        self.open_accounts(ref)
+        journal = self.journal()
+        self.open_accounts(ref, journal)
         drafts = self.upstream.ledger_drafts(ref, version=event.originator_version)
-        self.downstream.post_entries(drafts, tracking=tracking)
+        journal.post_entries(drafts, tracking=tracking)
         return True
 
-    def open_accounts(self, ref: str) -> None:
+    def journal(self) -> Journal:
+        """The budgets context's own journal in the ledger."""
+        return self.downstream.journal(Actor.system(), context=Owner.BUDGETS)
+
+    def open_accounts(self, ref: str, journal: Journal) -> None:
         """The person's budget accounts (opening one again is harmless)."""
         name = self.upstream.get_person(ref).details.name
         for code, label, kind, no_overdraft in [
@@ -51,13 +62,12 @@ class BudgetEntries(ProcessManager):
             (committed(ref), "budget committed", "liability", False),
             (contributions(ref), "contribution due", "asset", False),
         ]:
-            self.downstream.open_account(
+            journal.open_account(
                 code=code,
                 name=f"{name}: {label}",
                 type=kind,
                 owner_kind="budget",
                 owner_id=ref,
-                actor="careledger",
                 no_overdraft=no_overdraft,
             )
 

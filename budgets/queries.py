@@ -117,12 +117,15 @@ def describe(cases: Iterable[CaseRecord], *, today: date) -> None:
         )
 
 
-def reviews_due_for(worker: str, *, today: date) -> dict[str, int]:
-    """How many of a worker's cases have a review overdue, or due within the reminder window."""
+def reviews_due_for(actor: Actor, *, today: date) -> dict[str, int] | None:
+    """How many of a worker's own cases have a review overdue, or due within the reminder
+    window; None for anyone who holds no cases (policies.is_worker)."""
     from budgets.services import catch_up_cases
 
+    if not policies.is_worker(actor):
+        return None
     catch_up_cases()
-    mine = CaseRecord.objects.filter(worker=worker)
+    mine = CaseRecord.objects.filter(worker=actor.id)
     return {
         "overdue": reviews_overdue(mine, today=today).count(),
         "due_soon": reviews_due_soon(mine, today=today).count(),

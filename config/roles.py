@@ -16,12 +16,6 @@ class Role(StrEnum):
     REGISTER_ADMIN = "register administrator"
 
 
-# Who may read and who may write the ledger directly. Later contexts post through their
-# own commands (an allocation, an invoice approval), not through these routes.
-LEDGER_READERS = (Role.FINANCE_OFFICER, Role.AUDITOR)
-LEDGER_WRITERS = (Role.FINANCE_OFFICER,)
-
-
 def roles_of(user: object) -> set[str]:
     if not getattr(user, "is_authenticated", False):
         return set()

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from config.actor import Actor
 from config.roles import Role
 from demo.budgets import load_budgets, load_plans
 from demo.register import load_marketplace, load_register
@@ -48,6 +49,10 @@ def load_users() -> None:
         user.groups.add(Group.objects.get_or_create(name=role.value)[0])
 
 
+# Finance's demo officer (USERS' "finance"), as identity.actors.actor_from_user builds her.
+FINANCE = Actor(id="finance", roles=frozenset({Role.FINANCE_OFFICER}), name="Farah Ahmed")
+
+
 def _journal(key: str, legs: list[tuple[str, str, int]], reason: str) -> EntryDraft:
     """One of finance's own journal entries (the only entries the demo writes by hand: every
     budget's entries come from its own commands, through the budgets context)."""
@@ -56,36 +61,35 @@ def _journal(key: str, legs: list[tuple[str, str, int]], reason: str) -> EntryDr
         kind="opening" if key.startswith("fund") else "adjustment",
         legs=[{"account": a, "side": s, "amount": p} for a, s, p in legs],
         effective_at=datetime(2026, 4, 1, 9, tzinfo=UTC),
-        actor="finance",
+        actor=FINANCE.id,
         reason=reason,
         source_document="budget-book:2026-27",
     )
 
 
 def load_ledger() -> None:
+    """Finance's own journal, kept by its officer through the ledger's door, as the ledger
+    API would: the council's accounts, the fund, and a top-up keyed twice and reversed."""
     app = ledger_app()
+    journal = app.journal(FINANCE)
     for code, name, type_, owner_kind, owner_id in ACCOUNTS:
-        app.open_account(
-            code=code,
-            name=name,
-            type=type_,
-            owner_kind=owner_kind,
-            owner_id=owner_id,
-            actor="demo loader",
+        journal.open_account(
+            code=code, name=name, type=type_, owner_kind=owner_kind, owner_id=owner_id
         )
     fund = [("COUNCIL:BANK", "debit", 200_000_000), ("COUNCIL:CARE-FUND", "credit", 200_000_000)]
-    app.post_entry(_journal("fund-2026", fund, "Adult social care fund for 2026/27 (demo)"))
+    journal.post_entry(_journal("fund-2026", fund, "Adult social care fund for 2026/27 (demo)"))
     # Finance keys a top-up of the fund twice and puts the second right by reversing it: the
     # ledger explorer shows the link between a mistaken entry and its reversal.
     top_up = [("COUNCIL:BANK", "debit", 5_000_000), ("COUNCIL:CARE-FUND", "credit", 5_000_000)]
-    app.post_entry(_journal("top-up-q2", top_up, "Better Care Fund top-up, quarter 2"))
+    journal.post_entry(_journal("top-up-q2", top_up, "Better Care Fund top-up, quarter 2"))
     mistake = app.get_entry(
-        app.post_entry(_journal("top-up-q2-again", top_up, "Better Care Fund top-up, quarter 2")).id
+        journal.post_entry(
+            _journal("top-up-q2-again", top_up, "Better Care Fund top-up, quarter 2")
+        ).id
     )
     if mistake.reversed_by is None:
-        app.reverse_entry(
+        journal.reverse_entry(
             entry=mistake.id,
-            actor="finance",
             reason="Keyed twice: the quarter 2 top-up is already recorded",
         )
     # Every budget's allocation and contribution entries come from the budgets context.

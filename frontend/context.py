@@ -2,12 +2,14 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from config.roles import LEDGER_READERS, has_any_role, roles_of
+from config.roles import roles_of
+from identity.actors import actor_from_user
+from ledger.policies import may_read
 
 
 def service(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     return {
         "user_roles": sorted(roles_of(user)),
-        "can_read_ledger": has_any_role(user, LEDGER_READERS),
+        "can_read_ledger": may_read(actor_from_user(user)),
     }

@@ -1,4 +1,9 @@
-"""Pages: each view checks who may use it, calls one query or command, renders a template."""
+"""Pages: each view checks who may use it, calls one query or command, renders a template.
+
+The ledger explorer's pages read through the ledger's queries, which take the ``Actor``; the
+ledger's policy (ledger/policies.py ``check_may_read``) decides who may, asked first by the
+page's gate, as the API's routes ask it.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,6 @@ from uuid import UUID
 
 from django.contrib.auth import authenticate, login, logout
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,23 +21,22 @@ from django.views.decorators.http import require_POST
 
 from budgets.services import reviews_due_for
 from config.audit import record_read, record_reads
-from config.roles import LEDGER_READERS, Role, has_any_role
 from config.validation import ascii_digits
-from frontend.access import roles_required
+from frontend.access import allowed_by, signed_in
+from identity.actors import actor_from_user
 from ledger import models, queries
 from ledger.domain import EntryKind, LedgerError, NotFoundError
 from ledger.money import format_pence
+from ledger.policies import check_may_read
 
 PAGE_SIZE = 50
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """The start page; a worker also sees the reviews their own cases have coming."""
-    context: dict[str, Any] = {}
-    if request.user.is_authenticated and has_any_role(
-        request.user, (Role.SOCIAL_WORKER, Role.TEAM_MANAGER)
-    ):
-        context["reviews"] = reviews_due_for(request.user.username, today=timezone.localdate())
+    """The start page; a worker also sees the reviews their own cases have coming (the
+    budgets context decides who holds cases)."""
+    actor = actor_from_user(request.user)
+    context = {"reviews": reviews_due_for(actor, today=timezone.localdate())}
     return render(request, "frontend/home.html", context)
 
 
@@ -78,12 +81,10 @@ def _show_sides(line: models.Line) -> None:
     line.credit = format_pence(line.amount) if line.side == "credit" else ""  # type: ignore[attr-defined]
 
 
-@roles_required(*LEDGER_READERS)
+@allowed_by(check_may_read)
 def ledger_accounts(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:64]
-    found = models.Account.objects.order_by("code")
-    if q:
-        found = found.filter(Q(code__icontains=q) | Q(name__icontains=q))
+    found = queries.accounts(actor_from_user(signed_in(request)), q=q)
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     record_reads(request.user, queries.budget_accounts(page), request.get_full_path())
     for account in page:
@@ -114,13 +115,8 @@ def _as_at(form: dict[str, str]) -> tuple[date | None, str | None]:
         return None, "The as at date must be a real date, for example 27 3 2026"
 
 
-@roles_required(*LEDGER_READERS)
+@allowed_by(check_may_read)
 def ledger_statement(request: HttpRequest, code: str) -> HttpResponse:
-    try:
-        account = queries.account_by_code(code)
-    except LedgerError as exc:  # unknown, or not even a valid code
-        raise Http404(str(exc)) from None
-    record_read(request.user, list(queries.budget_accounts([account])), request.path)
     form = {k: request.GET.get(k, "")[:4] for k in ("day", "month", "year")}
     chosen, error = _as_at(form)
     errors = {"as_at": error} if error else {}
@@ -129,12 +125,15 @@ def ledger_statement(request: HttpRequest, code: str) -> HttpResponse:
     as_at = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min)) - timedelta(
         microseconds=1
     )
-    lines = (
-        models.Line.objects.filter(account=account, effective_at__lte=as_at)
-        .select_related("entry")
-        .order_by("-effective_at", "-id")
-    )
-    page = Paginator(lines, PAGE_SIZE).get_page(request.GET.get("page"))
+    try:
+        found = queries.statement(
+            actor_from_user(signed_in(request)), code, end=as_at, newest_first=True
+        )
+    except LedgerError as exc:  # unknown, or not even a valid code
+        raise Http404(str(exc)) from None
+    account = found.account
+    record_read(request.user, list(queries.budget_accounts([account])), request.path)
+    page = Paginator(found.lines, PAGE_SIZE).get_page(request.GET.get("page"))
     labels = {k.value: k.value.replace("_", " ").capitalize() for k in EntryKind}
     for line in page:
         _show_sides(line)
@@ -148,16 +147,16 @@ def ledger_statement(request: HttpRequest, code: str) -> HttpResponse:
         "page": page,
         "query_prefix": query_prefix,
         "as_at_label": day.strftime("%-d %B %Y"),
-        "as_at_balance": _display(account, queries.balance(account, as_at)),
+        "as_at_balance": _display(account, found.closing),
         "current_balance": _display(account, account.balance),
     }
     return render(request, "frontend/ledger/statement.html", context, status=400 if errors else 200)
 
 
-@roles_required(*LEDGER_READERS)
+@allowed_by(check_may_read)
 def ledger_entry(request: HttpRequest, entry_id: UUID) -> HttpResponse:
     try:
-        entry = queries.entry(entry_id)
+        entry = queries.entry(actor_from_user(signed_in(request)), entry_id)
     except NotFoundError as exc:
         raise Http404(str(exc)) from None
     record_read(request.user, [entry.budget], request.path)

@@ -4,10 +4,16 @@ Each command loads what it needs, lets the aggregates check their rules, and sav
 once, so a refused command records nothing. Commands return the notification
 position of what they recorded, so a reader can wait for its own write.
 
-Two kinds of caller use these commands. A context (budgets, payments) posts and reverses
-its own entries and passes no ``by``. Finance's generic journal (the ledger API) passes
-``by=Owner.FINANCE``, and the domain then refuses it any entry or account that belongs to a
-context (ledger/domain.py, ``check_owner`` and ``Account.check_open_to``).
+The door is ``LedgerApplication.journal(actor)``: the ledger's policy (ledger/policies.py,
+``journal_owner``) decides whose entries the actor's journal moves. A finance officer's (the
+ledger API's) acts as ``Owner.FINANCE``, and the domain then refuses it any entry or account
+that belongs to a context (ledger/domain.py: ``check_owner``, ``Account.check_open_to``,
+``Account.check_opened_by``); an auditor's, or anyone else's, is refused. A context posts
+its own entries through ``journal(actor, context=Owner.BUDGETS)``, from its own application.
+
+The commands below the journal take the recorded actor's name and ``by`` (the owner the
+journal acts as; ``None``: unchecked). They are the journal's machinery, and the path the
+tests and benchmarks use to set up a ledger directly; no adapter calls them.
 """
 
 from __future__ import annotations
@@ -24,9 +30,10 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, Tracking
 
+from config.actor import Actor
 from config.transcodings import ContextApplication
 from core.process import Downstream
-from ledger import domain
+from ledger import domain, policies
 from ledger.domain import (
     Account,
     AccountClosedError,
@@ -99,6 +106,13 @@ class LedgerApplication(Downstream, ContextApplication):
             max_days_ahead=self.env.get("LEDGER_MAX_DAYS_AHEAD"),
         )
 
+    # ------------------------------------------------------------------ the door
+    def journal(self, actor: Actor, *, context: Owner | None = None) -> Journal:
+        """The actor's journal: whose entries it moves is the ledger's policy
+        (policies.journal_owner), which refuses an auditor or anyone but finance, unless a
+        context names itself to post its own."""
+        return Journal(self, actor, policies.journal_owner(actor, context=context))
+
     # ------------------------------------------------------------------ accounts
     def open_account(
         self,
@@ -110,6 +124,7 @@ class LedgerApplication(Downstream, ContextApplication):
         owner_kind: str = "",
         owner_id: str = "",
         no_overdraft: bool = False,
+        by: Owner | None = None,
     ) -> Recorded:
         account = Account.open(
             code=code,
@@ -120,6 +135,8 @@ class LedgerApplication(Downstream, ContextApplication):
             actor=actor,
             no_overdraft=no_overdraft,
         )
+        if by is not None:
+            account.check_opened_by(by)
         try:
             return self._recorded(account.id, self.save(account))
         except IntegrityError:
@@ -332,3 +349,64 @@ class LedgerApplication(Downstream, ContextApplication):
     @staticmethod
     def _recorded(aggregate_id: UUID, recordings: Sequence[Any]) -> Recorded:
         return Recorded(aggregate_id, created=True, position=recordings[-1].notification.id)
+
+
+@dataclass(frozen=True)
+class Journal:
+    """The ledger's commands for one actor, acting as the owner the policy gave them: each
+    records the actor (their id) and lets the domain refuse what another owner's is."""
+
+    ledger: LedgerApplication
+    actor: Actor
+    owner: Owner
+
+    def open_account(
+        self,
+        *,
+        code: str,
+        name: str,
+        type: str,  # noqa: A002
+        owner_kind: str = "",
+        owner_id: str = "",
+        no_overdraft: bool = False,
+    ) -> Recorded:
+        return self.ledger.open_account(
+            code=code,
+            name=name,
+            type=type,
+            actor=self.actor.id,
+            owner_kind=owner_kind,
+            owner_id=owner_id,
+            no_overdraft=no_overdraft,
+            by=self.owner,
+        )
+
+    def close_account(self, *, code: str, reason: str) -> Recorded:
+        return self.ledger.close_account(
+            code=code, actor=self.actor.id, reason=reason, by=self.owner
+        )
+
+    def post_entry(self, draft: EntryDraft) -> Recorded:
+        return self.ledger.post_entry(draft, by=self.owner)
+
+    def post_entries(
+        self, drafts: Sequence[EntryDraft], *, tracking: Tracking | None = None
+    ) -> list[Recorded]:
+        return self.ledger.post_entries(drafts, tracking=tracking, by=self.owner)
+
+    def reverse_entry(
+        self,
+        *,
+        entry: UUID,
+        reason: str,
+        effective_at: datetime | None = None,
+        overdraft_authorisation: str = "",
+    ) -> Recorded:
+        return self.ledger.reverse_entry(
+            entry=entry,
+            actor=self.actor.id,
+            reason=reason,
+            effective_at=effective_at,
+            overdraft_authorisation=overdraft_authorisation,
+            by=self.owner,
+        )

@@ -541,6 +541,20 @@ class Account(Aggregate):
             field=field,
         )
 
+    def check_opened_by(self, by: Owner) -> None:
+        """Refuse finance's journal the opening of a context's account: the budgets context
+        opens a person's budget accounts itself, with its own details, when it allocates."""
+        if by is not Owner.FINANCE or self.owner is Owner.FINANCE:
+            return
+        raise OwnedByContextError(
+            f"account {self.code} would hold money of the budget {self.owner_id}: the"
+            f" {self.owner.value} context opens its own accounts, when it first moves money"
+            " into them",
+            owner=self.owner,
+            budget=self.owner_id,
+            field="owner_kind",
+        )
+
     def check_empty(self) -> None:
         """An account is closed only when it holds nothing, so no money is left stranded."""
         if not self.keeps_balance:

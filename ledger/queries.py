@@ -1,4 +1,11 @@
-"""Reads of the ledger's read models: balances now or as at an instant, statements, entries."""
+"""Reads of the ledger's read models: balances now or as at an instant, statements, entries.
+
+The door: ``accounts``, ``account``, ``balance_of``, ``statement``, ``entry`` and ``entries``
+take the ``Actor`` asking, and the ledger's policy (ledger/policies.py, ``check_may_read``)
+decides, for the API and the pages alike. The adapters log each staff read of a budget's
+accounts (``budget_accounts``, config/audit.py). ``account_by_code`` and ``balance`` are the
+door's own helpers, for code that already holds the answer (tests, benchmarks).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,8 @@ from uuid import UUID
 
 from django.db.models import Q, QuerySet
 
-from ledger import models
+from config.actor import Actor
+from ledger import models, policies
 from ledger.domain import CONTEXT_ACCOUNTS, NotFoundError, Owner, check_code
 
 MAX_PAGE = 200
@@ -45,25 +53,61 @@ def balance(account: models.Account, as_at: datetime | None = None) -> int:
     return running or 0
 
 
+# -- the door: reads that take the Actor
+def accounts(
+    actor: Actor, *, q: str = "", owner_id: str = "", after: str = ""
+) -> QuerySet[models.Account]:
+    """Every account in code order: those whose code or name contains ``q``, of one owner,
+    after the code ``after`` (a cursor)."""
+    policies.check_may_read(actor)
+    found = models.Account.objects.order_by("code")
+    if q:
+        found = found.filter(Q(code__icontains=q) | Q(name__icontains=q))
+    if owner_id:
+        found = found.filter(owner_id=owner_id)
+    if after:
+        found = found.filter(code__gt=after)
+    return found
+
+
+def account(actor: Actor, code: str) -> models.Account:
+    policies.check_may_read(actor)
+    return account_by_code(code)
+
+
+def balance_of(
+    actor: Actor, code: str, *, as_at: datetime | None = None
+) -> tuple[models.Account, int]:
+    """The account, and its balance (debits minus credits) as at an instant, or now."""
+    found = account(actor, code)
+    return found, balance(found, as_at)
+
+
 @dataclass(frozen=True)
 class Statement:
     account: models.Account
-    opening: int
-    closing: int
-    lines: list[models.Line]
+    opening: int  # the balance before ``start`` (0 without one)
+    closing: int  # the balance at ``end`` (now without one)
+    # The lines, with their running balances: a page of ``limit`` lines, or (no limit) every
+    # line as a query for the adapter to page.
+    lines: list[models.Line] | QuerySet[models.Line]
     has_more: bool
 
 
 def statement(
-    account: models.Account,
+    actor: Actor,
+    code: str,
     *,
-    start: datetime | None,
-    end: datetime | None,
-    limit: int = 100,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int | None = None,
     after: tuple[datetime, int] | None = None,
+    newest_first: bool = False,
 ) -> Statement:
-    """Lines effective in [start, end] with their running balances, oldest first."""
-    lines = models.Line.objects.filter(account=account).select_related("entry")
+    """An account's lines effective in [start, end], oldest first (or newest first), from
+    the cursor ``after`` (oldest first only), at most ``limit`` of them."""
+    found = account(actor, code)
+    lines = models.Line.objects.filter(account=found).select_related("entry")
     if start is not None:
         lines = lines.filter(effective_at__gte=start)
     if end is not None:
@@ -72,20 +116,57 @@ def statement(
         # The cursor is the whole sort key: a backdated line has a later id but comes first.
         at, line_id = after
         lines = lines.filter(Q(effective_at__gt=at) | Q(effective_at=at, id__gt=line_id))
-    page = list(lines.order_by("effective_at", "id")[: limit + 1])
+    lines = lines.order_by(*(("-effective_at", "-id") if newest_first else ("effective_at", "id")))
     opening = 0
     if start is not None:
         opening = (
-            models.Line.objects.filter(account=account, effective_at__lt=start)
+            models.Line.objects.filter(account=found, effective_at__lt=start)
             .order_by("-effective_at", "-id")
             .values_list("running_balance", flat=True)
             .first()
         ) or 0
-    closing = balance(account, end) if end is not None else account.balance
-    return Statement(account, opening, closing, page[:limit], len(page) > limit)
+    closing = balance(found, end) if end is not None else found.balance
+    if limit is None:
+        return Statement(found, opening, closing, lines, has_more=False)
+    page = list(lines[: limit + 1])
+    return Statement(found, opening, closing, page[:limit], len(page) > limit)
+
+
+def entry(actor: Actor, entry_id: UUID) -> models.Entry:
+    policies.check_may_read(actor)
+    found = models.Entry.objects.filter(id=entry_id).prefetch_related("lines__account").first()
+    if found is None:
+        raise NotFoundError(f"entry {entry_id} does not exist", field="entry_id")
+    return found
 
 
 def entries(
+    actor: Actor,
+    *,
+    account: str | None = None,
+    budget: str | None = None,
+    kind: str | None = None,
+    source_document: str | None = None,
+    effective_from: datetime | None = None,
+    effective_to: datetime | None = None,
+    cursor: int | None = None,
+    limit: int = 50,
+) -> tuple[list[models.Entry], int | None]:
+    """A page of entries in log order, filtered as ``matching``, after the cursor."""
+    policies.check_may_read(actor)
+    found = matching(
+        account=account,
+        budget=budget,
+        kind=kind,
+        source_document=source_document,
+        effective_from=effective_from,
+        effective_to=effective_to,
+    )
+    return page_after(found.prefetch_related("lines__account"), cursor, limit)
+
+
+# -- the door's helpers
+def matching(
     *,
     account: str | None = None,
     budget: str | None = None,
@@ -120,13 +201,6 @@ def page_after(
     rows = list(found[: limit + 1])
     next_cursor = rows[limit - 1].position if len(rows) > limit else None
     return rows[:limit], next_cursor
-
-
-def entry(entry_id: UUID) -> models.Entry:
-    found = models.Entry.objects.filter(id=entry_id).prefetch_related("lines__account").first()
-    if found is None:
-        raise NotFoundError(f"entry {entry_id} does not exist", field="entry_id")
-    return found
 
 
 def chain_hash_of(entry_id: UUID) -> str:

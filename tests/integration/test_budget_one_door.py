@@ -465,7 +465,7 @@ def test_registering_assessing_and_publishing_call_the_same_command_with_the_cal
 
 
 # journey: who the policy refuses, the API's request, the page, and the policy's words
-REFUSALS = {
+REFUSALS: dict[str, tuple[Role, tuple[str, dict[str, Any]], str, str]] = {
     "register a person": (
         Role.PANEL_MEMBER,
         ("/api/v1/budgets/people", PERSON_BODY),

@@ -10,10 +10,14 @@ from django.core.management import CommandError, call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from config.actor import Actor
+from config.roles import Role
 from ledger import models, queries
 from ledger.integrity import verify_balances, verify_chain
 from ledger.services import catch_up, projection
 from tests.conftest import NOW, draft, is_postgres, pg_connect
+
+AUDITOR = Actor(id="ava", roles=frozenset({Role.AUDITOR}))  # who reads the ledger's statements
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -70,9 +74,10 @@ def test_balances_statement_and_as_at(app: Any) -> None:
     assert queries.balance(pb, NOW - day) == -500
     assert queries.balance(pb, NOW) == -30500
     assert queries.balance(pb, NOW + day) == -20500
-    running = [line.running_balance for line in queries.statement(pb, start=None, end=None).lines]
+    full = queries.statement(AUDITOR, "PB-1", start=None, end=None)
+    running = [line.running_balance for line in full.lines]
     assert running == [-500, -30500, -20500]
-    window = queries.statement(pb, start=NOW, end=NOW + day)
+    window = queries.statement(AUDITOR, "PB-1", start=NOW, end=NOW + day)
     assert (window.opening, window.closing) == (-500, -20500)
     assert [line.amount for line in window.lines] == [30000, 10000]
 
@@ -81,7 +86,7 @@ def test_reversal_shows_on_both_entries_and_restores_the_balance(app: Any) -> No
     original = app.post_entry(draft("a", [("FUND", "debit", 700), ("PB-1", "credit", 700)])).id
     reversal = app.reverse_entry(entry=original, actor="fo", reason="wrong", effective_at=NOW).id
     catch_up()
-    first, second = queries.entry(original), queries.entry(reversal)
+    first, second = queries.entry(AUDITOR, original), queries.entry(AUDITOR, reversal)
     assert first.reversed_by == reversal and first.reversal_reason == "wrong"
     assert second.reverses == original and second.kind == "reversal"
     assert queries.account_by_code("PB-1").balance == 0
