@@ -28,6 +28,9 @@ def eventstore_env(database: Mapping[str, Any], var_dir: Path) -> dict[str, str]
             # Off: the insert function takes no table lock (so ids can commit out of order and
             # a follower skip one) and it ignores a process manager's tracking position.
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+            # eventsourcing's pipelined insert hangs on a large batch: see core/postgres.py.
+            "APPLICATION_RECORDER_TOPIC": "core.postgres:ApplicationRecorder",
+            "PROCESS_RECORDER_TOPIC": "core.postgres:ProcessRecorder",
             "POSTGRES_POOL_SIZE": os.environ.get("EVENTSTORE_POOL_SIZE", "10"),
             "POSTGRES_MAX_OVERFLOW": "20",
         }
