@@ -114,12 +114,6 @@ def caller_actor(request: HttpRequest) -> Actor:
     return actor_from_user(user)
 
 
-def actor_of(request: HttpRequest) -> str:
-    """The caller's username, for the routes whose commands still take a name rather than an
-    ``Actor`` (``caller_actor`` is the one to use)."""
-    return str(caller(request).username)
-
-
 def caller(request: HttpRequest) -> Any:
     """The authenticated user of an API request (session or token)."""
     return request.auth  # type: ignore[attr-defined]

@@ -39,17 +39,25 @@ def roles_required(
                 return redirect_to_login(request.get_full_path())
             if not has_any_role(request.user, roles):
                 return forbidden(request, needed=" or ".join(r.value for r in roles))
-            try:
-                return view(request, *args, **kwargs)
-            except NotAllowed as refused:  # the context's policy refused this actor
-                return forbidden(request, reason=refused.message)
-            except NotVisible as unseen:  # someone else's, told as if it did not exist
-                raise Http404(unseen.message) from None
+            return showing_refusals(request, view, *args, **kwargs)
 
         wrapped.roles = roles  # type: ignore[attr-defined]
         return wrapped
 
     return decorate
+
+
+def showing_refusals(
+    request: HttpRequest, view: Callable[..., HttpResponse], *args: Any, **kwargs: Any
+) -> HttpResponse:
+    """Run the view; a refusal of the actor by the context is the forbidden page, with its
+    reason, and a thing the actor may not see is the 404 page."""
+    try:
+        return view(request, *args, **kwargs)
+    except NotAllowed as refused:  # the context's policy refused this actor
+        return forbidden(request, reason=refused.message)
+    except NotVisible as unseen:  # someone else's, told as if it did not exist
+        raise Http404(unseen.message) from None
 
 
 def allowed_by(
@@ -64,9 +72,15 @@ def allowed_by(
             policy(actor_from_user(request.user))
             return view(request, *args, **kwargs)
 
-        gated = roles_required(*Role)(wraps(view)(first_the_policy))  # signed in, any role
-        gated.policy = policy  # type: ignore[attr-defined]
-        return gated
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            return showing_refusals(request, first_the_policy, *args, **kwargs)
+
+        wrapped.policy = policy  # type: ignore[attr-defined]
+        wrapped.roles = tuple(Role)  # type: ignore[attr-defined]  # anyone signed in: the policy decides
+        return wrapped
 
     return decorate
 

@@ -209,3 +209,14 @@ def test_the_budgets_context_posts_a_budgets_entries_through_its_own_journal(
     assert asked and set(asked) == {(Actor.system(), Owner.BUDGETS)}
     catch_up()
     assert models.Entry.objects.filter(kind="allocation").exists()
+
+
+def test_someone_signed_in_with_no_role_at_all_is_told_the_policys_words_too(
+    budget_entry: Any, make_user: Any
+) -> None:
+    client = Client()
+    client.force_login(make_user("nobody"))
+    why = "the ledger is read by finance officers and auditors"
+    assert client.get(f"/api/v1/ledger/accounts/{ACCOUNT}/statement").json()["detail"] == why
+    assert forbidden_words(client.get(f"/ledger/accounts/{ACCOUNT}/")) == "The" + why[3:] + "."
+    assert Client().get(f"/ledger/accounts/{ACCOUNT}/").status_code == 302  # to sign in
