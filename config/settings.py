@@ -138,6 +138,8 @@ CELERY_RESULT_BACKEND = os.environ.get(
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "0") == "1"
 CELERY_BEAT_SCHEDULE = {
     "catch-up-projections": {"task": "ledger.tasks.catch_up_projections", "schedule": 5.0},
+    # Holds past their expiry count against a budget until released: every 5 minutes.
+    "expire-pending-holds": {"task": "ledger.tasks.expire_pending_holds", "schedule": 300.0},
     "expire-and-remind-accreditations": {
         "task": "accreditation.tasks.expire_and_remind_accreditations",
         "schedule": crontab(hour=2, minute=0),

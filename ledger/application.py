@@ -1,4 +1,5 @@
-"""The ledger's use cases: open and close accounts, post and reverse entries.
+"""The ledger's use cases: open and close accounts, post and reverse entries, and hold
+amounts (two-phase: hold, then post, void or expire, exactly once).
 
 Each command loads what it needs, lets the aggregates check their rules, and saves
 once, so a refused command records nothing. Commands return the notification
@@ -42,6 +43,12 @@ from ledger.domain import (
     EffectiveDateError,
     EffectiveDates,
     EntryDraft,
+    Hold,
+    HoldDraft,
+    HoldNotExpiredError,
+    HoldNotPendingError,
+    HoldStatus,
+    InvalidHoldError,
     JournalEntry,
     NotFoundError,
     OverdraftError,
@@ -50,6 +57,7 @@ from ledger.domain import (
     account_id,
     check_code,
     entry_id,
+    hold_id,
 )
 
 
@@ -283,9 +291,201 @@ class LedgerApplication(Downstream, ContextApplication):
             raise NotFoundError(f"entry {entry} does not exist", field="entry_id")
         return found
 
+    # ------------------------------------------------------------------ holds
+    def hold(self, draft: HoldDraft, *, by: Owner | None = None) -> Recorded:
+        """Hold the draft's legs on their accounts until the hold is posted, voided or expires.
+
+        Every account a leg names is saved with the hold (it keeps what is held), so two holds
+        racing for a budget's last pounds cannot both succeed: the loser retries on fresh
+        state and is refused. A retry with the same key and body finds the hold placed before
+        (even once its accounts have moved on, or its date has passed); the same key with
+        another body is a conflict. ``by`` as for ``post_entries``.
+        """
+        if by is not None:
+            draft.check_owned_by(by)
+        for attempt in attempts():
+            try:
+                now = datetime.now(UTC)
+                self.effective_dates.check(draft.effective_at, now=now)
+                draft.check_expiry(self.effective_dates, now=now)
+                accounts = self._open_accounts([draft], by=by)
+                hold = Hold.place(draft)
+                moved = self._take_holds(hold, accounts)
+            except (
+                UnknownAccountError,
+                AccountClosedError,
+                OverdraftError,
+                EffectiveDateError,
+                InvalidHoldError,
+            ):
+                found = self._existing_hold(draft)
+                if found is None:
+                    raise
+                return found
+            try:
+                return self._recorded(hold.id, self.save(hold, *moved))
+            except IntegrityError:
+                found = self._existing_hold(draft)
+                if found is not None:
+                    return found
+                back_off(attempt)
+        raise ConflictError("the accounts kept changing: try again", field="legs")
+
+    def post_hold(
+        self,
+        *,
+        hold: UUID,
+        actor: str,
+        amount: object | None = None,
+        reason: str = "",
+        effective_at: datetime | None = None,
+        by: Owner | None = None,
+    ) -> Recorded:
+        """Post all of a pending hold (``amount`` None) or part of it, as one journal entry of
+        the hold's kind, and release the rest: the hold, the entry and every account are saved
+        in one transaction. The entry takes effect at ``effective_at`` (default: now).
+
+        Once only: a retry of the same post (the same amount) finds the entry posted first;
+        another amount, or a hold voided or expired, is refused (409). Two posts racing
+        conflict on the hold's version, and the loser finds the winner's entry.
+        """
+        for attempt in attempts():
+            found = self.get_hold(hold)
+            if by is not None:
+                found.check_owned_by(by)
+            if found.posted_as(amount):
+                assert found.entry is not None
+                return Recorded(found.entry, created=False, position=None)
+            found.check_pending()
+            now = datetime.now(UTC)
+            found.check_not_expired(now)
+            part = found.check_part(amount)
+            at = effective_at or found.release_at(now)
+            found.check_release_at(at)
+            self.effective_dates.check(at, now=now)
+            draft = found.posting_draft(amount=part, effective_at=at, actor=actor, reason=reason)
+            accounts = self._open_accounts([draft], by=by)
+            entry = JournalEntry.post(draft, hold=found.id)
+            moved = self._release_holds(found, accounts)
+            # Not checked against the no-overdraft rule again: what is posted was held, so it
+            # leaves no less available than the hold did.
+            for leg in draft.legs:
+                accounts[leg.account].take_leg(entry=entry.id, signed=leg.signed, authorisation="")
+            found.post(
+                entry=entry.id, amount=part, actor=draft.actor, reason=draft.reason, effective_at=at
+            )
+            try:
+                return self._recorded(entry.id, self.save(found, entry, *moved))
+            except IntegrityError:
+                back_off(attempt)  # the hold or an account moved: look again
+        raise ConflictError("the accounts kept changing: try again", field="hold_id")
+
+    def void_hold(
+        self,
+        *,
+        hold: UUID,
+        actor: str,
+        reason: str,
+        effective_at: datetime | None = None,
+        by: Owner | None = None,
+    ) -> Recorded:
+        """Release a pending hold, posting nothing. Once only: a second void finds the first;
+        a hold already posted or expired is refused (409)."""
+        for attempt in attempts():
+            found = self.get_hold(hold)
+            if by is not None:
+                found.check_owned_by(by)
+            if found.status is HoldStatus.VOIDED:
+                return Recorded(found.id, created=False, position=None)
+            now = datetime.now(UTC)
+            at = effective_at or found.release_at(now)
+            found.check_pending()
+            found.check_release_at(at)
+            self.effective_dates.check(at, now=now)
+            found.void(actor=actor, reason=reason, effective_at=at)
+            moved = self._release_holds(found, self._hold_accounts(found))
+            try:
+                return self._recorded(found.id, self.save(found, *moved))
+            except IntegrityError:
+                back_off(attempt)
+        raise ConflictError("the accounts kept changing: try again", field="hold_id")
+
+    def expire_hold(self, *, hold: UUID, now: datetime, actor: str) -> Recorded:
+        """Release a hold whose expiry has passed. Once only: a second expiry finds the first;
+        a hold posted or voided first is refused (409), one not yet expired too (422)."""
+        for attempt in attempts():
+            found = self.get_hold(hold)
+            if found.status is HoldStatus.EXPIRED:
+                return Recorded(found.id, created=False, position=None)
+            found.expire(actor=actor, now=now)
+            moved = self._release_holds(found, self._hold_accounts(found))
+            try:
+                return self._recorded(found.id, self.save(found, *moved))
+            except IntegrityError:
+                back_off(attempt)
+        raise ConflictError("the accounts kept changing: try again", field="hold_id")
+
+    def expire_holds(self, actor: Actor, *, now: datetime, holds: Iterable[UUID]) -> list[Recorded]:
+        """Release each of ``holds`` (the read model's pending holds past their expiry, say)
+        that is still pending and has expired by ``now``; any other is passed over, as the
+        read model may be behind. The expiry job does this, as the system itself."""
+        policies.check_may_expire_holds(actor)
+        done = []
+        for candidate in holds:
+            try:
+                done.append(self.expire_hold(hold=candidate, now=now, actor=actor.id))
+            except (HoldNotPendingError, HoldNotExpiredError, NotFoundError):
+                continue
+        return done
+
+    def get_hold(self, hold: UUID) -> Hold:
+        try:
+            found: Any = self.repository.get(hold)
+        except AggregateNotFoundError:
+            raise NotFoundError(f"hold {hold} does not exist", field="hold_id") from None
+        if not isinstance(found, Hold):
+            raise NotFoundError(f"hold {hold} does not exist", field="hold_id")
+        return found
+
+    def _existing_hold(self, draft: HoldDraft) -> Recorded | None:
+        try:
+            found: Any = self.repository.get(hold_id(draft.idempotency_key))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(found, Hold)
+        if found.body_hash != draft.body_hash:
+            raise ConflictError(
+                "this idempotency key was already used for a different hold",
+                field="idempotency_key",
+            )
+        return Recorded(found.id, created=False, position=None)
+
+    def _hold_accounts(self, hold: Hold) -> dict[str, Account]:
+        return {leg.account: self.get_account(leg.account) for leg in hold.legs}
+
+    @staticmethod
+    def _take_holds(hold: Hold, accounts: dict[str, Account]) -> list[Account]:
+        """Reserve every leg on its account, refusing one that would overdraw a no-overdraft
+        account's available balance."""
+        moved: dict[str, Account] = {}
+        for i, leg in enumerate(hold.legs):
+            account = accounts[leg.account]
+            account.check_can_hold(leg, field=f"legs[{i}].amount")
+            account.take_hold(hold=hold.id, leg=leg)
+            moved[leg.account] = account
+        return list(moved.values())
+
+    @staticmethod
+    def _release_holds(hold: Hold, accounts: dict[str, Account]) -> list[Account]:
+        moved: dict[str, Account] = {}
+        for leg in hold.legs:
+            accounts[leg.account].release_hold(hold=hold.id, leg=leg)
+            moved[leg.account] = accounts[leg.account]
+        return list(moved.values())
+
     # ------------------------------------------------------------------ helpers
     def _open_accounts(
-        self, drafts: Iterable[EntryDraft], *, by: Owner | None = None
+        self, drafts: Iterable[EntryDraft | HoldDraft], *, by: Owner | None = None
     ) -> dict[str, Account]:
         """Load every account the drafts name, refusing unknown or closed ones, and for
         finance's journal (``by``) a context's own."""
@@ -409,4 +609,36 @@ class Journal:
             effective_at=effective_at,
             overdraft_authorisation=overdraft_authorisation,
             by=self.owner,
+        )
+
+    # Holds are a context's: it holds the money of a commitment it agreed (an engagement, an
+    # order) and posts or voids the hold as that commitment is met or ends.
+    def hold(self, draft: HoldDraft) -> Recorded:
+        policies.check_may_hold(self.owner)
+        return self.ledger.hold(draft, by=self.owner)
+
+    def post_hold(
+        self,
+        *,
+        hold: UUID,
+        amount: object | None = None,
+        reason: str = "",
+        effective_at: datetime | None = None,
+    ) -> Recorded:
+        policies.check_may_hold(self.owner)
+        return self.ledger.post_hold(
+            hold=hold,
+            actor=self.actor.id,
+            amount=amount,
+            reason=reason,
+            effective_at=effective_at,
+            by=self.owner,
+        )
+
+    def void_hold(
+        self, *, hold: UUID, reason: str, effective_at: datetime | None = None
+    ) -> Recorded:
+        policies.check_may_hold(self.owner)
+        return self.ledger.void_hold(
+            hold=hold, actor=self.actor.id, reason=reason, effective_at=effective_at, by=self.owner
         )

@@ -8,6 +8,11 @@ budget's allocation, a direct payment, a provider's fee) posted and corrected on
 context, so finance's generic journal cannot move them behind its back. Ids are chosen by
 the caller (uuid5 of an account code or of an idempotency key) so a retry finds the first
 result instead of acting twice.
+
+Holds are two-phase transfers (TigerBeetle's pending transfers): a ``Hold`` reserves its legs'
+amounts on their accounts (``Account.pending_debits`` and ``pending_credits``), which the
+no-overdraft rule counts at once, and is later posted (all or part, as a real
+``JournalEntry``; the rest is released), voided, or expired, exactly once.
 """
 
 from __future__ import annotations
@@ -31,6 +36,9 @@ NAMESPACE = UUID("0d7f6a52-7d39-4a0e-9d3c-1c1f6e0c7a11")
 
 MAX_TEXT = 500
 RESERVED_KEY_PREFIX = "reversal:"
+# The key of the entry that posts a hold: "hold:<hold id>", one per hold.
+HOLD_KEY_PREFIX = "hold:"
+RESERVED_KEY_PREFIXES = (RESERVED_KEY_PREFIX, HOLD_KEY_PREFIX)
 MAX_SHORT_TEXT = 150
 
 
@@ -72,6 +80,30 @@ class EffectiveDateError(InvalidEntryError):
 
 class AccountNotEmptyError(LedgerError):
     """An account asked to close while it still holds money."""
+
+
+class InvalidHoldError(InvalidEntryError):
+    """A hold, or a step of one (the part to post, its date), that breaks a ledger rule."""
+
+
+class HoldNotPendingError(ConflictError):
+    """The hold was already posted, voided or expired: each happens once, and only one."""
+
+
+class HoldAlreadyPostedError(HoldNotPendingError):
+    pass
+
+
+class HoldAlreadyVoidedError(HoldNotPendingError):
+    pass
+
+
+class HoldExpiredError(HoldNotPendingError):
+    """The hold's expiry has passed: it can no longer be posted, and is (or will be) released."""
+
+
+class HoldNotExpiredError(LedgerError):
+    """A hold asked to expire before its expiry."""
 
 
 class OwnedByContextError(ConflictError):
@@ -358,13 +390,14 @@ class EntryDraft:
             ) from None
         if entry_kind is EntryKind.REVERSAL:
             raise InvalidEntryError("use the reverse command to reverse an entry", field="kind")
-        if isinstance(idempotency_key, str) and idempotency_key.strip().startswith(
-            RESERVED_KEY_PREFIX
-        ):
-            # Reversals take these keys; a client's would collide with them in the read model.
-            raise InvalidEntryError(
-                f"must not begin with '{RESERVED_KEY_PREFIX}'", field="idempotency_key"
-            )
+        if isinstance(idempotency_key, str):
+            for prefix in RESERVED_KEY_PREFIXES:
+                if idempotency_key.strip().startswith(prefix):
+                    # Reversals and posted holds take these keys; a client's would collide
+                    # with them in the read model.
+                    raise InvalidEntryError(
+                        f"must not begin with '{prefix}'", field="idempotency_key"
+                    )
         requested = effective_at.isoformat() if effective_at is not None else ""
         if effective_at is None:
             effective_at = datetime.now(UTC)
@@ -428,8 +461,143 @@ class EntryDraft:
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
+def hold_id(idempotency_key: str) -> UUID:
+    return uuid5(NAMESPACE, f"hold:{idempotency_key}")
+
+
+def hold_entry_key(hold: UUID) -> str:
+    """The key of the one entry that posts a hold: a second post derives the same entry."""
+    return f"{HOLD_KEY_PREFIX}{hold}"
+
+
+@dataclass(frozen=True)
+class HoldDraft:
+    """A validated request to hold an amount: legs like an entry's, pending until the hold is
+    posted (as an entry of its ``kind``), voided, or expires at ``expires_at``."""
+
+    idempotency_key: str
+    kind: EntryKind
+    legs: tuple[Leg, ...]
+    effective_at: datetime  # from when the hold counts
+    expires_at: datetime  # after which it can no longer be posted, and is released
+    actor: str
+    reason: str
+    budget: str = ""
+    source_document: str = ""
+    correlation_id: str = ""
+    causation_id: str = ""
+    requested_effective_at: str = ""
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        idempotency_key: object,
+        kind: object,
+        legs: Iterable[Mapping[str, Any]],
+        expires_at: object,
+        actor: object,
+        reason: object,
+        effective_at: datetime | None = None,
+        budget: object = "",
+        source_document: object = "",
+        correlation_id: object = "",
+        causation_id: object = "",
+    ) -> HoldDraft:
+        # The same rules as an entry's: the entry a hold posts must be one the ledger takes.
+        base = EntryDraft.create(
+            idempotency_key=idempotency_key,
+            kind=kind,
+            legs=legs,
+            effective_at=effective_at,
+            actor=actor,
+            reason=reason,
+            budget=budget,
+            source_document=source_document,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+        )
+        if not isinstance(expires_at, datetime):
+            raise InvalidHoldError("must be a date and time", field="expires_at")
+        if expires_at.tzinfo is None:
+            raise InvalidHoldError("must include a time zone", field="expires_at")
+        draft = cls(
+            idempotency_key=base.idempotency_key,
+            kind=base.kind,
+            legs=base.legs,
+            effective_at=base.effective_at,
+            expires_at=expires_at,
+            actor=base.actor,
+            reason=base.reason,
+            budget=base.budget,
+            source_document=base.source_document,
+            correlation_id=base.correlation_id,
+            causation_id=base.causation_id,
+            requested_effective_at=base.requested_effective_at,
+        )
+        draft.check_expires_after_it_starts()
+        return draft
+
+    @property
+    def amount(self) -> Pence:
+        return sum(leg.amount for leg in self.legs if leg.side is Side.DEBIT)
+
+    def check_expires_after_it_starts(self) -> None:
+        if self.expires_at <= self.effective_at:
+            raise InvalidHoldError("must be after the hold takes effect", field="expires_at")
+
+    def check_expiry(self, dates: EffectiveDates, *, now: datetime) -> None:
+        """A hold expires in the future, and no further ahead than an entry may take effect."""
+        if self.expires_at <= now:
+            raise InvalidHoldError(
+                "must be in the future: a hold that has expired holds nothing", field="expires_at"
+            )
+        dates.check(self.expires_at, now=now, field="expires_at")
+
+    @property
+    def owner(self) -> Owner:
+        return owner_of(self.kind, self.budget)
+
+    def check_owned_by(self, by: Owner) -> None:
+        """Only the context whose entry the hold will post places it."""
+        check_owner(
+            self.owner,
+            by=by,
+            kind=self.kind,
+            budget=self.budget,
+            field="budget" if self.kind in FINANCE_KINDS else "kind",
+        )
+
+    @property
+    def body_hash(self) -> str:
+        body = {
+            "kind": self.kind.value,
+            "legs": [leg.as_dict() for leg in self.legs],
+            "effective_at": self.requested_effective_at,
+            "expires_at": self.expires_at.isoformat(),
+            "actor": self.actor,
+            "reason": self.reason,
+            "budget": self.budget,
+            "source_document": self.source_document,
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
 class Account(Aggregate):
-    """A ledger account, identified by its code. Closed accounts take no new legs."""
+    """A ledger account, identified by its code. Closed accounts take no new legs.
+
+    Beside its balance it keeps what pending holds reserve on it (``pending_debits``,
+    ``pending_credits``): ``held`` is what they take from its normal side, and ``available``
+    (the normal balance less ``held``) is what the no-overdraft rule and people see as left.
+    What a hold would bring in counts only once it is posted."""
+
+    # 2: accounts keep their holds (pending_debits, pending_credits); older snapshots had none.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["pending_debits"] = 0
+        state["pending_credits"] = 0
 
     @event("Opened")
     def __init__(
@@ -456,6 +624,9 @@ class Account(Aggregate):
         # its balance (``keeps_balance`` false) kept it only when they were no-overdraft.
         self.balance = 0
         self.keeps_balance = keeps_balance or no_overdraft
+        # What pending holds reserve: pence of their debit legs and of their credit legs.
+        self.pending_debits = 0
+        self.pending_credits = 0
 
     @classmethod
     def open(
@@ -500,14 +671,45 @@ class Account(Aggregate):
     def on_normal_side(self, value: int) -> int:
         return value if self.type.normal_side is Side.DEBIT else -value
 
+    @property
+    def held(self) -> int:
+        """Pence that pending holds take from the account's normal side (never negative)."""
+        return self.pending_debits if self.type.normal_side is Side.CREDIT else self.pending_credits
+
+    @property
+    def available(self) -> int:
+        """The balance on the normal side less what is held: what can still be spent."""
+        return self.on_normal_side(self.balance) - self.held
+
+    def _holding(self) -> str:
+        if not self.held:
+            return f"holds {format_pence(self.on_normal_side(self.balance))}"
+        return (
+            f"holds {format_pence(self.on_normal_side(self.balance))}, of which"
+            f" {format_pence(self.held)} is held, so {format_pence(self.available)} is available,"
+        )
+
     def check_can_take(self, signed: int, *, authorisation: str, field: str) -> None:
-        """Refuse a leg that would leave a no-overdraft account below zero, unless authorised."""
-        after = self.on_normal_side(self.balance + signed)
+        """Refuse a leg that would leave a no-overdraft account below zero, unless authorised.
+        What pending holds reserve is not there to spend: the rule counts it."""
+        after = self.on_normal_side(self.balance + signed) - self.held
         if self.no_overdraft and after < 0 and not authorisation:
             raise OverdraftError(
-                f"account {self.code} holds {format_pence(self.on_normal_side(self.balance))}"
-                f" and this would leave it at {format_pence(after)}: going below zero needs"
-                " an overdraft authorisation",
+                f"account {self.code} {self._holding()} and this would leave it at"
+                f" {format_pence(after)}: going below zero needs an overdraft authorisation",
+                field=field,
+            )
+
+    def check_can_hold(self, leg: Leg, *, field: str) -> None:
+        """Refuse a hold leg that would take a no-overdraft account's available balance below
+        zero. A hold is a promise of money that is there: no authorisation lets it overdraw."""
+        if not self.no_overdraft or leg.side is self.type.normal_side:
+            return
+        after = self.available - leg.amount
+        if after < 0:
+            raise OverdraftError(
+                f"account {self.code} {self._holding()} and this hold would leave"
+                f" {format_pence(after)} available: a hold cannot take it below zero",
                 field=field,
             )
 
@@ -517,6 +719,27 @@ class Account(Aggregate):
     @event("LegTaken")
     def _leg_taken(self, entry: UUID, signed: int, authorisation: str) -> None:
         self.balance += signed
+
+    def take_hold(self, *, hold: UUID, leg: Leg) -> None:
+        self._hold_taken(hold=hold, side=leg.side.value, amount=leg.amount)
+
+    @event("HoldTaken")
+    def _hold_taken(self, hold: UUID, side: str, amount: int) -> None:
+        if side == Side.DEBIT:
+            self.pending_debits += amount
+        else:
+            self.pending_credits += amount
+
+    def release_hold(self, *, hold: UUID, leg: Leg) -> None:
+        """Give back what a hold reserved (it was posted, voided or expired)."""
+        self._hold_released(hold=hold, side=leg.side.value, amount=leg.amount)
+
+    @event("HoldReleased")
+    def _hold_released(self, hold: UUID, side: str, amount: int) -> None:
+        if side == Side.DEBIT:
+            self.pending_debits -= amount
+        else:
+            self.pending_credits -= amount
 
     def check_open(self, field: str) -> None:
         if self.is_closed:
@@ -569,6 +792,14 @@ class Account(Aggregate):
                 ": move the balance before closing it",
                 field="code",
             )
+        if self.pending_debits or self.pending_credits:
+            raise AccountNotEmptyError(
+                f"account {self.code} has pending holds"
+                f" ({format_pence(self.pending_debits)} of debits,"
+                f" {format_pence(self.pending_credits)} of credits): post or void them before"
+                " closing it",
+                field="code",
+            )
 
     def close(self, *, actor: str, reason: str, by: Owner | None = None) -> None:
         self.check_open(field="code")
@@ -605,6 +836,7 @@ class JournalEntry(Aggregate):
         causation_id: str,
         reverses: UUID | None,
         overdraft_authorisation: str = "",
+        hold: UUID | None = None,  # the hold this entry posts (none before holds existed)
     ) -> None:
         self.idempotency_key = idempotency_key
         self.body_hash = body_hash
@@ -619,10 +851,13 @@ class JournalEntry(Aggregate):
         self.causation_id = causation_id
         self.reverses = reverses
         self.overdraft_authorisation = overdraft_authorisation
+        self.hold = hold
         self.reversed_by: UUID | None = None
 
     @classmethod
-    def post(cls, draft: EntryDraft, *, reverses: UUID | None = None) -> JournalEntry:
+    def post(
+        cls, draft: EntryDraft, *, reverses: UUID | None = None, hold: UUID | None = None
+    ) -> JournalEntry:
         return cls(
             draft.idempotency_key,
             draft.body_hash,
@@ -637,6 +872,7 @@ class JournalEntry(Aggregate):
             draft.causation_id,
             reverses,
             draft.overdraft_authorisation,
+            hold,
         )
 
     @staticmethod
@@ -708,3 +944,240 @@ class JournalEntry(Aggregate):
     @event("Reversed")
     def _reversed(self, reversal: UUID, actor: str, reason: str) -> None:
         self.reversed_by = reversal
+
+
+class HoldStatus(StrEnum):
+    PENDING = "pending"
+    POSTED = "posted"
+    VOIDED = "voided"
+    EXPIRED = "expired"
+
+
+class Hold(Aggregate):
+    """A pending transfer: its legs are reserved on their accounts until it is posted (all or
+    part, as one journal entry; the rest released), voided, or expires. Each happens once:
+    the hold leaves ``pending`` exactly once, and a second attempt finds what the first did."""
+
+    @event("Placed")
+    def __init__(
+        self,
+        idempotency_key: str,
+        body_hash: str,
+        kind: str,
+        legs: list[dict[str, Any]],
+        effective_at: datetime,
+        expires_at: datetime,
+        actor: str,
+        reason: str,
+        budget: str,
+        source_document: str,
+        correlation_id: str,
+        causation_id: str,
+    ) -> None:
+        self.idempotency_key = idempotency_key
+        self.body_hash = body_hash
+        self.kind = EntryKind(kind)
+        self.legs = [Leg.from_dict(leg) for leg in legs]
+        self.effective_at = effective_at
+        self.expires_at = expires_at
+        self.actor = actor
+        self.reason = reason
+        self.budget = budget
+        self.source_document = source_document
+        self.correlation_id = correlation_id
+        self.causation_id = causation_id
+        self.status = HoldStatus.PENDING
+        self.entry: UUID | None = None  # the entry that posted it
+        self.posted_amount = 0
+        self.released_at: datetime | None = None  # from when it holds nothing
+
+    @classmethod
+    def place(cls, draft: HoldDraft) -> Hold:
+        return cls(
+            draft.idempotency_key,
+            draft.body_hash,
+            draft.kind.value,
+            [leg.as_dict() for leg in draft.legs],
+            draft.effective_at,
+            draft.expires_at,
+            draft.actor,
+            draft.reason,
+            draft.budget,
+            draft.source_document,
+            draft.correlation_id,
+            draft.causation_id,
+        )
+
+    @staticmethod
+    def create_id(idempotency_key: str) -> UUID:  # type: ignore[override]
+        return hold_id(idempotency_key)
+
+    @property
+    def amount(self) -> Pence:
+        return sum(leg.amount for leg in self.legs if leg.side is Side.DEBIT)
+
+    @property
+    def owner(self) -> Owner:
+        return owner_of(self.kind, self.budget)
+
+    def check_owned_by(self, by: Owner) -> None:
+        """Only the context that placed a hold posts or voids it."""
+        check_owner(self.owner, by=by, kind=self.kind, budget=self.budget, field="hold_id")
+
+    def check_pending(self) -> None:
+        """A hold is posted, voided or expired once: after that there is nothing held."""
+        if self.status is HoldStatus.POSTED:
+            raise HoldAlreadyPostedError(
+                f"hold {self.id} was already posted: {format_pence(self.posted_amount)} by entry"
+                f" {self.entry}",
+                field="hold_id",
+            )
+        if self.status is HoldStatus.VOIDED:
+            raise HoldAlreadyVoidedError(
+                f"hold {self.id} was voided: nothing is held any more", field="hold_id"
+            )
+        if self.status is HoldStatus.EXPIRED:
+            raise HoldExpiredError(
+                f"hold {self.id} expired at {_utc(self.expires_at)} and was released",
+                field="hold_id",
+            )
+
+    def check_not_expired(self, now: datetime) -> None:
+        """Past its expiry a hold cannot be posted, even before the expiry job releases it."""
+        if now >= self.expires_at:
+            raise HoldExpiredError(
+                f"hold {self.id} expired at {_utc(self.expires_at)}: it can no longer be posted",
+                field="hold_id",
+            )
+
+    def check_expired(self, now: datetime) -> None:
+        if now < self.expires_at:
+            raise HoldNotExpiredError(
+                f"hold {self.id} expires at {_utc(self.expires_at)}, not yet", field="hold_id"
+            )
+
+    def check_part(self, amount: object | None) -> Pence:
+        """The amount to post: the whole hold (``None``), or a part of it. Part of a hold posts
+        only when it moves one account to another: how to split several legs is not the
+        ledger's to guess."""
+        if amount is None:
+            return self.amount
+        try:
+            part = parse_pounds(amount) if isinstance(amount, str) else check_pence(amount)
+        except MoneyError as exc:
+            raise InvalidHoldError(str(exc), field="amount") from None
+        if part > self.amount:
+            raise InvalidHoldError(
+                f"must be at most the {format_pence(self.amount)} held", field="amount"
+            )
+        if part != self.amount and len(self.legs) != 2:
+            raise InvalidHoldError(
+                "part of a hold can be posted only when it moves one account to another",
+                field="amount",
+            )
+        return part
+
+    def check_release_at(self, at: datetime, *, field: str = "effective_at") -> None:
+        if at.tzinfo is None:
+            raise InvalidHoldError("must include a time zone", field=field)
+        if at < self.effective_at:
+            raise InvalidHoldError(
+                f"must not be before the hold took effect, {_utc(self.effective_at)}", field=field
+            )
+
+    def release_at(self, now: datetime) -> datetime:
+        """When a post or a void takes effect when none is asked for: now, or the hold's own
+        start if it was placed ahead."""
+        return max(now, self.effective_at)
+
+    def posted_as(self, amount: object | None) -> bool:
+        """Whether the hold was already posted as asked: a retry of that post finds it. Posted
+        otherwise, or voided or expired, is refused by ``check_pending``."""
+        if self.status is not HoldStatus.POSTED:
+            return False
+        try:
+            return self.check_part(amount) == self.posted_amount
+        except InvalidHoldError:
+            return False
+
+    def posting_draft(
+        self, *, amount: Pence, effective_at: datetime, actor: object, reason: object = ""
+    ) -> EntryDraft:
+        """The entry that posts ``amount`` of the hold: its legs (scaled to the part), kind,
+        budget and source document, under the hold's own reserved key."""
+        legs = [
+            {"account": leg.account, "side": leg.side, "amount": amount}
+            if amount != self.amount
+            else leg.as_dict()
+            for leg in self.legs
+        ]
+        draft = EntryDraft.create(
+            idempotency_key=f"posting-of-{self.id}",
+            kind=self.kind,
+            legs=legs,
+            effective_at=effective_at,
+            actor=actor,
+            reason=reason or self.reason,
+            budget=self.budget,
+            source_document=self.source_document,
+            correlation_id=self.correlation_id,
+            causation_id=str(self.id),
+        )
+        return EntryDraft(**{**draft.__dict__, "idempotency_key": hold_entry_key(self.id)})
+
+    def post(
+        self, *, entry: UUID, amount: Pence, actor: str, reason: str, effective_at: datetime
+    ) -> None:
+        self.check_pending()
+        self._posted(
+            entry=entry,
+            amount=amount,
+            released=self.amount - amount,
+            actor=actor,
+            reason=reason,
+            effective_at=effective_at,
+        )
+
+    @event("Posted")
+    def _posted(
+        self,
+        entry: UUID,
+        amount: int,
+        released: int,
+        actor: str,
+        reason: str,
+        effective_at: datetime,
+    ) -> None:
+        self.status = HoldStatus.POSTED
+        self.entry = entry
+        self.posted_amount = amount
+        self.released_at = effective_at
+
+    def void(self, *, actor: str, reason: str, effective_at: datetime) -> None:
+        self.check_pending()
+        self.check_release_at(effective_at)
+        self._voided(
+            actor=check_text(actor, field="actor", limit=MAX_SHORT_TEXT),
+            reason=check_text(reason, field="reason", limit=MAX_TEXT),
+            effective_at=effective_at,
+        )
+
+    @event("Voided")
+    def _voided(self, actor: str, reason: str, effective_at: datetime) -> None:
+        self.status = HoldStatus.VOIDED
+        self.released_at = effective_at
+
+    def expire(self, *, actor: str, now: datetime) -> None:
+        """Release a hold whose expiry has passed. It holds nothing from its expiry on."""
+        self.check_pending()
+        self.check_expired(now)
+        self._expired(actor=actor, effective_at=self.expires_at)
+
+    @event("Expired")
+    def _expired(self, actor: str, effective_at: datetime) -> None:
+        self.status = HoldStatus.EXPIRED
+        self.released_at = effective_at
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%-d %B %Y %H:%M") + " UTC"

@@ -10,7 +10,7 @@ from django.db.models import Case, F, Sum, When, Window
 from ledger import models
 from ledger.application import LedgerApplication
 from ledger.chain import GENESIS, chain_hash
-from ledger.domain import JournalEntry, Leg
+from ledger.domain import Hold, JournalEntry, Leg, Side
 
 
 @dataclass(frozen=True)
@@ -70,9 +70,15 @@ def verify_balances(app: LedgerApplication, batch_size: int = 5000) -> list[str]
     Every account's balance must equal the sum of its legs replayed from the event store,
     all balances must sum to zero, and every stored running balance must equal the sum of
     the account's legs up to it in effective-date order (what an as-at balance reads).
+    What pending holds reserve on each account (its pending debits and credits) must equal
+    the holds replayed from the events, the legs still held in the read model must add up to
+    it, and pending debits must equal pending credits, as every hold balances.
     """
     problems = []
     replayed: dict[str, int] = defaultdict(int)
+    # account code -> [pending debits, pending credits]; hold id -> its legs
+    pending: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    held: dict[object, list[Leg]] = {}
     position = 0
     while notifications := app.recorder.select_notifications(
         start=position, limit=batch_size, inclusive_of_start=False
@@ -82,15 +88,53 @@ def verify_balances(app: LedgerApplication, batch_size: int = 5000) -> list[str]
             if isinstance(event, JournalEntry.Posted):  # type: ignore[attr-defined]
                 for leg in event.legs:
                     replayed[leg["account"]] += Leg.from_dict(leg).signed
+            elif isinstance(event, Hold.Placed):  # type: ignore[attr-defined]
+                legs = held[event.originator_id] = [Leg.from_dict(leg) for leg in event.legs]
+                for leg in legs:
+                    pending[leg.account][0 if leg.side is Side.DEBIT else 1] += leg.amount
+            elif isinstance(event, Hold.Posted | Hold.Voided | Hold.Expired):  # type: ignore[attr-defined]
+                for leg in held.pop(event.originator_id, []):
+                    pending[leg.account][0 if leg.side is Side.DEBIT else 1] -= leg.amount
             position = notification.id
     total = models.Account.objects.aggregate(total=Sum("balance"))["total"] or 0
     if total != 0:
         problems.append(f"account balances sum to {total}p, not zero")
+    sums = models.Account.objects.aggregate(
+        debits=Sum("pending_debits"), credits=Sum("pending_credits")
+    )
+    if (sums["debits"] or 0) != (sums["credits"] or 0):
+        problems.append(
+            f"pending holds debit {sums['debits'] or 0}p but credit {sums['credits'] or 0}p"
+        )
+    still_held: dict[tuple[object, str], int] = {}
+    for account_id, side, amount in (
+        models.HoldLeg.objects.filter(released_at__isnull=True)
+        .values("account_id", "side")
+        .annotate(total=Sum("amount"))
+        .values_list("account_id", "side", "total")
+    ):
+        still_held[(account_id, side)] = amount
     for account in models.Account.objects.all().iterator():
         if replayed.get(account.code, 0) != account.balance:
             problems.append(
                 f"account {account.code} shows {account.balance}p but its events sum to "
                 f"{replayed.get(account.code, 0)}p"
+            )
+        expected = pending.get(account.code, [0, 0])
+        shown = [account.pending_debits, account.pending_credits]
+        in_legs = [
+            still_held.get((account.id, "debit"), 0),
+            still_held.get((account.id, "credit"), 0),
+        ]
+        if shown != expected:
+            problems.append(
+                f"account {account.code} shows holds of {shown[0]}p debit and {shown[1]}p"
+                f" credit but its events hold {expected[0]}p and {expected[1]}p"
+            )
+        elif in_legs != shown:
+            problems.append(
+                f"account {account.code} shows holds of {shown[0]}p debit and {shown[1]}p"
+                f" credit but its pending hold legs add up to {in_legs[0]}p and {in_legs[1]}p"
             )
     signed = Case(When(side="debit", then=F("amount")), default=-F("amount"))
     running = models.Line.objects.annotate(

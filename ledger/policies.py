@@ -2,8 +2,10 @@
 
 The ledger decides these once, here, for the API, the pages and the other contexts alike:
 ``LedgerApplication.journal`` asks ``journal_owner`` whose entries a journal moves, and the
-read queries (ledger/queries.py) ask ``check_may_read``. Each refuses with
-``NotPermittedError`` (403), in words the API's problem body and the forbidden page both show.
+read queries (ledger/queries.py) ask ``check_may_read``; holds are a context's, never finance's
+journal's (``check_may_hold``), and expire by the ledger's own job (``check_may_expire_holds``).
+Each refuses with ``NotPermittedError`` (403), in words the API's problem body and the
+forbidden page both show.
 
 What a journal may then move is the domain's ownership rules (ledger/domain.py:
 ``check_owner``, ``Account.check_open_to``, ``Account.check_opened_by``): finance's journal
@@ -50,6 +52,25 @@ def journal_owner(actor: Actor, *, context: Owner | None = None) -> Owner:
 def check_may_keep_journal(actor: Actor) -> None:
     """The gate of the journal's routes: the actor would be given a journal of their own."""
     journal_owner(actor)
+
+
+def check_may_hold(owner: Owner) -> None:
+    """Who places, posts and voids holds: the context that agreed the commitment the money is
+    held for (payments holds a plan fee when an engagement is accepted, and posts it when the
+    plan is signed off), from its own application. Finance's journal holds nothing: a hold
+    on a person's budget is a promise the context keeps in step with its own records."""
+    if owner is Owner.FINANCE:
+        raise NotPermittedError(
+            "holds are placed by the context that agreed the commitment (budgets, payments),"
+            " not through finance's journal"
+        )
+
+
+def check_may_expire_holds(actor: Actor) -> None:
+    """Holds past their expiry are released by the ledger's scheduled job, as the system
+    itself (``Actor.system()``), never by a person: each hold expires once."""
+    if actor != Actor.system():
+        raise NotPermittedError("holds are released at their expiry by the ledger's own job")
 
 
 def check_may_read(actor: Actor) -> None:

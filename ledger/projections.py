@@ -5,6 +5,8 @@ the new tracking position, so every event is applied exactly once however many
 processes call catch_up at the same time (the tracking row is locked first).
 Running balances are kept per account in (effective_at, id) order, so an as-at
 balance is one index probe; a backdated leg shifts the running balances after it.
+Holds are a row each with their legs (held from the hold's effective date until it is
+posted, voided or expires), and each account keeps its pending debits and credits.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from core.projection import Projection, RowWriter
 from ledger import models
 from ledger.application import LedgerApplication
 from ledger.chain import GENESIS, chain_hash
-from ledger.domain import Account, JournalEntry, Leg, Side, account_id
+from ledger.domain import Account, Hold, JournalEntry, Leg, Side, account_id
 from ledger.integrity import verify_chain
 
 NAME = "ledger"
@@ -33,6 +35,11 @@ ACCOUNT_OPENED = Account.Opened  # type: ignore[attr-defined]
 ACCOUNT_CLOSED = Account.Closed  # type: ignore[attr-defined]
 ENTRY_POSTED = JournalEntry.Posted  # type: ignore[attr-defined]
 ENTRY_REVERSED = JournalEntry.Reversed  # type: ignore[attr-defined]
+HOLD_PLACED = Hold.Placed  # type: ignore[attr-defined]
+HOLD_POSTED = Hold.Posted  # type: ignore[attr-defined]
+HOLD_VOIDED = Hold.Voided  # type: ignore[attr-defined]
+HOLD_EXPIRED = Hold.Expired  # type: ignore[attr-defined]
+HOLD_RESOLVED = (HOLD_POSTED, HOLD_VOIDED, HOLD_EXPIRED)
 
 ENTRY_COLUMNS = (
     "id",
@@ -52,7 +59,29 @@ ENTRY_COLUMNS = (
     "overdraft_authorisation",
     "reversed_by_actor",
     "reversal_reason",
+    "hold",
 )
+HOLD_COLUMNS = (
+    "id",
+    "position",
+    "idempotency_key",
+    "kind",
+    "status",
+    "amount",
+    "posted_amount",
+    "effective_at",
+    "expires_at",
+    "recorded_at",
+    "actor",
+    "reason",
+    "budget",
+    "source_document",
+    "correlation_id",
+    "causation_id",
+    "resolved_by_actor",
+    "resolution_reason",
+)
+HOLD_LEG_COLUMNS = ("hold", "account", "side", "amount", "effective_at")
 LINE_COLUMNS = ("entry", "account", "side", "amount", "effective_at", "running_balance")
 LINK_COLUMNS = ("position", "originator_id", "originator_version", "topic", "hash")
 
@@ -71,7 +100,11 @@ class _Batch:
         self.entries: list[tuple[Any, ...]] = []
         self.lines: list[tuple[Any, ...]] = []
         self.links: list[tuple[Any, ...]] = []
+        self.holds: list[tuple[Any, ...]] = []
+        self.hold_legs: list[tuple[Any, ...]] = []
         self.deltas: dict[UUID, list[int]] = defaultdict(lambda: [0, 0])
+        # account id -> [pending debits, pending credits] this batch adds (or releases)
+        self.pending: dict[UUID, list[int]] = defaultdict(lambda: [0, 0])
         self.state = state  # account id -> (effective_at, running balance) of its last line
         # account id -> the earliest backdated leg of this batch: recomputed from there once
         self.backdated: dict[UUID, datetime] = {}
@@ -88,7 +121,60 @@ class _Batch:
         models.Account.objects.bulk_create(self.accounts)
         self.writer("entries", models.Entry, ENTRY_COLUMNS).write(self.entries)
         self.writer("lines", models.Line, LINE_COLUMNS).write(self.lines)
+        self.writer("holds", models.Hold, HOLD_COLUMNS).write(self.holds)
+        self.writer("hold_legs", models.HoldLeg, HOLD_LEG_COLUMNS).write(self.hold_legs)
         self.accounts, self.entries, self.lines = [], [], []
+        self.holds, self.hold_legs = [], []
+
+    def add_hold(self, event: Any, position: int) -> None:
+        legs = [Leg.from_dict(leg) for leg in event.legs]
+        self.holds.append(
+            (
+                event.originator_id,
+                position,
+                event.idempotency_key,
+                event.kind,
+                "pending",
+                sum(leg.amount for leg in legs if leg.side is Side.DEBIT),
+                0,
+                event.effective_at,
+                event.expires_at,
+                event.timestamp,
+                event.actor,
+                event.reason,
+                event.budget,
+                event.source_document,
+                event.correlation_id,
+                event.causation_id,
+                "",
+                "",
+            )
+        )
+        for leg in legs:
+            account = account_id(leg.account)
+            self.hold_legs.append(
+                (event.originator_id, account, leg.side.value, leg.amount, event.effective_at)
+            )
+            self.pending[account][0 if leg.side is Side.DEBIT else 1] += leg.amount
+
+    def resolve_hold(self, event: Any) -> None:
+        """A hold posted, voided or expired: released from its effective date (after the
+        batch's rows are written, so a hold placed and posted in one batch is found)."""
+        legs = models.HoldLeg.objects.filter(hold_id=event.originator_id)
+        for account, side, amount in legs.values_list("account_id", "side", "amount"):
+            self.pending[account][0 if side == Side.DEBIT else 1] -= amount
+        legs.update(released_at=event.effective_at)
+        posted = isinstance(event, HOLD_POSTED)
+        status = "posted" if posted else "voided" if isinstance(event, HOLD_VOIDED) else "expired"
+        models.Hold.objects.filter(id=event.originator_id).update(
+            status=status,
+            released_at=event.effective_at,
+            resolved_at=event.timestamp,
+            resolved_by_actor=event.actor,
+            resolution_reason=getattr(event, "reason", "") or "past its expiry",
+            entry=event.entry if posted else None,
+            posted_amount=event.amount if posted else 0,
+        )
 
     def flush_links(self) -> None:
         self.writer("links", models.ChainLink, LINK_COLUMNS).write(self.links)
@@ -150,7 +236,14 @@ class _Batch:
 
 class LedgerProjection(Projection):
     name = NAME
-    read_models = (models.Line, models.Entry, models.Account, models.ChainLink)
+    read_models = (
+        models.Line,
+        models.HoldLeg,
+        models.Hold,
+        models.Entry,
+        models.Account,
+        models.ChainLink,
+    )
 
     def __init__(self, app: LedgerApplication, batch_size: int = 1000) -> None:
         super().__init__(app, batch_size)
@@ -180,6 +273,7 @@ class LedgerProjection(Projection):
         head = tracking.head_hash or GENESIS
         reversals: list[Any] = []
         closures: list[Any] = []
+        resolutions: list[Any] = []
         for notification in notifications:
             head = chain_hash(head, notification)
             batch.links.append(
@@ -212,6 +306,10 @@ class LedgerProjection(Projection):
                 self._add_entry(batch, event, notification.id)
             elif isinstance(event, ENTRY_REVERSED):
                 reversals.append(event)
+            elif isinstance(event, HOLD_PLACED):
+                batch.add_hold(event, notification.id)
+            elif isinstance(event, HOLD_RESOLVED):
+                resolutions.append(event)
         batch.flush_rows()
         batch.recompute_backdated()
         batch.flush_links()
@@ -226,10 +324,18 @@ class LedgerProjection(Projection):
                 reversed_by_actor=event.actor,
                 reversal_reason=event.reason,
             )
+        for event in resolutions:
+            batch.resolve_hold(event)
         for account, (delta, count) in batch.deltas.items():
             models.Account.objects.filter(id=account).update(
                 balance=F("balance") + delta, leg_count=F("leg_count") + count
             )
+        for account, (debits, credits) in batch.pending.items():
+            if debits or credits:
+                models.Account.objects.filter(id=account).update(
+                    pending_debits=F("pending_debits") + debits,
+                    pending_credits=F("pending_credits") + credits,
+                )
         tracking.head_hash = head
 
     @staticmethod
@@ -254,6 +360,7 @@ class LedgerProjection(Projection):
                 event.overdraft_authorisation,
                 "",
                 "",
+                getattr(event, "hold", None),  # entries recorded before holds have none
             )
         )
         for leg in parsed:

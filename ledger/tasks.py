@@ -2,9 +2,15 @@
 
 from celery import shared_task
 
-from ledger.services import catch_up
+from ledger.services import catch_up, expire_holds
 
 
 @shared_task
 def catch_up_projections() -> int:
     return catch_up()
+
+
+@shared_task
+def expire_pending_holds() -> int:
+    """Release the holds past their expiry (beat runs it every few minutes)."""
+    return expire_holds()
