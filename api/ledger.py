@@ -7,6 +7,9 @@ belongs to a context; the problem then names the route of the command to use ins
 reads are the ledger's queries, which take the ``Actor`` too. Each route's ``auth`` asks the
 same policy before the body is read. Staff reads of a budget's accounts are logged
 (config/audit.py).
+
+Holds are read-only here: they are placed, posted and voided by the context that agreed the
+commitment (ledger/policies.py, ``check_may_hold``), never through finance's journal.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ from api.schemas import (
     EntryIn,
     EntryOut,
     EntryPage,
+    HoldLegOut,
+    HoldOut,
+    HoldPage,
     LegOut,
     RecordedOut,
     ReverseIn,
@@ -95,6 +101,43 @@ def account_out(account: models.Account) -> AccountOut:
         no_overdraft=account.no_overdraft,
         balance_pence=account.balance,
         balance=format_pence(account.normal_balance),
+        held_pence=account.held,
+        held=format_pence(account.held),
+        available_pence=account.available,
+        available=format_pence(account.available),
+    )
+
+
+def hold_out(hold: models.Hold) -> HoldOut:
+    return HoldOut(
+        id=hold.id,
+        position=hold.position,
+        idempotency_key=hold.idempotency_key,
+        kind=hold.kind,
+        status=hold.status,
+        amount_pence=hold.amount,
+        amount=format_pence(hold.amount),
+        posted_amount_pence=hold.posted_amount,
+        effective_at=hold.effective_at,
+        expires_at=hold.expires_at,
+        released_at=hold.released_at,
+        recorded_at=hold.recorded_at,
+        actor=hold.actor,
+        reason=hold.reason,
+        budget=hold.budget,
+        source_document=hold.source_document,
+        entry=hold.entry,
+        resolved_by_actor=hold.resolved_by_actor,
+        resolution_reason=hold.resolution_reason,
+        legs=[
+            HoldLegOut(
+                account=leg.account.code,
+                side=leg.side,
+                amount_pence=leg.amount,
+                amount=format_pence(leg.amount),
+            )
+            for leg in hold.legs.all()
+        ],
     )
 
 
@@ -117,6 +160,7 @@ def entry_out(entry: models.Entry) -> EntryOut:
         overdraft_authorisation=entry.overdraft_authorisation,
         reverses=entry.reverses,
         reversed_by=entry.reversed_by,
+        hold=entry.hold,
         hash=queries.chain_hash_of(entry.id),
         legs=[
             LegOut(
@@ -165,14 +209,51 @@ def get_account(request: HttpRequest, code: str) -> AccountOut:
 
 @router.get("/accounts/{code}/balance", response=BalanceOut, auth=READERS)
 def account_balance(request: HttpRequest, code: str, as_at: datetime | None = None) -> BalanceOut:
-    account, value = queries.balance_of(caller_actor(request), code, as_at=aware(as_at, "as_at"))
+    found = queries.standing_of(caller_actor(request), code, as_at=aware(as_at, "as_at"))
+    account = found.account
     record_read(caller(request), list(queries.budget_accounts([account])), request.get_full_path())
     return BalanceOut(
         account=code,
         as_at=as_at,
-        balance_pence=value,
-        balance=format_pence(account.on_normal_side(value)),
+        balance_pence=found.balance,
+        balance=format_pence(found.normal_balance),
+        held_pence=found.held,
+        held=format_pence(found.held),
+        available_pence=found.available,
+        available=format_pence(found.available),
     )
+
+
+@router.get("/accounts/{code}/holds", response=HoldPage, auth=READERS)
+def account_holds(
+    request: HttpRequest,
+    code: str,
+    as_at: datetime | None = None,
+    status: str | None = None,
+    cursor: int | None = None,
+    limit: int = 50,
+) -> HoldPage:
+    """The holds on an account, in log order: those pending as they stood at ``as_at``, or
+    every hold (of one ``status``: pending, posted, voided, expired)."""
+    actor = caller_actor(request)
+    rows, next_cursor = queries.holds(
+        actor,
+        code,
+        as_at=aware(as_at, "as_at"),
+        status=status,
+        cursor=cursor,
+        limit=max(1, min(limit, queries.MAX_PAGE)),
+    )
+    account = queries.account(actor, code)
+    record_read(caller(request), list(queries.budget_accounts([account])), request.get_full_path())
+    return HoldPage(items=[hold_out(h) for h in rows], next_cursor=next_cursor)
+
+
+@router.get("/holds/{hold_id}", response=HoldOut, auth=READERS)
+def get_hold(request: HttpRequest, hold_id: UUID) -> HoldOut:
+    found = queries.hold(caller_actor(request), hold_id)
+    record_read(caller(request), [found.budget], request.path)
+    return hold_out(found)
 
 
 @router.get("/accounts/{code}/statement", response=StatementOut, auth=READERS)
@@ -201,6 +282,8 @@ def account_statement(
         end=end,
         opening_balance_pence=found.opening,
         closing_balance_pence=found.closing,
+        closing_held_pence=found.held,
+        closing_available_pence=found.available,
         lines=[
             StatementLineOut(
                 entry=line.entry_id,

@@ -74,6 +74,7 @@ class EntryOut(Schema):
     overdraft_authorisation: str
     reverses: UUID | None
     reversed_by: UUID | None
+    hold: UUID | None = Field(None, description="the hold this entry posted, if any")
     hash: str
     legs: list[LegOut]
 
@@ -94,13 +95,21 @@ class AccountOut(Schema):
     no_overdraft: bool
     balance_pence: int = Field(description="debits minus credits")
     balance: str = Field(description="on the account's normal side, as an accountant reads it")
+    held_pence: int = Field(description="what pending holds take from the normal side (>= 0)")
+    held: str
+    available_pence: int = Field(description="on the normal side: the balance less what is held")
+    available: str = Field(description="what is left: the balance less what is held")
 
 
 class BalanceOut(Schema):
     account: str
     as_at: datetime | None
-    balance_pence: int
+    balance_pence: int = Field(description="debits minus credits")
     balance: str
+    held_pence: int = Field(description="held as the holds stood at as_at (or now), >= 0")
+    held: str
+    available_pence: int = Field(description="on the normal side: the balance less what is held")
+    available: str
 
 
 class StatementLineOut(Schema):
@@ -119,8 +128,45 @@ class StatementOut(Schema):
     end: datetime | None
     opening_balance_pence: int
     closing_balance_pence: int
+    closing_held_pence: int = Field(description="held at end (or now), on the normal side")
+    closing_available_pence: int = Field(description="the closing balance less what was held")
     lines: list[StatementLineOut]
     next_cursor: str | None
+
+
+class HoldLegOut(Schema):
+    account: str
+    side: str
+    amount_pence: int
+    amount: str
+
+
+class HoldOut(Schema):
+    id: UUID
+    position: int
+    idempotency_key: str
+    kind: str = Field(description="the kind of entry it posts as")
+    status: str = Field(description="pending, posted, voided or expired")
+    amount_pence: int
+    amount: str
+    posted_amount_pence: int
+    effective_at: datetime = Field(description="from when it holds")
+    expires_at: datetime
+    released_at: datetime | None = Field(description="from when it holds nothing")
+    recorded_at: datetime
+    actor: str
+    reason: str
+    budget: str
+    source_document: str
+    entry: UUID | None = Field(description="the entry that posted it")
+    resolved_by_actor: str
+    resolution_reason: str
+    legs: list[HoldLegOut]
+
+
+class HoldPage(Schema):
+    items: list[HoldOut]
+    next_cursor: int | None
 
 
 class EntryPage(Schema):

@@ -23,6 +23,7 @@ from config.actor import Actor
 from config.applications import application
 from config.errors import DomainError, NotFound
 from ledger.models import Entry
+from ledger.queries import Standing, left_in
 from ledger.services import catch_up, ledger_app
 
 
@@ -56,10 +57,11 @@ def allocate(council_ref: str, **choices: object) -> PersonalBudget:
 
 def revise(council_ref: str, **change: object) -> PersonalBudget:
     """Record the revision; its ledger entry follows. A cut is checked against what the budget
-    still holds first, so a refused one records nothing in either store."""
+    still holds first (not spent, committed or held), so a refused one records nothing in
+    either store."""
     try:
         account = ledger_app().get_account(available(council_ref))
-        unspent: int | None = account.on_normal_side(account.balance)
+        unspent: int | None = account.available  # the ledger counts its holds too
     except DomainError:
         unspent = None  # no ledger account yet: nothing has been spent from it
     budget = budget_app().revise(council_ref, unspent=unspent, **change)  # type: ignore[arg-type]
@@ -86,6 +88,8 @@ class PersonSummary:
     reviews: Reviews | None
     paid: list[Entry]  # money out of the budget; an entry later reversed says so
     changes: list[Entry]  # the allocation, the contribution and each revision
+    # The budget's account in the ledger: its balance, what is held on it and what is left.
+    left: Standing | None = None
 
 
 def person_summary(council_ref: str, *, actor: Actor) -> PersonSummary:
@@ -120,6 +124,7 @@ def person_summary(council_ref: str, *, actor: Actor) -> PersonSummary:
         reviews=found["reviews"],
         paid=list(entries.filter(kind__in=PAID_KINDS)[:200]),
         changes=list(entries.filter(kind__in=("allocation", "contribution", "adjustment"))[:200]),
+        left=left_in(available(council_ref)),
     )
 
 

@@ -125,10 +125,10 @@ def ledger_statement(request: HttpRequest, code: str) -> HttpResponse:
     as_at = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min)) - timedelta(
         microseconds=1
     )
+    actor = actor_from_user(signed_in(request))
     try:
-        found = queries.statement(
-            actor_from_user(signed_in(request)), code, end=as_at, newest_first=True
-        )
+        found = queries.statement(actor, code, end=as_at, newest_first=True)
+        holding, more_held = queries.holds(actor, code, as_at=as_at, limit=PAGE_SIZE)
     except LedgerError as exc:  # unknown, or not even a valid code
         raise Http404(str(exc)) from None
     account = found.account
@@ -149,6 +149,20 @@ def ledger_statement(request: HttpRequest, code: str) -> HttpResponse:
         "as_at_label": day.strftime("%-d %B %Y"),
         "as_at_balance": _display(account, found.closing),
         "current_balance": _display(account, account.balance),
+        # What holds took as they stood that day, and what was left; and the same now.
+        "as_at_held": format_pence(found.held),
+        "as_at_available": format_pence(found.available),
+        "current_held": format_pence(account.held),
+        "current_available": format_pence(account.available),
+        "holds": [
+            {
+                "hold": h,
+                "amount": format_pence(h.amount),
+                "kind_label": labels.get(h.kind, h.kind),
+            }
+            for h in holding
+        ],
+        "more_held": more_held is not None,
     }
     return render(request, "frontend/ledger/statement.html", context, status=400 if errors else 200)
 
