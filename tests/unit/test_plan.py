@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from budgets.domain import BudgetError
 from budgets.budget import BudgetFigures
+from budgets.domain import BudgetError
 from budgets.plan import DEMO_POLICY, REQUIRED_PARTS, Plan, Route, SignOffPolicy
 
 TODAY = date(2026, 11, 25)
