@@ -166,6 +166,20 @@ class Owner(StrEnum):
     PAYMENTS = "payments"  # commitments, payments, fees, recoveries and their settlement
 
 
+# The idempotency keys each context derives from its own events (budgets/application.py):
+# nobody else may use them first.
+CONTEXT_KEY_PREFIXES: Mapping[str, Owner] = {"budget:": Owner.BUDGETS, "payments:": Owner.PAYMENTS}
+
+
+def check_key_of(key: str, *, by: Owner) -> None:
+    for prefix, owner in CONTEXT_KEY_PREFIXES.items():
+        if key.startswith(prefix) and owner is not by:
+            raise InvalidEntryError(
+                f"keys beginning '{prefix}' are the {owner.value} context's",
+                field="idempotency_key",
+            )
+
+
 # The kinds a context posts, whoever asks: the context keeps its own state in step with them.
 CONTEXT_KINDS: Mapping[EntryKind, Owner] = {
     EntryKind.ALLOCATION: Owner.BUDGETS,
@@ -436,7 +450,9 @@ class EntryDraft:
         return owner_of(self.kind, self.budget)
 
     def check_owned_by(self, by: Owner) -> None:
-        """Only the context an entry belongs to posts it (finance's journal, its own kinds)."""
+        """Only the context an entry belongs to posts it (finance's journal, its own kinds),
+        under a key of its own: a key a context will derive from its events is not finance's
+        to take first, or the context's own post would later meet a conflict."""
         check_owner(
             self.owner,
             by=by,
@@ -444,6 +460,7 @@ class EntryDraft:
             budget=self.budget,
             field="budget" if self.kind in FINANCE_KINDS else "kind",
         )
+        check_key_of(self.idempotency_key, by=by)
 
     @property
     def body_hash(self) -> str:

@@ -22,6 +22,7 @@ from ledger.domain import (
     AccountNotEmptyError,
     EffectiveDateError,
     EffectiveDates,
+    EntryDraft,
     EntryKind,
     InvalidEntryError,
     OwnedByContextError,
@@ -182,6 +183,25 @@ def test_finance_cannot_reverse_a_contexts_entry_but_the_context_can(
     # The budgets context corrects its own entry (no ``by``: it is the owner).
     app.reverse_entry(entry=entry, actor="careledger", reason="budget withdrawn")
     assert app.get_account(BUDGET_ACCOUNT).balance == 0
+
+
+def test_finance_cannot_take_first_a_key_a_context_will_derive(app: LedgerApplication) -> None:
+    """Finance keying an adjustment "budget:DN-000123:allocation" would make the budget's own
+    allocation, posted later under that key, a conflict: the key is refused, nothing recorded."""
+    before = recorded(app)
+    for key in ["budget:DN-000123:allocation", "payments:run-1:item-1"]:
+        taken = draft(key, [("BANK", "debit", 100), ("FUND", "credit", 100)], kind="adjustment")
+        with pytest.raises(InvalidEntryError) as refused:
+            app.post_entry(taken, by=FINANCE)
+        assert refused.value.field == "idempotency_key"
+        assert "context's" in str(refused.value)
+    assert recorded(app) == before
+    # The context itself posts under its key, and finance keeps every other key.
+    assert app.post_entry(allocation(), by=Owner.BUDGETS).created
+    mine = draft("budgets-review-2026", [("BANK", "debit", 100), ("FUND", "credit", 100)])
+    assert app.post_entry(
+        EntryDraft(**{**mine.__dict__, "kind": EntryKind.ADJUSTMENT}), by=FINANCE
+    ).created
 
 
 def test_one_context_cannot_post_anothers_kind(app: LedgerApplication) -> None:
