@@ -2,6 +2,11 @@
 # Runs bench/ledger.py against a throwaway PostgreSQL cluster and against SQLite, each in its
 # own process (Django reads its settings once), then prints both tables together.
 # Extra arguments go to both runs, e.g.  bash bench/run.sh --entries 200000
+#
+# With --peers it runs bench/peers.py instead: careledger against raw INSERT/COPY, the
+# eventsourcing library alone and django-hordak (in its own venv under .bench-venvs/, made on
+# first use), all on one throwaway cluster; the rest of the arguments go to bench/peers.py,
+# e.g.  bash bench/run.sh --peers --quick
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib/postgres.sh
@@ -11,6 +16,15 @@ mkdir -p "$OUT"
 ensure_postgres_server
 trap stop_throwaway_postgres EXIT
 start_throwaway_postgres
+
+if [ "${1:-}" = "--peers" ]; then
+  shift
+  echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(free -g | awk '/^Mem:/ {print $2}') GiB;" \
+    "$(.venv/bin/python --version); $("$(pg_bindir)/postgres" --version)"
+  .venv/bin/python bench/peers.py --url "$PG_URL" --json "$OUT/peers.json" "$@"
+  echo "(results in $OUT/peers.json; again: .venv/bin/python bench/peers.py --summary $OUT/peers.json)"
+  exit 0
+fi
 
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(free -g | awk '/^Mem:/ {print $2}') GiB;" \
   "$(.venv/bin/python --version); $("$(pg_bindir)/postgres" --version)"
