@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from eventsourcing.application import Application
 
-from config.eventstore import app_env, ensure_schema
+from config.eventstore import app_env, store_created
 
 A = TypeVar("A", bound=Application[Any])
 
@@ -20,8 +20,10 @@ def application(cls: type[A]) -> A:
     with _lock:
         if cls not in _apps:
             env = {**app_env(settings.EVENTSTORE, cls.name.lower()), **council_settings()}
-            ensure_schema(env)
-            _apps[cls] = cls(env=env)
+            # The schema, then the application's own tables: both under the start-up lock, so
+            # any number of processes may start at once.
+            with store_created(env):
+                _apps[cls] = cls(env=env)
         return _apps[cls]  # type: ignore[no-any-return]
 
 

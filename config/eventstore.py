@@ -8,7 +8,8 @@ the same database so a deployment has one thing to back up.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +59,26 @@ def app_env(base: Mapping[str, str], name: str) -> dict[str, str]:
     return env
 
 
-def ensure_schema(env: Mapping[str, str]) -> None:
-    """Create an application's PostgreSQL schema (eventsourcing creates tables, not schemas)."""
+# The key of the advisory lock under which every process creates its event stores (an advisory
+# lock is the database's own: one key serves every schema in it). "careldgr" as a bigint.
+STARTUP_LOCK = int.from_bytes(b"careldgr", "big")
+
+
+@contextmanager
+def store_created(env: Mapping[str, str]) -> Iterator[None]:
+    """Create an application's PostgreSQL schema, and hold the start-up lock while the caller
+    constructs the application (eventsourcing creates its tables, indexes, types and function
+    on every start).
+
+    Without the lock, processes starting together race in PostgreSQL's catalogue: ``CREATE ...
+    IF NOT EXISTS`` is not safe between two transactions that both find nothing yet (duplicate
+    keys in pg_type, "relation already exists", two first rows of a new tracking table), and
+    the insert function, replaced on every start even when it is off, fails with "tuple
+    concurrently updated". Under the lock each process creates what is missing in turn and
+    finds the rest (tests/integration/test_startup.py).
+    """
     if env["PERSISTENCE_MODULE"] != "eventsourcing.postgres":
+        yield
         return
     import psycopg
     from psycopg import sql
@@ -73,6 +91,18 @@ def ensure_schema(env: Mapping[str, str]) -> None:
         password=env["POSTGRES_PASSWORD"] or None,
         autocommit=True,
     ) as conn:
-        conn.execute(
-            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(env["POSTGRES_SCHEMA"]))
-        )
+        # A process that holds the lock and hangs must not hang every other start for ever.
+        conn.execute("SET lock_timeout = '60s'")
+        conn.execute("SELECT pg_advisory_lock(%s)", (STARTUP_LOCK,))
+        try:
+            conn.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                    sql.Identifier(env["POSTGRES_SCHEMA"])
+                )
+            )
+            yield
+        finally:
+            # Closing the connection (just below) releases the lock too, so an unlock that fails
+            # on a broken connection must not hide what went wrong before it.
+            with suppress(psycopg.Error):
+                conn.execute("SELECT pg_advisory_unlock(%s)", (STARTUP_LOCK,))
