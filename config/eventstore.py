@@ -32,8 +32,11 @@ def eventstore_env(database: Mapping[str, Any], var_dir: Path) -> dict[str, str]
             # eventsourcing's pipelined insert hangs on a large batch: see core/postgres.py.
             "APPLICATION_RECORDER_TOPIC": "core.postgres:ApplicationRecorder",
             "PROCESS_RECORDER_TOPIC": "core.postgres:ProcessRecorder",
-            "POSTGRES_POOL_SIZE": os.environ.get("EVENTSTORE_POOL_SIZE", "10"),
-            "POSTGRES_MAX_OVERFLOW": "20",
+            # Per context's application, and a process has five of them: each keeps this many
+            # connections open and opens up to the overflow more while busy (10 + 20 a context
+            # filled PostgreSQL's default 100 connections with two web processes).
+            "POSTGRES_POOL_SIZE": os.environ.get("EVENTSTORE_POOL_SIZE", "2"),
+            "POSTGRES_MAX_OVERFLOW": os.environ.get("EVENTSTORE_POOL_OVERFLOW", "6"),
         }
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
