@@ -2,7 +2,10 @@
 amounts (two-phase: hold, then post, void or expire, exactly once).
 
 Each command loads what it needs, lets the aggregates check their rules, and saves
-once, so a refused command records nothing. Commands return the notification
+once, so a refused command records nothing. The accounts a command moves are checked and moved
+on their guard rows (ledger/guard.py) inside the transaction that appends its events, by the
+domain's own rules (ledger/domain.py: ``take_entries``, ``take_hold``, ``post_held``): a post
+loads no account. Commands return the notification
 position of what they recorded, so a reader can wait for its own write.
 
 The door is ``LedgerApplication.journal(actor)``: the ledger's policy (ledger/policies.py,
@@ -22,9 +25,10 @@ from __future__ import annotations
 import itertools
 import random
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -38,6 +42,7 @@ from ledger import domain, policies
 from ledger.domain import (
     Account,
     AccountClosedError,
+    AccountState,
     AlreadyReversedError,
     ConflictError,
     EffectiveDateError,
@@ -55,10 +60,17 @@ from ledger.domain import (
     Owner,
     UnknownAccountError,
     account_id,
+    check_accounts_open,
     check_code,
+    close_guarded,
     entry_id,
     hold_id,
+    post_held,
+    release_hold,
+    take_entries,
+    take_hold,
 )
+from ledger.guard import GuardStore, MissingGuardError, Step, during, guarded
 
 
 @dataclass(frozen=True)
@@ -70,9 +82,10 @@ class Recorded:
     position: int | None
 
 
-# A command that finds an account moved under it tries again: at least this many times, and
-# for at least this many seconds. Every post saves the accounts it moves, so writers posting
-# to one busy account at once (the council's care fund) clash, and each waits its turn.
+# A command that finds an aggregate moved under it tries again: at least this many times, and
+# for at least this many seconds (two posts of one hold, a reversal racing another). Posts
+# racing on one busy account (the council's care fund) no longer clash: they queue on its guard
+# row (ledger/guard.py) inside their transactions.
 CONFLICT_RETRIES = 20
 CONFLICT_PATIENCE = 10.0
 
@@ -95,8 +108,8 @@ def back_off(attempt: int) -> None:
 class LedgerApplication(Downstream, ContextApplication):
     name = "Ledger"
     domain_modules = (domain,)
-    # Accounts are read on every post: a cache (fast-forwarded from the store on each get,
-    # so a closure or a balance elsewhere is still seen) spares rebuilding them each time.
+    # Accounts are read by closures and queries: a cache (fast-forwarded from the store on
+    # each get, so a closure elsewhere is still seen) spares rebuilding them each time.
     env: ClassVar[dict[str, str]] = {
         "AGGREGATE_CACHE_MAXSIZE": "10000",
         # The council's bounds on effective dates, as config/settings.py defaults them (the
@@ -104,8 +117,10 @@ class LedgerApplication(Downstream, ContextApplication):
         "LEDGER_OPENING_DATE": "2026-04-01",
         "LEDGER_MAX_DAYS_AHEAD": "90",
     }
-    # Every account takes an event per leg; snapshots keep loading it quick.
+    # Accounts took an event per leg before the guard table; snapshots keep those quick to load.
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Account: 100}
+
+    guard: GuardStore
 
     def __init__(self, env: Any = None) -> None:
         super().__init__(env)
@@ -113,6 +128,12 @@ class LedgerApplication(Downstream, ContextApplication):
             opening=self.env.get("LEDGER_OPENING_DATE"),
             max_days_ahead=self.env.get("LEDGER_MAX_DAYS_AHEAD"),
         )
+
+    def construct_recorder(self) -> Any:
+        """The process recorder, with the command side's guard table beside its events."""
+        recorder = super().construct_recorder()
+        self.guard = guarded(recorder)
+        return recorder
 
     # ------------------------------------------------------------------ the door
     def journal(self, actor: Actor, *, context: Owner | None = None) -> Journal:
@@ -145,8 +166,10 @@ class LedgerApplication(Downstream, ContextApplication):
         )
         if by is not None:
             account.check_opened_by(by)
+        state = AccountState.of(account)
         try:
-            return self._recorded(account.id, self.save(account))
+            with during(lambda tx: self.guard.insert(tx, state)):
+                return self._recorded(account.id, self.save(account))
         except IntegrityError:
             existing = self.get_account(account.code)
             if not existing.same_as(account):
@@ -158,14 +181,23 @@ class LedgerApplication(Downstream, ContextApplication):
     def close_account(
         self, *, code: str, actor: str, reason: str, by: Owner | None = None
     ) -> Recorded:
-        """Close an account that holds nothing. Every post saves the accounts it moves, so a
-        post racing the closure either lands first (and the closure is refused) or finds the
-        account closed."""
+        """Close an account that holds nothing. The closure checks the account's guard row again
+        under its lock, in the transaction that records it, so a post racing the closure either
+        lands first (and the closure is refused) or finds the account closed."""
         for attempt in attempts():
             account = self.get_account(code)
             account.close(actor=actor, reason=reason, by=by)
+
+            def step(tx: Any, code: str = account.code) -> None:
+                rows = self.guard.locked(tx, [code], field="code")
+                close_guarded(rows[code])
+                self.guard.write(tx, rows.values())
+
             try:
-                return self._recorded(account.id, self.save(account))
+                with during(step):
+                    return self._recorded(account.id, self.save(account))
+            except MissingGuardError as missing:
+                self._seed(missing.codes)
             except IntegrityError:
                 back_off(attempt)
         raise ConflictError("the account kept changing: try again", field="code")
@@ -176,6 +208,15 @@ class LedgerApplication(Downstream, ContextApplication):
         except AggregateNotFoundError:
             raise UnknownAccountError(f"account {code} does not exist", field=field) from None
         assert isinstance(account, Account)
+        # Its balance and holds as the guard row keeps them: since the guard table, accounts
+        # record no event per leg (the entries and holds are the record; verify_balances
+        # checks the rows against them). An account with no row yet shows its own events'.
+        state = self.guard.read([account.code]).get(account.code)
+        if state is not None:
+            account.balance = state.balance
+            account.pending_debits = state.pending_debits
+            account.pending_credits = state.pending_credits
+            account.keeps_balance = state.keeps_balance
         return account
 
     # ------------------------------------------------------------------ entries
@@ -192,9 +233,10 @@ class LedgerApplication(Downstream, ContextApplication):
         """Post entries in one transaction (a payment run posts thousands): all or none.
 
         An entry whose key was already recorded with the same body is returned as it was.
-        Every account a leg names is saved with the entries (it keeps its balance), so two
-        writers racing for the last pounds of a budget cannot both succeed, and a closure
-        cannot slip between: the loser retries on fresh state.
+        Every account a leg names is checked and moved on its guard row in the transaction
+        that appends the entries (one check for the whole batch), so two writers racing for
+        the last pounds of a budget cannot both succeed, and a closure cannot slip between:
+        the second waits for the first's row and decides on what it left.
         A process manager gives its ``tracking`` position, recorded in the same transaction.
         ``by`` is finance's journal when the generic API posts (see the module's docstring).
         """
@@ -210,10 +252,17 @@ class LedgerApplication(Downstream, ContextApplication):
                 now = datetime.now(UTC)
                 for draft in pending:
                     self.effective_dates.check(draft.effective_at, now=now)
-                accounts = self._open_accounts(pending, by=by)
                 entries = [JournalEntry.post(d) for d in pending]
-                moved = self._take_legs(zip(pending, entries, strict=True), accounts)
-            except (UnknownAccountError, AccountClosedError, OverdraftError, EffectiveDateError):
+                with during(self._step(pending, by, partial(take_entries, pending, by=by))):
+                    recordings = self.save_tracked(*entries, tracking=tracking)
+            except (
+                UnknownAccountError,
+                AccountClosedError,
+                OverdraftError,
+                EffectiveDateError,
+            ) as refusal:
+                if isinstance(refusal, MissingGuardError) and self._seed(refusal.codes):
+                    continue
                 # A retry of entries recorded before (when the account was open, the budget
                 # still held the money, or the date was in bounds) finds them; only what is
                 # new is refused.
@@ -222,8 +271,6 @@ class LedgerApplication(Downstream, ContextApplication):
                     raise
                 pending = fewer
                 continue
-            try:
-                recordings = self.save_tracked(*entries, *moved, tracking=tracking)
             except IntegrityError:
                 # An entry was recorded before (a retry), or an account moved, or
                 # another runner of the same process manager got there first: go again.
@@ -268,12 +315,15 @@ class LedgerApplication(Downstream, ContextApplication):
                 by=by,
             )
             self.effective_dates.check(draft.effective_at, now=now)
-            accounts = self._open_accounts([draft], by=by)
             reversal = JournalEntry.post(draft, reverses=original.id)
-            moved = self._take_legs([(draft, reversal)], accounts)
             original.mark_reversed(reversal=reversal.id, actor=draft.actor, reason=draft.reason)
+            step = self._step([draft], by, partial(take_entries, [draft], by=by))
             try:
-                return self._recorded(reversal.id, self.save(original, reversal, *moved))
+                with during(step):
+                    return self._recorded(reversal.id, self.save(original, reversal))
+            except MissingGuardError as missing:
+                if not self._seed(missing.codes):
+                    raise
             except IntegrityError:
                 if self.get_entry(entry).reversed_by is not None:
                     raise AlreadyReversedError(
@@ -295,11 +345,12 @@ class LedgerApplication(Downstream, ContextApplication):
     def hold(self, draft: HoldDraft, *, by: Owner | None = None) -> Recorded:
         """Hold the draft's legs on their accounts until the hold is posted, voided or expires.
 
-        Every account a leg names is saved with the hold (it keeps what is held), so two holds
-        racing for a budget's last pounds cannot both succeed: the loser retries on fresh
-        state and is refused. A retry with the same key and body finds the hold placed before
-        (even once its accounts have moved on, or its date has passed); the same key with
-        another body is a conflict. ``by`` as for ``post_entries``.
+        Every account a leg names is checked and reserved on its guard row in the transaction
+        that records the hold, so two holds racing for a budget's last pounds cannot both
+        succeed: the second decides on what the first left, and is refused. A retry with the
+        same key and body finds the hold placed before (even once its accounts have moved on,
+        or its date has passed); the same key with another body is a conflict. ``by`` as for
+        ``post_entries``.
         """
         if by is not None:
             draft.check_owned_by(by)
@@ -308,22 +359,22 @@ class LedgerApplication(Downstream, ContextApplication):
                 now = datetime.now(UTC)
                 self.effective_dates.check(draft.effective_at, now=now)
                 draft.check_expiry(self.effective_dates, now=now)
-                accounts = self._open_accounts([draft], by=by)
                 hold = Hold.place(draft)
-                moved = self._take_holds(hold, accounts)
+                with during(self._step([draft], by, partial(take_hold, draft, by=by))):
+                    return self._recorded(hold.id, self.save(hold))
             except (
                 UnknownAccountError,
                 AccountClosedError,
                 OverdraftError,
                 EffectiveDateError,
                 InvalidHoldError,
-            ):
+            ) as refusal:
+                if isinstance(refusal, MissingGuardError) and self._seed(refusal.codes):
+                    continue
                 found = self._existing_hold(draft)
                 if found is None:
                     raise
                 return found
-            try:
-                return self._recorded(hold.id, self.save(hold, *moved))
             except IntegrityError:
                 found = self._existing_hold(draft)
                 if found is not None:
@@ -364,18 +415,17 @@ class LedgerApplication(Downstream, ContextApplication):
             found.check_release_at(at)
             self.effective_dates.check(at, now=now)
             draft = found.posting_draft(amount=part, effective_at=at, actor=actor, reason=reason)
-            accounts = self._open_accounts([draft], by=by)
             entry = JournalEntry.post(draft, hold=found.id)
-            moved = self._release_holds(found, accounts)
-            # Not checked against the no-overdraft rule again: what is posted was held, so it
-            # leaves no less available than the hold did.
-            for leg in draft.legs:
-                accounts[leg.account].take_leg(entry=entry.id, signed=leg.signed, authorisation="")
             found.post(
                 entry=entry.id, amount=part, actor=draft.actor, reason=draft.reason, effective_at=at
             )
+            step = self._step([draft], by, partial(post_held, draft, found.legs, by=by))
             try:
-                return self._recorded(entry.id, self.save(found, entry, *moved))
+                with during(step):
+                    return self._recorded(entry.id, self.save(found, entry))
+            except MissingGuardError as missing:
+                if not self._seed(missing.codes):
+                    raise
             except IntegrityError:
                 back_off(attempt)  # the hold or an account moved: look again
         raise ConflictError("the accounts kept changing: try again", field="hold_id")
@@ -403,9 +453,12 @@ class LedgerApplication(Downstream, ContextApplication):
             found.check_release_at(at)
             self.effective_dates.check(at, now=now)
             found.void(actor=actor, reason=reason, effective_at=at)
-            moved = self._release_holds(found, self._hold_accounts(found))
             try:
-                return self._recorded(found.id, self.save(found, *moved))
+                with during(self._release_step(found)):
+                    return self._recorded(found.id, self.save(found))
+            except MissingGuardError as missing:
+                if not self._seed(missing.codes):
+                    raise
             except IntegrityError:
                 back_off(attempt)
         raise ConflictError("the accounts kept changing: try again", field="hold_id")
@@ -418,9 +471,12 @@ class LedgerApplication(Downstream, ContextApplication):
             if found.status is HoldStatus.EXPIRED:
                 return Recorded(found.id, created=False, position=None)
             found.expire(actor=actor, now=now)
-            moved = self._release_holds(found, self._hold_accounts(found))
             try:
-                return self._recorded(found.id, self.save(found, *moved))
+                with during(self._release_step(found)):
+                    return self._recorded(found.id, self.save(found))
+            except MissingGuardError as missing:
+                if not self._seed(missing.codes):
+                    raise
             except IntegrityError:
                 back_off(attempt)
         raise ConflictError("the accounts kept changing: try again", field="hold_id")
@@ -460,65 +516,61 @@ class LedgerApplication(Downstream, ContextApplication):
             )
         return Recorded(found.id, created=False, position=None)
 
-    def _hold_accounts(self, hold: Hold) -> dict[str, Account]:
-        return {leg.account: self.get_account(leg.account) for leg in hold.legs}
+    # ------------------------------------------------------------------ the guard
+    def _locked(
+        self, tx: Any, drafts: Sequence[EntryDraft | HoldDraft], *, by: Owner | None
+    ) -> dict[str, AccountState]:
+        """The guard rows of every account the drafts name, locked for this transaction;
+        a leg naming an account with no row is refused as the domain names it (the caller
+        seeds the row of an account opened before the table, and tries again)."""
+        codes = sorted({leg.account for draft in drafts for leg in draft.legs})
+        rows = self.guard.lock(tx, codes)
+        if len(rows) < len(codes):
+            try:
+                check_accounts_open(drafts, rows, by=by)
+            except UnknownAccountError as unknown:
+                raise MissingGuardError(
+                    unknown.message, codes=[c for c in codes if c not in rows], field=unknown.field
+                ) from None
+        return rows
 
-    @staticmethod
-    def _take_holds(hold: Hold, accounts: dict[str, Account]) -> list[Account]:
-        """Reserve every leg on its account, refusing one that would overdraw a no-overdraft
-        account's available balance."""
-        moved: dict[str, Account] = {}
-        for i, leg in enumerate(hold.legs):
-            account = accounts[leg.account]
-            account.check_can_hold(leg, field=f"legs[{i}].amount")
-            account.take_hold(hold=hold.id, leg=leg)
-            moved[leg.account] = account
-        return list(moved.values())
+    def _step(
+        self,
+        drafts: Sequence[EntryDraft | HoldDraft],
+        by: Owner | None,
+        rule: Callable[[dict[str, AccountState]], None],
+    ) -> Step:
+        """Lock the drafts' rows, let the domain's ``rule`` decide and move them, write them."""
 
-    @staticmethod
-    def _release_holds(hold: Hold, accounts: dict[str, Account]) -> list[Account]:
-        moved: dict[str, Account] = {}
-        for leg in hold.legs:
-            accounts[leg.account].release_hold(hold=hold.id, leg=leg)
-            moved[leg.account] = accounts[leg.account]
-        return list(moved.values())
+        def step(tx: Any) -> None:
+            rows = self._locked(tx, drafts, by=by)
+            rule(rows)
+            self.guard.write(tx, rows.values())
 
-    # ------------------------------------------------------------------ helpers
-    def _open_accounts(
-        self, drafts: Iterable[EntryDraft | HoldDraft], *, by: Owner | None = None
-    ) -> dict[str, Account]:
-        """Load every account the drafts name, refusing unknown or closed ones, and for
-        finance's journal (``by``) a context's own."""
-        accounts: dict[str, Account] = {}
-        for draft in drafts:
-            for i, leg in enumerate(draft.legs):
-                field = f"legs[{i}].account"
-                if leg.account not in accounts:
-                    accounts[leg.account] = self.get_account(leg.account, field=field)
-                accounts[leg.account].check_open(field=field)
-                if by is not None:
-                    accounts[leg.account].check_open_to(by, field=field)
-        return accounts
+        return step
 
-    @staticmethod
-    def _take_legs(
-        pairs: Iterable[tuple[EntryDraft, JournalEntry]], accounts: dict[str, Account]
-    ) -> list[Account]:
-        """Move every account's balance, refusing a leg that would overdraw a no-overdraft one."""
-        moved: dict[str, Account] = {}
-        for draft, entry in pairs:
-            for i, leg in enumerate(draft.legs):
-                account = accounts[leg.account]
-                account.check_can_take(
-                    leg.signed,
-                    authorisation=draft.overdraft_authorisation,
-                    field=f"legs[{i}].amount",
-                )
-                account.take_leg(
-                    entry=entry.id, signed=leg.signed, authorisation=draft.overdraft_authorisation
-                )
-                moved[leg.account] = account
-        return list(moved.values())
+    def _release_step(self, hold: Hold) -> Step:
+        def step(tx: Any) -> None:
+            rows = self.guard.locked(tx, [leg.account for leg in hold.legs], field="hold_id")
+            release_hold(hold.legs, rows)
+            self.guard.write(tx, rows.values())
+
+        return step
+
+    def _seed(self, codes: Iterable[str]) -> bool:
+        """Give a guard row to each account in ``codes`` that has events but no row (opened
+        before the table), from its own events; False when none of them was ever opened."""
+        states = []
+        for code in codes:
+            try:
+                found: Any = self.repository.get(account_id(code))
+            except AggregateNotFoundError:
+                continue
+            if isinstance(found, Account):
+                states.append(AccountState.of(found))
+        if states:
+            self.guard.seed(states)
+        return bool(states)
 
     def _drop_recorded(
         self, pending: list[EntryDraft], done: dict[UUID, Recorded]

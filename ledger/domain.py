@@ -600,8 +600,135 @@ class HoldDraft:
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-class Account(Aggregate):
+class AccountRules:
+    """The rules an account answers to, whatever holds its state: the ``Account`` aggregate
+    (its events), or the command side's guard row (``AccountState``), which a post checks in
+    the same transaction as it appends its entry. One set of rules, so the two never differ."""
+
+    code: str
+    type: AccountType
+    owner_kind: str
+    owner_id: str
+    no_overdraft: bool
+    keeps_balance: bool
+    is_closed: bool
+    balance: int
+    pending_debits: int
+    pending_credits: int
+
+    def on_normal_side(self, value: int) -> int:
+        return value if self.type.normal_side is Side.DEBIT else -value
+
+    @property
+    def held(self) -> int:
+        """Pence that pending holds take from the account's normal side (never negative)."""
+        return self.pending_debits if self.type.normal_side is Side.CREDIT else self.pending_credits
+
+    @property
+    def available(self) -> int:
+        """The balance on the normal side less what is held: what can still be spent."""
+        return self.on_normal_side(self.balance) - self.held
+
+    def _holding(self) -> str:
+        if not self.held:
+            return f"holds {format_pence(self.on_normal_side(self.balance))}"
+        return (
+            f"holds {format_pence(self.on_normal_side(self.balance))}, of which"
+            f" {format_pence(self.held)} is held, so {format_pence(self.available)} is available,"
+        )
+
+    def check_can_take(self, signed: int, *, authorisation: str, field: str) -> None:
+        """Refuse a leg that would leave a no-overdraft account below zero, unless authorised.
+        What pending holds reserve is not there to spend: the rule counts it."""
+        after = self.on_normal_side(self.balance + signed) - self.held
+        if self.no_overdraft and after < 0 and not authorisation:
+            raise OverdraftError(
+                f"account {self.code} {self._holding()} and this would leave it at"
+                f" {format_pence(after)}: going below zero needs an overdraft authorisation",
+                field=field,
+            )
+
+    def check_can_hold(self, leg: Leg, *, field: str) -> None:
+        """Refuse a hold leg that would take a no-overdraft account's available balance below
+        zero. A hold is a promise of money that is there: no authorisation lets it overdraw."""
+        if not self.no_overdraft or leg.side is self.type.normal_side:
+            return
+        after = self.available - leg.amount
+        if after < 0:
+            raise OverdraftError(
+                f"account {self.code} {self._holding()} and this hold would leave"
+                f" {format_pence(after)} available: a hold cannot take it below zero",
+                field=field,
+            )
+
+    def check_open(self, field: str) -> None:
+        if self.is_closed:
+            raise AccountClosedError(f"account {self.code} is closed", field=field)
+
+    @property
+    def owner(self) -> Owner:
+        """Finance's, or the context's that opened it for what it owns (a person's budget)."""
+        return CONTEXT_ACCOUNTS.get(self.owner_kind, Owner.FINANCE)
+
+    def check_open_to(self, by: Owner, *, field: str) -> None:
+        """Refuse finance's journal a leg on (or the closing of) a context's account: a budget's
+        money moves only with the budget, so the two never disagree."""
+        if by is not Owner.FINANCE or self.owner is Owner.FINANCE:
+            return
+        owner = self.owner
+        raise OwnedByContextError(
+            f"account {self.code} holds money of the budget {self.owner_id}, which only the"
+            f" {owner.value} context moves, in step with its own records: {what_to_use(owner)}",
+            owner=owner,
+            budget=self.owner_id,
+            field=field,
+        )
+
+    def check_opened_by(self, by: Owner) -> None:
+        """Refuse finance's journal the opening of a context's account: the budgets context
+        opens a person's budget accounts itself, with its own details, when it allocates."""
+        if by is not Owner.FINANCE or self.owner is Owner.FINANCE:
+            return
+        raise OwnedByContextError(
+            f"account {self.code} would hold money of the budget {self.owner_id}: the"
+            f" {self.owner.value} context opens its own accounts, when it first moves money"
+            " into them",
+            owner=self.owner,
+            budget=self.owner_id,
+            field="owner_kind",
+        )
+
+    def check_empty(self) -> None:
+        """An account is closed only when it holds nothing, so no money is left stranded."""
+        if not self.keeps_balance:
+            raise AccountNotEmptyError(
+                f"account {self.code} was opened before accounts kept their balance, so the"
+                " ledger cannot show it is empty: it cannot be closed",
+                field="code",
+            )
+        if self.balance != 0:
+            raise AccountNotEmptyError(
+                f"account {self.code} still holds {format_pence(self.on_normal_side(self.balance))}"
+                ": move the balance before closing it",
+                field="code",
+            )
+        if self.pending_debits or self.pending_credits:
+            raise AccountNotEmptyError(
+                f"account {self.code} has pending holds"
+                f" ({format_pence(self.pending_debits)} of debits,"
+                f" {format_pence(self.pending_credits)} of credits): post or void them before"
+                " closing it",
+                field="code",
+            )
+
+
+class Account(AccountRules, Aggregate):
     """A ledger account, identified by its code. Closed accounts take no new legs.
+
+    Its events are its opening and closure; its balance and holds are kept on its guard row
+    (``AccountState``, ledger/guard.py) by the commands that move them, and served from there
+    when it is loaded. Accounts from before the guard table kept them by ``LegTaken``,
+    ``HoldTaken`` and ``HoldReleased`` events, which still replay.
 
     Beside its balance it keeps what pending holds reserve on it (``pending_debits``,
     ``pending_credits``): ``held`` is what they take from its normal side, and ``available``
@@ -685,51 +812,6 @@ class Account(Aggregate):
 
         return details(self) == details(other)
 
-    def on_normal_side(self, value: int) -> int:
-        return value if self.type.normal_side is Side.DEBIT else -value
-
-    @property
-    def held(self) -> int:
-        """Pence that pending holds take from the account's normal side (never negative)."""
-        return self.pending_debits if self.type.normal_side is Side.CREDIT else self.pending_credits
-
-    @property
-    def available(self) -> int:
-        """The balance on the normal side less what is held: what can still be spent."""
-        return self.on_normal_side(self.balance) - self.held
-
-    def _holding(self) -> str:
-        if not self.held:
-            return f"holds {format_pence(self.on_normal_side(self.balance))}"
-        return (
-            f"holds {format_pence(self.on_normal_side(self.balance))}, of which"
-            f" {format_pence(self.held)} is held, so {format_pence(self.available)} is available,"
-        )
-
-    def check_can_take(self, signed: int, *, authorisation: str, field: str) -> None:
-        """Refuse a leg that would leave a no-overdraft account below zero, unless authorised.
-        What pending holds reserve is not there to spend: the rule counts it."""
-        after = self.on_normal_side(self.balance + signed) - self.held
-        if self.no_overdraft and after < 0 and not authorisation:
-            raise OverdraftError(
-                f"account {self.code} {self._holding()} and this would leave it at"
-                f" {format_pence(after)}: going below zero needs an overdraft authorisation",
-                field=field,
-            )
-
-    def check_can_hold(self, leg: Leg, *, field: str) -> None:
-        """Refuse a hold leg that would take a no-overdraft account's available balance below
-        zero. A hold is a promise of money that is there: no authorisation lets it overdraw."""
-        if not self.no_overdraft or leg.side is self.type.normal_side:
-            return
-        after = self.available - leg.amount
-        if after < 0:
-            raise OverdraftError(
-                f"account {self.code} {self._holding()} and this hold would leave"
-                f" {format_pence(after)} available: a hold cannot take it below zero",
-                field=field,
-            )
-
     def take_leg(self, *, entry: UUID, signed: int, authorisation: str) -> None:
         self._leg_taken(entry=entry, signed=signed, authorisation=authorisation)
 
@@ -758,66 +840,6 @@ class Account(Aggregate):
         else:
             self.pending_credits -= amount
 
-    def check_open(self, field: str) -> None:
-        if self.is_closed:
-            raise AccountClosedError(f"account {self.code} is closed", field=field)
-
-    @property
-    def owner(self) -> Owner:
-        """Finance's, or the context's that opened it for what it owns (a person's budget)."""
-        return CONTEXT_ACCOUNTS.get(self.owner_kind, Owner.FINANCE)
-
-    def check_open_to(self, by: Owner, *, field: str) -> None:
-        """Refuse finance's journal a leg on (or the closing of) a context's account: a budget's
-        money moves only with the budget, so the two never disagree."""
-        if by is not Owner.FINANCE or self.owner is Owner.FINANCE:
-            return
-        owner = self.owner
-        raise OwnedByContextError(
-            f"account {self.code} holds money of the budget {self.owner_id}, which only the"
-            f" {owner.value} context moves, in step with its own records: {what_to_use(owner)}",
-            owner=owner,
-            budget=self.owner_id,
-            field=field,
-        )
-
-    def check_opened_by(self, by: Owner) -> None:
-        """Refuse finance's journal the opening of a context's account: the budgets context
-        opens a person's budget accounts itself, with its own details, when it allocates."""
-        if by is not Owner.FINANCE or self.owner is Owner.FINANCE:
-            return
-        raise OwnedByContextError(
-            f"account {self.code} would hold money of the budget {self.owner_id}: the"
-            f" {self.owner.value} context opens its own accounts, when it first moves money"
-            " into them",
-            owner=self.owner,
-            budget=self.owner_id,
-            field="owner_kind",
-        )
-
-    def check_empty(self) -> None:
-        """An account is closed only when it holds nothing, so no money is left stranded."""
-        if not self.keeps_balance:
-            raise AccountNotEmptyError(
-                f"account {self.code} was opened before accounts kept their balance, so the"
-                " ledger cannot show it is empty: it cannot be closed",
-                field="code",
-            )
-        if self.balance != 0:
-            raise AccountNotEmptyError(
-                f"account {self.code} still holds {format_pence(self.on_normal_side(self.balance))}"
-                ": move the balance before closing it",
-                field="code",
-            )
-        if self.pending_debits or self.pending_credits:
-            raise AccountNotEmptyError(
-                f"account {self.code} has pending holds"
-                f" ({format_pence(self.pending_debits)} of debits,"
-                f" {format_pence(self.pending_credits)} of credits): post or void them before"
-                " closing it",
-                field="code",
-            )
-
     def close(self, *, actor: str, reason: str, by: Owner | None = None) -> None:
         self.check_open(field="code")
         if by is not None:
@@ -832,6 +854,138 @@ class Account(Aggregate):
     def _closed(self, actor: str, reason: str) -> None:
         self.is_closed = True
         self.closed_reason = reason
+
+
+@dataclass
+class AccountState(AccountRules):
+    """An account as the command side's guard table keeps it (ledger/guard.py): what the rules
+    need to decide a leg (open or closed, no-overdraft, balance, what holds reserve), kept in
+    the same transaction as the events that move it, so a post checks its accounts and appends
+    its entry without loading an ``Account`` aggregate. The events remain the record: the read
+    models come from them, and ``verify_balances`` checks every guard row against a replay."""
+
+    code: str
+    type: AccountType
+    owner_kind: str = ""
+    owner_id: str = ""
+    no_overdraft: bool = False
+    keeps_balance: bool = True
+    is_closed: bool = False
+    balance: int = 0
+    pending_debits: int = 0
+    pending_credits: int = 0
+
+    @classmethod
+    def of(cls, account: Account) -> AccountState:
+        """The guard row of an account as its events leave it (a new account, or one from
+        before the guard table, whose balance its own events kept)."""
+        return cls(
+            code=account.code,
+            type=account.type,
+            owner_kind=account.owner_kind,
+            owner_id=account.owner_id,
+            no_overdraft=account.no_overdraft,
+            keeps_balance=account.keeps_balance,
+            is_closed=account.is_closed,
+            balance=account.balance,
+            pending_debits=account.pending_debits,
+            pending_credits=account.pending_credits,
+        )
+
+    def take(self, signed: int) -> None:
+        self.balance += signed
+
+    def reserve(self, leg: Leg) -> None:
+        if leg.side is Side.DEBIT:
+            self.pending_debits += leg.amount
+        else:
+            self.pending_credits += leg.amount
+
+    def release(self, leg: Leg) -> None:
+        if leg.side is Side.DEBIT:
+            self.pending_debits -= leg.amount
+        else:
+            self.pending_credits -= leg.amount
+
+
+def check_accounts_open(
+    drafts: Iterable[EntryDraft | HoldDraft],
+    accounts: Mapping[str, AccountRules],
+    *,
+    by: Owner | None = None,
+) -> None:
+    """Refuse a leg naming an account never opened, or closed, and for finance's journal
+    (``by``) a context's own: each refusal names the leg (``legs[i].account``)."""
+    for draft in drafts:
+        for i, leg in enumerate(draft.legs):
+            field = f"legs[{i}].account"
+            account = accounts.get(leg.account)
+            if account is None:
+                raise UnknownAccountError(f"account {leg.account} does not exist", field=field)
+            account.check_open(field=field)
+            if by is not None:
+                account.check_open_to(by, field=field)
+
+
+def take_entries(
+    drafts: Sequence[EntryDraft],
+    accounts: Mapping[str, AccountState],
+    *,
+    by: Owner | None = None,
+) -> None:
+    """Move the accounts by every leg of ``drafts``, in order, refusing (before anything is
+    recorded) a leg on an unknown or closed account, or one that would overdraw a
+    no-overdraft account without an authorisation (``legs[i].amount``)."""
+    check_accounts_open(drafts, accounts, by=by)
+    for draft in drafts:
+        for i, leg in enumerate(draft.legs):
+            account = accounts[leg.account]
+            account.check_can_take(
+                leg.signed, authorisation=draft.overdraft_authorisation, field=f"legs[{i}].amount"
+            )
+            account.take(leg.signed)
+
+
+def take_hold(
+    draft: HoldDraft, accounts: Mapping[str, AccountState], *, by: Owner | None = None
+) -> None:
+    """Reserve every leg of a hold on its account, refusing one that would take a
+    no-overdraft account's available balance below zero."""
+    check_accounts_open([draft], accounts, by=by)
+    for i, leg in enumerate(draft.legs):
+        account = accounts[leg.account]
+        account.check_can_hold(leg, field=f"legs[{i}].amount")
+        account.reserve(leg)
+
+
+def release_hold(legs: Iterable[Leg], accounts: Mapping[str, AccountState]) -> None:
+    """Give back what a hold reserved (it was posted, voided or expired)."""
+    for leg in legs:
+        accounts[leg.account].release(leg)
+
+
+def post_held(
+    draft: EntryDraft,
+    held: Iterable[Leg],
+    accounts: Mapping[str, AccountState],
+    *,
+    by: Owner | None = None,
+) -> None:
+    """Release a hold and move its accounts by the entry that posts it. Not checked against
+    the no-overdraft rule again: what is posted was held, so it leaves no less available than
+    the hold did."""
+    check_accounts_open([draft], accounts, by=by)
+    release_hold(held, accounts)
+    for leg in draft.legs:
+        accounts[leg.account].take(leg.signed)
+
+
+def close_guarded(account: AccountState) -> None:
+    """The closure's rules again, on the guard row under its lock: a post landing between the
+    aggregate's check and the closure is seen."""
+    account.check_open(field="code")
+    account.check_empty()
+    account.is_closed = True
 
 
 class JournalEntry(Aggregate):

@@ -10,7 +10,7 @@ from django.db.models import Case, F, Sum, When, Window
 from ledger import models
 from ledger.application import LedgerApplication
 from ledger.chain import GENESIS, chain_hash
-from ledger.domain import Hold, JournalEntry, Leg, Side
+from ledger.domain import Account, Hold, JournalEntry, Leg, Side
 
 
 @dataclass(frozen=True)
@@ -73,12 +73,17 @@ def verify_balances(app: LedgerApplication, batch_size: int = 5000) -> list[str]
     What pending holds reserve on each account (its pending debits and credits) must equal
     the holds replayed from the events, the legs still held in the read model must add up to
     it, and pending debits must equal pending credits, as every hold balances.
+    The command side's guard table (ledger/guard.py), which posts check, must agree with the
+    same replay: a row for every account opened, closed as its events say, with the balance
+    its entries sum to and the holds its pending holds reserve.
     """
     problems = []
     replayed: dict[str, int] = defaultdict(int)
     # account code -> [pending debits, pending credits]; hold id -> its legs
     pending: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     held: dict[object, list[Leg]] = {}
+    opened: dict[str, bool] = {}  # account code -> closed
+    codes: dict[object, str] = {}
     position = 0
     while notifications := app.recorder.select_notifications(
         start=position, limit=batch_size, inclusive_of_start=False
@@ -88,6 +93,11 @@ def verify_balances(app: LedgerApplication, batch_size: int = 5000) -> list[str]
             if isinstance(event, JournalEntry.Posted):  # type: ignore[attr-defined]
                 for leg in event.legs:
                     replayed[leg["account"]] += Leg.from_dict(leg).signed
+            elif isinstance(event, Account.Opened):  # type: ignore[attr-defined]
+                codes[event.originator_id] = event.code
+                opened[event.code] = False
+            elif isinstance(event, Account.Closed):  # type: ignore[attr-defined]
+                opened[codes[event.originator_id]] = True
             elif isinstance(event, Hold.Placed):  # type: ignore[attr-defined]
                 legs = held[event.originator_id] = [Leg.from_dict(leg) for leg in event.legs]
                 for leg in legs:
@@ -96,6 +106,7 @@ def verify_balances(app: LedgerApplication, batch_size: int = 5000) -> list[str]
                 for leg in held.pop(event.originator_id, []):
                     pending[leg.account][0 if leg.side is Side.DEBIT else 1] -= leg.amount
             position = notification.id
+    problems.extend(_guard_problems(app, opened, replayed, pending))
     total = models.Account.objects.aggregate(total=Sum("balance"))["total"] or 0
     if total != 0:
         problems.append(f"account balances sum to {total}p, not zero")
@@ -147,4 +158,40 @@ def verify_balances(app: LedgerApplication, batch_size: int = 5000) -> list[str]
         problems.append(
             f"{len(wrong)} running balances disagree with their legs (first: line {wrong[0]['id']})"
         )
+    return problems
+
+
+def _guard_problems(
+    app: LedgerApplication,
+    opened: dict[str, bool],
+    replayed: dict[str, int],
+    pending: dict[str, list[int]],
+) -> list[str]:
+    problems = []
+    rows = app.guard.all()
+    for code, closed in opened.items():
+        row = rows.get(code)
+        if row is None:
+            problems.append(f"account {code} has no guard row: posts to it cannot be checked")
+            continue
+        if row.is_closed != closed:
+            problems.append(
+                f"account {code} is {'closed' if row.is_closed else 'open'} in the guard table"
+                f" but {'closed' if closed else 'open'} by its events"
+            )
+        # An account from before balances were kept shows only what its own events kept.
+        if row.keeps_balance and row.balance != replayed.get(code, 0):
+            problems.append(
+                f"account {code} has {row.balance}p in the guard table but its entries sum to"
+                f" {replayed.get(code, 0)}p"
+            )
+        expected = pending.get(code, [0, 0])
+        if [row.pending_debits, row.pending_credits] != expected:
+            problems.append(
+                f"account {code} holds {row.pending_debits}p debit and {row.pending_credits}p"
+                f" credit in the guard table but its holds reserve {expected[0]}p and"
+                f" {expected[1]}p"
+            )
+    for code in rows.keys() - opened.keys():
+        problems.append(f"the guard table has a row for {code}, which was never opened")
     return problems

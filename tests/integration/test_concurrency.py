@@ -97,7 +97,7 @@ def test_writers_racing_for_the_last_pounds_of_a_budget_never_overdraw_it(app: A
 def test_eight_threads_crediting_one_guarded_budget_lose_no_update_on_the_account(
     app: Any,
 ) -> None:
-    """A no-overdraft account saves an event per leg, so the writers really clash on it."""
+    """Every post moves the account's guard row, so the writers really queue on it."""
     app.open_account(code="PB-G", name="Guarded", type="liability", actor="t", no_overdraft=True)
 
     def worker(thread: int) -> int:

@@ -131,8 +131,8 @@ def test_verify_ledger_reports_ok_with_count_and_head(app: Any, capsys: Any) -> 
     call_command("verify_ledger")
     out = capsys.readouterr().out
     head = models.ProjectionPosition.objects.get(name="ledger").head_hash
-    # Five accounts opened, the entry, and the leg it moved on each of its two accounts.
-    assert out.strip() == f"OK 8 events, head {head}"
+    # Five accounts opened and the entry (its legs move the guard table, not the accounts).
+    assert out.strip() == f"OK 6 events, head {head}"
 
 
 def tamper(entry_id: Any) -> None:
@@ -174,7 +174,7 @@ def test_tampering_with_a_stored_event_is_reported(app: Any) -> None:
     verdict = verify_chain(app)
     assert not verdict.ok
     assert str(ids[1]) in verdict.problem
-    assert verdict.count == 8  # five accounts, the first entry and its two legs are intact
+    assert verdict.count == 6  # five accounts and the first entry are intact
     with pytest.raises(CommandError, match=f"TAMPERED: entry {ids[1]}"):
         call_command("verify_ledger")
     # Rebuilding would recompute the chain from the changed event and hide it: refused.

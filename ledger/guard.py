@@ -1,0 +1,366 @@
+"""The command side's guard table: each account's state as the ledger's rules need it, kept in
+the same transaction as the events that move it.
+
+A post checks its accounts and appends its entry in one transaction, without loading an
+``Account`` aggregate: the application hands the event store a *step* (``during``), which the
+recorder runs inside the transaction that inserts the events (``GuardedRecorder``). The step
+locks the guard rows of the accounts named (PostgreSQL: ``SELECT … ORDER BY code FOR UPDATE``,
+so writers racing for one budget's last pounds queue on its row instead of retrying; SQLite:
+the write transaction itself, taken at once), lets the domain decide (ledger/domain.py:
+``take_entries``, ``take_hold``, ``post_held``, ``close_guarded``), writes the rows back and
+lets the events follow. A refusal raises inside the transaction, so nothing is recorded; an
+entry whose key was taken rolls the rows back with it.
+
+The events are still the record: read models are projected from them, the ``Account``
+aggregate still loads (its balance and holds served from its guard row, since accounts no
+longer record an event per leg), and ``verify_balances`` checks every row against a replay.
+An account with no row (opened before the table, or saved by hand) gets one from its own
+events the first time a command needs it (``seed``).
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import replace
+from typing import Any
+
+from ledger.domain import AccountState, AccountType, UnknownAccountError
+
+TABLE = "ledger_guard"
+COLUMNS = (
+    "code",
+    "type",
+    "owner_kind",
+    "owner_id",
+    "no_overdraft",
+    "keeps_balance",
+    "closed",
+    "balance",
+    "pending_debits",
+    "pending_credits",
+)
+
+# What the recorder runs inside the events' transaction: given the transaction (a cursor, or
+# for the in-memory store a dict of staged rows).
+Step = Callable[[Any], None]
+_STEP: ContextVar[Step | None] = ContextVar("ledger_guard_step", default=None)
+
+
+class MissingGuardError(UnknownAccountError):
+    """Accounts with no guard row: never opened, or opened before the table (then seeded)."""
+
+    def __init__(self, message: str, *, codes: Sequence[str], field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.codes = tuple(codes)
+
+
+@contextmanager
+def during(step: Step) -> Iterator[None]:
+    """Run ``step`` inside the transaction of the next events this context inserts."""
+    token = _STEP.set(step)
+    try:
+        yield
+    finally:
+        _STEP.reset(token)
+
+
+def _row(state: AccountState) -> tuple[Any, ...]:
+    return (
+        state.code,
+        state.type.value,
+        state.owner_kind,
+        state.owner_id,
+        state.no_overdraft,
+        state.keeps_balance,
+        state.is_closed,
+        state.balance,
+        state.pending_debits,
+        state.pending_credits,
+    )
+
+
+def _state(row: Any) -> AccountState:
+    return AccountState(
+        code=row["code"],
+        type=AccountType(row["type"]),
+        owner_kind=row["owner_kind"],
+        owner_id=row["owner_id"],
+        no_overdraft=bool(row["no_overdraft"]),
+        keeps_balance=bool(row["keeps_balance"]),
+        is_closed=bool(row["closed"]),
+        balance=int(row["balance"]),
+        pending_debits=int(row["pending_debits"]),
+        pending_credits=int(row["pending_credits"]),
+    )
+
+
+class GuardStore(ABC):
+    """The guard table of one store. ``lock``/``write``/``insert`` run inside the events'
+    transaction (``tx``); ``read``/``seed``/``all`` on their own."""
+
+    @abstractmethod
+    def create_table(self) -> None: ...
+
+    @abstractmethod
+    def lock(self, tx: Any, codes: Iterable[str]) -> dict[str, AccountState]: ...
+
+    @abstractmethod
+    def write(self, tx: Any, states: Iterable[AccountState]) -> None: ...
+
+    @abstractmethod
+    def insert(self, tx: Any, state: AccountState) -> None: ...
+
+    @abstractmethod
+    def read(self, codes: Iterable[str]) -> dict[str, AccountState]: ...
+
+    @abstractmethod
+    def seed(self, states: Iterable[AccountState]) -> None: ...
+
+    @abstractmethod
+    def all(self) -> dict[str, AccountState]: ...
+
+    def locked(self, tx: Any, codes: Iterable[str], *, field: str) -> dict[str, AccountState]:
+        """The rows of ``codes``, locked; refuse when one has none (``MissingGuardError``, which
+        the application answers by seeding from the account's events, or as unknown)."""
+        wanted = sorted(set(codes))
+        found = self.lock(tx, wanted)
+        missing = [code for code in wanted if code not in found]
+        if missing:
+            raise MissingGuardError(
+                f"account {missing[0]} does not exist", codes=missing, field=field
+            )
+        return found
+
+
+class PostgresGuard(GuardStore):
+    def __init__(self, recorder: Any) -> None:
+        self.datastore = recorder.datastore
+        self.table = f'"{self.datastore.schema}".{TABLE}'
+
+    def create_table(self) -> None:
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            curs.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.table} ("
+                " code text PRIMARY KEY, type text NOT NULL, owner_kind text NOT NULL,"
+                " owner_id text NOT NULL, no_overdraft boolean NOT NULL,"
+                " keeps_balance boolean NOT NULL, closed boolean NOT NULL,"
+                " balance bigint NOT NULL,"
+                " pending_debits bigint NOT NULL CHECK (pending_debits >= 0),"
+                " pending_credits bigint NOT NULL CHECK (pending_credits >= 0))"
+            )
+
+    def lock(self, tx: Any, codes: Iterable[str]) -> dict[str, AccountState]:
+        # In the order of their codes, so two writers never wait on each other's rows.
+        tx.execute(
+            f"SELECT * FROM {self.table} WHERE code = ANY(%s) ORDER BY code FOR UPDATE",
+            (list(codes),),
+        )
+        return {row["code"]: _state(row) for row in tx.fetchall()}
+
+    def write(self, tx: Any, states: Iterable[AccountState]) -> None:
+        rows = list(states)
+        if not rows:
+            return
+        tx.execute(
+            f"UPDATE {self.table} AS g SET balance = d.balance, pending_debits = d.pd,"
+            " pending_credits = d.pc, closed = d.closed"
+            " FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::boolean[])"
+            " AS d(code, balance, pd, pc, closed) WHERE g.code = d.code",
+            (
+                [s.code for s in rows],
+                [s.balance for s in rows],
+                [s.pending_debits for s in rows],
+                [s.pending_credits for s in rows],
+                [s.is_closed for s in rows],
+            ),
+        )
+
+    def _insert_sql(self) -> str:
+        marks = ", ".join(["%s"] * len(COLUMNS))
+        return (
+            f"INSERT INTO {self.table} ({', '.join(COLUMNS)}) VALUES ({marks})"
+            " ON CONFLICT (code) DO NOTHING"
+        )
+
+    def insert(self, tx: Any, state: AccountState) -> None:
+        tx.execute(self._insert_sql(), _row(state))
+
+    def read(self, codes: Iterable[str]) -> dict[str, AccountState]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(f"SELECT * FROM {self.table} WHERE code = ANY(%s)", (list(codes),))
+            return {row["code"]: _state(row) for row in curs.fetchall()}
+
+    def seed(self, states: Iterable[AccountState]) -> None:
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            curs.executemany(self._insert_sql(), [_row(s) for s in states])
+
+    def all(self) -> dict[str, AccountState]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(f"SELECT * FROM {self.table}")
+            return {row["code"]: _state(row) for row in curs.fetchall()}
+
+
+class SQLiteGuard(GuardStore):
+    """The same table in the ledger's own SQLite file. A write transaction is one writer at a
+    time, so the step's first statement takes the write lock, and the rows are then its own."""
+
+    CHUNK = 500
+
+    def __init__(self, recorder: Any) -> None:
+        self.datastore = recorder.datastore
+
+    def create_table(self) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                f"CREATE TABLE IF NOT EXISTS {TABLE} ("
+                " code TEXT PRIMARY KEY, type TEXT NOT NULL, owner_kind TEXT NOT NULL,"
+                " owner_id TEXT NOT NULL, no_overdraft INTEGER NOT NULL,"
+                " keeps_balance INTEGER NOT NULL, closed INTEGER NOT NULL,"
+                " balance INTEGER NOT NULL,"
+                " pending_debits INTEGER NOT NULL CHECK (pending_debits >= 0),"
+                " pending_credits INTEGER NOT NULL CHECK (pending_credits >= 0))"
+            )
+
+    def _select(self, c: Any, codes: list[str]) -> dict[str, AccountState]:
+        found: dict[str, AccountState] = {}
+        for i in range(0, len(codes), self.CHUNK):
+            chunk = codes[i : i + self.CHUNK]
+            c.execute(f"SELECT * FROM {TABLE} WHERE code IN ({', '.join('?' * len(chunk))})", chunk)
+            found.update((row["code"], _state(row)) for row in c.fetchall())
+        return found
+
+    def lock(self, tx: Any, codes: Iterable[str]) -> dict[str, AccountState]:
+        # A write first: a read would take a shared lock that another writer's commit could
+        # then refuse to upgrade ("database is locked") instead of waiting its turn.
+        tx.execute(f"UPDATE {TABLE} SET balance = balance WHERE 0")
+        return self._select(tx, list(codes))
+
+    def write(self, tx: Any, states: Iterable[AccountState]) -> None:
+        tx.executemany(
+            f"UPDATE {TABLE} SET balance = ?, pending_debits = ?, pending_credits = ?,"
+            " closed = ? WHERE code = ?",
+            [(s.balance, s.pending_debits, s.pending_credits, s.is_closed, s.code) for s in states],
+        )
+
+    def _insert_sql(self) -> str:
+        return (
+            f"INSERT OR IGNORE INTO {TABLE} ({', '.join(COLUMNS)})"
+            f" VALUES ({', '.join('?' * len(COLUMNS))})"
+        )
+
+    def insert(self, tx: Any, state: AccountState) -> None:
+        tx.execute(self._insert_sql(), _row(state))
+
+    def read(self, codes: Iterable[str]) -> dict[str, AccountState]:
+        with self.datastore.transaction(commit=False) as c:
+            return self._select(c, list(codes))
+
+    def seed(self, states: Iterable[AccountState]) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.executemany(self._insert_sql(), [_row(s) for s in states])
+
+    def all(self) -> dict[str, AccountState]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT * FROM {TABLE}")
+            return {row["code"]: _state(row) for row in c.fetchall()}
+
+
+class MemoryGuard(GuardStore):
+    """The in-memory store's (eventsourcing.popo, the unit tests'): rows staged by the step are
+    kept only when the events are (``GuardedMemoryRecorder``)."""
+
+    def __init__(self, recorder: Any) -> None:
+        self.recorder = recorder
+        self.rows: dict[str, AccountState] = recorder.guard_rows
+
+    def create_table(self) -> None:
+        pass
+
+    def lock(self, tx: Any, codes: Iterable[str]) -> dict[str, AccountState]:
+        found = {}
+        for code in codes:
+            row = tx.get(code) or self.rows.get(code)
+            if row is not None:
+                found[code] = replace(row)
+        return found
+
+    def write(self, tx: Any, states: Iterable[AccountState]) -> None:
+        for state in states:
+            tx[state.code] = replace(state)
+
+    def insert(self, tx: Any, state: AccountState) -> None:
+        if state.code not in self.rows and state.code not in tx:
+            tx[state.code] = replace(state)
+
+    def read(self, codes: Iterable[str]) -> dict[str, AccountState]:
+        with self.recorder._database_lock:
+            return {c: replace(self.rows[c]) for c in codes if c in self.rows}
+
+    def seed(self, states: Iterable[AccountState]) -> None:
+        with self.recorder._database_lock:
+            for state in states:
+                self.rows.setdefault(state.code, replace(state))
+
+    def all(self) -> dict[str, AccountState]:
+        with self.recorder._database_lock:
+            return {c: replace(s) for c, s in self.rows.items()}
+
+
+class GuardedRecorder:
+    """Runs the step (if one is set) inside the transaction that inserts the events, before
+    them. ``_insert_events`` is eventsourcing's hook inside that transaction on both SQL
+    stores (where the process recorder writes its tracking position)."""
+
+    def _insert_events(self, c: Any, stored_events: Sequence[Any], **kwargs: Any) -> Any:
+        step = _STEP.get()
+        if step is not None:
+            step(c)
+        return super()._insert_events(c, stored_events, **kwargs)  # type: ignore[misc]
+
+
+class GuardedMemoryRecorder:
+    """The in-memory store: stage the step's rows, keep them only if the events go in."""
+
+    guard_rows: dict[str, AccountState]
+
+    def insert_events(self, stored_events: Sequence[Any], **kwargs: Any) -> Any:
+        step = _STEP.get()
+        if step is None:
+            return super().insert_events(stored_events, **kwargs)  # type: ignore[misc]
+        lock: Any = getattr(self, "_database_lock")  # noqa: B009 - the library's own RLock
+        with lock:
+            staged: dict[str, AccountState] = {}
+            step(staged)
+            result = super().insert_events(stored_events, **kwargs)  # type: ignore[misc]
+            self.guard_rows.update(staged)
+            return result
+
+
+_classes: dict[type, type] = {}
+_classes_lock = threading.Lock()
+
+
+def guarded(recorder: Any) -> GuardStore:
+    """Give ``recorder`` the step hook (by a subclass of its own class) and its guard table."""
+    cls = type(recorder)
+    module = cls.__module__
+    memory = module.startswith("eventsourcing.popo")
+    with _classes_lock:
+        if cls not in _classes:
+            mixin = GuardedMemoryRecorder if memory else GuardedRecorder
+            _classes[cls] = type(f"Guarded{cls.__name__}", (mixin, cls), {})
+    recorder.__class__ = _classes[cls]
+    store: GuardStore
+    if memory:
+        recorder.guard_rows = {}
+        store = MemoryGuard(recorder)
+    elif hasattr(recorder.datastore, "schema"):
+        store = PostgresGuard(recorder)
+    else:
+        store = SQLiteGuard(recorder)
+    store.create_table()
+    return store
