@@ -34,6 +34,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.utils import get_topic
 
 from config.actor import Actor
 from config.transcodings import ContextApplication
@@ -128,6 +129,8 @@ class LedgerApplication(Downstream, ContextApplication):
             opening=self.env.get("LEDGER_OPENING_DATE"),
             max_days_ahead=self.env.get("LEDGER_MAX_DAYS_AHEAD"),
         )
+        if self.guard.is_empty() and self.recorder.max_notification_id():
+            self.seed_guard()
 
     def construct_recorder(self) -> Any:
         """The process recorder, with the command side's guard table beside its events."""
@@ -556,6 +559,25 @@ class LedgerApplication(Downstream, ContextApplication):
             self.guard.write(tx, rows.values())
 
         return step
+
+    def seed_guard(self, batch_size: int = 1000) -> int:
+        """Give every account opened before the guard table its row, from its own events (its
+        ``LegTaken``, ``HoldTaken`` and ``HoldReleased`` kept its balance and holds then); rows
+        already there are kept. Run once, when the application starts on such a store with an
+        empty table; returns how many accounts it read."""
+        opened = get_topic(Account.Opened)  # type: ignore[attr-defined]
+        position, count = 0, 0
+        while notifications := self.recorder.select_notifications(
+            start=position, limit=batch_size, topics=[opened], inclusive_of_start=False
+        ):
+            states = []
+            for notification in notifications:
+                found: Any = self.repository.get(notification.originator_id)
+                states.append(AccountState.of(found))
+                position = notification.id
+            self.guard.seed(states)
+            count += len(states)
+        return count
 
     def _seed(self, codes: Iterable[str]) -> bool:
         """Give a guard row to each account in ``codes`` that has events but no row (opened

@@ -14,8 +14,9 @@ entry whose key was taken rolls the rows back with it.
 The events are still the record: read models are projected from them, the ``Account``
 aggregate still loads (its balance and holds served from its guard row, since accounts no
 longer record an event per leg), and ``verify_balances`` checks every row against a replay.
-An account with no row (opened before the table, or saved by hand) gets one from its own
-events the first time a command needs it (``seed``).
+A store from before the table gets a row for every account, from its own events, when the
+application first starts on it (``LedgerApplication.seed_guard``); an account with no row
+(saved by hand) gets one the first time a command needs it.
 """
 
 from __future__ import annotations
@@ -123,6 +124,9 @@ class GuardStore(ABC):
     @abstractmethod
     def all(self) -> dict[str, AccountState]: ...
 
+    @abstractmethod
+    def is_empty(self) -> bool: ...
+
     def locked(self, tx: Any, codes: Iterable[str], *, field: str) -> dict[str, AccountState]:
         """The rows of ``codes``, locked; refuse when one has none (``MissingGuardError``, which
         the application answers by seeding from the account's events, or as unknown)."""
@@ -203,6 +207,11 @@ class PostgresGuard(GuardStore):
             curs.execute(f"SELECT * FROM {self.table}")
             return {row["code"]: _state(row) for row in curs.fetchall()}
 
+    def is_empty(self) -> bool:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(f"SELECT 1 FROM {self.table} LIMIT 1")
+            return curs.fetchone() is None
+
 
 class SQLiteGuard(GuardStore):
     """The same table in the ledger's own SQLite file. A write transaction is one writer at a
@@ -268,6 +277,11 @@ class SQLiteGuard(GuardStore):
             c.execute(f"SELECT * FROM {TABLE}")
             return {row["code"]: _state(row) for row in c.fetchall()}
 
+    def is_empty(self) -> bool:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT 1 FROM {TABLE} LIMIT 1")
+            return c.fetchone() is None
+
 
 class MemoryGuard(GuardStore):
     """The in-memory store's (eventsourcing.popo, the unit tests'): rows staged by the step are
@@ -308,6 +322,9 @@ class MemoryGuard(GuardStore):
     def all(self) -> dict[str, AccountState]:
         with self.recorder._database_lock:
             return {c: replace(s) for c, s in self.rows.items()}
+
+    def is_empty(self) -> bool:
+        return not self.rows
 
 
 class GuardedRecorder:

@@ -15,11 +15,13 @@ from django.db import connections
 
 from config.applications import reset_applications
 from ledger import queries
+from ledger.application import LedgerApplication
 from ledger.domain import (
     Account,
     AccountClosedError,
     ConflictError,
     HoldDraft,
+    JournalEntry,
     OverdraftError,
     UnknownAccountError,
     account_id,
@@ -229,3 +231,31 @@ def test_an_account_from_before_the_guard_table_gets_its_row_from_its_events(app
     app.post_entry(draft("spend", [("OLD-PB", "debit", 2000), ("PB-1", "credit", 2000)]))
     assert app.guard.all()["OLD-PB"].balance == -5000
     assert app.get_account("OLD-PB").balance == -5000
+
+
+def test_a_store_from_before_the_guard_table_gets_every_row_when_the_ledger_starts(
+    tmp_path: Any,
+) -> None:
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "e.db")}
+    old = LedgerApplication(env=env)
+    # A post as the ledger recorded it before the guard table: the entry, and a balance event
+    # on each account it moved, saved together without a guard row.
+    fund = Account("FUND", "Fund", "equity", "", "", "t", False, True)
+    budget_ = Account("PB-OLD", "Budget", "liability", "", "", "t", True, True)
+    entry = JournalEntry.post(draft("old", [("FUND", "debit", 700), ("PB-OLD", "credit", 700)]))
+    fund.take_leg(entry=entry.id, signed=700, authorisation="")
+    budget_.take_leg(entry=entry.id, signed=-700, authorisation="")
+    old.save(fund, budget_, entry)
+    assert old.guard.all() == {}
+    old.close()
+    started = LedgerApplication(env=env)
+    rows = started.guard.all()
+    assert {code: row.balance for code, row in rows.items()} == {"FUND": 700, "PB-OLD": -700}
+    assert rows["PB-OLD"].no_overdraft
+    with pytest.raises(OverdraftError):
+        started.post_entry(draft("over", [("PB-OLD", "debit", 701), ("FUND", "credit", 701)]))
+    started.post_entry(draft("ok", [("PB-OLD", "debit", 700), ("FUND", "credit", 700)]))
+    assert started.get_account("PB-OLD").balance == 0
+    started.close_account(code="PB-OLD", actor="t", reason="spent")
+    assert started.guard.all()["PB-OLD"].is_closed
+    started.close()
