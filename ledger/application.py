@@ -336,12 +336,7 @@ class LedgerApplication(Downstream, ContextApplication):
         raise ConflictError("the accounts kept changing: try again", field="entry_id")
 
     def get_entry(self, entry: UUID) -> JournalEntry:
-        try:
-            found: Any = self.repository.get(entry)
-        except AggregateNotFoundError:
-            raise NotFoundError(f"entry {entry} does not exist", field="entry_id") from None
-        if not isinstance(found, JournalEntry):
-            raise NotFoundError(f"entry {entry} does not exist", field="entry_id")
+        found: JournalEntry = self._get(entry, JournalEntry, "entry")
         return found
 
     # ------------------------------------------------------------------ holds
@@ -498,26 +493,11 @@ class LedgerApplication(Downstream, ContextApplication):
         return done
 
     def get_hold(self, hold: UUID) -> Hold:
-        try:
-            found: Any = self.repository.get(hold)
-        except AggregateNotFoundError:
-            raise NotFoundError(f"hold {hold} does not exist", field="hold_id") from None
-        if not isinstance(found, Hold):
-            raise NotFoundError(f"hold {hold} does not exist", field="hold_id")
+        found: Hold = self._get(hold, Hold, "hold")
         return found
 
     def _existing_hold(self, draft: HoldDraft) -> Recorded | None:
-        try:
-            found: Any = self.repository.get(hold_id(draft.idempotency_key))
-        except AggregateNotFoundError:
-            return None
-        assert isinstance(found, Hold)
-        if found.body_hash != draft.body_hash:
-            raise ConflictError(
-                "this idempotency key was already used for a different hold",
-                field="idempotency_key",
-            )
-        return Recorded(found.id, created=False, position=None)
+        return self._recorded_before(hold_id(draft.idempotency_key), Hold, draft.body_hash, "hold")
 
     # ------------------------------------------------------------------ the guard
     def _locked(
@@ -608,14 +588,32 @@ class LedgerApplication(Downstream, ContextApplication):
         return rest
 
     def _existing(self, draft: EntryDraft) -> Recorded | None:
+        return self._recorded_before(
+            entry_id(draft.idempotency_key), JournalEntry, draft.body_hash, "entry"
+        )
+
+    def _get(self, aggregate_id: UUID, cls: type[Any], what: str) -> Any:
+        """The entry or hold with this id, or the ledger's own not-found error."""
         try:
-            found: Any = self.repository.get(entry_id(draft.idempotency_key))
+            found: Any = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            found = None
+        if not isinstance(found, cls):
+            raise NotFoundError(f"{what} {aggregate_id} does not exist", field=f"{what}_id")
+        return found
+
+    def _recorded_before(
+        self, aggregate_id: UUID, cls: type[Any], body_hash: str, what: str
+    ) -> Recorded | None:
+        """What a key recorded before, if anything: the same body is a retry, another a conflict."""
+        try:
+            found: Any = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
-        assert isinstance(found, JournalEntry)
-        if found.body_hash != draft.body_hash:
+        assert isinstance(found, cls)
+        if found.body_hash != body_hash:
             raise ConflictError(
-                "this idempotency key was already used for a different entry",
+                f"this idempotency key was already used for a different {what}",
                 field="idempotency_key",
             )
         return Recorded(found.id, created=False, position=None)

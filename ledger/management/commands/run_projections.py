@@ -34,7 +34,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, interval: float, once: bool, **options: Any) -> None:
         while True:
-            # The process managers first: what they post, the projections then show.
+            # Built each round: a projection may cache between its batches, and another
+            # runner may have moved the read models since. The process managers first: what
+            # they post, the projections then show.
             followers: list[Any] = [
                 *process_managers(),
                 projection(),
