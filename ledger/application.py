@@ -61,6 +61,7 @@ from ledger.domain import (
     Owner,
     UnknownAccountError,
     account_id,
+    account_moves,
     check_accounts_open,
     check_code,
     close_guarded,
@@ -256,7 +257,10 @@ class LedgerApplication(Downstream, ContextApplication):
                 for draft in pending:
                     self.effective_dates.check(draft.effective_at, now=now)
                 entries = [JournalEntry.post(d) for d in pending]
-                with during(self._step(pending, by, partial(take_entries, pending, by=by))):
+                step = self._step(pending, by, partial(take_entries, pending, by=by))
+                # The one-statement check knows no owners: finance's journal takes the step.
+                moves = account_moves(pending) if by is None else None
+                with during(step, moves=moves):
                     recordings = self.save_tracked(*entries, tracking=tracking)
             except (
                 UnknownAccountError,

@@ -946,6 +946,49 @@ def take_entries(
             account.take(leg.signed)
 
 
+@dataclass(frozen=True)
+class AccountMove:
+    """What a set of entries does to one account, in the terms the guard's one-statement check
+    needs (ledger/guard.py, ``PostgresGuard.post``): the net change to its balance, and the
+    lowest its balance falls below the start after any of its legs, seen from each normal
+    side. ``take_entries`` checks every leg as it goes; an account passes it exactly when the
+    lowest point on its normal side, less what is held, is not below zero."""
+
+    code: str
+    delta: int
+    lowest_debit: int  # the lowest running sum of signed legs (a debit-normal account's view)
+    lowest_credit: int  # the same for a credit-normal account (credits positive)
+
+    def passes(self, account: AccountRules) -> bool:
+        """``take_entries``'s verdict on this account, for drafts with no authorisation."""
+        if account.is_closed:
+            return False
+        if not account.no_overdraft:
+            return True
+        lowest = self.lowest_debit if account.type.normal_side is Side.DEBIT else self.lowest_credit
+        return account.on_normal_side(account.balance) + lowest - account.held >= 0
+
+
+def account_moves(drafts: Iterable[EntryDraft]) -> list[AccountMove] | None:
+    """Each account's move by ``drafts``, in the order of their codes (the order in which
+    writers lock them); ``None`` when a draft carries an overdraft authorisation, which only
+    ``take_entries`` weighs."""
+    running: dict[str, tuple[int, int, int]] = {}  # code: sum, lowest of each side's view
+    for draft in drafts:
+        if draft.overdraft_authorisation:
+            return None
+        for leg in draft.legs:
+            total, lowest_debit, lowest_credit = running.get(
+                leg.account, (0, leg.signed, -leg.signed)
+            )
+            total += leg.signed
+            running[leg.account] = (total, min(lowest_debit, total), min(lowest_credit, -total))
+    return [
+        AccountMove(code, delta, lowest_debit, lowest_credit)
+        for code, (delta, lowest_debit, lowest_credit) in sorted(running.items())
+    ]
+
+
 def take_hold(
     draft: HoldDraft, accounts: Mapping[str, AccountState], *, by: Owner | None = None
 ) -> None:

@@ -24,12 +24,14 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any
 
-from ledger.domain import AccountState, AccountType, UnknownAccountError
+import psycopg
+
+from ledger.domain import AccountMove, AccountState, AccountType, Side, UnknownAccountError
 
 TABLE = "ledger_guard"
 COLUMNS = (
@@ -49,6 +51,22 @@ COLUMNS = (
 # for the in-memory store a dict of staged rows).
 Step = Callable[[Any], None]
 _STEP: ContextVar[Step | None] = ContextVar("ledger_guard_step", default=None)
+# What the same insert may try first, where the store can decide it in one statement: each
+# account's move (PostgreSQL: ``PostgresGuard.post``). The step decides when that refuses.
+_MOVES: ContextVar[Sequence[AccountMove] | None] = ContextVar("ledger_guard_moves", default=None)
+# The SQLSTATE the one-statement check raises when an account refuses its move.
+REFUSED = "CL001"
+# Batches at least this long are copied in (binary COPY) after one check, not sent as one array.
+COPY_FROM = 200
+
+
+class GuardRefused(Exception):
+    """The one-statement check refused an account (``code``): the step then decides, and names
+    the leg as the domain does."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 class MissingGuardError(UnknownAccountError):
@@ -60,13 +78,15 @@ class MissingGuardError(UnknownAccountError):
 
 
 @contextmanager
-def during(step: Step) -> Iterator[None]:
-    """Run ``step`` inside the transaction of the next events this context inserts."""
-    token = _STEP.set(step)
+def during(step: Step, *, moves: Sequence[AccountMove] | None = None) -> Iterator[None]:
+    """Run ``step`` inside the transaction of the next events this context inserts; where the
+    store has a one-statement check and ``moves`` are given, try that first."""
+    token, moves_token = _STEP.set(step), _MOVES.set(moves)
     try:
         yield
     finally:
         _STEP.reset(token)
+        _MOVES.reset(moves_token)
 
 
 def _row(state: AccountState) -> tuple[Any, ...]:
@@ -140,10 +160,29 @@ class GuardStore(ABC):
         return found
 
 
+# The account types whose normal side is the debit side, for the one-statement check.
+_DEBIT_NORMAL = "ARRAY[{}]::text[]".format(
+    ", ".join(f"'{t.value}'" for t in AccountType if t.normal_side is Side.DEBIT)
+)
+
+
 class PostgresGuard(GuardStore):
+    """The guard table in the application's schema, and two functions beside it that let a
+    post check its accounts and append its events in one statement (``post``): each account's
+    row is moved only if ``AccountMove.passes`` would let it (the same test, in SQL: the
+    property test in tests/integration/test_guard_statement.py holds the two together), in
+    the order of their codes, then the events table is locked (so ids commit in order, as
+    eventsourcing's own insert does) and the events inserted. No NOTIFY: nothing listens."""
+
     def __init__(self, recorder: Any) -> None:
+        self.recorder = recorder
         self.datastore = recorder.datastore
-        self.table = f'"{self.datastore.schema}".{TABLE}'
+        schema = self.datastore.schema
+        self.table = f'"{schema}".{TABLE}'
+        self.events = f'"{schema}"."{recorder.events_table_name}"'
+        self.take_function = f'"{schema}".careledger_guard_take'
+        self.post_function = f'"{schema}".careledger_guard_post'
+        self.event_type = f'"{schema}"."{recorder.stored_event_type_name}"'
 
     def create_table(self) -> None:
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
@@ -156,6 +195,89 @@ class PostgresGuard(GuardStore):
                 " pending_debits bigint NOT NULL CHECK (pending_debits >= 0),"
                 " pending_credits bigint NOT NULL CHECK (pending_credits >= 0))"
             )
+            # Take every account's move or refuse (naming the account), then lock the events
+            # table; returns the highest notification id before this transaction's.
+            curs.execute(
+                f"CREATE OR REPLACE FUNCTION {self.take_function}(codes text[], deltas bigint[],"
+                " lowest_debit bigint[], lowest_credit bigint[]) RETURNS bigint"
+                " LANGUAGE plpgsql AS $$ BEGIN"
+                " FOR i IN 1 .. coalesce(array_length(codes, 1), 0) LOOP"
+                f" UPDATE {self.table} AS g SET balance = g.balance + deltas[i]"
+                " WHERE g.code = codes[i] AND NOT g.closed AND (NOT g.no_overdraft OR"
+                f" CASE WHEN g.type = ANY({_DEBIT_NORMAL})"
+                " THEN g.balance + lowest_debit[i] - g.pending_credits"
+                " ELSE lowest_credit[i] - g.balance - g.pending_debits END >= 0);"
+                " IF NOT FOUND THEN"
+                f" RAISE EXCEPTION USING ERRCODE = '{REFUSED}', MESSAGE = codes[i];"
+                " END IF; END LOOP;"
+                f" LOCK TABLE {self.events} IN EXCLUSIVE MODE;"
+                f" RETURN coalesce((SELECT max(notification_id) FROM {self.events}), 0);"
+                " END $$"
+            )
+            curs.execute(
+                f"CREATE OR REPLACE FUNCTION {self.post_function}(codes text[], deltas bigint[],"
+                f" lowest_debit bigint[], lowest_credit bigint[], events {self.event_type}[])"
+                " RETURNS SETOF bigint LANGUAGE plpgsql AS $$ BEGIN"
+                f" PERFORM {self.take_function}(codes, deltas, lowest_debit, lowest_credit);"
+                f" RETURN QUERY INSERT INTO {self.events}"
+                " (originator_id, originator_version, topic, state)"
+                " SELECT originator_id, originator_version, topic, state FROM unnest(events)"
+                " RETURNING notification_id;"
+                " END $$"
+            )
+
+    def post(self, stored_events: Sequence[Any], moves: Sequence[AccountMove]) -> list[int]:
+        """Check and move the accounts and append the events: one statement, or for a long
+        batch one check then a binary COPY. Raises ``GuardRefused`` naming an account that
+        refused (nothing is recorded), or eventsourcing's IntegrityError for a key taken."""
+        moved = (
+            [m.code for m in moves],
+            [m.delta for m in moves],
+            [m.lowest_debit for m in moves],
+            [m.lowest_credit for m in moves],
+        )
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            try:
+                if len(stored_events) < COPY_FROM:
+                    rows = [
+                        self.recorder.construct_pg_stored_event(
+                            e.originator_id, e.originator_version, e.topic, e.state
+                        )
+                        for e in stored_events
+                    ]
+                    curs.execute(
+                        f"SELECT notification_id FROM {self.post_function}(%s, %s, %s, %s, %s)"
+                        " AS notification_id",
+                        (*moved, rows),
+                        prepare=True,
+                    )
+                    return [row["notification_id"] for row in curs.fetchall()]
+                with conn.transaction():
+                    return self._copy(curs, moved, stored_events)
+            except psycopg.Error as error:
+                if error.sqlstate == REFUSED:
+                    raise GuardRefused(str(error.diag.message_primary)) from None
+                raise
+
+    def _copy(
+        self, curs: Any, moved: tuple[list[Any], ...], stored_events: Sequence[Any]
+    ) -> list[int]:
+        curs.execute(f"SELECT {self.take_function}(%s, %s, %s, %s) AS last", moved)
+        last = curs.fetchone()["last"]
+        with curs.copy(
+            f"COPY {self.events} (originator_id, originator_version, topic, state)"
+            " FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types(["uuid", "int8", "text", "bytea"])
+            for e in stored_events:
+                copy.write_row((e.originator_id, e.originator_version, e.topic, e.state))
+        # The table is locked: every id above the last before the COPY is one of these.
+        curs.execute(
+            f"SELECT notification_id FROM {self.events} WHERE notification_id > %s"
+            " ORDER BY notification_id",
+            (last,),
+        )
+        return [row["notification_id"] for row in curs.fetchall()]
 
     def lock(self, tx: Any, codes: Iterable[str]) -> dict[str, AccountState]:
         # In the order of their codes, so two writers never wait on each other's rows.
@@ -339,6 +461,22 @@ class GuardedRecorder:
         return super()._insert_events(c, stored_events, **kwargs)  # type: ignore[misc]
 
 
+class GuardedPostgresRecorder(GuardedRecorder):
+    """PostgreSQL: a post with its accounts' moves goes in one statement (``PostgresGuard.post``);
+    when that refuses, the step decides in the usual transaction, and names the leg (or finds
+    the account moved meanwhile and lets the post through). A process manager's save, which
+    records its tracking position with its events, always takes the usual transaction."""
+
+    guard_store: PostgresGuard
+
+    def insert_events(self, stored_events: Sequence[Any], **kwargs: Any) -> Any:
+        moves = _MOVES.get()
+        if moves is not None and stored_events and kwargs.get("tracking") is None:
+            with suppress(GuardRefused):
+                return self.guard_store.post(stored_events, moves)
+        return super().insert_events(stored_events, **kwargs)  # type: ignore[misc]
+
+
 class GuardedMemoryRecorder:
     """The in-memory store: stage the step's rows, keep them only if the events go in."""
 
@@ -366,17 +504,24 @@ def guarded(recorder: Any) -> GuardStore:
     cls = type(recorder)
     module = cls.__module__
     memory = module.startswith("eventsourcing.popo")
+    postgres = not memory and hasattr(recorder.datastore, "schema")
     with _classes_lock:
         if cls not in _classes:
-            mixin = GuardedMemoryRecorder if memory else GuardedRecorder
+            mixin = (
+                GuardedMemoryRecorder
+                if memory
+                else GuardedPostgresRecorder
+                if postgres
+                else GuardedRecorder
+            )
             _classes[cls] = type(f"Guarded{cls.__name__}", (mixin, cls), {})
     recorder.__class__ = _classes[cls]
     store: GuardStore
     if memory:
         recorder.guard_rows = {}
         store = MemoryGuard(recorder)
-    elif hasattr(recorder.datastore, "schema"):
-        store = PostgresGuard(recorder)
+    elif postgres:
+        store = recorder.guard_store = PostgresGuard(recorder)
     else:
         store = SQLiteGuard(recorder)
     store.create_table()
