@@ -315,17 +315,17 @@ class SQLiteCeiling:
 # ----------------------------------------------------------------------------- profiling
 # (label, path fragment, function name): cumulative time of the matching functions.
 POST_PARTS = [
-    ("account loading (_open_accounts)", "ledger/application.py", "_open_accounts"),
-    ("  of which the recorder's select_events", "eventsourcing/", "select_events"),
+    ("the guard's one statement (PostgresGuard.post)", "ledger/guard.py", "post"),
+    ("  of which psycopg's execute (the round trip)", "psycopg/cursor.py", "execute"),
     ("JournalEntry.post (aggregate, event objects)", "ledger/domain.py", "post"),
     ("  of which EntryDraft.body_hash (JSON+sha256)", "ledger/domain.py", "body_hash"),
-    ("Application.save", "eventsourcing/application.py", "save"),
+    ("Application.save (core/process.py: save_tracked)", "core/process.py", "save_tracked"),
     (
         "  mapper.to_stored_event (transcoding, JSON)",
         "eventsourcing/persistence.py",
         "to_stored_event",
     ),
-    ("  recorder.insert_events (the write)", "eventsourcing/", "insert_events"),
+    ("  recorder.insert_events (the write)", "ledger/guard.py", "insert_events"),
     ("json encode (anywhere)", "json/encoder.py", "encode"),
     ("uuid5 (account/entry ids)", "uuid.py", "uuid5"),
 ]

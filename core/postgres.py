@@ -37,12 +37,16 @@ class _WithoutPipeline:
         ):
             recorder._insert_events(curs, stored_events, **kwargs)  # a tracking position
             if stored_events:
-                # The table lock, the NOTIFY, then the events (eventsourcing's own steps).
+                # The table lock, then the events (eventsourcing's own steps, less the NOTIFY).
                 recorder._insert_stored_events(curs, stored_events, **kwargs)
                 notification_ids = recorder._fetch_ids_after_insert_events(
                     curs, stored_events, **kwargs
                 )
         return notification_ids
+
+
+    def _notify_channel(self, curs: Any) -> None:
+        """No NOTIFY: nothing here LISTENs (followers poll), and each one is a round trip."""
 
 
 class ApplicationRecorder(_WithoutPipeline, PostgresApplicationRecorder):
