@@ -1,0 +1,578 @@
+"""Direct-payment agreements and their schedules. Pure Python: no Django, no I/O.
+
+An agreement follows a budget's decision (budgets/budget.py ``BudgetFigures``: the weekly part
+taken as a direct payment, and the contribution netted off it under the council's method) and
+adds what the Care Act and the Direct Payments Regulations 2014 ask of it: which needs it
+meets, how often it is paid (every 4 weeks in advance unless the council says otherwise), and
+who is paid:
+
+- the person (s.31), or someone they nominate (s.31), when they have capacity to ask for it;
+- an authorised person (s.32) when the person lacks capacity;
+- an accredited money-management provider holding the direct-payment account;
+- never a spouse, partner or close relative living in the same household unless the council
+  records that it is necessary (regulation 3), with its reason and who decided.
+
+The schedule (``DirectPaymentAgreement.schedule``) is worked out from the agreement's events
+alone, so it is the same in every process: each period's payment date moves to the working
+day before when it falls on a weekend or bank holiday (it is paid in advance); a suspension
+skips the periods that start inside it, with its reason; a stop ends it; an amount change takes
+effect from the next period, and where the council's rule is pro rata the part of the current
+period after the change is paid (or taken back) with the next payment; one-off payments
+(equipment, start-up, recruiting a personal assistant) are paid on their own dates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from config.errors import Conflict, DomainError
+from config.validation import ascii_digits, clean_text
+from ledger.money import MoneyError, check_pence, format_pence
+from payments.calendar import WorkingDays
+
+NAMESPACE = UUID("5b0c8a7e-2f41-4d3a-9c6e-7d8e9f0a1b2c")
+PERIOD_WEEKS = 4
+MAX_PERIOD_WEEKS = 13
+KEY_PREFIX = "payments:dp:"
+
+
+class DirectPaymentError(DomainError):
+    pass
+
+
+class AgreementStateError(DirectPaymentError, Conflict):
+    """The agreement is not in a state that allows this (stopped, already suspended…)."""
+
+
+class PayeeKind(StrEnum):
+    PERSON = "person"  # s.31: the adult, with capacity
+    NOMINATED = "nominated"  # s.31: someone the adult nominates
+    AUTHORISED = "authorised"  # s.32: the adult lacks capacity
+    MONEY_MANAGER = "money_manager"  # an accredited provider holding the DP account
+
+    @property
+    def label(self) -> str:
+        return {
+            "person": "the person (s.31)",
+            "nominated": "a nominated person (s.31)",
+            "authorised": "an authorised person (s.32)",
+            "money_manager": "a money-management provider",
+        }[self.value]
+
+
+class OneOffPurpose(StrEnum):
+    EQUIPMENT = "equipment"
+    START_UP = "start_up"
+    PA_RECRUITMENT = "pa_recruitment"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Necessity:
+    """The council's decision, under regulation 3, that paying a close relative living in the
+    same household is necessary (for example to manage the payment)."""
+
+    reason: str
+    decided_by: str
+
+
+@dataclass(frozen=True)
+class BankAccount:
+    sort_code: str  # six digits
+    account_number: str  # eight digits
+    name: str
+
+    @classmethod
+    def create(cls, *, sort_code: object, account_number: object, name: object) -> BankAccount:
+        code = str(sort_code or "").replace("-", "").replace(" ", "")
+        number = str(account_number or "").replace(" ", "")
+        if len(code) != 6 or not ascii_digits(code):
+            raise DirectPaymentError("enter a sort code of 6 digits", field="sort_code")
+        if len(number) != 8 or not ascii_digits(number):
+            raise DirectPaymentError("enter an account number of 8 digits", field="account_number")
+        return cls(code, number, _text(name, "account_name", 60))
+
+
+@dataclass(frozen=True)
+class Payee:
+    kind: PayeeKind
+    name: str
+    relationship: str = ""  # to the person: "daughter", "friend", "" for the person
+    close_relative_in_household: bool = False
+    necessity: Necessity | None = None
+    provider_id: str = ""  # a money-management provider's register id
+    stripe_account: str = ""  # the connected account the Stripe rail pays (acct_…)
+    bank: BankAccount | None = None  # the account the Bacs rail pays
+
+    def check(self, *, has_capacity: bool) -> None:
+        """The Care Act's and regulation 3's rules on who may be paid."""
+        if self.kind is PayeeKind.AUTHORISED and has_capacity:
+            raise DirectPaymentError(
+                "an authorised person (s.32) is paid only when the person lacks capacity to"
+                " ask for direct payments: pay the person, or someone they nominate (s.31)",
+                field="payee_kind",
+            )
+        if self.kind in (PayeeKind.PERSON, PayeeKind.NOMINATED) and not has_capacity:
+            raise DirectPaymentError(
+                "the person lacks capacity, so direct payments go to an authorised person"
+                " (s.32) or a money-management provider",
+                field="payee_kind",
+            )
+        if self.kind is PayeeKind.MONEY_MANAGER and not self.provider_id:
+            raise DirectPaymentError(
+                "name the money-management provider that holds the account", field="provider_id"
+            )
+        if self.close_relative_in_household and self.necessity is None:
+            raise DirectPaymentError(
+                "a spouse, partner or close relative living in the same household is not paid"
+                " from a direct payment unless the council records that it is necessary"
+                " (Direct Payments Regulations 2014, regulation 3): record why, and who decided",
+                field="necessity_reason",
+            )
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        kind: object,
+        name: object,
+        relationship: object = "",
+        close_relative_in_household: bool = False,
+        necessity_reason: object = "",
+        necessity_decided_by: str = "",
+        provider_id: object = "",
+        stripe_account: object = "",
+        bank: BankAccount | None = None,
+    ) -> Payee:
+        try:
+            payee_kind = PayeeKind(str(kind))
+        except ValueError:
+            raise DirectPaymentError(
+                "choose who is paid: " + ", ".join(k.label for k in PayeeKind), field="payee_kind"
+            ) from None
+        reason = _text(necessity_reason, "necessity_reason", 1000, required=False)
+        return cls(
+            kind=payee_kind,
+            name=_text(name, "payee_name", 150),
+            relationship=_text(relationship, "relationship", 100, required=False),
+            close_relative_in_household=bool(close_relative_in_household),
+            necessity=Necessity(reason, necessity_decided_by) if reason else None,
+            provider_id=_text(provider_id, "provider_id", 64, required=False),
+            stripe_account=_text(stripe_account, "stripe_account", 255, required=False),
+            bank=bank,
+        )
+
+
+@dataclass(frozen=True)
+class Amounts:
+    """A week's direct payment: the gross part of the budget, and the contribution netted off
+    it (zero when the council charges the contribution gross)."""
+
+    gross_weekly: int
+    netted_weekly: int
+
+    @classmethod
+    def create(cls, gross_weekly: object, netted_weekly: object) -> Amounts:
+        gross = _pence(gross_weekly, "gross_weekly")
+        netted = _pence(netted_weekly, "netted_weekly", allow_zero=True)
+        if netted > gross:
+            raise DirectPaymentError(
+                "the contribution netted off cannot be more than the direct payment",
+                field="netted_weekly",
+            )
+        return cls(gross, netted)
+
+
+@dataclass(frozen=True)
+class Due:
+    """One payment the schedule says is due: what the ledger posts and the rail pays."""
+
+    key: str  # the ledger entry's idempotency key, and the payment's id
+    budget: str
+    number: int  # period 1, 2, …; one-offs count from 1 on their own
+    one_off: bool
+    period_start: date
+    period_end: date
+    pay_on: date
+    gross: int
+    netted: int
+    payee: Payee
+    reason: str
+
+    @property
+    def net(self) -> int:
+        """What the council pays into the account."""
+        return self.gross - self.netted
+
+    @property
+    def label(self) -> str:
+        if self.one_off:
+            return f"one-off payment {self.number}"
+        return f"DP period {self.number} ({_span(self.period_start, self.period_end)})"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    key: str
+    label: str
+    pay_on: date
+    reason: str
+
+
+@dataclass
+class Schedule:
+    due: list[Due] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def total_net(self) -> int:
+        return sum(d.net for d in self.due)
+
+
+def agreement_id(budget_ref: str) -> UUID:
+    return uuid5(NAMESPACE, f"dp-agreement:{budget_ref}")
+
+
+def earliest_start(today: date) -> date:
+    """Payments may start the following week (the Monday after today), before the plan is
+    signed off (DOMAIN.md: direct payments start at once)."""
+    return today + timedelta(days=7 - today.weekday())
+
+
+class DirectPaymentAgreement(Aggregate):
+    @event("Agreed")
+    def __init__(
+        self,
+        budget_ref: str,
+        person: str,
+        needs: tuple[str, ...],
+        amounts: Amounts,
+        method: str,
+        period_weeks: int,
+        start: date,
+        payee: Payee,
+        has_capacity: bool,
+        pro_rata: bool,
+        actor: str,
+    ) -> None:
+        self.budget_ref = budget_ref
+        self.person = person
+        self.needs = needs
+        self.method = method
+        self.period_weeks = period_weeks
+        self.start = start
+        self.has_capacity = has_capacity
+        self.pro_rata = pro_rata  # the council's rule for a mid-period amount change
+        self.agreed_by = actor
+        # Each list in date order: (from, value) pairs the schedule reads back.
+        self.amount_changes: list[tuple[date, Amounts]] = [(start, amounts)]
+        self.payees: list[tuple[date, Payee]] = [(start, payee)]
+        self.suspensions: list[list[Any]] = []  # [from, until or None, reason, actor]
+        self.stopped_from: date | None = None
+        self.stop_reason = ""
+        self.one_offs: list[tuple[date, int, str, str]] = []  # (pay on, pence, purpose, reason)
+
+    @staticmethod
+    def create_id(budget_ref: str) -> UUID:  # type: ignore[override]
+        return agreement_id(budget_ref)
+
+    @classmethod
+    def agree(
+        cls,
+        *,
+        budget_ref: str,
+        person: str,
+        needs: list[str],
+        amounts: Amounts,
+        method: str,
+        start: date,
+        today: date,
+        payee: Payee,
+        has_capacity: bool,
+        actor: str,
+        period_weeks: int = PERIOD_WEEKS,
+        pro_rata: bool = True,
+    ) -> DirectPaymentAgreement:
+        if not needs:
+            raise DirectPaymentError("say which needs the direct payment meets", field="needs")
+        if not 1 <= period_weeks <= MAX_PERIOD_WEEKS:
+            raise DirectPaymentError(
+                f"pay every 1 to {MAX_PERIOD_WEEKS} weeks", field="period_weeks"
+            )
+        if start < earliest_start(today):
+            raise DirectPaymentError(
+                f"payments can start from {earliest_start(today):%-d %B %Y} (the following"
+                " week) at the earliest",
+                field="start",
+            )
+        payee.check(has_capacity=has_capacity)
+        return cls(
+            budget_ref,
+            person,
+            tuple(_text(n, "needs", 200) for n in needs),
+            amounts,
+            method,
+            period_weeks,
+            start,
+            payee,
+            has_capacity,
+            pro_rata,
+            actor,
+        )
+
+    # ------------------------------------------------------------------ changes
+    def check_running(self, on: date) -> None:
+        if self.stopped_from is not None and on >= self.stopped_from:
+            raise AgreementStateError(
+                f"the direct payment stopped from {self.stopped_from:%-d %B %Y}", field="from"
+            )
+
+    @property
+    def suspended(self) -> bool:
+        return bool(self.suspensions) and self.suspensions[-1][1] is None
+
+    def suspend(self, *, on: date, reason: str, actor: str) -> None:
+        self.check_running(on)
+        if self.suspended:
+            raise AgreementStateError("the direct payment is already suspended", field="from")
+        self._check_not_before_last_change(on)
+        self._suspended(on, _text(reason, "reason", 1000), actor)
+
+    @event("Suspended")
+    def _suspended(self, on: date, reason: str, actor: str) -> None:
+        self.suspensions.append([on, None, reason, actor])
+
+    def resume(self, *, on: date, reason: str, actor: str) -> None:
+        self.check_running(on)
+        if not self.suspended:
+            raise AgreementStateError("the direct payment is not suspended", field="from")
+        if on <= self.suspensions[-1][0]:
+            raise DirectPaymentError("resume after the suspension began", field="from")
+        self._resumed(on, _text(reason, "reason", 1000), actor)
+
+    @event("Resumed")
+    def _resumed(self, on: date, reason: str, actor: str) -> None:
+        self.suspensions[-1][1] = on
+
+    def stop(self, *, on: date, reason: str, actor: str) -> None:
+        """Stop the payments (s.33: a condition no longer met, or the person's choice)."""
+        self.check_running(on)
+        self._stopped(on, _text(reason, "reason", 1000), actor)
+
+    @event("Stopped")
+    def _stopped(self, on: date, reason: str, actor: str) -> None:
+        self.stopped_from = on
+        self.stop_reason = reason
+
+    def change_amounts(self, *, on: date, amounts: Amounts, reason: str, actor: str) -> None:
+        """A budget revision or a new contribution: from the next period, and pro rata for the
+        rest of this one where the council's rule says so."""
+        self.check_running(on)
+        self._check_not_before_last_change(on)
+        self._amounts_changed(on, amounts, _text(reason, "reason", 1000), actor)
+
+    @event("AmountsChanged")
+    def _amounts_changed(self, on: date, amounts: Amounts, reason: str, actor: str) -> None:
+        self.amount_changes.append((on, amounts))
+
+    def change_payee(self, *, on: date, payee: Payee, reason: str, actor: str) -> None:
+        self.check_running(on)
+        payee.check(has_capacity=self.has_capacity)
+        self._payee_changed(on, payee, _text(reason, "reason", 1000), actor)
+
+    @event("PayeeChanged")
+    def _payee_changed(self, on: date, payee: Payee, reason: str, actor: str) -> None:
+        self.payees.append((on, payee))
+        self.payees.sort(key=lambda p: p[0])
+
+    def add_one_off(
+        self, *, pay_on: date, amount: object, purpose: object, reason: str, actor: str
+    ) -> None:
+        self.check_running(pay_on)
+        try:
+            kind = OneOffPurpose(str(purpose))
+        except ValueError:
+            raise DirectPaymentError(
+                "choose what the payment is for: equipment, start-up, recruiting a personal"
+                " assistant, or other",
+                field="purpose",
+            ) from None
+        self._one_off_added(
+            pay_on, _pence(amount, "amount"), kind.value, _text(reason, "reason", 1000), actor
+        )
+
+    @event("OneOffAdded")
+    def _one_off_added(
+        self, pay_on: date, amount: int, purpose: str, reason: str, actor: str
+    ) -> None:
+        self.one_offs.append((pay_on, amount, purpose, reason))
+
+    def _check_not_before_last_change(self, on: date) -> None:
+        last = max([self.amount_changes[-1][0], *(s[0] for s in self.suspensions)])
+        if on < last:
+            raise DirectPaymentError(
+                f"a change must take effect on or after the last one ({last:%-d %B %Y})",
+                field="from",
+            )
+
+    # ------------------------------------------------------------------ the schedule
+    def amounts_on(self, day: date) -> Amounts:
+        found = self.amount_changes[0][1]
+        for since, amounts in self.amount_changes:
+            if since <= day:
+                found = amounts
+        return found
+
+    def payee_on(self, day: date) -> Payee:
+        found = self.payees[0][1]
+        for since, payee in self.payees:
+            if since <= day:
+                found = payee
+        return found
+
+    def suspension_on(self, day: date) -> list[Any] | None:
+        for suspension in self.suspensions:
+            if suspension[0] <= day and (suspension[1] is None or day < suspension[1]):
+                return suspension
+        return None
+
+    def periods(self) -> Iterator[tuple[int, date, date]]:
+        length = timedelta(weeks=self.period_weeks)
+        number = 1
+        while True:
+            start = self.start + length * (number - 1)
+            yield number, start, start + length - timedelta(days=1)
+            number += 1
+
+    def schedule(self, calendar: WorkingDays, *, until: date) -> Schedule:
+        """Every payment from the first to the last whose pay date is on or before ``until``."""
+        result = Schedule()
+        # Pro-rata differences a paid period owes the next payment (through suspended ones).
+        carried_gross = carried_netted = 0
+        carried_notes: list[str] = []
+        for number, start, end in self.periods():
+            pay_on = calendar.on_or_before(start)
+            if pay_on > until or (self.stopped_from is not None and start >= self.stopped_from):
+                break
+            key = f"{KEY_PREFIX}{self.budget_ref}:P{number:02d}"
+            label = f"DP period {number} ({_span(start, end)})"
+            suspension = self.suspension_on(start)
+            if suspension is not None:
+                result.skipped.append(Skipped(key, label, pay_on, _suspended_reason(suspension)))
+                continue
+            amounts = self.amounts_on(start)
+            gross = amounts.gross_weekly * self.period_weeks + carried_gross
+            netted = amounts.netted_weekly * self.period_weeks + carried_netted
+            notes, carried_notes = carried_notes, []
+            carried_gross = carried_netted = 0
+            if gross < 0 or netted < 0 or netted > gross:
+                # A reduction bigger than this payment: what is left comes off the next one.
+                paid_netted = max(0, min(netted, gross))
+                carried_gross, carried_netted = min(gross, 0), netted - paid_netted
+                gross, netted = max(gross, 0), paid_netted
+            # A change inside this period: the rest of it, pro rata, with the next payment.
+            for since, new in self.amount_changes[1:] if self.pro_rata else ():
+                if start < since <= end:
+                    days = (end - since).days + 1
+                    before = self.amounts_on(since - timedelta(days=1))
+                    carried_gross += _pro_rata(new.gross_weekly - before.gross_weekly, days)
+                    carried_netted += _pro_rata(new.netted_weekly - before.netted_weekly, days)
+                    carried_notes.append(
+                        f"includes {days} days of period {number} at the amount from"
+                        f" {since:%-d %b %Y}"
+                    )
+            result.due.append(
+                Due(
+                    key=key,
+                    budget=self.budget_ref,
+                    number=number,
+                    one_off=False,
+                    period_start=start,
+                    period_end=end,
+                    pay_on=pay_on,
+                    gross=gross,
+                    netted=netted,
+                    payee=self.payee_on(start),
+                    reason=_period_reason(label, gross, netted, self.period_weeks, amounts, notes),
+                )
+            )
+        for number, (day, amount, purpose, reason) in enumerate(self.one_offs, start=1):
+            pay_on = calendar.on_or_before(day)
+            key = f"{KEY_PREFIX}{self.budget_ref}:X{number:02d}"
+            label = f"one-off payment {number} ({OneOffPurpose(purpose).value.replace('_', ' ')})"
+            if pay_on > until:
+                continue
+            if self.stopped_from is not None and day >= self.stopped_from:
+                result.skipped.append(Skipped(key, label, pay_on, f"stopped: {self.stop_reason}"))
+                continue
+            suspension = self.suspension_on(day)
+            if suspension is not None:
+                result.skipped.append(Skipped(key, label, pay_on, _suspended_reason(suspension)))
+                continue
+            result.due.append(
+                Due(
+                    key=key,
+                    budget=self.budget_ref,
+                    number=number,
+                    one_off=True,
+                    period_start=day,
+                    period_end=day,
+                    pay_on=pay_on,
+                    gross=amount,
+                    netted=0,
+                    payee=self.payee_on(day),
+                    reason=f"{label.capitalize()}: {format_pence(amount)}, {reason}",
+                )
+            )
+        result.due.sort(key=lambda d: (d.pay_on, d.key))
+        return result
+
+
+def _suspended_reason(suspension: list[Any]) -> str:
+    return f"suspended from {suspension[0]:%-d %b %Y}: {suspension[2]}"
+
+
+def _pro_rata(weekly: int, days: int) -> int:
+    """``weekly`` × days / 7 in whole pence, rounded half away from zero."""
+    sign = -1 if weekly < 0 else 1
+    return sign * ((abs(weekly) * days * 2 + 7) // 14)
+
+
+def _period_reason(
+    label: str, gross: int, netted: int, weeks: int, amounts: Amounts, notes: list[str]
+) -> str:
+    text = f"{label}: gross {format_pence(gross)} ({weeks} × {format_pence(amounts.gross_weekly)})"
+    if netted:
+        text += (
+            f" less assessed contribution {format_pence(netted)}"
+            f" ({weeks} × {format_pence(amounts.netted_weekly)}) netted off"
+        )
+    text += f"; council pays {format_pence(gross - netted)}."
+    if notes:
+        text += " " + "; ".join(n[0].upper() + n[1:] for n in notes) + "."
+    return text
+
+
+def _span(start: date, end: date) -> str:
+    if start.year == end.year:
+        return f"{start:%-d %b}–{end:%-d %b %Y}"
+    return f"{start:%-d %b %Y}–{end:%-d %b %Y}"
+
+
+def _text(value: object, name: str, limit: int, *, required: bool = True) -> str:
+    return clean_text(value, field=name, limit=limit, required=required, error=DirectPaymentError)
+
+
+def _pence(value: object, name: str, *, allow_zero: bool = False) -> int:
+    if allow_zero and value == 0 and not isinstance(value, bool):
+        return 0
+    try:
+        return check_pence(value)
+    except MoneyError as exc:
+        raise DirectPaymentError(str(exc), field=name) from None
