@@ -223,6 +223,13 @@ class LedgerApplication(Downstream, ContextApplication):
             account.keeps_balance = state.keeps_balance
         return account
 
+    def missing_accounts(self, codes: Iterable[str]) -> list[str]:
+        """Which of ``codes`` name no account (a context opens those before it posts to them),
+        from the guard table, in one read."""
+        wanted = sorted(set(codes))
+        found = self.guard.read(wanted)
+        return [code for code in wanted if code not in found]
+
     # ------------------------------------------------------------------ entries
     def post_entry(self, draft: EntryDraft, *, by: Owner | None = None) -> Recorded:
         return self.post_entries([draft], by=by)[0]
@@ -258,8 +265,9 @@ class LedgerApplication(Downstream, ContextApplication):
                     self.effective_dates.check(draft.effective_at, now=now)
                 entries = [JournalEntry.post(d) for d in pending]
                 step = self._step(pending, by, partial(take_entries, pending, by=by))
-                # The one-statement check knows no owners: finance's journal takes the step.
-                moves = account_moves(pending) if by is None else None
+                # The one-statement check knows no owners, and only finance's journal is
+                # refused accounts for theirs (a context's own): that journal takes the step.
+                moves = account_moves(pending) if by is not Owner.FINANCE else None
                 with during(step, moves=moves):
                     recordings = self.save_tracked(*entries, tracking=tracking)
             except (

@@ -13,13 +13,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from config.actor import Actor
 from config.applications import reset_applications
+from config.roles import Role
 from ledger import guard
 from ledger.domain import (
     AccountMove,
     AccountState,
     AccountType,
     OverdraftError,
+    Owner,
     Side,
     account_moves,
 )
@@ -78,6 +81,23 @@ def test_a_post_goes_in_one_statement_and_a_fresh_process_reads_it(
     assert fresh.get_account("PB-S").balance == -25000
     assert fresh.guard.read(["PB-S"])["PB-S"].balance == -25000
     assert verify_balances(fresh) == []
+
+
+def test_a_contexts_journal_posts_in_one_statement_and_finances_takes_the_step(
+    app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spy = Spy(monkeypatch)
+    budgets = app.journal(Actor.system(), context=Owner.BUDGETS)
+    budgets.post_entry(
+        draft("budget:DN-1:allocation", [("FUND", "debit", 100), ("PB-1", "credit", 100)])
+    )
+    assert spy.posted == 1
+    finance = app.journal(Actor(id="f.officer", roles=frozenset({Role.FINANCE_OFFICER})))
+    finance.post_entry(
+        draft("f-1", [("FUND", "debit", 5), ("BANK", "credit", 5)], kind="adjustment")
+    )
+    assert spy.posted == 1
+    assert app.get_account("BANK").balance == -5
 
 
 def test_a_refusal_falls_back_to_the_step_which_names_the_leg(
