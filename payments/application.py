@@ -1,24 +1,443 @@
 """The payments context's one door: its commands and queries, over its own event store.
 
-Each command will take an ``Actor``, load what it needs, let the aggregates of
-payments/domain.py check their rules and save once; a step that follows from another context
-(an invoice approved, a payable posted in the ledger) will reach it through a process manager
-(core/process.py), with an idempotency key derived from the upstream event. The payments issue
-adds the commands; until then the application has none, and nothing opens its store.
+Each command takes an ``Actor`` (payments/policies.py decides what it may do), loads what it
+needs, lets the aggregates check their rules and saves once.
+
+**Direct payments.** An agreement follows the budget's decision: its weekly direct-payment
+part and the contribution netted off it come from the budget (budgets/budget.py
+``BudgetFigures``), never typed in twice; the agreement adds the needs met, the payee and the
+schedule (payments/direct_payments.py).
+
+**Payment runs.** ``start_run`` picks, across every agreement, what is due on the rail by the
+run's day and not yet paid, and records a ``Payment`` for each (a payment left unpaid by an
+earlier run moves to this one); ``work_run`` then takes each payment through its steps in
+batches (payments/runs.py): the payable posted to the ledger (key: the payment's own), the rail
+asked to pay it (payments/rails.py, with an idempotency key from that entry), the settlement
+posted. Each step is saved as soon as it is done, so a run killed anywhere and worked again
+takes only the steps left, and pays nothing twice. A payment the ledger or the rail refuses
+is recorded as failed with the reason, for finance; one that may succeed later (Stripe down)
+is tried again by the next run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
+
+import payments.direct_payments
 import payments.domain
+import payments.runs
+from config.actor import Actor
 from config.applications import application
+from config.errors import DomainError, NotFound
 from config.transcodings import ContextApplication
+from ledger.domain import EntryDraft, LedgerError, Owner
+from payments import policies
+from payments.calendar import WorkingDays
+from payments.direct_payments import (
+    Amounts,
+    DirectPaymentAgreement,
+    DirectPaymentError,
+    Due,
+    Payee,
+    Schedule,
+    agreement_id,
+)
+from payments.rails import Outcome, Rail
+from payments.runs import (
+    Destination,
+    Payment,
+    PaymentRun,
+    PaymentStatus,
+    payment_id,
+    run_id,
+    settlement_key,
+)
+
+LONDON = ZoneInfo("Europe/London")
+RUN_BATCH = 200
+
+
+class AgreementNotFoundError(DirectPaymentError, NotFound):
+    pass
+
+
+class RunNotFoundError(NotFound):
+    pass
+
+
+def payable(ref: str) -> str:
+    return f"DP:{ref}:PAYABLE"
+
+
+def at_start_of(day: date) -> datetime:
+    """A pay date as the ledger's effective moment: its first minute in Europe/London."""
+    return datetime.combine(day, time(0, 0), tzinfo=LONDON).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class RunReport:
+    run: UUID
+    paid: int
+    failed: list[tuple[str, str]]
+    skipped: list[tuple[str, str]]
+    pending: int
+    total_paid: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "paid": self.paid,
+            "total_paid": self.total_paid,
+            "failed": [list(f) for f in self.failed],
+            "skipped": [list(s) for s in self.skipped],
+            "pending": self.pending,
+        }
 
 
 class PaymentsApplication(ContextApplication):
     name = "Payments"
-    domain_modules = (payments.domain,)
+    domain_modules = (payments.domain, payments.direct_payments, payments.runs)
+
+    # ------------------------------------------------------------------ agreements
+    def agree_direct_payment(
+        self,
+        actor: Actor,
+        *,
+        budget_ref: str,
+        needs: list[str],
+        payee: Payee,
+        has_capacity: bool,
+        start: date,
+        today: date,
+        figures: Any,
+        period_weeks: int | None = None,
+        pro_rata: bool = True,
+    ) -> UUID:
+        """Agree the direct payment of a budget whose ``figures`` (its ``BudgetFigures``) the
+        caller read from the budgets context."""
+        policies.check_may_manage_direct_payments(actor)
+        amounts = Amounts.create(figures.direct_payment_weekly, figures.netted_weekly)
+        agreement = DirectPaymentAgreement.agree(
+            budget_ref=budget_ref,
+            person=budget_ref,
+            needs=needs,
+            amounts=amounts,
+            method=figures.method.value,
+            start=start,
+            today=today,
+            payee=payee,
+            has_capacity=has_capacity,
+            actor=actor.id,
+            period_weeks=period_weeks or figures.period_weeks,
+            pro_rata=pro_rata,
+        )
+        try:
+            self.save(agreement)
+        except IntegrityError:
+            raise DirectPaymentError(
+                f"the budget {budget_ref} already has a direct-payment agreement: change it"
+                " instead",
+                field="budget_ref",
+            ) from None
+        return agreement.id
+
+    def agreement(self, budget_ref: str) -> DirectPaymentAgreement:
+        try:
+            found: DirectPaymentAgreement = self.repository.get(agreement_id(budget_ref))
+        except AggregateNotFoundError:
+            raise AgreementNotFoundError(
+                f"the budget {budget_ref} has no direct-payment agreement", field="budget_ref"
+            ) from None
+        return found
+
+    def change_agreement(
+        self, actor: Actor, budget_ref: str, change: Callable[[DirectPaymentAgreement], None]
+    ) -> None:
+        """Suspend, resume, stop, change amounts or payee, add a one-off: ``change`` calls the
+        agreement's command (each records the actor it is given)."""
+        policies.check_may_manage_direct_payments(actor)
+        agreement = self.agreement(budget_ref)
+        change(agreement)
+        self.save(agreement)
+
+    def schedule(self, budget_ref: str, calendar: WorkingDays, *, until: date) -> Schedule:
+        return self.agreement(budget_ref).schedule(calendar, until=until)
+
+    def agreements(self) -> Iterable[DirectPaymentAgreement]:
+        """Every agreement, in the order they were made (from the log's Agreed events)."""
+        topic = get_topic(DirectPaymentAgreement.Agreed)  # type: ignore[attr-defined]
+        start = 1
+        while True:
+            found = self.recorder.select_notifications(start, 500, topics=[topic])
+            for notification in found:
+                agreement: DirectPaymentAgreement = self.repository.get(
+                    UUID(str(notification.originator_id))
+                )
+                yield agreement
+            if len(found) < 500:
+                return
+            start = found[-1].id + 1
+
+    # ------------------------------------------------------------------ runs
+    def start_run(self, actor: Actor, *, rail: Rail, run_on: date, calendar: WorkingDays) -> UUID:
+        """Record what the run carries: every payment due by ``run_on`` on ``rail`` and not
+        yet paid. Starting the same day's run again adds what became due and carries on."""
+        policies.check_may_run_payments(actor)
+        keys: list[str] = []
+        skipped: list[tuple[str, str]] = []
+        new: list[Payment] = []
+        moved: list[Payment] = []
+        the_run = run_id(rail.name.value, run_on)
+        for agreement in self.agreements():
+            # Far enough ahead for any lead: the rail's run day decides what this run takes.
+            schedule = agreement.schedule(calendar, until=_ahead(run_on))
+            for item in schedule.skipped:
+                if rail.run_day(item.pay_on, calendar) <= run_on:
+                    skipped.append((item.key, f"{item.label}: {item.reason}"))
+            for due in schedule.due:
+                if rail.run_day(due.pay_on, calendar) > run_on:
+                    continue
+                existing = self._payment_or_none(due.key)
+                if existing is None:
+                    new.append(_payment(due, rail, the_run))
+                elif existing.status is PaymentStatus.PAID:
+                    continue
+                else:
+                    existing.move_to(the_run)
+                    moved.append(existing)
+                keys.append(due.key)
+        try:
+            run: PaymentRun = self.repository.get(the_run)
+            run.add(keys)
+            run.restart(actor.id)
+        except AggregateNotFoundError:
+            run = PaymentRun(rail.name.value, run_on, run_on, actor.id, tuple(keys))
+        run.record_skipped(skipped)
+        self.save(run, *new, *moved)
+        return run.id
+
+    def get_run(self, run: UUID) -> PaymentRun:
+        try:
+            found: PaymentRun = self.repository.get(run)
+        except AggregateNotFoundError:
+            raise RunNotFoundError(f"no payment run {run}", field="run") from None
+        return found
+
+    def get_payment(self, key: str) -> Payment:
+        found = self._payment_or_none(key)
+        if found is None:
+            raise DomainError(f"no payment {key}", field="payment")
+        return found
+
+    def _payment_or_none(self, key: str) -> Payment | None:
+        try:
+            found: Payment = self.repository.get(payment_id(key))
+        except AggregateNotFoundError:
+            return None
+        return found
+
+    def work_run(
+        self,
+        actor: Actor,
+        run: UUID,
+        *,
+        rail: Rail,
+        journal: Any,
+        batch_size: int = RUN_BATCH,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> RunReport:
+        """Take every payment of the run through the steps it has left, in batches; the
+        ledger's ``journal`` is the payments context's own (``Owner.PAYMENTS``)."""
+        policies.check_may_run_payments(actor)
+        the_run = self.get_run(run)
+        keys = list(the_run.keys)
+        done = 0
+        for start in range(0, len(keys), batch_size):
+            batch = [self.get_payment(k) for k in keys[start : start + batch_size]]
+            batch = [p for p in batch if p.run == the_run.id]
+            self._post_payables(batch, journal, actor)
+            if rail.name.value == "stripe":
+                self._send(rail, [p for p in batch if _to_send(p)], the_run.run_on)
+                self._settle(batch, rail, journal, actor)
+            done = min(start + batch_size, len(keys))
+            the_run.progress(done)
+            self.save(the_run)
+            if on_progress is not None:
+                on_progress(done, len(keys))
+        if rail.name.value == "bacs":
+            # One file for the run: every payment it carries by Bacs, sent before or now.
+            carried = [self.get_payment(k) for k in keys]
+            carried = [p for p in carried if p.run == the_run.id]
+            in_file = [p for p in carried if p.status in (PaymentStatus.POSTED, PaymentStatus.SENT)]
+            self._send(rail, in_file, the_run.run_on)
+            self._settle(carried, rail, journal, actor)
+        report = self.report(the_run)
+        the_run.finish(report.as_dict())
+        self.save(the_run)
+        return report
+
+    def report(self, run: PaymentRun) -> RunReport:
+        carried = [p for p in (self.get_payment(k) for k in run.keys) if p.run == run.id]
+        paid = [p for p in carried if p.status is PaymentStatus.PAID]
+        failed = [(p.key, p.failure) for p in carried if p.status is PaymentStatus.FAILED]
+        return RunReport(
+            run=run.id,
+            paid=len(paid),
+            failed=failed,
+            skipped=list(run.skipped),
+            pending=len(carried) - len(paid) - len(failed),
+            total_paid=sum(p.net for p in paid),
+        )
+
+    # ------------------------------------------------------------------ the steps
+    def _post_payables(self, batch: Sequence[Payment], journal: Any, actor: Actor) -> None:
+        todo = [p for p in batch if p.entry is None and _may_try(p)]
+        if not todo:
+            return
+        self._open_payables({p.budget for p in todo}, journal)
+        drafts = {p.key: _payable_draft(p, actor) for p in todo}
+        try:
+            recorded = journal.post_entries(list(drafts.values()))
+            for p, r in zip(todo, recorded, strict=True):
+                p.record_posted(r.id)
+        except (LedgerError, DomainError):
+            # One refused entry refuses the batch: post each alone, to find which and why.
+            for p in todo:
+                try:
+                    p.record_posted(journal.post_entry(drafts[p.key]).id)
+                except (LedgerError, DomainError) as refusal:
+                    p.record_failure(f"the ledger refused the payable: {refusal}", retryable=False)
+        self.save(*todo)
+
+    def _open_payables(self, budgets: set[str], journal: Any) -> None:
+        missing = journal.ledger.missing_accounts([payable(ref) for ref in budgets])
+        for code in missing:
+            ref = code.split(":")[1]
+            journal.open_account(
+                code=code,
+                name=f"{ref}: direct payments payable",
+                type="liability",
+                owner_kind="budget",
+                owner_id=ref,
+            )
+
+    def _send(self, rail: Rail, batch: Sequence[Payment], run_on: date) -> None:
+        if not batch:
+            return
+        outcomes: list[Outcome] = rail.send(batch, run_on=run_on)
+        changed = []
+        for p, outcome in zip(batch, outcomes, strict=True):
+            if outcome.sent:
+                if not p.rail_ref:
+                    p.record_sent(outcome.ref)
+                    changed.append(p)
+            else:
+                p.record_failure(outcome.failure, retryable=outcome.retryable)
+                changed.append(p)
+        if changed:
+            self.save(*changed)
+
+    def _settle(self, batch: Sequence[Payment], rail: Rail, journal: Any, actor: Actor) -> None:
+        todo = [p for p in batch if p.rail_ref and p.settlement is None]
+        if not todo:
+            return
+        drafts = [_settlement_draft(p, rail, actor) for p in todo]
+        recorded = journal.post_entries(drafts)
+        now = datetime.now(UTC)
+        for p, r in zip(todo, recorded, strict=True):
+            p.record_paid(r.id, now)
+        self.save(*todo)
+
+
+def _ahead(run_on: date) -> date:
+    """Far enough ahead of a run for any rail's lead (Bacs: three working days)."""
+    return run_on + timedelta(days=21)
+
+
+def _may_try(p: Payment) -> bool:
+    return p.status is not PaymentStatus.FAILED or p.retryable
+
+
+def _to_send(p: Payment) -> bool:
+    return p.entry is not None and not p.rail_ref and _may_try(p)
+
+
+def _payment(due: Due, rail: Rail, run: UUID) -> Payment:
+    payee = due.payee
+    return Payment(
+        due.key,
+        due.budget,
+        "one_off" if due.one_off else "period",
+        rail.name.value,
+        Destination(
+            name=payee.name,
+            stripe_account=payee.stripe_account,
+            sort_code=payee.bank.sort_code if payee.bank else "",
+            account_number=payee.bank.account_number if payee.bank else "",
+        ),
+        due.gross,
+        due.netted,
+        due.pay_on,
+        due.period_start,
+        due.period_end,
+        due.label,
+        due.reason,
+        run,
+    )
+
+
+def _payable_draft(p: Payment, actor: Actor) -> EntryDraft:
+    """docs/ledger.md 3.3: the budget is consumed by the gross; the council owes the net; the
+    netted contribution meets that much of what the person owes."""
+    legs = [
+        {"account": f"PB:{p.budget}:AVAILABLE", "side": "debit", "amount": p.gross},
+        {"account": payable(p.budget), "side": "credit", "amount": p.net},
+    ]
+    if p.netted:
+        legs.append(
+            {"account": f"CONTRIBUTION:{p.budget}:DUE", "side": "credit", "amount": p.netted}
+        )
+    legs = [leg for leg in legs if leg["amount"]]
+    return EntryDraft.create(
+        idempotency_key=p.key,
+        kind="direct_payment",
+        legs=legs,
+        effective_at=at_start_of(p.pay_on),
+        actor=actor.id,
+        reason=p.reason,
+        budget=p.budget,
+        source_document=f"remittance:{p.key.removeprefix('payments:dp:').replace(':', '-')}",
+    )
+
+
+def _settlement_draft(p: Payment, rail: Rail, actor: Actor) -> EntryDraft:
+    """docs/ledger.md 3.4: the payable is paid out of the rail's account."""
+    return EntryDraft.create(
+        idempotency_key=settlement_key(p.key),
+        kind="settlement",
+        legs=[
+            {"account": payable(p.budget), "side": "debit", "amount": p.net},
+            {"account": rail.settles_against, "side": "credit", "amount": p.net},
+        ],
+        effective_at=at_start_of(p.pay_on),
+        actor=actor.id,
+        reason=f"{p.label} paid to {p.destination.name} by {rail.name.label} ({p.rail_ref}).",
+        budget=p.budget,
+        source_document=f"{rail.name.value}:{p.rail_ref}",
+    )
 
 
 def payments_app() -> PaymentsApplication:
     """This process's payments application, on the configured event store."""
     return application(PaymentsApplication)
+
+
+__all__ = ["Owner", "PaymentsApplication", "payments_app"]

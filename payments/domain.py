@@ -1,11 +1,11 @@
-"""The payments context's domain: its aggregates, their events and their rules, in pure Python.
+"""The payments context's domain, in pure Python (no Django, no I/O), in three modules:
 
-It will hold, with the payments issue: a person's direct payments (what is paid, into which
-account, on which dates, moved off weekends and bank holidays), provider invoices and their
-approval, managed-budget spend, and each outgoing payment from its payable in the ledger to its
-Stripe transfer and settlement, made once whatever is retried. Each rule a named ``check_…``
-method raising a named error, as in ledger/domain.py; no Django and no I/O (Stripe is reached
-by the application, through payments/stripe.py).
+- payments/direct_payments.py: direct-payment agreements (who is paid, under which section of
+  the Care Act, which needs, how much and how often) and their schedules;
+- payments/runs.py: each payment from its payable to its settlement, and the runs that pay them;
+- payments/bacs.py: the Bacs Standard 18 file, written and read back.
 
-Nothing is recorded by this context yet, so it defines no aggregate yet.
+Each rule is a named check raising a named error, as in ledger/domain.py. Stripe and the file
+system are reached by the application through payments/rails.py (and payments/stripe.py).
+Provider invoices and managed-budget spend join these with the rest of the payments issue.
 """

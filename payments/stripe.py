@@ -5,7 +5,9 @@ Configured from Django settings, else the environment:
 - ``STRIPE_API_KEY``: secret key (``sk_live_...`` in production, any ``sk_test_...`` locally);
 - ``STRIPE_API_BASE``: unset for real Stripe; ``http://127.0.0.1:8420`` for the local server
   (``python -m devtools.stripe_server``);
-- ``STRIPE_WEBHOOK_SECRET``: the ``whsec_...`` secret that signs webhooks.
+- ``STRIPE_WEBHOOK_SECRET``: the ``whsec_...`` secret that signs webhooks;
+- ``STRIPE_TIMEOUT``: seconds to wait for Stripe to connect and to answer (default 10), so a
+  Stripe that hangs fails the Celery task's call quickly and the payment is tried again later.
 
 Settings are read on each use (so ``override_settings`` works); :func:`configure` sets the
 configuration explicitly instead (tests), :func:`reset` returns to settings. Every Stripe error
@@ -51,6 +53,7 @@ class StripeConfig:
     api_key: str
     api_base: str | None
     webhook_secret: str | None
+    timeout: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -69,11 +72,19 @@ _config: StripeConfig | None = None
 _clients: dict[StripeConfig, stripe.StripeClient] = {}
 
 
-def configure(api_key: str, api_base: str | None = None, webhook_secret: str | None = None) -> None:
+def configure(
+    api_key: str,
+    api_base: str | None = None,
+    webhook_secret: str | None = None,
+    timeout: float = 10.0,
+) -> None:
     """Point this module at Stripe (``api_base=None``) or a local Stripe-compatible server."""
     global _config
     _config = StripeConfig(
-        api_key=api_key, api_base=api_base or None, webhook_secret=webhook_secret or None
+        api_key=api_key,
+        api_base=api_base or None,
+        webhook_secret=webhook_secret or None,
+        timeout=timeout,
     )
 
 
@@ -109,6 +120,7 @@ def config() -> StripeConfig:
         api_key=api_key,
         api_base=_setting("STRIPE_API_BASE"),
         webhook_secret=_setting("STRIPE_WEBHOOK_SECRET"),
+        timeout=float(_setting("STRIPE_TIMEOUT") or 10),
     )
 
 
@@ -122,7 +134,10 @@ def client() -> stripe.StripeClient:
             base = {"api": cfg.api_base, "connect": cfg.api_base, "files": cfg.api_base}
         # Retries (network errors, 409s, 5xx) resend the same Idempotency-Key.
         found = _clients[cfg] = stripe.StripeClient(
-            cfg.api_key, base_addresses=base, max_network_retries=2
+            cfg.api_key,
+            base_addresses=base,
+            max_network_retries=2,
+            http_client=stripe.RequestsClient(timeout=cfg.timeout),
         )
     return found
 
@@ -223,6 +238,16 @@ def transfer(
         ),
     )
     return result.id
+
+
+def find_transfer(*, transfer_group: str) -> str | None:
+    """The transfer made for ``transfer_group`` before, if any (a payment's key: so a payment
+    sent again after its idempotency key expired, 24 hours on, is still found, not repeated)."""
+    found = _call(
+        f"look for the transfer of {transfer_group}",
+        lambda: client().v1.transfers.list(params={"transfer_group": transfer_group, "limit": 1}),
+    )
+    return found.data[0].id if found.data else None
 
 
 def reverse_transfer(transfer_id: str, *, amount_pence: int, idempotency_key: str) -> str:

@@ -1,0 +1,40 @@
+"""Who may do what with payments. Pure Python, no Django.
+
+The payments context decides these once, here, for its API, its pages and its scheduled
+tasks alike; each refuses with ``NotPermittedError`` (403) in words both show.
+"""
+
+from __future__ import annotations
+
+from config.actor import Actor
+from config.errors import NotAllowed
+from config.roles import Role
+
+# Who agrees, suspends, resumes, stops and changes a person's direct payments.
+CASE_WORKERS = frozenset({Role.SOCIAL_WORKER, Role.TEAM_MANAGER})
+# Who starts and works payment runs (and the scheduled job, as the system).
+FINANCE = frozenset({Role.FINANCE_OFFICER})
+# Who reads every payment and run.
+READERS = frozenset({Role.FINANCE_OFFICER, Role.AUDITOR, Role.SOCIAL_WORKER, Role.TEAM_MANAGER})
+
+
+class NotPermittedError(NotAllowed):
+    """The actor may not do this with payments (403)."""
+
+
+def check_may_manage_direct_payments(actor: Actor) -> None:
+    if not actor.has(*CASE_WORKERS):
+        raise NotPermittedError(
+            "direct payments are agreed and changed by the person's social worker or team manager"
+        )
+
+
+def check_may_run_payments(actor: Actor) -> None:
+    """Finance officers, and the scheduled run (``Actor.system()``), run payments."""
+    if actor != Actor.system() and not actor.has(*FINANCE):
+        raise NotPermittedError("payment runs are started by finance officers")
+
+
+def check_may_read_payments(actor: Actor) -> None:
+    if actor != Actor.system() and not actor.has(*READERS):
+        raise NotPermittedError("payments are read by finance, auditors and case workers")

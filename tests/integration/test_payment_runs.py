@@ -1,0 +1,197 @@
+"""Payment runs (payments/application.py) on the real ledger, on both rails: Stripe Connect
+through the official SDK against the local Stripe server, and a Bacs Standard 18 file parsed
+back. A run pays each due direct payment once, posts its payable and its settlement as
+docs/ledger.md says, and a run worked again (after a crash, or a failure put right) pays
+nothing twice."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from budgets.budget import BudgetFigures
+from config.actor import Actor
+from config.roles import Role
+from ledger.domain import Owner
+from payments import stripe as pay
+from payments.application import PaymentsApplication, payable, payments_app
+from payments.bacs import Originator, parse
+from payments.calendar import england_and_wales
+from payments.direct_payments import BankAccount, Payee
+from payments.rails import BacsRail, StripeRail
+from payments.runs import PaymentStatus, settlement_key
+from tests.conftest import draft
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CAL = england_and_wales()
+WORKER = Actor(id="a.khan", roles=frozenset({Role.SOCIAL_WORKER}))
+FINANCE = Actor(id="l.brown", roles=frozenset({Role.FINANCE_OFFICER}))
+FIGURES = BudgetFigures(total_weekly=30000, contribution_weekly=4000, direct_payment_weekly=30000)
+COUNCIL = Originator(
+    sun="123456", name="Doncaster Council", sort_code="401234", account_number="12345678"
+)
+
+
+def budget(ledger: Any, ref: str, pence: int = 30000 * 52) -> None:
+    """A budget's accounts and a year's allocation, as the budgets context leaves them."""
+    journal = ledger.journal(Actor.system(), context=Owner.BUDGETS)
+    for code, kind, no_overdraft in [
+        (f"PB:{ref}:AVAILABLE", "liability", True),
+        (f"CONTRIBUTION:{ref}:DUE", "asset", False),
+    ]:
+        journal.open_account(
+            code=code,
+            name=code,
+            type=kind,
+            owner_kind="budget",
+            owner_id=ref,
+            no_overdraft=no_overdraft,
+        )
+    journal.post_entry(
+        draft(
+            f"budget:{ref}:allocation",
+            [("COUNCIL:CARE-FUND", "debit", pence), (f"PB:{ref}:AVAILABLE", "credit", pence)],
+        )
+    )
+
+
+@pytest.fixture
+def ledger(stores: Any) -> Any:
+    ledger = stores.new()
+    for code, kind in [
+        ("COUNCIL:CARE-FUND", "equity"),
+        ("COUNCIL:BANK", "asset"),
+        ("STRIPE:CLEARING", "asset"),
+    ]:
+        ledger.open_account(code=code, name=code, type=kind, actor="t")
+    return ledger
+
+
+def agree(app: PaymentsApplication, ref: str, payee: Payee, start: date) -> None:
+    app.agree_direct_payment(
+        WORKER,
+        budget_ref=ref,
+        needs=["Managing and maintaining nutrition"],
+        payee=payee,
+        has_capacity=True,
+        start=start,
+        today=date(2026, 11, 30),
+        figures=FIGURES,
+    )
+
+
+def journal(ledger: Any) -> Any:
+    return ledger.journal(Actor.system(), context=Owner.PAYMENTS)
+
+
+def test_a_bacs_run_writes_one_file_that_says_what_the_ledger_paid(
+    ledger: Any, tmp_path: Path
+) -> None:
+    app = payments_app()
+    refs = [f"DN-B{n}" for n in range(3)]
+    for n, ref in enumerate(refs):
+        budget(ledger, ref)
+        bank = BankAccount.create(
+            sort_code=f"20000{n}", account_number=f"3000000{n}", name=f"Person {n}"
+        )
+        agree(
+            app, ref, Payee.create(kind="person", name=f"Person {n}", bank=bank), date(2026, 12, 28)
+        )
+    rail = BacsRail(originator=COUNCIL, folder=tmp_path)
+    # Monday 28 December 2026 is the Boxing Day holiday: paid on Thursday 24th, so the file runs
+    # three working days before, on Monday 21 December.
+    assert rail.run_day(date(2026, 12, 24), CAL) == date(2026, 12, 21)
+    early = app.start_run(FINANCE, rail=rail, run_on=date(2026, 12, 18), calendar=CAL)
+    assert app.get_run(early).keys == ()
+    run = app.start_run(FINANCE, rail=rail, run_on=date(2026, 12, 21), calendar=CAL)
+    report = app.work_run(FINANCE, run, rail=rail, journal=journal(ledger))
+    assert (report.paid, report.failed, report.pending) == (3, [], 0)
+    parsed = parse(rail.file_for(date(2026, 12, 21)).read_text())
+    assert parsed.processing_day == date(2026, 12, 21)
+    assert sorted(c.reference for c in parsed.credits) == [f"DP {ref} P01" for ref in refs]
+    assert parsed.total == report.total_paid == 3 * 104000
+    for ref in refs:
+        assert ledger.get_account(f"PB:{ref}:AVAILABLE").balance == -(30000 * 52 - 120000)
+        assert ledger.get_account(payable(ref)).balance == 0
+        assert ledger.get_account(f"CONTRIBUTION:{ref}:DUE").balance == -16000
+    assert ledger.get_account("COUNCIL:BANK").balance == -parsed.total
+    # Worked again (a crash after the file, or a re-run by hand): nothing more is paid.
+    again = app.work_run(FINANCE, run, rail=rail, journal=journal(ledger))
+    assert again.paid == 3
+    assert parse(rail.file_for(date(2026, 12, 21)).read_text()).total == parsed.total
+    assert ledger.get_account("COUNCIL:BANK").balance == -parsed.total
+    # The next day's run finds them paid and carries nothing.
+    next_day = app.start_run(FINANCE, rail=rail, run_on=date(2026, 12, 22), calendar=CAL)
+    assert app.get_run(next_day).keys == ()
+
+
+def test_a_stripe_run_pays_each_once_and_a_failure_is_reported_then_retried(
+    ledger: Any, stripe_server: Any
+) -> None:
+    app = payments_app()
+    accounts = []
+    for n in range(2):
+        ref = f"DN-S{n}-{uuid.uuid4().hex[:6]}"
+        budget(ledger, ref)
+        account = pay.create_connected_account(provider_id=ref, email="dp@example.org", name=ref)
+        stripe_server.post(f"/_config/accounts/{account}/complete_onboarding")
+        accounts.append((ref, account))
+        agree(
+            app,
+            ref,
+            Payee.create(kind="person", name=ref, stripe_account=account),
+            date(2026, 12, 7),
+        )
+    # One person's payee has no connected account: refused by the rail, reported, not retried.
+    lost = f"DN-S9-{uuid.uuid4().hex[:6]}"
+    budget(ledger, lost)
+    agree(app, lost, Payee.create(kind="person", name="No Account"), date(2026, 12, 7))
+    pay.top_up(amount_pence=10_000_000, idempotency_key=f"fund-{uuid.uuid4()}", description="funds")
+    rail = StripeRail()
+    run = app.start_run(FINANCE, rail=rail, run_on=date(2026, 12, 7), calendar=CAL)
+    report = app.work_run(FINANCE, run, rail=rail, journal=journal(ledger), batch_size=1)
+    assert report.paid == 2
+    assert [key for key, _ in report.failed] == [f"payments:dp:{lost}:P01"]
+    assert "no Stripe connected account" in report.failed[0][1]
+    for ref, account in accounts:
+        key = f"payments:dp:{ref}:P01"
+        transfers = pay.client().v1.transfers.list(params={"transfer_group": key}).data
+        assert [(t.amount, t.destination) for t in transfers] == [(104000, account)]
+        payment = app.get_payment(key)
+        assert payment.status is PaymentStatus.PAID and payment.rail_ref == transfers[0].id
+        entry = ledger.get_entry(payment.settlement)
+        assert entry.idempotency_key == settlement_key(key)
+    assert ledger.get_account("STRIPE:CLEARING").balance == -2 * 104000
+    # The failed payment's payable stays in the ledger, owed: finance sees it and its reason.
+    assert ledger.get_account(payable(lost)).balance == -104000
+    # Run again: the two paid are found paid, nothing is sent twice.
+    again = app.work_run(FINANCE, run, rail=rail, journal=journal(ledger))
+    assert again.paid == 2
+    for ref, _ in accounts:
+        group = f"payments:dp:{ref}:P01"
+        assert len(pay.client().v1.transfers.list(params={"transfer_group": group}).data) == 1
+    assert ledger.get_account("STRIPE:CLEARING").balance == -2 * 104000
+
+
+def test_only_finance_runs_payments_and_case_workers_agree_them(ledger: Any) -> None:
+    app = payments_app()
+    from payments.policies import NotPermittedError
+
+    with pytest.raises(NotPermittedError):
+        app.start_run(WORKER, rail=StripeRail(), run_on=date(2026, 12, 7), calendar=CAL)
+    with pytest.raises(NotPermittedError):
+        app.agree_direct_payment(
+            FINANCE,
+            budget_ref="DN-X",
+            needs=["x"],
+            payee=Payee.create(kind="person", name="X"),
+            has_capacity=True,
+            start=date(2026, 12, 7),
+            today=date(2026, 11, 30),
+            figures=FIGURES,
+        )
