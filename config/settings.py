@@ -144,16 +144,35 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accreditation.tasks.expire_and_remind_accreditations",
         "schedule": crontab(hour=2, minute=0),
     },
+    # The day's direct payments, on the council's rail (PAYMENT_RAIL), before the banks open.
+    "run-due-payments": {
+        "task": "payments.tasks.run_due_payments",
+        "schedule": crontab(hour=6, minute=0),
+    },
     "remind-reviews-due": {
         "task": "budgets.tasks.remind_reviews_due",
         "schedule": crontab(hour=7, minute=0),
     },
 }
 
+# How the council pays (payments/rails.py): "stripe" (Stripe Connect transfers) or "bacs" (a
+# Standard 18 file for the council's own bank to submit). BACS is the council's originator.
+PAYMENT_RAIL = os.environ.get("CARELEDGER_RAIL", "stripe")
+BACS = {
+    "SUN": os.environ.get("CARELEDGER_BACS_SUN", "123456"),
+    "NAME": os.environ.get("CARELEDGER_BACS_NAME", "Careledger Council"),
+    "SORT_CODE": os.environ.get("CARELEDGER_BACS_SORT_CODE", "400000"),
+    "ACCOUNT_NUMBER": os.environ.get("CARELEDGER_BACS_ACCOUNT", "00000000"),
+    "DIR": os.environ.get("CARELEDGER_BACS_DIR", str(VAR_DIR / "bacs")),
+    # Bacs is a three-day cycle: the file runs this many working days before the pay date.
+    "LEAD_DAYS": int(os.environ.get("CARELEDGER_BACS_LEAD_DAYS", "3")),
+}
+
 # Stripe: real keys in production; the local server (devtools/stripe_server) in the demo run.
 STRIPE_API_KEY = os.environ.get("STRIPE_API_KEY", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_TIMEOUT = float(os.environ.get("STRIPE_TIMEOUT", "10"))
 
 LOGGING = {
     "version": 1,

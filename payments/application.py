@@ -285,9 +285,15 @@ class PaymentsApplication(ContextApplication):
         return report
 
     def report(self, run: PaymentRun) -> RunReport:
+        """Paid; failed for good (finance puts it right: each with its reason); pending (not
+        yet paid, or failed in a way the next run may get past, such as Stripe down)."""
         carried = [p for p in (self.get_payment(k) for k in run.keys) if p.run == run.id]
         paid = [p for p in carried if p.status is PaymentStatus.PAID]
-        failed = [(p.key, p.failure) for p in carried if p.status is PaymentStatus.FAILED]
+        failed = [
+            (p.key, p.failure)
+            for p in carried
+            if p.status is PaymentStatus.FAILED and not p.retryable
+        ]
         return RunReport(
             run=run.id,
             paid=len(paid),

@@ -12,7 +12,6 @@ again, whole, under the same name.
 
 from __future__ import annotations
 
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -172,7 +171,7 @@ def rail_from_settings(settings: Any = None) -> Rail:
     """The council's rail: ``CARELEDGER_RAIL`` (stripe, the default, or bacs)."""
     if settings is None:
         from django.conf import settings
-    name = getattr(settings, "PAYMENT_RAIL", os.environ.get("CARELEDGER_RAIL", "stripe"))
+    name = getattr(settings, "PAYMENT_RAIL", "stripe")
     return rail_named(name, settings)
 
 

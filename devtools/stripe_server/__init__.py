@@ -60,6 +60,7 @@ def build_app(
 
     app = web.Application(
         middlewares=[
+            connect.fault_middleware,
             ls.error_middleware,
             ls.auth_middleware,
             connect.idempotency_middleware,

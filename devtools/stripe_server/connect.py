@@ -1169,3 +1169,38 @@ async def idempotency_middleware(request: web.Request, handler: Any) -> web.Stre
             "body": bytes(response.body),  # type: ignore[arg-type]  # a Response's body is bytes
         }
     return response
+
+
+# ---------------------------------------------------------------------------- faults
+# Tests make Stripe slow, down or silent for some paths (POST /_config/faults), to show that a
+# payment is never lost or paid twice whatever Stripe does. {} clears them.
+_faults: dict[str, Any] = {}
+
+
+@routes.post("/_config/faults")
+async def set_faults(request: web.Request) -> web.Response:
+    """``{"path": "/v1/transfers", "delay": 0.3}`` slows each matching request; ``"status":
+    503`` answers it with that error (after the delay); ``"hang": true`` never answers."""
+    body = await request.json()
+    _faults.clear()
+    _faults.update(body)
+    return json_response({"faults": _faults})
+
+
+@web.middleware
+async def fault_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    prefix = _faults.get("path")
+    if not prefix or not request.path.startswith(prefix) or request.path.startswith("/_config"):
+        return await handler(request)
+    import asyncio
+
+    if _faults.get("hang"):
+        await asyncio.sleep(3600)
+    await asyncio.sleep(float(_faults.get("delay", 0)))
+    status = _faults.get("status")
+    if status:
+        return json_response(
+            {"error": {"type": "api_error", "message": "Stripe is unavailable (a test fault)"}},
+            status=int(status),
+        )
+    return await handler(request)
