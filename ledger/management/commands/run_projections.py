@@ -13,13 +13,14 @@ from core.process import ProcessManager
 from ledger.services import projection
 from marketplace.projections import MarketplaceProjection
 from marketplace.services import marketplace_app
+from payments.processes import engagement_commitments, plan_fee_postings
 
 log = logging.getLogger(__name__)
 
 
 def process_managers() -> list[ProcessManager]:
     """Every step from one context into another (each with its own tracked position)."""
-    return [budget_entries()]
+    return [budget_entries(), engagement_commitments(), plan_fee_postings()]
 
 
 class Command(BaseCommand):
