@@ -1,18 +1,25 @@
-"""Stripe's webhooks: verified by signature, stored before acting, safe twice or out of order."""
+"""The payments routes: Stripe's webhooks (verified by signature, stored before acting, safe
+twice or out of order), and payment runs and payments (finance's, the auditor's, the person's)."""
 
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Router
+from ninja import Router, Schema, Status
 
 from accreditation.models import ProviderRecord
 from accreditation.payment_accounts import refresh_payouts_status
-from payments import stripe
+from api.auth import allowed_by, caller, caller_actor
+from config.audit import record_reads
+from ledger.money import format_pence
+from payments import models, policies, queries, stripe
 from payments.models import StripeEvent
+from payments.services import catch_up
 
 router = Router(tags=["payments"])
 
@@ -46,3 +53,227 @@ def _act(payload: dict[str, Any]) -> str:
         ready = refresh_payouts_status(provider.id)
         return f"provider {provider.id} payouts ready: {ready}"
     return "not used yet"
+
+
+# ---------------------------------------------------------------------------- runs and payments
+# Thin: each route asks the payments policy (its auth), calls one query or enqueues one task,
+# and shapes the output. Runs are worked by a Celery worker, never in the request: the start
+# route answers 202 at once with where to watch the run's progress.
+
+
+class PaymentOut(Schema):
+    key: str
+    budget: str
+    kind: str
+    rail: str
+    payee: str
+    label: str
+    reason: str
+    status: str
+    pay_on: date
+    period_start: date
+    period_end: date
+    gross_pence: int
+    gross: str
+    netted_pence: int
+    netted: str
+    net_pence: int
+    net: str
+    failure: str
+    retryable: bool
+    rail_ref: str
+    run: UUID
+    ledger_entry: UUID | None
+    settlement_entry: UUID | None
+    paid_at: datetime | None
+
+
+class PaymentPage(Schema):
+    items: list[PaymentOut]
+    next_cursor: str | None
+
+
+class RunOut(Schema):
+    id: UUID
+    rail: str
+    run_on: date
+    status: str
+    total: int
+    done: int
+    started_by: str
+    started_at: datetime
+    finished_at: datetime | None
+    runs: int
+    report: dict[str, Any]
+    skipped: list[list[str]]
+
+
+class RunPage(Schema):
+    items: list[RunOut]
+    next_cursor: str | None
+
+
+class RunIn(Schema):
+    run_on: date | None = None
+
+
+class RunStarted(Schema):
+    task: str
+    run_on: date
+    watch: str
+
+
+class NextPaymentOut(Schema):
+    key: str
+    label: str
+    pay_on: date
+    gross: str
+    netted: str
+    net: str
+    net_pence: int
+    payee: str
+
+
+def payment_out(row: models.PaymentRecord) -> PaymentOut:
+    return PaymentOut(
+        key=row.key,
+        budget=row.budget,
+        kind=row.kind,
+        rail=row.rail,
+        payee=row.payee,
+        label=row.label,
+        reason=row.reason,
+        status=row.status,
+        pay_on=row.pay_on,
+        period_start=row.period_start,
+        period_end=row.period_end,
+        gross_pence=row.gross,
+        gross=format_pence(row.gross),
+        netted_pence=row.netted,
+        netted=format_pence(row.netted),
+        net_pence=row.net,
+        net=format_pence(row.net),
+        failure=row.failure,
+        retryable=row.retryable,
+        rail_ref=row.rail_ref,
+        run=row.run,
+        ledger_entry=row.entry,
+        settlement_entry=row.settlement,
+        paid_at=row.paid_at,
+    )
+
+
+def run_out(row: models.PaymentRunRecord) -> RunOut:
+    return RunOut(
+        id=row.id,
+        rail=row.rail,
+        run_on=row.run_on,
+        status=row.status,
+        total=row.total,
+        done=row.done,
+        started_by=row.started_by,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        runs=row.runs,
+        report=row.report,
+        skipped=row.skipped,
+    )
+
+
+def payment_page(found: Any, cursor: str | None, limit: int) -> PaymentPage:
+    limit = max(1, min(limit, queries.MAX_PAGE))
+    rows = list(found.filter(key__gt=cursor or "").order_by("key")[: limit + 1])
+    next_cursor = rows[limit - 1].key if len(rows) > limit else None
+    return PaymentPage(items=[payment_out(r) for r in rows[:limit]], next_cursor=next_cursor)
+
+
+READ = allowed_by(policies.check_may_read_payments)
+RUN = allowed_by(policies.check_may_run_payments)
+
+
+@router.get("/runs", response=RunPage, auth=READ)
+def list_runs(request: HttpRequest, cursor: str | None = None, limit: int = 50) -> RunPage:
+    """Payment runs, newest first; ``cursor``: the last run's day and rail (2026-12-07/stripe)."""
+    catch_up()
+    limit = max(1, min(limit, queries.MAX_PAGE))
+    found = queries.runs(caller_actor(request)).order_by("-run_on", "rail")
+    if cursor:
+        day, _, rail = cursor.partition("/")
+        found = found.filter(run_on__lt=day) | found.filter(run_on=day, rail__gt=rail)
+        found = found.order_by("-run_on", "rail")
+    rows = list(found[: limit + 1])
+    last = rows[limit - 1] if len(rows) > limit else None
+    return RunPage(
+        items=[run_out(r) for r in rows[:limit]],
+        next_cursor=f"{last.run_on.isoformat()}/{last.rail}" if last else None,
+    )
+
+
+@router.post("/runs", response={202: RunStarted}, auth=RUN)
+def start_run(request: HttpRequest, payload: RunIn) -> Status[RunStarted]:
+    """Start (or carry on) a day's run on the council's rail, in a worker; watch it at
+    ``watch``. Safe to send again: a run pays only what it has not yet paid."""
+    from payments.tasks import run_due_payments
+
+    day = payload.run_on or timezone.localdate()
+    result = run_due_payments.delay(day.isoformat())
+    return Status(202, RunStarted(task=result.id, run_on=day, watch="/api/v1/payments/runs"))
+
+
+@router.get("/runs/{run_id}", response=RunOut, auth=READ)
+def get_run(request: HttpRequest, run_id: UUID) -> RunOut:
+    catch_up()
+    return run_out(queries.run(caller_actor(request), run_id))
+
+
+@router.get("/runs/{run_id}/payments", response=PaymentPage, auth=READ)
+def run_payments(
+    request: HttpRequest,
+    run_id: UUID,
+    status: str = "",
+    cursor: str | None = None,
+    limit: int = 50,
+) -> PaymentPage:
+    catch_up()
+    return payment_page(
+        queries.payments_of_run(caller_actor(request), run_id, status=status), cursor, limit
+    )
+
+
+@router.get("/exceptions", response=PaymentPage, auth=READ)
+def payment_exceptions(
+    request: HttpRequest, cursor: str | None = None, limit: int = 50
+) -> PaymentPage:
+    """Payments failed for good, each with its reason: finance puts each right."""
+    catch_up()
+    return payment_page(queries.exceptions(caller_actor(request)), cursor, limit)
+
+
+@router.get("/budgets/{council_ref}/payments", response=PaymentPage)
+def budget_payments(
+    request: HttpRequest, council_ref: str, cursor: str | None = None, limit: int = 50
+) -> PaymentPage:
+    """A person's direct payments made and on their way (the person, or staff)."""
+    catch_up()
+    found = queries.payments_of_budget(caller_actor(request), council_ref)
+    record_reads(caller(request), {council_ref: ["direct payments"]}, request.get_full_path())
+    return payment_page(found, cursor, limit)
+
+
+@router.get("/budgets/{council_ref}/next-payment", response={200: NextPaymentOut, 204: None})
+def next_payment(request: HttpRequest, council_ref: str) -> Any:
+    """The person's next direct payment: its date, what it is for and how much."""
+    queries.payments_of_budget(caller_actor(request), council_ref)  # who may see: the policy
+    due = queries.next_due(council_ref, today=timezone.localdate())
+    if due is None:
+        return 204, None
+    return NextPaymentOut(
+        key=due.key,
+        label=due.label,
+        pay_on=due.pay_on,
+        gross=format_pence(due.gross),
+        netted=format_pence(due.netted),
+        net=format_pence(due.net),
+        net_pence=due.net,
+        payee=due.payee.name,
+    )

@@ -1,8 +1,8 @@
 """The payments context's tables (Django only, no workflow).
 
-Today one: what Stripe told us, every webhook event, stored before it is acted on
-(api/payments.py). The read models that payments/projections.py will write join it with the
-payments issue.
+What Stripe told us (every webhook event, stored before it is acted on: api/payments.py), and
+the read models payments/projections.py writes from the context's events: each payment and
+each payment run, for finance's pages, the person's and the API.
 """
 
 from __future__ import annotations
@@ -20,3 +20,52 @@ class StripeEvent(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
+
+
+class PaymentRecord(models.Model):
+    """One payment as finance, the person and the auditor see it (payments/runs.py)."""
+
+    id = models.UUIDField(primary_key=True)  # the Payment aggregate's
+    key = models.CharField(max_length=150, unique=True)  # its ledger key, payments:dp:<ref>:P01
+    budget = models.CharField(max_length=64, db_index=True)
+    kind = models.CharField(max_length=20)  # period, one_off
+    rail = models.CharField(max_length=20)
+    payee = models.CharField(max_length=150)
+    gross = models.BigIntegerField()
+    netted = models.BigIntegerField()
+    net = models.BigIntegerField()
+    pay_on = models.DateField(db_index=True)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    label = models.CharField(max_length=200)
+    reason = models.TextField()
+    status = models.CharField(max_length=20, db_index=True)
+    failure = models.TextField(blank=True)
+    retryable = models.BooleanField(default=True)
+    attempts = models.IntegerField(default=0)
+    rail_ref = models.CharField(max_length=255, blank=True)
+    run = models.UUIDField(db_index=True)
+    entry = models.UUIDField(null=True)
+    settlement = models.UUIDField(null=True)
+    paid_at = models.DateTimeField(null=True)
+
+    class Meta:
+        ordering = ["pay_on", "key"]
+
+
+class PaymentRunRecord(models.Model):
+    id = models.UUIDField(primary_key=True)
+    rail = models.CharField(max_length=20)
+    run_on = models.DateField(db_index=True)
+    status = models.CharField(max_length=20)
+    total = models.IntegerField(default=0)
+    done = models.IntegerField(default=0)
+    started_by = models.CharField(max_length=150)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True)
+    runs = models.IntegerField(default=1)
+    report = models.JSONField(default=dict)
+    skipped = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-run_on", "rail"]

@@ -13,6 +13,13 @@ from payments.calendar import england_and_wales
 from payments.rails import Rail, rail_from_settings
 
 
+def catch_up(until: int | None = None) -> int:
+    """Bring the payments read models up to ``until`` (or the end): read your own writes."""
+    from payments.projections import PaymentsProjection
+
+    return PaymentsProjection(payments_app()).catch_up(until)
+
+
 def payments_journal() -> Any:
     """The payments context's own journal in the ledger."""
     from ledger.services import ledger_app

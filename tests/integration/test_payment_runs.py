@@ -195,3 +195,46 @@ def test_only_finance_runs_payments_and_case_workers_agree_them(ledger: Any) -> 
             today=date(2026, 11, 30),
             figures=FIGURES,
         )
+
+
+def test_the_api_shows_runs_to_finance_and_payments_to_their_person(
+    ledger: Any, tmp_path: Path, make_user: Any
+) -> None:
+    from tests.integration.helpers import person, signed_in
+
+    app = payments_app()
+    for n, ref in enumerate(["DN-A0", "DN-A1"]):
+        budget(ledger, ref)
+        bank = BankAccount.create(sort_code=f"20000{n}", account_number=f"3000000{n}", name=ref)
+        agree(app, ref, Payee.create(kind="person", name=ref, bank=bank), date(2026, 12, 7))
+    rail = BacsRail(originator=COUNCIL, folder=tmp_path)
+    run = app.start_run(FINANCE, rail=rail, run_on=date(2026, 12, 2), calendar=CAL)
+    app.work_run(FINANCE, run, rail=rail, journal=journal(ledger))
+
+    finance = signed_in(make_user, "l.brown", Role.FINANCE_OFFICER)
+    runs = finance.get("/api/v1/payments/runs").json()
+    assert [(r["rail"], r["status"], r["total"], r["done"]) for r in runs["items"]] == [
+        ("bacs", "finished", 2, 2)
+    ]
+    assert runs["items"][0]["report"]["paid"] == 2
+    first = finance.get(f"/api/v1/payments/runs/{run}/payments?limit=1").json()
+    assert [p["key"] for p in first["items"]] == ["payments:dp:DN-A0:P01"]
+    assert first["next_cursor"] == "payments:dp:DN-A0:P01"
+    rest = finance.get(f"/api/v1/payments/runs/{run}/payments?cursor={first['next_cursor']}")
+    assert [p["key"] for p in rest.json()["items"]] == ["payments:dp:DN-A1:P01"]
+    paid = rest.json()["items"][0]
+    assert (paid["status"], paid["net"], paid["netted"]) == ("paid", "£1,040.00", "£160.00")
+
+    own = person(make_user, "dn-a0", "DN-A0")
+    mine = own.get("/api/v1/payments/budgets/DN-A0/payments").json()["items"]
+    assert [(p["label"], p["net"], p["status"]) for p in mine] == [
+        ("DP period 1 (7 Dec 2026–3 Jan 2027)", "£1,040.00", "paid")
+    ]
+    upcoming = own.get("/api/v1/payments/budgets/DN-A0/next-payment").json()
+    assert (upcoming["pay_on"], upcoming["net"]) == ("2027-01-04", "£1,040.00")  # period 2
+    assert own.get("/api/v1/payments/budgets/DN-A1/payments").status_code == 404
+    assert own.get("/api/v1/payments/runs").status_code == 403
+    worker = signed_in(make_user, "a.khan", Role.SOCIAL_WORKER)
+    assert (
+        worker.post("/api/v1/payments/runs", {}, content_type="application/json").status_code == 403
+    )

@@ -13,7 +13,9 @@ from core.process import ProcessManager
 from ledger.services import projection
 from marketplace.projections import MarketplaceProjection
 from marketplace.services import marketplace_app
+from payments.application import payments_app
 from payments.processes import engagement_commitments, plan_fee_postings
+from payments.projections import PaymentsProjection
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ class Command(BaseCommand):
                 RegisterProjection(accreditation_app()),
                 MarketplaceProjection(marketplace_app()),
                 CaseProjection(budget_app()),
+                PaymentsProjection(payments_app()),
             ]
             for follower in followers:
                 try:

@@ -1,0 +1,78 @@
+"""The payments context's reads, each asking its policy first (payments/policies.py), from the
+read models (payments/models.py) brought up to date by the caller's own writes."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+from django.db.models import QuerySet
+
+from config.actor import Actor
+from payments import models, policies
+from payments.runs import PaymentStatus
+
+MAX_PAGE = 200
+
+
+def runs(actor: Actor) -> QuerySet[models.PaymentRunRecord]:
+    policies.check_may_read_payments(actor)
+    return models.PaymentRunRecord.objects.all()
+
+
+def run(actor: Actor, run_id: UUID) -> models.PaymentRunRecord:
+    policies.check_may_read_payments(actor)
+    from payments.application import RunNotFoundError
+
+    found = models.PaymentRunRecord.objects.filter(id=run_id).first()
+    if found is None:
+        raise RunNotFoundError(f"no payment run {run_id}", field="run")
+    return found
+
+
+def payments_of_run(
+    actor: Actor, run_id: UUID, *, status: str = ""
+) -> QuerySet[models.PaymentRecord]:
+    policies.check_may_read_payments(actor)
+    found = models.PaymentRecord.objects.filter(run=run_id)
+    return found.filter(status=status) if status else found
+
+
+def exceptions(actor: Actor) -> QuerySet[models.PaymentRecord]:
+    """What finance must look at: payments failed for good, each with its reason."""
+    policies.check_may_read_payments(actor)
+    return models.PaymentRecord.objects.filter(
+        status=PaymentStatus.FAILED.value, retryable=False
+    )
+
+
+def payments_of_budget(actor: Actor, budget_ref: str) -> QuerySet[models.PaymentRecord]:
+    """A person's payments: the person (or whoever acts for them) and staff see them; anyone
+    else is told there is no such person (the budgets context decides who sees a budget)."""
+    from budgets.services import budget_app
+
+    budget_app().may_see(actor, budget_ref)
+    return models.PaymentRecord.objects.filter(budget=budget_ref)
+
+
+def next_due(budget_ref: str, *, today: date) -> Any:
+    """The person's next direct payment from their schedule (``Due``), or None."""
+    from payments.application import AgreementNotFoundError, payments_app
+    from payments.calendar import CalendarError, england_and_wales
+
+    try:
+        agreement = payments_app().agreement(budget_ref)
+    except AgreementNotFoundError:
+        return None
+    try:
+        schedule = agreement.schedule(england_and_wales(), until=today + timedelta(weeks=14))
+    except CalendarError:
+        return None
+    paid = set(
+        models.PaymentRecord.objects.filter(
+            budget=budget_ref, status=PaymentStatus.PAID.value
+        ).values_list("key", flat=True)
+    )
+    upcoming = [d for d in schedule.due if d.pay_on >= today and d.key not in paid]
+    return upcoming[0] if upcoming else None
