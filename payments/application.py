@@ -34,6 +34,7 @@ from eventsourcing.utils import get_topic
 
 import payments.direct_payments
 import payments.domain
+import payments.invoices
 import payments.runs
 from config.actor import Actor
 from config.applications import application
@@ -50,6 +51,17 @@ from payments.direct_payments import (
     Payee,
     Schedule,
     agreement_id,
+)
+from payments.invoices import (
+    Claim,
+    DuplicateClaimError,
+    FeeKind,
+    Invoice,
+    InvoiceFacts,
+    InvoiceNumberReusedError,
+    InvoiceStatus,
+    check_kind,
+    claim_id,
 )
 from payments.rails import Outcome, Rail
 from payments.runs import (
@@ -78,6 +90,14 @@ def payable(ref: str) -> str:
     return f"DP:{ref}:PAYABLE"
 
 
+def provider_payable(provider: UUID) -> str:
+    return f"PROVIDER:{provider}:PAYABLE"
+
+
+class InvoiceNotFoundError(NotFound):
+    pass
+
+
 def at_start_of(day: date) -> datetime:
     """A pay date as the ledger's effective moment: its first minute in Europe/London."""
     return datetime.combine(day, time(0, 0), tzinfo=LONDON).astimezone(UTC)
@@ -104,7 +124,12 @@ class RunReport:
 
 class PaymentsApplication(ContextApplication):
     name = "Payments"
-    domain_modules = (payments.domain, payments.direct_payments, payments.runs)
+    domain_modules = (
+        payments.domain,
+        payments.direct_payments,
+        payments.runs,
+        payments.invoices,
+    )
 
     # ------------------------------------------------------------------ agreements
     def agree_direct_payment(
@@ -185,6 +210,123 @@ class PaymentsApplication(ContextApplication):
             if len(found) < 500:
                 return
             start = found[-1].id + 1
+
+    # ------------------------------------------------------------------ invoices
+    def submit_invoice(
+        self,
+        actor: Actor,
+        *,
+        engagement: UUID,
+        number: object,
+        kind: object,
+        service_date: date,
+        amount: object,
+        today: date,
+        facts_of: Callable[[UUID, UUID, FeeKind, date], InvoiceFacts],
+        note: object = "",
+    ) -> UUID:
+        """A provider's invoice against its engagement (payments/invoices.py decides). The
+        invoice and its claim are saved together: a second invoice for the same fee, or a
+        reused number, is refused even when both arrive at once."""
+        policies.check_may_invoice(actor)
+        provider = actor.organisation
+        assert provider is not None
+        fee = check_kind(kind)
+        facts = facts_of(provider, engagement, fee, service_date)
+        invoice = Invoice.submit(
+            provider=provider,
+            number=number,
+            kind=fee,
+            engagement=engagement,
+            service_date=service_date,
+            amount=amount,
+            facts=facts,
+            today=today,
+            actor=actor.id,
+            note=note,
+        )
+        if self._invoice_or_none(invoice.id) is not None:
+            raise InvoiceNumberReusedError(
+                f"you have used invoice number {invoice.number} before: give each invoice its"
+                " own number",
+                field="number",
+            )
+        claim = self._claim_or_none(invoice.claim)
+        if claim is None:
+            claim = Claim(invoice.claim, invoice.id)
+        else:
+            claim.check_free(fee.label)
+            claim.take(invoice.id)
+        try:
+            self.save(invoice, claim)
+        except IntegrityError:
+            if self._invoice_or_none(invoice.id) is not None:
+                raise InvoiceNumberReusedError(
+                    f"you have used invoice number {invoice.number} before: give each invoice"
+                    " its own number",
+                    field="number",
+                ) from None
+            raise DuplicateClaimError(
+                f"the {fee.label} for this was invoiced already: it is paid once", field="fee"
+            ) from None
+        return invoice.id
+
+    def get_invoice(self, invoice: UUID) -> Invoice:
+        found = self._invoice_or_none(invoice)
+        if found is None:
+            raise InvoiceNotFoundError(f"no invoice {invoice}", field="invoice")
+        return found
+
+    def approve_invoice(
+        self, actor: Actor, invoice: UUID, *, journal: Any, approvals_needed: int = 1
+    ) -> Invoice:
+        """Finance approves; with the last approval needed, the fee becomes the provider's
+        payable in the ledger (docs/ledger.md 3.10), keyed by the invoice, then paid by a run."""
+        policies.check_may_decide_invoices(actor)
+        found = self.get_invoice(invoice)
+        if found.status is not InvoiceStatus.SUBMITTED:
+            found.check_status(InvoiceStatus.SUBMITTED, doing="approve")
+        if found.approve(actor=actor.id, approvals_needed=approvals_needed):
+            self._open_provider_payable(found.provider, journal)
+            recorded = journal.post_entry(_fee_draft(found, actor))
+            found.record_payable(recorded.id)
+        self.save(found)
+        return found
+
+    def reject_invoice(self, actor: Actor, invoice: UUID, *, reason: object) -> Invoice:
+        policies.check_may_decide_invoices(actor)
+        found = self.get_invoice(invoice)
+        found.reject(actor=actor.id, reason=reason)
+        claim = self._claim_or_none(found.claim)
+        if claim is not None and claim.invoice == found.id:
+            claim.give_back()  # a corrected invoice may claim the fee
+        self.save(found, *([claim] if claim is not None else []))
+        return found
+
+    def _invoice_or_none(self, invoice: UUID) -> Invoice | None:
+        try:
+            found: Invoice = self.repository.get(invoice)
+        except AggregateNotFoundError:
+            return None
+        return found
+
+    def _claim_or_none(self, key: str) -> Claim | None:
+        try:
+            found: Claim = self.repository.get(claim_id(key))
+        except AggregateNotFoundError:
+            return None
+        return found
+
+    def _open_provider_payable(self, provider: UUID, journal: Any) -> None:
+        code = provider_payable(provider)
+        if journal.ledger.missing_accounts([code]):
+            journal.open_account(
+                code=code,
+                name=f"Provider {provider}: approved invoices payable",
+                type="liability",
+                owner_kind="provider",
+                owner_id=str(provider),
+            )
 
     # ------------------------------------------------------------------ runs
     def start_run(self, actor: Actor, *, rail: Rail, run_on: date, calendar: WorkingDays) -> UUID:
@@ -421,6 +563,37 @@ def _payable_draft(p: Payment, actor: Actor) -> EntryDraft:
         reason=p.reason,
         budget=p.budget,
         source_document=f"remittance:{p.key.removeprefix('payments:dp:').replace(':', '-')}",
+    )
+
+
+def _fee_draft(invoice: Invoice, actor: Actor) -> EntryDraft:
+    """The approved fee becomes the provider's payable: a plan fee out of what its hold
+    committed (posted at sign-off), other fees out of what the budget has available."""
+    source = (
+        f"PB:{invoice.person}:COMMITTED"
+        if invoice.kind is FeeKind.SUPPORT_PLAN
+        else f"PB:{invoice.person}:AVAILABLE"
+    )
+    return EntryDraft.create(
+        idempotency_key=f"payments:invoice:{invoice.id}:approve",
+        kind="provider_fee",
+        legs=[
+            {"account": source, "side": "debit", "amount": invoice.amount},
+            {
+                "account": provider_payable(invoice.provider),
+                "side": "credit",
+                "amount": invoice.amount,
+            },
+        ],
+        effective_at=datetime.now(UTC),
+        actor=actor.id,
+        reason=(
+            f"Invoice {invoice.number} approved: {invoice.kind.label} for engagement"
+            f" {invoice.engagement}, service date {invoice.service_date:%-d %B %Y}"
+            f" ({', '.join(invoice.approvals)})"
+        ),
+        budget=invoice.person,
+        source_document=f"invoice:{invoice.provider}/{invoice.number}",
     )
 
 

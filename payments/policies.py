@@ -38,3 +38,14 @@ def check_may_run_payments(actor: Actor) -> None:
 def check_may_read_payments(actor: Actor) -> None:
     if actor != Actor.system() and not actor.has(*READERS):
         raise NotPermittedError("payments are read by finance, auditors and case workers")
+
+
+def check_may_invoice(actor: Actor) -> None:
+    """A provider's staff invoice for their own organisation's engagements."""
+    if not actor.has(Role.PROVIDER_STAFF) or actor.organisation is None:
+        raise NotPermittedError("invoices are submitted by a provider's staff, for their provider")
+
+
+def check_may_decide_invoices(actor: Actor) -> None:
+    if not actor.has(*FINANCE):
+        raise NotPermittedError("invoices are approved or rejected by finance officers")

@@ -5,12 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from config.actor import Actor
+from config.errors import DomainError, NotFound
 from ledger.domain import Owner
 from payments.application import PaymentsApplication, RunReport, payments_app
 from payments.calendar import england_and_wales
+from payments.invoices import FeeKind, InvoiceFacts
 from payments.rails import Rail, rail_from_settings
+
+LONDON = ZoneInfo("Europe/London")
 
 
 def catch_up(until: int | None = None) -> int:
@@ -49,3 +55,98 @@ def run_payments(
         batch_size=batch_size,
         on_progress=on_progress,
     )
+
+
+# The service each fee is for, in the register's terms.
+FEE_SERVICES = {
+    FeeKind.SUPPORT_PLAN: "support_planning",
+    FeeKind.ANNUAL_REVIEW: "support_planning",
+    FeeKind.MONEY_MANAGEMENT: "money_management",
+}
+
+
+def invoice_facts(provider: UUID, engagement: UUID, kind: FeeKind, day: date) -> InvoiceFacts:
+    """What an invoice is checked against, as it stood on its service date: the register,
+    the marketplace's engagement and tariff, the person's plan and reviews."""
+    from accreditation.domain import Service, accreditation_id
+    from marketplace.services import marketplace_app
+
+    market = marketplace_app()
+    try:
+        found = market.get_engagement(engagement)
+    except NotFound:
+        return InvoiceFacts(False, None, "", False, 0, None, False, "")
+    service = Service(FEE_SERVICES[kind])
+    started, ended = found.started_on, found.ended_on
+    try:
+        tariff = market.tariff_in_force(day)
+        fee = {
+            FeeKind.SUPPORT_PLAN: tariff.support_plan_fee,
+            FeeKind.ANNUAL_REVIEW: tariff.annual_review_fee,
+            FeeKind.MONEY_MANAGEMENT: tariff.money_management_fee,
+        }[kind]
+    except DomainError:
+        fee = None
+    payable, why = _payable(kind, found.person, provider, day)
+    return InvoiceFacts(
+        accredited=_accredited_on(accreditation_id(provider, service), day),
+        engagement_provider=found.provider if found.service.value == service.value else None,
+        engagement_person=found.person,
+        engagement_active=started is not None
+        and started <= day
+        and (ended is None or day <= ended),
+        agreed_price=found.price if kind is not FeeKind.ANNUAL_REVIEW else fee or 0,
+        tariff_fee=fee,
+        payable=payable,
+        payable_reason=why,
+    )
+
+
+def _accredited_on(accreditation: UUID, day: date) -> bool:
+    """The accreditation as its events left it at the end of ``day``: suspended, withdrawn or
+    lapsed then means not accredited then, whatever it is now."""
+    from accreditation.services import accreditation_app
+
+    app = accreditation_app()
+    events: list[Any] = list(app.repository.event_store.get(accreditation))
+    upto = [e for e in events if e.timestamp.astimezone(LONDON).date() <= day]
+    if not upto:
+        return False
+    state: Any = app.repository.get(accreditation, version=upto[-1].originator_version)
+    return bool(state.is_accredited_on(day))
+
+
+def _payable(kind: FeeKind, person: str, provider: UUID, day: date) -> tuple[bool, str]:
+    from accreditation.models import Membership
+    from budgets.services import budget_app
+
+    budgets = budget_app()
+    if kind is FeeKind.SUPPORT_PLAN:
+        try:
+            signed = budgets.plan(person).signed_off
+        except NotFound:
+            signed = False
+        return signed, "the support-plan fee is payable once the plan is signed off"
+    if kind is FeeKind.ANNUAL_REVIEW:
+        staff = set(
+            Membership.objects.filter(provider_id=provider).values_list("user__username", flat=True)
+        )
+        try:
+            reviews = budgets.reviews(person).reviews
+        except NotFound:
+            reviews = []
+        year = _financial_year(day)
+        done = [
+            r
+            for r in reviews
+            if r["kind"] == "annual"
+            and r["reviewer_kind"] == "planner"
+            and r["reviewer"] in staff
+            and _financial_year(r["on"]) == year
+        ]
+        return bool(done), "the annual-review fee is payable once your annual review is recorded"
+    return True, ""
+
+
+def _financial_year(day: date) -> int:
+    return day.year if day.month >= 4 else day.year - 1

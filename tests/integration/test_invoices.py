@@ -1,0 +1,194 @@
+"""Provider invoices (payments/invoices.py, payments/application.py) against the real register,
+marketplace, plan and ledger: every rule, the £450 plan fee from submission to the provider's
+payable, and ten concurrent submissions of one fee of which exactly one is accepted."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+from django.db import connections
+
+from budgets.plan import REQUIRED_PARTS
+from budgets.services import budget_app
+from config.actor import Actor
+from config.roles import Role
+from ledger.domain import Owner
+from ledger.services import ledger_app
+from marketplace.services import marketplace_app
+from payments.application import payments_app, provider_payable
+from payments.invoices import (
+    DuplicateClaimError,
+    InvoiceError,
+    InvoiceNumberReusedError,
+    InvoiceStatus,
+)
+from payments.services import invoice_facts
+from tests.integration.helpers import (
+    ALEX,
+    JO,
+    accredited_provider,
+    engaged_planner,
+    provider_staff,
+    six_week_review,
+)
+from tests.integration.test_commitments import REF, allocated, run_managers
+
+pytestmark = pytest.mark.django_db(transaction=True)
+TODAY = date.today()
+FINANCE = Actor(id="l.brown", roles=frozenset({Role.FINANCE_OFFICER}))
+SECOND = Actor(id="m.patel", roles=frozenset({Role.FINANCE_OFFICER}))
+__all__ = ["allocated"]
+
+
+def planner_staff(provider: UUID, username: str = "priya") -> Actor:
+    return Actor(id=username, roles=frozenset({Role.PROVIDER_STAFF}), organisation=provider)
+
+
+def signed_off(planner: UUID) -> UUID:
+    """The planner engaged (its fee held), the plan written and signed off (the fee committed)."""
+    engagement = engaged_planner(REF, planner)
+    run_managers()
+    app = budget_app()
+    parts = {key: f"About {key}" for key in REQUIRED_PARTS}
+    app.write_plan(
+        REF, parts=parts, actor=provider_staff(planner), as_author="planner", today=TODAY
+    )
+    app.sign_plan(REF, actor=ALEX)
+    six_week_review(REF)
+    app.sign_plan(REF, actor=JO)
+    run_managers()
+    return engagement
+
+
+def submit(provider: UUID, engagement: UUID, number: str = "INV-0102", **changes: Any) -> UUID:
+    fields: dict[str, Any] = {
+        "engagement": engagement,
+        "number": number,
+        "kind": "support_plan",
+        "service_date": TODAY,
+        "amount": 45000,
+        "today": TODAY,
+        "facts_of": invoice_facts,
+    }
+    fields.update(changes)
+    return payments_app().submit_invoice(planner_staff(provider), **fields)
+
+
+def journal() -> Any:
+    return ledger_app().journal(Actor.system(), context=Owner.PAYMENTS)
+
+
+def test_a_plan_fee_invoice_approved_becomes_the_providers_payable_once(allocated: str) -> None:
+    planner = accredited_provider("1800001", name="Connect Doncaster")
+    engagement = signed_off(planner)
+    invoice = submit(planner, engagement)
+    app = payments_app()
+    assert app.get_invoice(invoice).status is InvoiceStatus.SUBMITTED
+    # Where the council asks for two people, one approval is not enough.
+    app.approve_invoice(FINANCE, invoice, journal=journal(), approvals_needed=2)
+    assert app.get_invoice(invoice).status is InvoiceStatus.SUBMITTED
+    with pytest.raises(InvoiceError, match="someone else"):
+        app.approve_invoice(FINANCE, invoice, journal=journal(), approvals_needed=2)
+    approved = app.approve_invoice(SECOND, invoice, journal=journal(), approvals_needed=2)
+    assert approved.status is InvoiceStatus.APPROVED
+    ledger = ledger_app()
+    assert ledger.get_account(provider_payable(planner)).balance == -45000
+    assert ledger.get_account(f"PB:{REF}:COMMITTED").balance == 0  # the commitment, spent
+    entry = ledger.get_entry(approved.entry)
+    assert (entry.kind.value, entry.budget) == ("provider_fee", REF)
+    # The same fee again, under another number: refused, and nothing moves.
+    with pytest.raises(DuplicateClaimError) as again:
+        submit(planner, engagement, number="INV-0103")
+    assert again.value.field == "fee"
+    # The same number again: refused as reused.
+    with pytest.raises(InvoiceNumberReusedError) as reused:
+        submit(planner, engagement, number="inv-0102")
+    assert reused.value.field == "number"
+    assert ledger.get_account(provider_payable(planner)).balance == -45000
+
+
+def test_every_rule_of_an_invoice_names_its_field(allocated: str) -> None:
+    planner = accredited_provider("1800002", name="Connect Doncaster")
+    engagement = engaged_planner(REF, planner)
+    run_managers()
+    other = accredited_provider("1800003", name="Elsewhere Planning")
+    cases: list[tuple[dict[str, Any], str, str]] = [
+        ({}, "fee", "once the plan is signed off"),
+        ({"amount": 44999}, "amount", "£450.00"),
+        ({"service_date": TODAY + timedelta(days=1)}, "service_date", "future"),
+        # Recorded today: the register did not say it was accredited three days ago.
+        ({"service_date": TODAY - timedelta(days=3)}, "service_date", "not accredited"),
+        ({"kind": "tea"}, "kind", "choose the fee"),
+        ({"number": ""}, "number", "required"),
+    ]
+    for changes, field, words in cases:
+        with pytest.raises(InvoiceError, match=words) as refused:
+            submit(planner, engagement, **changes)
+        assert refused.value.field == field, changes
+    with pytest.raises(InvoiceError) as not_theirs:
+        submit(other, engagement)
+    assert not_theirs.value.field == "engagement"
+    with pytest.raises(Exception, match="provider's staff"):
+        payments_app().submit_invoice(
+            FINANCE,
+            engagement=engagement,
+            number="X-1",
+            kind="support_plan",
+            service_date=TODAY,
+            amount=45000,
+            today=TODAY,
+            facts_of=invoice_facts,
+        )
+
+
+def test_a_service_suspended_on_the_service_date_is_not_invoiced(allocated: str) -> None:
+    from accreditation.services import accreditation_app
+    from tests.integration.helpers import REGISTRAR
+
+    planner = accredited_provider("1800004", name="Connect Doncaster")
+    engagement = signed_off(planner)
+    register = accreditation_app()
+    accreditation = register.accreditation_of(planner, "support_planning").id
+    register.suspend(accreditation, actor=REGISTRAR, reason="complaint under review", today=TODAY)
+    with pytest.raises(InvoiceError, match="not accredited") as refused:
+        submit(planner, engagement)
+    assert refused.value.field == "service_date"
+
+
+def test_ten_concurrent_invoices_for_one_fee_accept_exactly_one(allocated: str) -> None:
+    planner = accredited_provider("1800005", name="Connect Doncaster")
+    engagement = signed_off(planner)
+
+    def attempt(n: int) -> str:
+        try:
+            submit(planner, engagement, number=f"RACE-{n}")
+            return "accepted"
+        except DuplicateClaimError:
+            return "duplicate"
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        outcomes = list(pool.map(attempt, range(10)))
+    assert sorted(outcomes) == ["accepted"] + ["duplicate"] * 9
+
+
+def test_a_rejected_invoice_gives_its_fee_back_for_a_corrected_one(allocated: str) -> None:
+    planner = accredited_provider("1800006", name="Connect Doncaster")
+    engagement = signed_off(planner)
+    first = submit(planner, engagement, number="INV-1", note="wrong reference")
+    app = payments_app()
+    with pytest.raises(InvoiceError) as no_reason:
+        app.reject_invoice(FINANCE, first, reason="")
+    assert no_reason.value.field == "reason"
+    app.reject_invoice(FINANCE, first, reason="our reference is missing")
+    assert app.get_invoice(first).status is InvoiceStatus.REJECTED
+    second = submit(planner, engagement, number="INV-2")
+    assert app.approve_invoice(FINANCE, second, journal=journal()).status is InvoiceStatus.APPROVED
+    with pytest.raises(Exception, match="rejected"):
+        app.approve_invoice(FINANCE, first, journal=journal())
+    assert marketplace_app().get_engagement(engagement).price == 45000

@@ -1,0 +1,89 @@
+"""Invoice rules (payments/invoices.py) on facts given directly: each refusal names its field."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from payments.invoices import (
+    Claim,
+    DuplicateClaimError,
+    Invoice,
+    InvoiceError,
+    InvoiceFacts,
+    claim_key,
+)
+
+PROVIDER, ENGAGEMENT = uuid4(), uuid4()
+TODAY = date(2026, 12, 1)
+FACTS = InvoiceFacts(
+    accredited=True,
+    engagement_provider=PROVIDER,
+    engagement_person="DN-1",
+    engagement_active=True,
+    agreed_price=42000,  # the provider's own offer, below the tariff
+    tariff_fee=45000,
+    payable=True,
+    payable_reason="",
+)
+
+
+def submit(facts: InvoiceFacts = FACTS, **changes: Any) -> Invoice:
+    fields: dict[str, Any] = {
+        "provider": PROVIDER,
+        "number": "inv-1",
+        "kind": "support_plan",
+        "engagement": ENGAGEMENT,
+        "service_date": TODAY,
+        "amount": 45000,
+        "facts": facts,
+        "today": TODAY,
+        "actor": "priya",
+    }
+    fields.update(changes)
+    return Invoice.submit(**fields)
+
+
+def test_the_tariff_or_the_agreed_price_is_accepted_and_nothing_else() -> None:
+    assert submit().amount == 45000
+    assert submit(amount=42000).number == "INV-1"
+    with pytest.raises(InvoiceError, match="£420.00 or £450.00") as refused:
+        submit(amount=43000)
+    assert refused.value.field == "amount"
+
+
+@pytest.mark.parametrize(
+    ("facts", "field", "words"),
+    [
+        (replace(FACTS, accredited=False), "service_date", "not accredited"),
+        (replace(FACTS, engagement_active=False), "service_date", "not active"),
+        (replace(FACTS, engagement_provider=None), "engagement", "no engagement"),
+        (replace(FACTS, engagement_provider=uuid4()), "engagement", "no engagement"),
+        (replace(FACTS, payable=False, payable_reason="not signed off"), "fee", "not signed off"),
+    ],
+)
+def test_each_fact_refuses_by_name(facts: InvoiceFacts, field: str, words: str) -> None:
+    with pytest.raises(InvoiceError, match=words) as refused:
+        submit(facts)
+    assert refused.value.field == field
+
+
+def test_a_fee_is_claimed_once_per_plan_review_year_and_period() -> None:
+    plan = claim_key(submit().kind, engagement=ENGAGEMENT, person="DN-1", service_date=TODAY)
+    assert plan == f"plan-fee:{ENGAGEMENT}"
+    review = submit(kind="annual_review").kind
+    assert claim_key(review, engagement=uuid4(), person="DN-1", service_date=date(2027, 3, 31)) == (
+        "review-fee:DN-1:2026-27"
+    )
+    assert claim_key(
+        review, engagement=ENGAGEMENT, person="DN-1", service_date=date(2027, 4, 1)
+    ) == ("review-fee:DN-1:2027-28")
+    claim = Claim(plan, uuid4())
+    with pytest.raises(DuplicateClaimError):
+        claim.check_free("support-plan fee")
+    claim.give_back()
+    claim.check_free("support-plan fee")
