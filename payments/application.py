@@ -41,6 +41,7 @@ from config.applications import application
 from config.errors import DomainError, NotFound
 from config.transcodings import ContextApplication
 from ledger.domain import EntryDraft, LedgerError, Owner
+from ledger.money import format_pence
 from payments import policies
 from payments.calendar import WorkingDays
 from payments.direct_payments import (
@@ -329,9 +330,18 @@ class PaymentsApplication(ContextApplication):
             )
 
     # ------------------------------------------------------------------ runs
-    def start_run(self, actor: Actor, *, rail: Rail, run_on: date, calendar: WorkingDays) -> UUID:
+    def start_run(
+        self,
+        actor: Actor,
+        *,
+        rail: Rail,
+        run_on: date,
+        calendar: WorkingDays,
+        provider_of: Callable[[UUID], Destination] | None = None,
+    ) -> UUID:
         """Record what the run carries: every payment due by ``run_on`` on ``rail`` and not
-        yet paid. Starting the same day's run again adds what became due and carries on."""
+        yet paid, and (given ``provider_of``, where each provider is paid) every approved
+        invoice not yet paid. Starting the same day's run again adds what became due."""
         policies.check_may_run_payments(actor)
         keys: list[str] = []
         skipped: list[tuple[str, str]] = []
@@ -356,6 +366,22 @@ class PaymentsApplication(ContextApplication):
                     existing.move_to(the_run)
                     moved.append(existing)
                 keys.append(due.key)
+        if provider_of is not None:
+            for invoice in self.approved_invoices():
+                key = invoice_payment_key(invoice.id)
+                existing = self._payment_or_none(key)
+                if existing is None:
+                    new.append(
+                        _invoice_payment(
+                            invoice, provider_of(invoice.provider), rail, the_run, run_on
+                        )
+                    )
+                elif existing.status is PaymentStatus.PAID:
+                    continue
+                else:
+                    existing.move_to(the_run)
+                    moved.append(existing)
+                keys.append(key)
         try:
             run: PaymentRun = self.repository.get(the_run)
             run.add(keys)
@@ -365,6 +391,20 @@ class PaymentsApplication(ContextApplication):
         run.record_skipped(skipped)
         self.save(run, *new, *moved)
         return run.id
+
+    def approved_invoices(self) -> Iterable[Invoice]:
+        """Invoices approved and not yet paid (from the log's MadePayable events)."""
+        topic = get_topic(Invoice.MadePayable)  # type: ignore[attr-defined]
+        start = 1
+        while True:
+            found = self.recorder.select_notifications(start, 500, topics=[topic])
+            for notification in found:
+                invoice = self.get_invoice(UUID(str(notification.originator_id)))
+                if invoice.status is InvoiceStatus.APPROVED:
+                    yield invoice
+            if len(found) < 500:
+                return
+            start = found[-1].id + 1
 
     def get_run(self, run: UUID) -> PaymentRun:
         try:
@@ -500,9 +540,14 @@ class PaymentsApplication(ContextApplication):
         drafts = [_settlement_draft(p, rail, actor) for p in todo]
         recorded = journal.post_entries(drafts)
         now = datetime.now(UTC)
+        invoices = []
         for p, r in zip(todo, recorded, strict=True):
             p.record_paid(r.id, now)
-        self.save(*todo)
+            if p.kind == "invoice":
+                invoice = self.get_invoice(UUID(p.key.rsplit(":", 1)[1]))
+                invoice.record_paid()
+                invoices.append(invoice)
+        self.save(*todo, *invoices)
 
 
 def _ahead(run_on: date) -> date:
@@ -540,6 +585,35 @@ def _payment(due: Due, rail: Rail, run: UUID) -> Payment:
         due.reason,
         run,
     )
+
+
+def invoice_payment_key(invoice: UUID) -> str:
+    return f"payments:invoice:{invoice}"
+
+
+def _invoice_payment(
+    invoice: Invoice, destination: Destination, rail: Rail, run: UUID, run_on: date
+) -> Payment:
+    """An approved invoice's payment: its payable is the approval's entry, posted already."""
+    payment = Payment(
+        invoice_payment_key(invoice.id),
+        invoice.person,
+        "invoice",
+        rail.name.value,
+        destination,
+        invoice.amount,
+        0,
+        run_on,
+        invoice.service_date,
+        invoice.service_date,
+        f"Invoice {invoice.number} ({invoice.kind.label})",
+        f"Invoice {invoice.number}: {invoice.kind.label}, {format_pence(invoice.amount)}",
+        run,
+        provider_payable(invoice.provider),
+    )
+    assert invoice.entry is not None
+    payment.record_posted(invoice.entry)
+    return payment
 
 
 def _payable_draft(p: Payment, actor: Actor) -> EntryDraft:
@@ -603,7 +677,7 @@ def _settlement_draft(p: Payment, rail: Rail, actor: Actor) -> EntryDraft:
         idempotency_key=settlement_key(p.key),
         kind="settlement",
         legs=[
-            {"account": payable(p.budget), "side": "debit", "amount": p.net},
+            {"account": p.payable or payable(p.budget), "side": "debit", "amount": p.net},
             {"account": rail.settles_against, "side": "credit", "amount": p.net},
         ],
         effective_at=at_start_of(p.pay_on),

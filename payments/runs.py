@@ -106,8 +106,12 @@ class Payment(Aggregate):
         label: str,
         reason: str,
         run: UUID,
+        payable: str = "",
     ) -> None:
         self.key = key
+        # The ledger account the payment pays off (a provider's payable; "" for a direct
+        # payment's own DP:<ref>:PAYABLE).
+        self.payable = payable
         self.budget = budget
         self.kind = kind
         self.rail = RailName(rail)

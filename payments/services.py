@@ -15,6 +15,7 @@ from payments.application import PaymentsApplication, RunReport, payments_app
 from payments.calendar import england_and_wales
 from payments.invoices import FeeKind, InvoiceFacts
 from payments.rails import Rail, rail_from_settings
+from payments.runs import Destination
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -46,7 +47,13 @@ def run_payments(
     app: PaymentsApplication = payments_app()
     who = actor or Actor.system()
     chosen = rail or rail_from_settings()
-    run = app.start_run(who, rail=chosen, run_on=run_on, calendar=england_and_wales())
+    run = app.start_run(
+        who,
+        rail=chosen,
+        run_on=run_on,
+        calendar=england_and_wales(),
+        provider_of=provider_destination,
+    )
     return app.work_run(
         who,
         run,
@@ -55,6 +62,18 @@ def run_payments(
         batch_size=batch_size,
         on_progress=on_progress,
     )
+
+
+def provider_destination(provider: UUID) -> Destination:
+    """Where a provider is paid: its Stripe connected account, from the register."""
+    from accreditation.models import ProviderRecord
+    from accreditation.services import catch_up as catch_up_register
+
+    catch_up_register()
+    record = ProviderRecord.objects.filter(id=provider).first()
+    if record is None:
+        return Destination(name=str(provider))
+    return Destination(name=record.name, stripe_account=record.payment_account)
 
 
 # The service each fee is for, in the register's terms.

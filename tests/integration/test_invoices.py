@@ -192,3 +192,35 @@ def test_a_rejected_invoice_gives_its_fee_back_for_a_corrected_one(allocated: st
     with pytest.raises(Exception, match="rejected"):
         app.approve_invoice(FINANCE, first, journal=journal())
     assert marketplace_app().get_engagement(engagement).price == 45000
+
+
+def test_an_approved_invoice_is_paid_once_to_the_providers_connected_account(
+    allocated: str, stripe_server: Any
+) -> None:
+    import uuid
+
+    from accreditation.services import accreditation_app
+    from payments import stripe as pay
+    from payments.rails import StripeRail
+    from payments.services import run_payments
+
+    ledger_app().open_account(code="STRIPE:CLEARING", name="Clearing", type="asset", actor="t")
+    planner = accredited_provider("1800007", name="Connect Doncaster")
+    account = pay.create_connected_account(
+        provider_id=str(planner), email="care@example.org", name="Connect Doncaster"
+    )
+    stripe_server.post(f"/_config/accounts/{account}/complete_onboarding")
+    accreditation_app().link_payment_account(planner, account=account)
+    pay.top_up(amount_pence=1_000_000, idempotency_key=f"f-{uuid.uuid4()}", description="funds")
+    invoice = submit(planner, signed_off(planner))
+    payments_app().approve_invoice(FINANCE, invoice, journal=journal())
+    report = run_payments(TODAY, rail=StripeRail())
+    assert (report.paid, report.failed) == (1, [])
+    again = run_payments(TODAY, rail=StripeRail())
+    assert again.paid == 1
+    group = f"payments:invoice:{invoice}"
+    transfers = pay.client().v1.transfers.list(params={"transfer_group": group}).data
+    assert [(t.amount, t.destination) for t in transfers] == [(45000, account)]
+    assert payments_app().get_invoice(invoice).status is InvoiceStatus.PAID
+    assert ledger_app().get_account(provider_payable(planner)).balance == 0
+    assert ledger_app().get_account("STRIPE:CLEARING").balance == -45000
