@@ -42,9 +42,7 @@ def payments_of_run(
 def exceptions(actor: Actor) -> QuerySet[models.PaymentRecord]:
     """What finance must look at: payments failed for good, each with its reason."""
     policies.check_may_read_payments(actor)
-    return models.PaymentRecord.objects.filter(
-        status=PaymentStatus.FAILED.value, retryable=False
-    )
+    return models.PaymentRecord.objects.filter(status=PaymentStatus.FAILED.value, retryable=False)
 
 
 def payments_of_budget(actor: Actor, budget_ref: str) -> QuerySet[models.PaymentRecord]:
