@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -43,11 +45,36 @@ def my_budget(request: HttpRequest) -> HttpResponse:
             "changes": [
                 {"on": e.effective_at, "reason": e.reason, "actor": e.actor} for e in s.changes
             ],
+            **direct_payments_of(s.council_ref),
         }
         for s in summaries
     ]
     context = {"pages": pages, "part_titles": {**REQUIRED_PARTS, **DIRECT_PAYMENT_PARTS}}
     return render(request, "frontend/budget/my_budget.html", context)
+
+
+def direct_payments_of(council_ref: str) -> dict[str, Any]:
+    """The person's next direct payment (from their schedule) and the last they were paid,
+    each with its remittance (the payments context's read model)."""
+    from payments import models, queries
+    from payments.services import catch_up
+
+    catch_up()
+    recent = list(models.PaymentRecord.objects.filter(budget=council_ref).order_by("-pay_on")[:13])
+    for row in recent:
+        row.net_text = format_pence(row.net)  # type: ignore[attr-defined]
+    due = queries.next_due(council_ref, today=timezone.localdate())
+    shown = None
+    if due is not None:
+        shown = {
+            "pay_on": due.pay_on,
+            "label": due.label,
+            "gross": format_pence(due.gross),
+            "netted": format_pence(due.netted),
+            "net": format_pence(due.net),
+            "payee": due.payee.name,
+        }
+    return {"next_payment": shown, "direct_payments": recent}
 
 
 def plan_pdf_response(council_ref: str, *, actor: Actor) -> HttpResponse:

@@ -7,6 +7,7 @@ from frontend import (
     case_views,
     evidence_views,
     grid_views,
+    payment_views,
     provider_views,
     public_views,
     support_views,
@@ -21,6 +22,12 @@ urlpatterns = [
     path("ledger/", views.ledger_accounts, name="ledger-accounts"),
     path("ledger/accounts/<str:code>/", views.ledger_statement, name="ledger-statement"),
     path("ledger/entries/<uuid:entry_id>/", views.ledger_entry, name="ledger-entry"),
+    # finance: payment runs, exceptions; a payment's remittance advice
+    path("finance/payments/", payment_views.runs, name="payment-runs"),
+    path("finance/payments/start/", payment_views.start_run, name="payment-run-start"),
+    path("finance/payments/exceptions/", payment_views.exceptions, name="payment-exceptions"),
+    path("finance/payments/runs/<uuid:run_id>/", payment_views.run, name="payment-run"),
+    path("payments/<str:key>/remittance/", payment_views.remittance, name="remittance"),
     # public: the register and finding support
     path("register/", public_views.register_list, name="register"),
     path(

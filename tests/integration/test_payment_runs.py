@@ -238,3 +238,40 @@ def test_the_api_shows_runs_to_finance_and_payments_to_their_person(
     assert (
         worker.post("/api/v1/payments/runs", {}, content_type="application/json").status_code == 403
     )
+
+
+def test_finance_pages_show_runs_progress_and_exceptions_and_a_person_their_remittance(
+    ledger: Any, tmp_path: Path, make_user: Any
+) -> None:
+    from tests.integration.helpers import person, signed_in
+
+    app = payments_app()
+    budget(ledger, "DN-P0")
+    bank = BankAccount.create(sort_code="200000", account_number="30000000", name="Pat Lee")
+    agree(app, "DN-P0", Payee.create(kind="person", name="Pat Lee", bank=bank), date(2026, 12, 7))
+    budget(ledger, "DN-P1")
+    agree(app, "DN-P1", Payee.create(kind="person", name="No Bank"), date(2026, 12, 7))
+    rail = BacsRail(originator=COUNCIL, folder=tmp_path)
+    run = app.start_run(FINANCE, rail=rail, run_on=date(2026, 12, 2), calendar=CAL)
+    app.work_run(FINANCE, run, rail=rail, journal=journal(ledger))
+
+    finance = signed_in(make_user, "l.brown", Role.FINANCE_OFFICER)
+    runs = finance.get("/finance/payments/").content.decode()
+    assert "2 December 2026" in runs and "2 of 2" in runs
+    page = finance.get(f"/finance/payments/runs/{run}/").content.decode()
+    assert "2 of 2 payments worked (100%)" in page
+    assert "1 payment, £1,040.00" in page  # paid
+    assert "No Bank&#x27;s bank details" in page or "No Bank's bank details" in page
+    exceptions = finance.get("/finance/payments/exceptions/").content.decode()
+    assert "payments:dp:DN-P1:P01" not in exceptions and "No Bank" in exceptions
+    # A run is started in a worker: the page enqueues it and says so, waiting on nothing.
+    worker = signed_in(make_user, "a.khan", Role.SOCIAL_WORKER)
+    assert worker.post("/finance/payments/start/").status_code == 403
+
+    own = person(make_user, "dn-p0", "DN-P0")
+    remittance = own.get("/payments/payments:dp:DN-P0:P01/remittance/")
+    assert remittance.status_code == 200
+    text = remittance.content.decode()
+    for words in ("7 December 2026 to 3 January 2027", "£1,200.00", "£160.00", "£1,040.00"):
+        assert words in text
+    assert own.get("/payments/payments:dp:DN-P1:P01/remittance/").status_code == 404
