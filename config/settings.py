@@ -149,6 +149,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.run_due_payments",
         "schedule": crontab(hour=6, minute=0),
     },
+    "act-on-stored-stripe-events": {
+        "task": "payments.tasks.act_on_stored_stripe_events",
+        "schedule": 60.0,
+    },
     "remind-reviews-due": {
         "task": "budgets.tasks.remind_reviews_due",
         "schedule": crontab(hour=7, minute=0),

@@ -426,6 +426,19 @@ class PaymentsApplication(ContextApplication):
             return None
         return found
 
+    def confirm_transfer(self, key: str, transfer: str) -> str:
+        """Stripe says it made ``transfer`` for the payment ``key`` (its webhook): record it
+        sent if the run had not yet (it crashed after Stripe answered); the next run settles it."""
+        payment = self._payment_or_none(key)
+        if payment is None:
+            return f"transfer {transfer}: no payment {key}"
+        if payment.rail_ref:
+            same = payment.rail_ref == transfer
+            return f"payment {key} already sent" + ("" if same else f" as {payment.rail_ref}")
+        payment.record_sent(transfer)
+        self.save(payment)
+        return f"payment {key} sent as {transfer}"
+
     def work_run(
         self,
         actor: Actor,

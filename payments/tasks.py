@@ -28,3 +28,22 @@ def run_due_payments(self: Any, run_on: str | None = None, batch_size: int = 200
 
     report = run_payments(day, on_progress=progress, batch_size=batch_size)
     return {"run": str(report.run), **report.as_dict()}
+
+
+@shared_task(acks_late=True)
+def act_on_stripe_event(event_id: str) -> str:
+    """Act on one stored Stripe event, once (payments/webhooks.py)."""
+    from payments.webhooks import act_on
+
+    return act_on(event_id)
+
+
+@shared_task
+def act_on_stored_stripe_events() -> int:
+    """Beat, each minute: act on stored events whose task was lost (a broker restart)."""
+    from payments.webhooks import act_on, pending
+
+    found = pending()
+    for event_id in found:
+        act_on(event_id)
+    return len(found)

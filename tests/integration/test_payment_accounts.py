@@ -20,8 +20,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_accreditation_opens_an_account_and_the_verified_webhook_records_onboarding(
-    council: Any, make_user: Any, stripe_server: Any, stripe_webhooks: Any
+    council: Any, make_user: Any, stripe_server: Any, stripe_webhooks: Any, monkeypatch: Any
 ) -> None:
+    from config import celery_app
+
+    # The route stores the event and hands it to a task: run here, in this process
+    # (tests/integration/test_webhook_worker.py runs it in a real worker).
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
     app = accreditation_app()
     pid = app.register_provider(actor=NEWCOMER, **{**DETAILS, "registration_number": "1600001"}).id
     aid = app.apply(pid, service="support_planning", actor=staff_of_provider(pid)).id
