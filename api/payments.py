@@ -16,6 +16,7 @@ from api.auth import allowed_by, caller, caller_actor
 from config.audit import record_reads
 from ledger.money import format_pence
 from payments import models, policies, queries, stripe
+from payments.application import payments_app
 from payments.models import StripeEvent
 from payments.services import catch_up
 
@@ -176,6 +177,7 @@ def payment_page(found: Any, cursor: str | None, limit: int) -> PaymentPage:
 
 READ = allowed_by(policies.check_may_read_payments)
 RUN = allowed_by(policies.check_may_run_payments)
+CASE = allowed_by(policies.check_may_manage_direct_payments)
 
 
 @router.get("/runs", response=RunPage, auth=READ)
@@ -253,7 +255,7 @@ def next_payment(request: HttpRequest, council_ref: str) -> Any:
     queries.payments_of_budget(caller_actor(request), council_ref)  # who may see: the policy
     due = queries.next_due(council_ref, today=timezone.localdate())
     if due is None:
-        return 204, None
+        return Status(204, None)
     return NextPaymentOut(
         key=due.key,
         label=due.label,
@@ -263,4 +265,94 @@ def next_payment(request: HttpRequest, council_ref: str) -> Any:
         net=format_pence(due.net),
         net_pence=due.net,
         payee=due.payee.name,
+    )
+
+
+# ---------------------------------------------------------------------------- reviews (reg. 7)
+
+
+class ReviewDueOut(Schema):
+    budget: str
+    due_on: date
+    reason: str
+    overdue: bool
+
+
+class ReviewIn(Schema):
+    on: date
+    outcome: str
+    reason: str
+
+
+class TriggerIn(Schema):
+    on: date
+    kind: str
+    note: str
+
+
+class ReviewDuePage(Schema):
+    items: list[ReviewDueOut]
+
+
+@router.get("/dp-reviews", response=ReviewDuePage, auth=READ)
+def dp_reviews_due(request: HttpRequest, within_days: int = 28) -> ReviewDuePage:
+    """Direct-payment reviews overdue or due soon (regulation 7), soonest first."""
+    found = payments_app().dp_reviews_due(
+        caller_actor(request), today=timezone.localdate(), within_days=max(0, min(within_days, 366))
+    )
+    return ReviewDuePage(
+        items=[ReviewDueOut(budget=b, due_on=d, reason=r, overdue=o) for b, d, r, o in found]
+    )
+
+
+@router.post("/budgets/{council_ref}/dp-reviews", response={201: ReviewDueOut}, auth=CASE)
+def record_dp_review(request: HttpRequest, council_ref: str, payload: ReviewIn) -> Any:
+    """Record a direct-payment review and what it decided (carry_on, change or stop)."""
+    actor = caller_actor(request)
+    app = payments_app()
+    app.change_agreement(
+        actor,
+        council_ref,
+        lambda a: a.record_dp_review(
+            on=payload.on,
+            outcome=payload.outcome,
+            reason=payload.reason,
+            actor=actor.id,
+            today=timezone.localdate(),
+        ),
+    )
+    agreement = app.agreement(council_ref)
+    due = agreement.review_due_on()
+    return Status(
+        201,
+        ReviewDueOut(
+            budget=council_ref,
+            due_on=due,
+            reason=agreement.review_reason(),
+            overdue=agreement.is_review_overdue(timezone.localdate()),
+        ),
+    )
+
+
+@router.post("/budgets/{council_ref}/dp-review-triggers", response={201: ReviewDueOut}, auth=CASE)
+def record_review_trigger(request: HttpRequest, council_ref: str, payload: TriggerIn) -> Any:
+    """A concern, a breached condition or a change in capacity: a review is due at once."""
+    actor = caller_actor(request)
+    app = payments_app()
+    app.change_agreement(
+        actor,
+        council_ref,
+        lambda a: a.record_trigger(
+            on=payload.on, kind=payload.kind, note=payload.note, actor=actor.id
+        ),
+    )
+    agreement = app.agreement(council_ref)
+    return Status(
+        201,
+        ReviewDueOut(
+            budget=council_ref,
+            due_on=agreement.review_due_on(),
+            reason=agreement.review_reason(),
+            overdue=agreement.is_review_overdue(timezone.localdate()),
+        ),
     )

@@ -194,6 +194,22 @@ class PaymentsApplication(ContextApplication):
         change(agreement)
         self.save(agreement)
 
+    def dp_reviews_due(
+        self, actor: Actor, *, today: date, within_days: int = 28
+    ) -> list[tuple[str, date, str, bool]]:
+        """Direct-payment reviews (regulation 7) overdue or due within ``within_days``, soonest
+        first: (budget, due on, why, overdue)."""
+        policies.check_may_read_payments(actor)
+        horizon = today + timedelta(days=within_days)
+        found = []
+        for agreement in self.agreements():
+            if agreement.stopped_from is not None:
+                continue
+            due = agreement.review_due_on()
+            if due <= horizon:
+                found.append((agreement.budget_ref, due, agreement.review_reason(), due < today))
+        return sorted(found, key=lambda r: (r[1], r[0]))
+
     def schedule(self, budget_ref: str, calendar: WorkingDays, *, until: date) -> Schedule:
         return self.agreement(budget_ref).schedule(calendar, until=until)
 

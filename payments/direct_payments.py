@@ -67,6 +67,20 @@ class PayeeKind(StrEnum):
         }[self.value]
 
 
+class ReviewTrigger(StrEnum):
+    """Why a direct-payment review is needed before its date (regulation 7)."""
+
+    CONCERN = "concern"  # someone raised a concern about how the payment is used
+    BREACH = "breach"  # a condition of the payment was breached
+    CAPACITY = "capacity"  # the person's capacity changed
+
+
+class ReviewOutcome(StrEnum):
+    CARRY_ON = "carry_on"
+    CHANGE = "change"
+    STOP = "stop"
+
+
 class OneOffPurpose(StrEnum):
     EQUIPMENT = "equipment"
     START_UP = "start_up"
@@ -277,6 +291,9 @@ class DirectPaymentAgreement(Aggregate):
         self.stopped_from: date | None = None
         self.stop_reason = ""
         self.one_offs: list[tuple[date, int, str, str]] = []  # (pay on, pence, purpose, reason)
+        # Regulation 7: each review (on, outcome, reason, actor) and each reason for one sooner.
+        self.dp_reviews: list[tuple[date, str, str, str]] = []
+        self.review_triggers: list[tuple[date, str, str]] = []
 
     @staticmethod
     def create_id(budget_ref: str) -> UUID:  # type: ignore[override]
@@ -413,6 +430,71 @@ class DirectPaymentAgreement(Aggregate):
     ) -> None:
         self.one_offs.append((pay_on, amount, purpose, reason))
 
+    # ------------------------------------------------------------------ regulation 7
+    def review_due_on(self) -> date:
+        """The first review within 6 months of the first payment, then at intervals of no more
+        than 12 months; at once when a concern, a breach or a change in capacity is recorded
+        after the last review."""
+        if self.dp_reviews:
+            last = self.dp_reviews[-1][0]
+            due = _add_months(last, 12)
+        else:
+            last, due = None, _add_months(self.start, 6)
+        sooner = [on for on, _, _ in self.review_triggers if last is None or on > last]
+        return min([due, *sooner])
+
+    def review_reason(self) -> str:
+        last = self.dp_reviews[-1][0] if self.dp_reviews else None
+        sooner = [
+            (on, k, note) for on, k, note in self.review_triggers if last is None or on > last
+        ]
+        if sooner:
+            on, kind, note = sooner[0]
+            return f"{ReviewTrigger(kind).value} recorded on {on:%-d %b %Y}: {note}"
+        if last is None:
+            return "the first review, within 6 months of the first payment"
+        return "the yearly review, no more than 12 months after the last"
+
+    def is_review_overdue(self, today: date) -> bool:
+        return self.stopped_from is None and today > self.review_due_on()
+
+    def record_trigger(self, *, on: date, kind: object, note: object, actor: str) -> None:
+        try:
+            trigger = ReviewTrigger(str(kind))
+        except ValueError:
+            raise DirectPaymentError(
+                "choose a concern, a breached condition or a change in capacity", field="kind"
+            ) from None
+        self._triggered(on, trigger.value, _text(note, "note", 1000), actor)
+
+    @event("ReviewTriggered")
+    def _triggered(self, on: date, kind: str, note: str, actor: str) -> None:
+        self.review_triggers.append((on, kind, note))
+
+    def record_dp_review(
+        self, *, on: date, outcome: object, reason: object, actor: str, today: date
+    ) -> None:
+        """A review under regulation 7, and what it decided: carry on, change (the caller then
+        changes the amounts or payee), or stop (from the day of the review, s.33)."""
+        if on > today:
+            raise DirectPaymentError("a review cannot be recorded ahead of its day", field="on")
+        if self.dp_reviews and on < self.dp_reviews[-1][0]:
+            raise DirectPaymentError("a review must come after the last one", field="on")
+        try:
+            decided = ReviewOutcome(str(outcome))
+        except ValueError:
+            raise DirectPaymentError(
+                "choose what the review decided: carry on, change or stop", field="outcome"
+            ) from None
+        why = _text(reason, "reason", 2000)
+        self._dp_reviewed(on, decided.value, why, actor)
+        if decided is ReviewOutcome.STOP and self.stopped_from is None:
+            self._stopped(on, f"stopped at the review of {on:%-d %B %Y}: {why}", actor)
+
+    @event("DirectPaymentReviewed")
+    def _dp_reviewed(self, on: date, outcome: str, reason: str, actor: str) -> None:
+        self.dp_reviews.append((on, outcome, reason, actor))
+
     def _check_not_before_last_change(self, on: date) -> None:
         last = max([self.amount_changes[-1][0], *(s[0] for s in self.suspensions)])
         if on < last:
@@ -532,6 +614,15 @@ class DirectPaymentAgreement(Aggregate):
             )
         result.due.sort(key=lambda d: (d.pay_on, d.key))
         return result
+
+
+def _add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or the month's last day when it has fewer days."""
+    import calendar
+
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _suspended_reason(suspension: list[Any]) -> str:

@@ -275,3 +275,49 @@ def test_finance_pages_show_runs_progress_and_exceptions_and_a_person_their_remi
     for words in ("7 December 2026 to 3 January 2027", "£1,200.00", "£160.00", "£1,040.00"):
         assert words in text
     assert own.get("/payments/payments:dp:DN-P1:P01/remittance/").status_code == 404
+
+
+def test_direct_payment_reviews_are_listed_when_due_and_recorded_through_the_api(
+    ledger: Any, make_user: Any
+) -> None:
+    import json
+
+    from tests.integration.helpers import signed_in
+
+    app = payments_app()
+    budget(ledger, "DN-R0")
+    agree(app, "DN-R0", Payee.create(kind="person", name="R"), date(2026, 12, 7))
+    worker = signed_in(make_user, "a.khan", Role.SOCIAL_WORKER)
+    soon = worker.get("/api/v1/payments/dp-reviews?within_days=366").json()["items"]
+    assert [(r["budget"], r["due_on"], r["overdue"]) for r in soon] == [
+        ("DN-R0", "2027-06-07", False)
+    ]
+    assert worker.get("/api/v1/payments/dp-reviews").json()["items"] == []  # not within 28 days
+    trigger = worker.post(
+        "/api/v1/payments/budgets/DN-R0/dp-review-triggers",
+        data=json.dumps({"on": "2026-12-01", "kind": "concern", "note": "a neighbour called"}),
+        content_type="application/json",
+    )
+    assert trigger.status_code == 201 and trigger.json()["due_on"] == "2026-12-01"
+    assert [r["budget"] for r in worker.get("/api/v1/payments/dp-reviews").json()["items"]] == [
+        "DN-R0"
+    ]
+    bad = worker.post(
+        "/api/v1/payments/budgets/DN-R0/dp-reviews",
+        data=json.dumps({"on": "2026-12-01", "outcome": "maybe", "reason": "x"}),
+        content_type="application/json",
+    )
+    assert bad.status_code == 422 and "outcome" in bad.content.decode()
+    done = worker.post(
+        "/api/v1/payments/budgets/DN-R0/dp-reviews",
+        data=json.dumps({"on": "2026-12-01", "outcome": "carry_on", "reason": "all fine"}),
+        content_type="application/json",
+    )
+    assert done.status_code == 201 and done.json()["due_on"] == "2027-12-01"
+    finance = signed_in(make_user, "l.brown", Role.FINANCE_OFFICER)
+    refused = finance.post(
+        "/api/v1/payments/budgets/DN-R0/dp-reviews",
+        data=json.dumps({"on": "2026-12-01", "outcome": "stop", "reason": "x"}),
+        content_type="application/json",
+    )
+    assert refused.status_code == 403

@@ -193,3 +193,43 @@ def test_the_calendar_refuses_a_date_beyond_the_holidays_it_knows() -> None:
     assert cal.working_days_before(date(2026, 12, 29), 3) == date(2026, 12, 23)
     with pytest.raises(CalendarError, match="known only until"):
         cal.is_working_day(date(2027, 1, 4))
+
+
+def test_regulation_7_reviews_first_within_6_months_then_yearly_and_sooner_on_a_concern() -> None:
+    dp = agreement()  # first payment: 6 April 2026
+    assert dp.review_due_on() == date(2026, 10, 6)
+    assert "within 6 months" in dp.review_reason()
+    assert not dp.is_review_overdue(date(2026, 10, 6))
+    assert dp.is_review_overdue(date(2026, 10, 7))
+    dp.record_dp_review(
+        on=date(2026, 9, 30),
+        outcome="carry_on",
+        reason="going well",
+        actor="sw",
+        today=date(2026, 10, 1),
+    )
+    assert dp.review_due_on() == date(2027, 9, 30)
+    dp.record_trigger(on=date(2027, 1, 12), kind="concern", note="bills unpaid", actor="sw")
+    assert dp.review_due_on() == date(2027, 1, 12)
+    assert "concern recorded on 12 Jan 2027: bills unpaid" in dp.review_reason()
+    with pytest.raises(DirectPaymentError) as refused:
+        dp.record_dp_review(
+            on=date(2027, 1, 13), outcome="maybe", reason="r", actor="sw", today=date(2027, 1, 13)
+        )
+    assert refused.value.field == "outcome"
+    with pytest.raises(DirectPaymentError) as ahead:
+        dp.record_dp_review(
+            on=date(2027, 2, 1), outcome="stop", reason="r", actor="sw", today=date(2027, 1, 13)
+        )
+    assert ahead.value.field == "on"
+    dp.record_dp_review(
+        on=date(2027, 1, 20),
+        outcome="stop",
+        reason="misuse confirmed",
+        actor="tm",
+        today=date(2027, 1, 20),
+    )
+    assert dp.stopped_from == date(2027, 1, 20)
+    assert not dp.is_review_overdue(date(2028, 6, 1))  # stopped: no more reviews due
+    # Period 11 began on 11 January, before the stop; none after it.
+    assert [d.number for d in dp.schedule(CAL, until=date(2027, 6, 1)).due][-1] == 11
