@@ -7,6 +7,9 @@
 # eventsourcing library alone and django-hordak (in its own venv under .bench-venvs/, made on
 # first use), all on one throwaway cluster; the rest of the arguments go to bench/peers.py,
 # e.g.  bash bench/run.sh --peers --quick
+#
+# With --payments it runs bench/payments.py (payment runs on each rail, invoice validations) on
+# the cluster; the rest of the arguments go to it, e.g.  bash bench/run.sh --payments --count 500
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib/postgres.sh
@@ -16,6 +19,15 @@ mkdir -p "$OUT"
 ensure_postgres_server
 trap stop_throwaway_postgres EXIT
 start_throwaway_postgres
+
+if [ "${1:-}" = "--payments" ]; then
+  shift
+  echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(free -g | awk '/^Mem:/ {print $2}') GiB;" \
+    "$(.venv/bin/python --version); $("$(pg_bindir)/postgres" --version)"
+  DATABASE_URL="$PG_URL" .venv/bin/python bench/payments.py --json "$OUT/payments.json" "$@"
+  echo "(results in $OUT/payments.json)"
+  exit 0
+fi
 
 if [ "${1:-}" = "--peers" ]; then
   shift

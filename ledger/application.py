@@ -182,6 +182,31 @@ class LedgerApplication(Downstream, ContextApplication):
                 ) from None
             return Recorded(existing.id, created=False, position=None)
 
+    def open_accounts(
+        self, specs: Sequence[dict[str, Any]], *, actor: str, by: Owner | None = None
+    ) -> int:
+        """Open many accounts in one transaction (a payment run's first payments open a payable
+        for each person); each spec as ``open_account``'s keywords. If any was open already,
+        each is opened on its own instead (finding the same, refusing other details)."""
+        accounts = [Account.open(actor=actor, **spec) for spec in specs]
+        if by is not None:
+            for account in accounts:
+                account.check_opened_by(by)
+        states = [AccountState.of(a) for a in accounts]
+
+        def step(tx: Any) -> None:
+            for state in states:
+                self.guard.insert(tx, state)
+
+        try:
+            with during(step):
+                self.save(*accounts)
+            return len(accounts)
+        except IntegrityError:
+            for spec in specs:
+                self.open_account(actor=actor, by=by, **spec)
+            return len(accounts)
+
     def close_account(
         self, *, code: str, actor: str, reason: str, by: Owner | None = None
     ) -> Recorded:
@@ -664,6 +689,9 @@ class Journal:
             no_overdraft=no_overdraft,
             by=self.owner,
         )
+
+    def open_accounts(self, specs: Sequence[dict[str, Any]]) -> int:
+        return self.ledger.open_accounts(specs, actor=self.actor.id, by=self.owner)
 
     def close_account(self, *, code: str, reason: str) -> Recorded:
         return self.ledger.close_account(

@@ -471,9 +471,11 @@ class PaymentsApplication(ContextApplication):
         the_run = self.get_run(run)
         keys = list(the_run.keys)
         done = 0
+        carried: list[Payment] = []  # loaded once; each step keeps them up to date
         for start in range(0, len(keys), batch_size):
             batch = [self.get_payment(k) for k in keys[start : start + batch_size]]
             batch = [p for p in batch if p.run == the_run.id]
+            carried += batch
             self._post_payables(batch, journal, actor)
             if rail.name.value == "stripe":
                 self._send(rail, [p for p in batch if _to_send(p)], the_run.run_on)
@@ -485,20 +487,19 @@ class PaymentsApplication(ContextApplication):
                 on_progress(done, len(keys))
         if rail.name.value == "bacs":
             # One file for the run: every payment it carries by Bacs, sent before or now.
-            carried = [self.get_payment(k) for k in keys]
-            carried = [p for p in carried if p.run == the_run.id]
             in_file = [p for p in carried if p.status in (PaymentStatus.POSTED, PaymentStatus.SENT)]
             self._send(rail, in_file, the_run.run_on)
             self._settle(carried, rail, journal, actor)
-        report = self.report(the_run)
+        report = self.report(the_run, carried)
         the_run.finish(report.as_dict())
         self.save(the_run)
         return report
 
-    def report(self, run: PaymentRun) -> RunReport:
+    def report(self, run: PaymentRun, carried: list[Payment] | None = None) -> RunReport:
         """Paid; failed for good (finance puts it right: each with its reason); pending (not
         yet paid, or failed in a way the next run may get past, such as Stripe down)."""
-        carried = [p for p in (self.get_payment(k) for k in run.keys) if p.run == run.id]
+        if carried is None:
+            carried = [p for p in (self.get_payment(k) for k in run.keys) if p.run == run.id]
         paid = [p for p in carried if p.status is PaymentStatus.PAID]
         failed = [
             (p.key, p.failure)
@@ -536,14 +537,18 @@ class PaymentsApplication(ContextApplication):
 
     def _open_payables(self, budgets: set[str], journal: Any) -> None:
         missing = journal.ledger.missing_accounts([payable(ref) for ref in budgets])
-        for code in missing:
-            ref = code.split(":")[1]
-            journal.open_account(
-                code=code,
-                name=f"{ref}: direct payments payable",
-                type="liability",
-                owner_kind="budget",
-                owner_id=ref,
+        if missing:
+            journal.open_accounts(
+                [
+                    {
+                        "code": code,
+                        "name": f"{code.split(':')[1]}: direct payments payable",
+                        "type": "liability",
+                        "owner_kind": "budget",
+                        "owner_id": code.split(":")[1],
+                    }
+                    for code in missing
+                ]
             )
 
     def _send(self, rail: Rail, batch: Sequence[Payment], run_on: date) -> None:
