@@ -57,9 +57,21 @@ def celery_process(
     process = subprocess.Popen(command, env=env, cwd=ROOT)
     old = celery_app.conf.broker_url, celery_app.conf.result_backend
     celery_app.conf.broker_url, celery_app.conf.result_backend = broker, results
+    _forget_connections()
     try:
         yield process
     finally:
         celery_app.conf.broker_url, celery_app.conf.result_backend = old
+        _forget_connections()
         process.terminate()
         process.wait(timeout=30)
+
+
+def _forget_connections() -> None:
+    """Make the test's Celery app connect afresh: it keeps its broker connections and its
+    result backend from first use, so a second worker's broker would never see a task."""
+    celery_app._pool = None  # the connection pool (app.close() would also deregister the app)
+    celery_app.amqp._producer_pool = None  # the producers built on it
+    celery_app._backend_cache = None
+    if hasattr(celery_app._local, "backend"):
+        del celery_app._local.backend
