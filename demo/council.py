@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 from config.actor import Actor
 from config.roles import Role
 from demo.budgets import load_budgets, load_plans
+from demo.payments import load_direct_payments
 from demo.register import load_marketplace, load_register
 from ledger.domain import EntryDraft
 from ledger.services import catch_up, ledger_app
@@ -103,3 +104,4 @@ def load() -> None:
     load_register()
     load_marketplace()
     load_plans()  # Sam's plan is written by the planner he engaged in the marketplace
+    load_direct_payments()

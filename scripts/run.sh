@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Serves careledger on the embedded default (SQLite under var/) at http://127.0.0.1:8000,
 # with the demo council loaded, and the local Stripe server (devtools/stripe_server) beside
-# it for payments readiness. Everything it needs it installs first.
+# it for payments, the projections process and a Celery worker with beat. Everything it needs it
+# installs first.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
@@ -15,6 +16,7 @@ if [ -z "${STRIPE_API_KEY:-}" ]; then
   mkdir -p var
   .venv/bin/python -m devtools.stripe_server --port "$STRIPE_PORT" --quiet \
     --state-file var/stripe_server.pickle --webhook-secret "$STRIPE_WEBHOOK_SECRET" \
+    --opening-topup 100000000 \
     --webhook "http://$BIND/api/v1/payments/stripe/webhook" &
 fi
 trap 'kill $(jobs -p) 2>/dev/null' EXIT
@@ -24,5 +26,9 @@ trap 'kill $(jobs -p) 2>/dev/null' EXIT
 # The projections process: read models, and the process managers that finish a step one
 # context began in another (a budget's ledger entry), whatever stopped the request between.
 .venv/bin/python manage.py run_projections &
+# A Celery worker with beat: the scheduled payment runs, Stripe's stored webhooks acted on,
+# reminders, hold expiry. No page or API request waits on Stripe: they hand work to it.
+.venv/bin/celery -A config worker --beat --pool=solo --concurrency=1 --loglevel=WARNING \
+  --schedule var/celery-beat-schedule --without-heartbeat --without-gossip --without-mingle &
 echo "careledger: http://$BIND  (API docs: http://$BIND/api/docs)"
 .venv/bin/gunicorn config.wsgi --bind "$BIND" --workers 2 --threads 4 --access-logfile -
