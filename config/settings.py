@@ -172,6 +172,10 @@ BACS = {
     "LEAD_DAYS": int(os.environ.get("CARELEDGER_BACS_LEAD_DAYS", "3")),
 }
 
+# How many finance officers approve an invoice before it is payable (two where the council's
+# financial regulations ask for it; never the same person twice).
+INVOICE_APPROVALS = int(os.environ.get("CARELEDGER_INVOICE_APPROVALS", "1"))
+
 # Stripe: real keys in production; the local server (devtools/stripe_server) in the demo run.
 STRIPE_API_KEY = os.environ.get("STRIPE_API_KEY", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")

@@ -93,7 +93,7 @@ def exceptions(request: HttpRequest) -> HttpResponse:
     return render(request, "frontend/payments/exceptions.html", {"page": page})
 
 
-@roles_required(Role.PERSON, *policies.READERS)
+@roles_required(Role.PERSON, Role.PROVIDER_STAFF, *policies.READERS)
 def remittance(request: HttpRequest, key: str) -> HttpResponse:
     """A payment's remittance advice: what was paid, for which period, net of which
     contribution. The person (or whoever acts for them) and staff see it (the budgets context
@@ -102,8 +102,12 @@ def remittance(request: HttpRequest, key: str) -> HttpResponse:
     row = models.PaymentRecord.objects.filter(key=key).first()
     if row is None:
         raise Http404("no such payment")
+    actor = actor_from_user(signed_in(request))
     try:
-        queries.payments_of_budget(actor_from_user(signed_in(request)), row.budget)
+        if row.kind == "invoice":
+            queries.check_may_see_invoice_payment(actor, row)
+        else:
+            queries.payments_of_budget(actor, row.budget)
     except NotFound:  # someone else's: told as if it did not exist
         raise Http404("no such payment") from None
     record_read(request.user, [row.budget], request.path)

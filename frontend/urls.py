@@ -7,6 +7,7 @@ from frontend import (
     case_views,
     evidence_views,
     grid_views,
+    invoice_views,
     payment_views,
     provider_views,
     public_views,
@@ -28,6 +29,13 @@ urlpatterns = [
     path("finance/payments/exceptions/", payment_views.exceptions, name="payment-exceptions"),
     path("finance/payments/runs/<uuid:run_id>/", payment_views.run, name="payment-run"),
     path("payments/<str:key>/remittance/", payment_views.remittance, name="remittance"),
+    path("finance/invoices/", invoice_views.finance_invoices, name="finance-invoices"),
+    path(
+        "finance/invoices/<uuid:invoice>/<str:decision>/",
+        invoice_views.decide_invoice,
+        name="finance-invoice-decide",
+    ),
+    path("provider/invoices/", invoice_views.provider_invoices, name="provider-invoices"),
     # public: the register and finding support
     path("register/", public_views.register_list, name="register"),
     path(

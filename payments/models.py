@@ -69,3 +69,28 @@ class PaymentRunRecord(models.Model):
 
     class Meta:
         ordering = ["-run_on", "rail"]
+
+
+class InvoiceRecord(models.Model):
+    """A provider's invoice as the provider and finance see it (payments/invoices.py)."""
+
+    id = models.UUIDField(primary_key=True)
+    provider = models.UUIDField(db_index=True)
+    number = models.CharField(max_length=35)
+    kind = models.CharField(max_length=20)
+    engagement = models.UUIDField()
+    person = models.CharField(max_length=64, db_index=True)
+    service_date = models.DateField()
+    amount = models.BigIntegerField()
+    status = models.CharField(max_length=20, db_index=True)
+    submitted_by = models.CharField(max_length=150)
+    submitted_at = models.DateTimeField()
+    approvals = models.JSONField(default=list)
+    decision_reason = models.TextField(blank=True)
+    entry = models.UUIDField(null=True)
+    approved_at = models.DateTimeField(null=True)
+    paid_at = models.DateTimeField(null=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at"]

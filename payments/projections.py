@@ -18,7 +18,7 @@ from payments.runs import PaymentStatus
 
 class PaymentsProjection(Projection):
     name = "payments"
-    read_models = (models.PaymentRecord, models.PaymentRunRecord)
+    read_models = (models.PaymentRecord, models.PaymentRunRecord, models.InvoiceRecord)
 
     def apply(self, notifications: Sequence[Notification], tracking: ProjectionPosition) -> None:
         for notification in notifications:
@@ -28,6 +28,8 @@ class PaymentsProjection(Projection):
                 self._payment(event, step)
             elif owner == "PaymentRun":
                 self._run(event, step)
+            elif owner == "Invoice":
+                self._invoice(event, step)
 
     def _payment(self, event: Any, step: str) -> None:
         if step == "Scheduled":
@@ -64,6 +66,34 @@ class PaymentsProjection(Projection):
             row.status = PaymentStatus.FAILED.value
         elif step == "Moved":
             row.run = event.run
+        row.save()
+
+    def _invoice(self, event: Any, step: str) -> None:
+        if step == "Submitted":
+            models.InvoiceRecord.objects.create(
+                id=event.originator_id,
+                provider=event.provider,
+                number=event.number,
+                kind=event.kind,
+                engagement=event.engagement,
+                person=event.person,
+                service_date=event.service_date,
+                amount=event.amount,
+                status="submitted",
+                submitted_by=event.actor,
+                submitted_at=event.timestamp,
+                note=event.note,
+            )
+            return
+        row = models.InvoiceRecord.objects.get(id=event.originator_id)
+        if step == "Approved":
+            row.approvals = [*row.approvals, event.actor]
+        elif step == "MadePayable":
+            row.status, row.entry, row.approved_at = "approved", event.entry, event.timestamp
+        elif step == "Rejected":
+            row.status, row.decision_reason = "rejected", event.reason
+        elif step == "Paid":
+            row.status, row.paid_at = "paid", event.timestamp
         row.save()
 
     def _run(self, event: Any, step: str) -> None:

@@ -74,3 +74,15 @@ def next_due(budget_ref: str, *, today: date) -> Any:
     )
     upcoming = [d for d in schedule.due if d.pay_on >= today and d.key not in paid]
     return upcoming[0] if upcoming else None
+
+
+def check_may_see_invoice_payment(actor: Actor, payment: models.PaymentRecord) -> None:
+    """An invoice's payment: its provider's staff and finance's readers see it; anyone else
+    is told there is no such payment."""
+    from config.errors import NotFound
+
+    invoice = models.InvoiceRecord.objects.filter(id=payment.key.rsplit(":", 1)[1]).first()
+    if actor.has(*policies.READERS):
+        return
+    if invoice is None or actor.organisation != invoice.provider:
+        raise NotFound("no such payment", field="payment")

@@ -224,3 +224,65 @@ def test_an_approved_invoice_is_paid_once_to_the_providers_connected_account(
     assert payments_app().get_invoice(invoice).status is InvoiceStatus.PAID
     assert ledger_app().get_account(provider_payable(planner)).balance == 0
     assert ledger_app().get_account("STRIPE:CLEARING").balance == -45000
+
+
+def test_a_provider_invoices_on_a_page_and_finance_approves_it_there(
+    allocated: str, make_user: Any, stripe_server: Any
+) -> None:
+    import uuid
+
+    from accreditation.services import accreditation_app
+    from payments import stripe as pay
+    from payments.rails import StripeRail
+    from payments.services import run_payments
+    from tests.integration.helpers import signed_in, staff_of
+
+    ledger_app().open_account(code="STRIPE:CLEARING", name="Clearing", type="asset", actor="t")
+    planner = accredited_provider("1800008", name="Connect Doncaster")
+    engagement = signed_off(planner)
+    priya = staff_of(make_user, "priya", planner)
+    form = {
+        "engagement": str(engagement),
+        "kind": "support_plan",
+        "number": "inv-77",
+        "service_date-day": str(TODAY.day),
+        "service_date-month": str(TODAY.month),
+        "service_date-year": str(TODAY.year),
+        "amount": "£400.00",
+    }
+    wrong = priya.post("/provider/invoices/", form)
+    assert wrong.status_code == 400
+    page = wrong.content.decode()
+    assert "There is a problem" in page and 'href="#amount"' in page and "£450.00" in page
+    sent = priya.post("/provider/invoices/", form | {"amount": "450"})
+    assert (sent.status_code, sent["Location"]) == (302, "/provider/invoices/?submitted=INV-77")
+    again = priya.post("/provider/invoices/", form | {"amount": "450", "number": "INV-78"})
+    assert again.status_code == 400 and "paid once" in again.content.decode()
+
+    finance = signed_in(make_user, "l.brown", Role.FINANCE_OFFICER)
+    waiting = finance.get("/finance/invoices/").content.decode()
+    assert "Invoice INV-77: Support-plan fee, £450.00" in waiting
+    assert list(payments_app().approved_invoices()) == []  # not approved yet
+    from payments.models import InvoiceRecord
+
+    record = InvoiceRecord.objects.get(number="INV-77")
+    no_reason = finance.post(f"/finance/invoices/{record.id}/reject/", {"reason": ""})
+    assert no_reason.status_code == 400 and "There is a problem" in no_reason.content.decode()
+    approved = finance.post(f"/finance/invoices/{record.id}/approve/")
+    assert approved.status_code == 302
+    assert ledger_app().get_account(provider_payable(planner)).balance == -45000
+
+    account = pay.create_connected_account(
+        provider_id=str(planner), email="c@example.org", name="C"
+    )
+    stripe_server.post(f"/_config/accounts/{account}/complete_onboarding")
+    accreditation_app().link_payment_account(planner, account=account)
+    pay.top_up(amount_pence=1_000_000, idempotency_key=f"f-{uuid.uuid4()}", description="funds")
+    assert run_payments(TODAY, rail=StripeRail()).paid == 1
+    mine = priya.get("/provider/invoices/").content.decode()
+    assert "Paid" in mine and "Remittance advice" in mine
+    key = f"payments:invoice:{record.id}"
+    remittance = priya.get(f"/payments/{key}/remittance/")
+    assert remittance.status_code == 200 and "£450.00" in remittance.content.decode()
+    other = staff_of(make_user, "sol", accredited_provider("1800009", name="Elsewhere"))
+    assert other.get(f"/payments/{key}/remittance/").status_code == 404
