@@ -356,3 +356,132 @@ def record_review_trigger(request: HttpRequest, council_ref: str, payload: Trigg
             overdue=agreement.is_review_overdue(timezone.localdate()),
         ),
     )
+
+
+# ---------------------------------------------------------------------------- invoices
+
+
+class InvoiceIn(Schema):
+    engagement: UUID
+    fee: str
+    number: str
+    service_date: date
+    amount_pence: int
+
+
+class InvoiceOut(Schema):
+    id: UUID
+    provider: UUID
+    number: str
+    fee: str
+    engagement: UUID
+    person: str
+    service_date: date
+    amount_pence: int
+    amount: str
+    status: str
+    approvals: list[str]
+    decision_reason: str
+    submitted_at: datetime
+
+
+class InvoicePage(Schema):
+    items: list[InvoiceOut]
+    next_cursor: str | None
+
+
+class LineOut(Schema):
+    line: int
+    number: str
+    accepted: bool
+    invoice: UUID | None
+    field: str
+    message: str
+
+
+class BatchOut(Schema):
+    accepted: int
+    refused: int
+    lines: list[LineOut]
+
+
+INVOICERS = allowed_by(policies.check_may_invoice)
+
+
+def invoice_out(row: models.InvoiceRecord) -> InvoiceOut:
+    return InvoiceOut(
+        id=row.id,
+        provider=row.provider,
+        number=row.number,
+        fee=row.kind,
+        engagement=row.engagement,
+        person=row.person,
+        service_date=row.service_date,
+        amount_pence=row.amount,
+        amount=format_pence(row.amount),
+        status=row.status,
+        approvals=row.approvals,
+        decision_reason=row.decision_reason,
+        submitted_at=row.submitted_at,
+    )
+
+
+def _submitter(request: HttpRequest) -> Any:
+    from functools import partial
+
+    from payments.services import invoice_facts
+
+    return partial(
+        payments_app().submit_invoice,
+        caller_actor(request),
+        today=timezone.localdate(),
+        facts_of=invoice_facts,
+    )
+
+
+@router.post("/invoices", response={201: InvoiceOut}, auth=INVOICERS)
+def submit_invoice(request: HttpRequest, payload: InvoiceIn) -> Any:
+    """One invoice against one of the provider's engagements (every rule of docs/payments.md)."""
+    invoice = _submitter(request)(
+        engagement=payload.engagement,
+        number=payload.number,
+        kind=payload.fee,
+        service_date=payload.service_date,
+        amount=payload.amount_pence,
+    )
+    catch_up()
+    return Status(201, invoice_out(models.InvoiceRecord.objects.get(id=invoice)))
+
+
+@router.post("/invoices/batch", response=BatchOut, auth=INVOICERS)
+def submit_invoice_batch(request: HttpRequest) -> BatchOut:
+    """A CSV of invoices (text/csv: engagement, fee, number, service_date, amount), a result
+    for every line: each good line is accepted whatever the lines around it."""
+    from payments.invoice_csv import submit_batch
+
+    text = request.body.decode("utf-8-sig", errors="replace")
+    results = submit_batch(text, _submitter(request))
+    return BatchOut(
+        accepted=sum(r.accepted for r in results),
+        refused=sum(not r.accepted for r in results),
+        lines=[LineOut(**r.as_dict()) for r in results],
+    )
+
+
+@router.get("/invoices", response=InvoicePage, auth=allowed_by(policies.check_may_see_invoices))
+def list_invoices(
+    request: HttpRequest, status: str = "", cursor: str | None = None, limit: int = 50
+) -> InvoicePage:
+    """A provider's own invoices; finance and auditors see every provider's."""
+    catch_up()
+    actor = caller_actor(request)
+    found = models.InvoiceRecord.objects.all()
+    if not actor.has(*policies.READERS):
+        assert actor.organisation is not None  # the policy let in only a provider's staff
+        found = found.filter(provider=actor.organisation)
+    if status:
+        found = found.filter(status=status)
+    limit = max(1, min(limit, queries.MAX_PAGE))
+    rows = list(found.filter(number__gt=cursor or "").order_by("number")[: limit + 1])
+    next_cursor = rows[limit - 1].number if len(rows) > limit else None
+    return InvoicePage(items=[invoice_out(r) for r in rows[:limit]], next_cursor=next_cursor)

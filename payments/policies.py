@@ -49,3 +49,10 @@ def check_may_invoice(actor: Actor) -> None:
 def check_may_decide_invoices(actor: Actor) -> None:
     if not actor.has(*FINANCE):
         raise NotPermittedError("invoices are approved or rejected by finance officers")
+
+
+def check_may_see_invoices(actor: Actor) -> None:
+    """A provider's staff see their provider's invoices; finance and auditors see all."""
+    if actor.has(*READERS) or (actor.has(Role.PROVIDER_STAFF) and actor.organisation):
+        return
+    raise NotPermittedError("invoices are seen by their provider's staff and by finance")

@@ -286,3 +286,42 @@ def test_a_provider_invoices_on_a_page_and_finance_approves_it_there(
     assert remittance.status_code == 200 and "£450.00" in remittance.content.decode()
     other = staff_of(make_user, "sol", accredited_provider("1800009", name="Elsewhere"))
     assert other.get(f"/payments/{key}/remittance/").status_code == 404
+
+
+def test_a_csv_batch_answers_every_line_and_accepts_the_good_ones(
+    allocated: str, make_user: Any
+) -> None:
+    from tests.integration.helpers import staff_of
+
+    planner = accredited_provider("1800010", name="Connect Doncaster")
+    engagement = signed_off(planner)
+    priya = staff_of(make_user, "priya", planner)
+    day = TODAY.isoformat()
+    csv_text = "\n".join(
+        [
+            "engagement,fee,number,service_date,amount",
+            f"{engagement},support_plan,B-1,{day},£400.00",  # not the tariff
+            f"not-an-id,support_plan,B-2,{day},450",
+            f"{engagement},support_plan,B-3,{TODAY:%d/%m/%Y},450.00",  # good
+            f"{engagement},support_plan,B-4,{day},450",  # the same fee again
+            f"{engagement},support_plan,B-5,31/02/2027,450",
+        ]
+    )
+    response = priya.post("/api/v1/payments/invoices/batch", data=csv_text, content_type="text/csv")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["accepted"], body["refused"]) == (1, 4)
+    lines = {line["line"]: line for line in body["lines"]}
+    assert (lines[2]["field"], lines[3]["field"], lines[6]["field"]) == (
+        "amount",
+        "engagement",
+        "service_date",
+    )
+    assert lines[4]["accepted"] and lines[4]["number"] == "B-3"
+    assert lines[5]["field"] == "fee" and "paid once" in lines[5]["message"]
+    listed = priya.get("/api/v1/payments/invoices").json()["items"]
+    assert [(i["number"], i["status"]) for i in listed] == [("B-3", "submitted")]
+    no_header = priya.post(
+        "/api/v1/payments/invoices/batch", data="a,b\n1,2", content_type="text/csv"
+    )
+    assert no_header.status_code == 422 and "header" in no_header.content.decode()
