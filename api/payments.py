@@ -485,3 +485,20 @@ def list_invoices(
     rows = list(found.filter(number__gt=cursor or "").order_by("number")[: limit + 1])
     next_cursor = rows[limit - 1].number if len(rows) > limit else None
     return InvoicePage(items=[invoice_out(r) for r in rows[:limit]], next_cursor=next_cursor)
+
+
+class SpeedOut(Schema):
+    target: int
+    paid: int
+    median: float | None
+    longest: int | None
+    missed: int
+    waiting: list[tuple[str, int]]
+    waiting_over_target: int
+
+
+@router.get("/invoices/approval-to-paid", response=SpeedOut, auth=READ)
+def approval_to_paid(request: HttpRequest) -> SpeedOut:
+    """Working days from approval to payment over the last 90 days, against the target (5)."""
+    catch_up()
+    return SpeedOut(**queries.approval_to_paid(caller_actor(request), today=timezone.localdate()))

@@ -120,7 +120,15 @@ def finance_invoices(request: HttpRequest, errors: dict[str, str] | None = None)
     for invoice in waiting:
         invoice.amount_text = format_pence(invoice.amount)  # type: ignore[attr-defined]
         invoice.kind_label = FeeKind(invoice.kind).label.capitalize()  # type: ignore[attr-defined]
-    context = {"invoices": waiting, "errors": errors or {}, "done": request.GET.get("done", "")}
+    from payments.queries import approval_to_paid
+
+    actor = actor_from_user(signed_in(request))
+    context = {
+        "invoices": waiting,
+        "errors": errors or {},
+        "done": request.GET.get("done", ""),
+        "speed": approval_to_paid(actor, today=timezone.localdate()),
+    }
     return render(
         request, "frontend/payments/finance_invoices.html", context, status=400 if errors else 200
     )

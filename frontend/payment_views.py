@@ -20,6 +20,8 @@ from frontend.access import allowed_by, roles_required, signed_in
 from identity.actors import actor_from_user
 from ledger.money import format_pence
 from payments import models, policies, queries
+from payments.remittance import as_csv as remittance_csv
+from payments.remittance import as_pdf as remittance_pdf
 from payments.services import catch_up
 
 PAGE_SIZE = 50
@@ -111,6 +113,19 @@ def remittance(request: HttpRequest, key: str) -> HttpResponse:
     except NotFound:  # someone else's: told as if it did not exist
         raise Http404("no such payment") from None
     record_read(request.user, [row.budget], request.path)
+    shape = request.GET.get("format", "")
+    if shape == "csv":
+        response = HttpResponse(remittance_csv(row), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="remittance-{_file(row)}.csv"'
+        return response
+    if shape == "pdf":
+        response = HttpResponse(remittance_pdf(row), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="remittance-{_file(row)}.pdf"'
+        return response
     return render(
         request, "frontend/payments/remittance.html", {"payment": row, "money": _money(row)}
     )
+
+
+def _file(row: models.PaymentRecord) -> str:
+    return row.key.removeprefix("payments:").replace(":", "-")

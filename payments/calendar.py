@@ -54,6 +54,15 @@ class WorkingDays:
             day = self.on_or_before(day - timedelta(days=1))
         return day
 
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days after ``start`` up to and including ``end`` (0 for the same day)."""
+        count, day = 0, start
+        while day < end:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                count += 1
+        return count
+
     def holidays_between(self, start: date, end: date) -> list[date]:
         return sorted(d for d in self.holidays if start <= d <= end)
 

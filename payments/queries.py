@@ -86,3 +86,44 @@ def check_may_see_invoice_payment(actor: Actor, payment: models.PaymentRecord) -
         return
     if invoice is None or actor.organisation != invoice.provider:
         raise NotFound("no such payment", field="payment")
+
+
+# Approved invoices are paid within this many working days (the council's target).
+APPROVAL_TO_PAID_TARGET = 5
+
+
+def approval_to_paid(actor: Actor, *, today: date, days: int = 90) -> dict[str, Any]:
+    """How long approved invoices took to be paid, in working days, over the last ``days``:
+    how many, the median and the longest, how many missed the target; and those approved and
+    waiting, with how long."""
+    import statistics
+
+    from django.utils import timezone
+
+    from payments.calendar import england_and_wales
+
+    policies.check_may_read_payments(actor)
+    calendar = england_and_wales()
+    since = today - timedelta(days=days)
+    local = timezone.localtime
+    paid = [
+        calendar.working_days_between(local(r.approved_at).date(), local(r.paid_at).date())
+        for r in models.InvoiceRecord.objects.filter(
+            status="paid", approved_at__isnull=False, paid_at__date__gte=since
+        )
+        if r.approved_at and r.paid_at
+    ]
+    waiting = [
+        (r.number, calendar.working_days_between(local(r.approved_at).date(), today))
+        for r in models.InvoiceRecord.objects.filter(status="approved", approved_at__isnull=False)
+        if r.approved_at
+    ]
+    return {
+        "target": APPROVAL_TO_PAID_TARGET,
+        "paid": len(paid),
+        "median": statistics.median(paid) if paid else None,
+        "longest": max(paid) if paid else None,
+        "missed": sum(d > APPROVAL_TO_PAID_TARGET for d in paid),
+        "waiting": sorted(waiting, key=lambda w: -w[1]),
+        "waiting_over_target": sum(d > APPROVAL_TO_PAID_TARGET for _, d in waiting),
+    }

@@ -286,6 +286,17 @@ def test_a_provider_invoices_on_a_page_and_finance_approves_it_there(
     assert remittance.status_code == 200 and "£450.00" in remittance.content.decode()
     other = staff_of(make_user, "sol", accredited_provider("1800009", name="Elsewhere"))
     assert other.get(f"/payments/{key}/remittance/").status_code == 404
+    as_csv = priya.get(f"/payments/{key}/remittance/?format=csv")
+    assert as_csv["Content-Type"].startswith("text/csv")
+    assert "paid_pence,45000" in as_csv.content.decode().replace("\r", "")
+    as_pdf = priya.get(f"/payments/{key}/remittance/?format=pdf")
+    assert as_pdf["Content-Type"] == "application/pdf" and as_pdf.content.startswith(b"%PDF")
+    assert other.get(f"/payments/{key}/remittance/?format=pdf").status_code == 404
+    speed = finance.get("/api/v1/payments/invoices/approval-to-paid").json()
+    assert (speed["paid"], speed["median"], speed["missed"], speed["target"]) == (1, 0, 0, 5)
+    assert "1 approved invoice was paid, in a median of 0 working days" in finance.get(
+        "/finance/invoices/"
+    ).content.decode()
 
 
 def test_a_csv_batch_answers_every_line_and_accepts_the_good_ones(
