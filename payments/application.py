@@ -21,7 +21,7 @@ is tried again by the next run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -215,15 +215,19 @@ class PaymentsApplication(ContextApplication):
 
     def agreements(self) -> Iterable[DirectPaymentAgreement]:
         """Every agreement, in the order they were made (from the log's Agreed events)."""
-        topic = get_topic(DirectPaymentAgreement.Agreed)  # type: ignore[attr-defined]
+        for originator in self._originators(DirectPaymentAgreement.Agreed):  # type: ignore[attr-defined]
+            agreement: DirectPaymentAgreement = self.repository.get(originator)
+            yield agreement
+
+    def _originators(self, event_class: type[Any]) -> Iterator[UUID]:
+        """The aggregates that recorded an event of ``event_class``, in the log's order (a
+        scan of the notification log by topic: no read model needed, so never behind)."""
+        topic = get_topic(event_class)
         start = 1
         while True:
             found = self.recorder.select_notifications(start, 500, topics=[topic])
             for notification in found:
-                agreement: DirectPaymentAgreement = self.repository.get(
-                    UUID(str(notification.originator_id))
-                )
-                yield agreement
+                yield UUID(str(notification.originator_id))
             if len(found) < 500:
                 return
             start = found[-1].id + 1
@@ -410,17 +414,10 @@ class PaymentsApplication(ContextApplication):
 
     def approved_invoices(self) -> Iterable[Invoice]:
         """Invoices approved and not yet paid (from the log's MadePayable events)."""
-        topic = get_topic(Invoice.MadePayable)  # type: ignore[attr-defined]
-        start = 1
-        while True:
-            found = self.recorder.select_notifications(start, 500, topics=[topic])
-            for notification in found:
-                invoice = self.get_invoice(UUID(str(notification.originator_id)))
-                if invoice.status is InvoiceStatus.APPROVED:
-                    yield invoice
-            if len(found) < 500:
-                return
-            start = found[-1].id + 1
+        for originator in self._originators(Invoice.MadePayable):  # type: ignore[attr-defined]
+            invoice = self.get_invoice(originator)
+            if invoice.status is InvoiceStatus.APPROVED:
+                yield invoice
 
     def get_run(self, run: UUID) -> PaymentRun:
         try:
