@@ -502,3 +502,107 @@ def approval_to_paid(request: HttpRequest) -> SpeedOut:
     """Working days from approval to payment over the last 90 days, against the target (5)."""
     catch_up()
     return SpeedOut(**queries.approval_to_paid(caller_actor(request), today=timezone.localdate()))
+
+
+# ---------------------------------------------------------------------------- managed spend
+
+
+class ServiceLineIn(Schema):
+    reference: str
+    provider: UUID
+    description: str
+    period_start: date
+    period_end: date
+    units: str  # hours or units, like "12.5"
+    rate_pence: int
+    amount_pence: int | None = None
+
+
+class ServiceLineOut(Schema):
+    id: UUID
+    budget: str
+    reference: str
+    provider: UUID
+    provider_name: str
+    description: str
+    period_start: date
+    period_end: date
+    units: str
+    rate: str
+    amount_pence: int
+    amount: str
+    status: str
+    recorded_by: str
+    ledger_entry: UUID | None
+
+
+class DecisionIn(Schema):
+    reason: str = ""
+
+
+def line_out(line: Any) -> ServiceLineOut:
+    from payments.managed import UNIT_SCALE
+
+    return ServiceLineOut(
+        id=line.id,
+        budget=line.budget,
+        reference=line.reference,
+        provider=line.provider,
+        provider_name=line.provider_name,
+        description=line.description,
+        period_start=line.period_start,
+        period_end=line.period_end,
+        units=f"{line.units / UNIT_SCALE:g}",
+        rate=format_pence(line.rate),
+        amount_pence=line.amount,
+        amount=format_pence(line.amount),
+        status=line.status.value,
+        recorded_by=line.recorded_by,
+        ledger_entry=line.entry,
+    )
+
+
+@router.post("/budgets/{council_ref}/service-lines", response={201: ServiceLineOut})
+def record_service_line(request: HttpRequest, council_ref: str, payload: ServiceLineIn) -> Any:
+    """A commissioned service line for the person's managed budget (the council's case
+    workers, or an ISF provider for its own); finance approves it."""
+    from payments.services import line_facts
+
+    app = payments_app()
+    line = app.record_service_line(
+        caller_actor(request),
+        budget=council_ref,
+        reference=payload.reference,
+        provider=payload.provider,
+        description=payload.description,
+        period_start=payload.period_start,
+        period_end=payload.period_end,
+        units=payload.units,
+        rate=payload.rate_pence,
+        amount=payload.amount_pence,
+        facts_of=line_facts,
+    )
+    return Status(201, line_out(app.get_service_line(line)))
+
+
+@router.post(
+    "/service-lines/{line}/{decision}",
+    response=ServiceLineOut,
+    auth=allowed_by(policies.check_may_decide_invoices),
+)
+def decide_service_line(
+    request: HttpRequest, line: UUID, decision: str, payload: DecisionIn
+) -> ServiceLineOut:
+    """Finance approves (posting it as managed spend) or rejects (with a reason) a line."""
+    from config.actor import Actor
+    from config.errors import NotFound
+    from ledger.domain import Owner
+    from ledger.services import ledger_app
+
+    actor, app = caller_actor(request), payments_app()
+    if decision == "approve":
+        journal = ledger_app().journal(Actor.system(), context=Owner.PAYMENTS)
+        return line_out(app.approve_service_line(actor, line, journal=journal))
+    if decision == "reject":
+        return line_out(app.reject_service_line(actor, line, reason=payload.reason))
+    raise NotFound("no such decision: approve or reject", field="decision")

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -35,6 +36,7 @@ from eventsourcing.utils import get_topic
 import payments.direct_payments
 import payments.domain
 import payments.invoices
+import payments.managed
 import payments.runs
 from config.actor import Actor
 from config.applications import application
@@ -64,6 +66,7 @@ from payments.invoices import (
     check_kind,
     claim_id,
 )
+from payments.managed import LineFacts, LineStatus, ServiceLine, ServiceLineStateError
 from payments.rails import Outcome, Rail
 from payments.runs import (
     Destination,
@@ -99,6 +102,10 @@ class InvoiceNotFoundError(NotFound):
     pass
 
 
+class ServiceLineNotFoundError(NotFound):
+    pass
+
+
 def at_start_of(day: date) -> datetime:
     """A pay date as the ledger's effective moment: its first minute in Europe/London."""
     return datetime.combine(day, time(0, 0), tzinfo=LONDON).astimezone(UTC)
@@ -130,6 +137,7 @@ class PaymentsApplication(ContextApplication):
         payments.direct_payments,
         payments.runs,
         payments.invoices,
+        payments.managed,
     )
 
     # ------------------------------------------------------------------ agreements
@@ -349,6 +357,79 @@ class PaymentsApplication(ContextApplication):
                 owner_id=str(provider),
             )
 
+    # ------------------------------------------------------------------ managed spend
+    def record_service_line(
+        self,
+        actor: Actor,
+        *,
+        budget: str,
+        reference: object,
+        provider: UUID,
+        description: object,
+        period_start: date,
+        period_end: date,
+        units: object,
+        rate: object,
+        amount: object | None,
+        facts_of: Callable[[str, UUID], LineFacts],
+    ) -> UUID:
+        """A commissioned service line for a person's managed budget (payments/managed.py)."""
+        policies.check_may_record_service_lines(actor, provider=provider)
+        line = ServiceLine.record(
+            budget=budget,
+            reference=reference,
+            provider=provider,
+            description=description,
+            period_start=period_start,
+            period_end=period_end,
+            units=units,
+            rate=rate,
+            amount=amount,
+            facts=facts_of(budget, provider),
+            actor=actor.id,
+        )
+        try:
+            self.save(line)
+        except IntegrityError:
+            raise ServiceLineStateError(
+                f"a service line {line.reference} is already recorded for {budget}: give each"
+                " its own reference",
+                field="reference",
+            ) from None
+        return line.id
+
+    def get_service_line(self, line: UUID) -> ServiceLine:
+        try:
+            found: ServiceLine = self.repository.get(line)
+        except AggregateNotFoundError:
+            raise ServiceLineNotFoundError(f"no service line {line}", field="line") from None
+        return found
+
+    def approve_service_line(self, actor: Actor, line: UUID, *, journal: Any) -> ServiceLine:
+        """Finance approves: the line is posted as managed spend against the budget (refused,
+        and nothing recorded, when the budget cannot cover it), then paid by the next run."""
+        policies.check_may_decide_invoices(actor)
+        found = self.get_service_line(line)
+        found.check_approver(actor.id)
+        self._open_provider_payable(found.provider, journal)
+        recorded = journal.post_entry(_line_draft(found, actor))
+        found.record_payable(entry=recorded.id, actor=actor.id)
+        self.save(found)
+        return found
+
+    def reject_service_line(self, actor: Actor, line: UUID, *, reason: object) -> ServiceLine:
+        policies.check_may_decide_invoices(actor)
+        found = self.get_service_line(line)
+        found.reject(actor=actor.id, reason=reason)
+        self.save(found)
+        return found
+
+    def approved_service_lines(self) -> Iterable[ServiceLine]:
+        for originator in self._originators(ServiceLine.Approved):  # type: ignore[attr-defined]
+            found = self.get_service_line(originator)
+            if found.status is LineStatus.APPROVED:
+                yield found
+
     # ------------------------------------------------------------------ runs
     def start_run(
         self,
@@ -387,15 +468,23 @@ class PaymentsApplication(ContextApplication):
                     moved.append(existing)
                 keys.append(due.key)
         if provider_of is not None:
-            for invoice in self.approved_invoices():
-                key = invoice_payment_key(invoice.id)
+            owed: Sequence[tuple[str, Callable[[], Payment]]] = [
+                (
+                    invoice_payment_key(i.id),
+                    partial(_invoice_payment, i, provider_of(i.provider), rail, the_run, run_on),
+                )
+                for i in self.approved_invoices()
+            ] + [
+                (
+                    line_payment_key(line.id),
+                    partial(_line_payment, line, provider_of(line.provider), rail, the_run, run_on),
+                )
+                for line in self.approved_service_lines()
+            ]
+            for key, make in owed:
                 existing = self._payment_or_none(key)
                 if existing is None:
-                    new.append(
-                        _invoice_payment(
-                            invoice, provider_of(invoice.provider), rail, the_run, run_on
-                        )
-                    )
+                    new.append(make())
                 elif existing.status is PaymentStatus.PAID:
                     continue
                 else:
@@ -571,13 +660,17 @@ class PaymentsApplication(ContextApplication):
         drafts = [_settlement_draft(p, rail, actor) for p in todo]
         recorded = journal.post_entries(drafts)
         now = datetime.now(UTC)
-        invoices = []
+        invoices: list[Any] = []  # what each payment paid: an invoice, a service line
         for p, r in zip(todo, recorded, strict=True):
             p.record_paid(r.id, now)
             if p.kind == "invoice":
                 invoice = self.get_invoice(UUID(p.key.rsplit(":", 1)[1]))
                 invoice.record_paid()
                 invoices.append(invoice)
+            elif p.kind == "managed":
+                line = self.get_service_line(UUID(p.key.rsplit(":", 1)[1]))
+                line.record_paid()
+                invoices.append(line)
         self.save(*todo, *invoices)
 
 
@@ -645,6 +738,52 @@ def _invoice_payment(
     assert invoice.entry is not None
     payment.record_posted(invoice.entry)
     return payment
+
+
+def line_payment_key(line: UUID) -> str:
+    return f"payments:managed:{line}"
+
+
+def _line_payment(
+    line: ServiceLine, destination: Destination, rail: Rail, run: UUID, run_on: date
+) -> Payment:
+    """An approved service line's payment: its payable is the approval's entry."""
+    payment = Payment(
+        line_payment_key(line.id),
+        line.budget,
+        "managed",
+        rail.name.value,
+        destination,
+        line.amount,
+        0,
+        run_on,
+        line.period_start,
+        line.period_end,
+        line.label,
+        f"Managed budget: {line.label}, {format_pence(line.amount)}",
+        run,
+        provider_payable(line.provider),
+    )
+    assert line.entry is not None
+    payment.record_posted(line.entry)
+    return payment
+
+
+def _line_draft(line: ServiceLine, actor: Actor) -> EntryDraft:
+    """docs/ledger.md 3.15: managed spend, out of what the budget has available."""
+    return EntryDraft.create(
+        idempotency_key=f"payments:managed:{line.id}:approve",
+        kind="managed_spend",
+        legs=[
+            {"account": f"PB:{line.budget}:AVAILABLE", "side": "debit", "amount": line.amount},
+            {"account": provider_payable(line.provider), "side": "credit", "amount": line.amount},
+        ],
+        effective_at=datetime.now(UTC),
+        actor=actor.id,
+        reason=f"Service line {line.reference} approved: {line.label}",
+        budget=line.budget,
+        source_document=f"service-line:{line.budget}/{line.reference}",
+    )
 
 
 def _payable_draft(p: Payment, actor: Actor) -> EntryDraft:

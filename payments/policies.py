@@ -56,3 +56,19 @@ def check_may_see_invoices(actor: Actor) -> None:
     if actor.has(*READERS) or (actor.has(Role.PROVIDER_STAFF) and actor.organisation):
         return
     raise NotPermittedError("invoices are seen by their provider's staff and by finance")
+
+
+def check_may_record_service_lines(actor: Actor, *, provider: object) -> None:
+    """The council's case workers record what they commission; an Individual Service Fund
+    provider's staff record its own lines only."""
+    if actor.has(*CASE_WORKERS):
+        return
+    if (
+        actor.has(Role.PROVIDER_STAFF)
+        and actor.organisation is not None
+        and actor.organisation == provider
+    ):
+        return
+    raise NotPermittedError(
+        "service lines are recorded by the council's case workers, or by the provider for its own"
+    )

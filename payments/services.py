@@ -14,6 +14,7 @@ from ledger.domain import Owner
 from payments.application import PaymentsApplication, RunReport, payments_app
 from payments.calendar import england_and_wales
 from payments.invoices import FeeKind, InvoiceFacts
+from payments.managed import LineFacts
 from payments.rails import Rail, rail_from_settings
 from payments.runs import Destination
 
@@ -169,3 +170,18 @@ def _payable(kind: FeeKind, person: str, provider: UUID, day: date) -> tuple[boo
 
 def _financial_year(day: date) -> int:
     return day.year if day.month >= 4 else day.year - 1
+
+
+def line_facts(budget: str, provider: UUID) -> LineFacts:
+    """Whether the budget has a managed part (council-managed or an ISF), and who the
+    provider is, from the budgets context and the register."""
+    from accreditation.models import ProviderRecord
+    from budgets.services import budget_app
+
+    try:
+        split = budget_app().get_budget(budget).split
+        managed = bool(split.council_managed or split.individual_service_fund)
+    except NotFound:
+        managed = False
+    record = ProviderRecord.objects.filter(id=provider).first()
+    return LineFacts(budget_managed=managed, provider_name=record.name if record else str(provider))

@@ -1,0 +1,104 @@
+"""Managed-budget spend (payments/managed.py): a case worker records a commissioned service
+line, finance approves it (posted as managed spend against the right budget; refused, with
+nothing recorded, when the budget cannot cover it), the next run pays the provider once, and
+the person sees it on "My budget"."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from accreditation.services import accreditation_app
+from config.roles import Role
+from ledger.services import ledger_app
+from payments import stripe as pay
+from payments.application import payments_app, provider_payable
+from payments.rails import StripeRail
+from payments.services import run_payments
+from tests.integration.helpers import accredited_provider, person, signed_in
+from tests.integration.test_commitments import REF, TODAY, allocated
+
+pytestmark = pytest.mark.django_db(transaction=True)
+__all__ = ["allocated"]
+
+
+def line(**changes: Any) -> dict[str, Any]:
+    return {
+        "reference": "SB-2026-07",
+        "description": "Short break, two nights",
+        "period_start": (TODAY - timedelta(days=7)).isoformat(),
+        "period_end": (TODAY - timedelta(days=6)).isoformat(),
+        "units": "2",
+        "rate_pence": 39000,
+        **changes,
+    }
+
+
+def test_a_service_line_is_recorded_approved_posted_paid_once_and_shown_to_the_person(
+    allocated: str, make_user: Any, stripe_server: Any
+) -> None:
+    ledger_app().open_account(code="STRIPE:CLEARING", name="Clearing", type="asset", actor="t")
+    provider = accredited_provider("2000001", name="Respite Care Doncaster")
+    account = pay.create_connected_account(
+        provider_id=str(provider), email="r@example.org", name="R"
+    )
+    stripe_server.post(f"/_config/accounts/{account}/complete_onboarding")
+    accreditation_app().link_payment_account(provider, account=account)
+    pay.top_up(amount_pence=1_000_000, idempotency_key=f"f-{uuid.uuid4()}", description="f")
+    worker = signed_in(make_user, "alex", Role.SOCIAL_WORKER)
+    route = f"/api/v1/payments/budgets/{REF}/service-lines"
+
+    def post(client: Any, path: str, body: dict[str, Any]) -> Any:
+        return client.post(path, data=json.dumps(body), content_type="application/json")
+
+    wrong = post(worker, route, line(provider=str(provider), amount_pence=70000))
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"] == [
+        {"field": "amount", "message": "2 at £390.00 is £780.00, not £700.00"}
+    ]
+    made = post(worker, route, line(provider=str(provider), amount_pence=78000))
+    assert made.status_code == 201
+    recorded = made.json()
+    assert (recorded["amount"], recorded["status"], recorded["units"]) == (
+        "£780.00",
+        "recorded",
+        "2",
+    )
+    again = post(worker, route, line(provider=str(provider)))
+    assert again.status_code == 409 and "reference" in again.content.decode()
+    decide = f"/api/v1/payments/service-lines/{recorded['id']}"
+    assert post(worker, f"{decide}/approve", {}).status_code == 403  # finance approves
+    before = ledger_app().get_account(f"PB:{REF}:AVAILABLE").balance
+    finance = signed_in(make_user, "l.brown", Role.FINANCE_OFFICER)
+    approved = post(finance, f"{decide}/approve", {})
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"
+    assert ledger_app().get_account(f"PB:{REF}:AVAILABLE").balance == before + 78000
+    entry = ledger_app().get_entry(uuid.UUID(approved.json()["ledger_entry"]))
+    assert (entry.kind.value, entry.budget) == ("managed_spend", REF)
+
+    # A line the budget cannot cover is refused at approval, and nothing moves.
+    big = post(
+        worker,
+        route,
+        line(provider=str(provider), reference="BIG-1", units="100", rate_pence=1_000_000),
+    )
+    assert big.status_code == 201
+    refused = post(finance, f"/api/v1/payments/service-lines/{big.json()['id']}/approve", {})
+    assert refused.status_code == 422 and "legs[0].amount" in refused.content.decode()
+    assert ledger_app().get_account(f"PB:{REF}:AVAILABLE").balance == before + 78000
+    assert payments_app().get_service_line(uuid.UUID(big.json()["id"])).status.value == "recorded"
+
+    assert run_payments(TODAY, rail=StripeRail()).paid == 1
+    assert run_payments(TODAY, rail=StripeRail()).paid == 1
+    group = f"payments:managed:{recorded['id']}"
+    assert [
+        t.amount for t in pay.client().v1.transfers.list(params={"transfer_group": group}).data
+    ] == [78000]
+    assert ledger_app().get_account(provider_payable(provider)).balance == 0
+    mine = person(make_user, "dn-000777", REF).get("/my-budget/").content.decode()
+    assert "Service line SB-2026-07 approved: Short break, two nights" in mine
+    assert "£780.00" in mine
