@@ -199,7 +199,7 @@ def measure_run(rail: Any, run_on: date, label: str) -> dict[str, Any]:
     total = time.perf_counter() - t0
     items = report.paid + len(report.failed) + report.pending
     ours = total - timed.waited
-    result = {
+    result: dict[str, Any] = {
         "rail": label,
         "items": items,
         "paid": report.paid,
@@ -224,7 +224,7 @@ def measure_validations(count: int) -> dict[str, Any]:
     from payments.invoices import Invoice, InvoiceFacts
 
     provider, engagement = uuid.uuid4(), uuid.uuid4()
-    facts = InvoiceFacts(True, provider, "BP-1", True, 45000, 45000, True, "")
+    facts = InvoiceFacts(True, provider, "BP-1", True, date.today(), 45000, 45000, True, "")
     today = date.today()
     t0 = time.perf_counter()
     for n in range(count):

@@ -79,6 +79,7 @@ class InvoiceFacts:
     engagement_provider: UUID | None  # None: no such engagement
     engagement_person: str
     engagement_active: bool  # started on or before the service date, not ended before it
+    engagement_started: date | None
     agreed_price: int  # the engagement's price (the tariff, or the provider's approved offer)
     tariff_fee: int | None  # the tariff's fee of this kind in force on the service date
     payable: bool  # the plan signed off / the provider's review recorded for that year
@@ -89,14 +90,27 @@ def invoice_id(provider: UUID, number: str) -> UUID:
     return uuid5(NAMESPACE, f"invoice:{provider}:{number.strip().upper()}")
 
 
-def claim_key(kind: FeeKind, *, engagement: UUID, person: str, service_date: date) -> str:
+# Money management is charged per four-weekly tariff period of the engagement.
+MONEY_MANAGEMENT_PERIOD_DAYS = 28
+
+
+def claim_key(
+    kind: FeeKind,
+    *,
+    engagement: UUID,
+    person: str,
+    service_date: date,
+    started_on: date | None = None,
+) -> str:
     """What the fee is claimed for, once: the plan (per engagement), the review year (per
-    person: one review fee a year, whichever provider), the four-weekly period."""
+    person: one review fee a year, whichever provider), the engagement's four-weekly period
+    the service date falls in (counted from the day it started)."""
     if kind is FeeKind.SUPPORT_PLAN:
         return f"plan-fee:{engagement}"
     if kind is FeeKind.ANNUAL_REVIEW:
         return f"review-fee:{person}:{_review_year(service_date)}"
-    return f"money-management:{engagement}:{service_date.isoformat()}"
+    period = (service_date - (started_on or service_date)).days // MONEY_MANAGEMENT_PERIOD_DAYS
+    return f"money-management:{engagement}:P{period + 1}"
 
 
 def _review_year(day: date) -> str:
@@ -234,6 +248,7 @@ class Invoice(Aggregate):
                 engagement=engagement,
                 person=facts.engagement_person,
                 service_date=service_date,
+                started_on=facts.engagement_started,
             ),
             actor,
             clean_text(note, field="note", limit=1000, required=False, error=InvoiceError),

@@ -95,7 +95,7 @@ def invoice_facts(provider: UUID, engagement: UUID, kind: FeeKind, day: date) ->
     try:
         found = market.get_engagement(engagement)
     except NotFound:
-        return InvoiceFacts(False, None, "", False, 0, None, False, "")
+        return InvoiceFacts(False, None, "", False, None, 0, None, False, "")
     service = Service(FEE_SERVICES[kind])
     started, ended = found.started_on, found.ended_on
     try:
@@ -115,6 +115,7 @@ def invoice_facts(provider: UUID, engagement: UUID, kind: FeeKind, day: date) ->
         engagement_active=started is not None
         and started <= day
         and (ended is None or day <= ended),
+        engagement_started=started,
         agreed_price=found.price if kind is not FeeKind.ANNUAL_REVIEW else fee or 0,
         tariff_fee=fee,
         payable=payable,

@@ -25,6 +25,7 @@ FACTS = InvoiceFacts(
     engagement_provider=PROVIDER,
     engagement_person="DN-1",
     engagement_active=True,
+    engagement_started=date(2026, 11, 2),
     agreed_price=42000,  # the provider's own offer, below the tariff
     tariff_fee=45000,
     payable=True,
@@ -87,3 +88,19 @@ def test_a_fee_is_claimed_once_per_plan_review_year_and_period() -> None:
         claim.check_free("support-plan fee")
     claim.give_back()
     claim.check_free("support-plan fee")
+
+
+def test_money_management_is_claimed_once_per_four_weekly_period_of_the_engagement() -> None:
+    started = date(2026, 11, 2)
+
+    def key(day: date) -> str:
+        return claim_key(
+            submit(kind="money_management", amount=42000).kind,
+            engagement=ENGAGEMENT,
+            person="DN-1",
+            service_date=day,
+            started_on=started,
+        )
+
+    assert key(date(2026, 11, 2)) == key(date(2026, 11, 29)) == f"money-management:{ENGAGEMENT}:P1"
+    assert key(date(2026, 11, 30)) == f"money-management:{ENGAGEMENT}:P2"
