@@ -463,9 +463,11 @@ class PaymentsApplication(ContextApplication):
                     new.append(_payment(due, rail, the_run))
                 elif existing.status is PaymentStatus.PAID:
                     continue
-                else:
+                elif not existing.rail_ref:
                     existing.move_to(the_run)
                     moved.append(existing)
+                # A payment sent already stays in its run (its file, its transfer): this run
+                # only settles it.
                 keys.append(due.key)
         if provider_of is not None:
             owed: Sequence[tuple[str, Callable[[], Payment]]] = [
@@ -487,7 +489,7 @@ class PaymentsApplication(ContextApplication):
                     new.append(make())
                 elif existing.status is PaymentStatus.PAID:
                     continue
-                else:
+                elif not existing.rail_ref:
                     existing.move_to(the_run)
                     moved.append(existing)
                 keys.append(key)
@@ -559,24 +561,26 @@ class PaymentsApplication(ContextApplication):
         done = 0
         carried: list[Payment] = []  # loaded once; each step keeps them up to date
         for start in range(0, len(keys), batch_size):
-            batch = [self.get_payment(k) for k in keys[start : start + batch_size]]
-            batch = [p for p in batch if p.run == the_run.id]
-            carried += batch
+            loaded = [self.get_payment(k) for k in keys[start : start + batch_size]]
+            batch = [p for p in loaded if p.run == the_run.id]
+            # Sent by an earlier run and not yet settled (its settlement failed): settled
+            # here, never sent again.
+            carried += batch + [p for p in loaded if p.run != the_run.id and p.rail_ref]
             self._post_payables(batch, journal, actor)
+            self._nothing_to_pay(batch)
             if rail.name.value == "stripe":
                 self._send(rail, [p for p in batch if _to_send(p)], the_run.run_on)
-                self._settle(batch, rail, journal, actor)
+                self._settle(loaded, rail, journal, actor)
             done = min(start + batch_size, len(keys))
             the_run.progress(done)
             self.save(the_run)
             if on_progress is not None:
                 on_progress(done, len(keys))
         if rail.name.value == "bacs":
-            # One file for the run: every payment it carries by Bacs, sent before or now.
-            in_file = [p for p in carried if p.status in (PaymentStatus.POSTED, PaymentStatus.SENT)]
-            self._send(rail, in_file, the_run.run_on)
+            # What no file holds yet goes into a new file (payments/rails.py: never rewritten).
+            self._send(rail, [p for p in carried if _to_send(p)], the_run.run_on)
             self._settle(carried, rail, journal, actor)
-        report = self.report(the_run, carried)
+        report = self.report(the_run, [p for p in carried if p.run == the_run.id])
         the_run.finish(report.as_dict())
         self.save(the_run)
         return report
@@ -620,6 +624,18 @@ class PaymentsApplication(ContextApplication):
                 except (LedgerError, DomainError) as refusal:
                     p.record_failure(f"the ledger refused the payable: {refusal}", retryable=False)
         self.save(*todo)
+
+    def _nothing_to_pay(self, batch: Sequence[Payment]) -> None:
+        """A period whose contribution meets it all: its payable entry (the budget consumed,
+        the contribution met) is the whole of it; no rail is asked to pay 0p."""
+        done = [p for p in batch if p.net == 0 and p.entry is not None and not p.rail_ref]
+        now = datetime.now(UTC)
+        for p in done:
+            assert p.entry is not None
+            p.record_sent("nothing to pay")
+            p.record_paid(p.entry, now)
+        if done:
+            self.save(*done)
 
     def _open_payables(self, budgets: set[str], journal: Any) -> None:
         missing = journal.ledger.missing_accounts([payable(ref) for ref in budgets])

@@ -15,13 +15,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from payments import stripe
-from payments.bacs import BacsError, BacsFile, Credit, Originator, write
-from payments.calendar import WorkingDays
+from payments.bacs import BacsError, BacsFile, Credit, Originator, bacs_text, write
+from payments.calendar import WorkingDays, england_and_wales
 from payments.runs import Payment, RailName, rail_idempotency_key
 
 # What each rail settles against in the ledger (docs/ledger.md, 3.4 and 3.5).
@@ -100,28 +100,64 @@ def _retryable(failure: stripe.StripeFailure) -> bool:
 
 
 class BacsRail(Rail):
-    """One Standard 18 file per run, in ``CARELEDGER_BACS_DIR``, for finance to submit through
-    the council's bank (Bacstel-IP). Bacs is a three-day cycle, so a run carries the payments
-    due three working days on (``CARELEDGER_BACS_LEAD_DAYS``)."""
+    """Standard 18 files in ``CARELEDGER_BACS_DIR``, for finance to submit through the
+    council's bank (Bacstel-IP). Bacs is a three-day cycle (input, processing, entry), so a run
+    carries the payments due three working days on (``CARELEDGER_BACS_LEAD_DAYS``), and its
+    files' processing day is the working day after the run.
+
+    **A file once written is never written again**: finance may already have sent it to the
+    bank. A run worked again puts only what no file of that day holds into a new file, with its
+    own number and serial; a payment already in one (the run crashed before it recorded the
+    file) is found there by its reference and recorded as sent in it, so no credit is ever in
+    two files."""
 
     name = RailName.BACS
     settles_against = COUNCIL_BANK
 
-    def __init__(self, *, originator: Originator, folder: Path, lead_days: int = 3) -> None:
+    def __init__(
+        self,
+        *,
+        originator: Originator,
+        folder: Path,
+        lead_days: int = 3,
+        calendar: WorkingDays | None = None,
+    ) -> None:
         self.originator = originator
         self.folder = folder
         self.lead_days = lead_days
+        self.calendar = calendar
 
     def run_day(self, pay_on: date, calendar: WorkingDays) -> date:
         return calendar.working_days_before(pay_on, self.lead_days)
 
+    def files_for(self, run_on: date) -> list[Path]:
+        """The day's files, in the order they were written."""
+        found = self.folder.glob(f"bacs-{run_on.isoformat()}-*.txt")
+        return sorted(found, key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+
     def file_for(self, run_on: date) -> Path:
-        return self.folder / f"bacs-{run_on.isoformat()}.txt"
+        """The day's first file."""
+        return self.folder / f"bacs-{run_on.isoformat()}-1.txt"
+
+    def _written(self, run_on: date) -> dict[str, str]:
+        """Each reference in the day's files, and the file it is in."""
+        from payments.bacs import parse
+
+        written: dict[str, str] = {}
+        for path in self.files_for(run_on):
+            for credit in parse(path.read_text(encoding="ascii")).credits:
+                written.setdefault(credit.reference, path.name)
+        return written
 
     def send(self, payments: Sequence[Payment], *, run_on: date) -> list[Outcome]:
+        written = self._written(run_on)
         credits: list[tuple[Payment, Credit]] = []
         outcomes: dict[str, Outcome] = {}
         for p in payments:
+            reference = bacs_text(_reference(p.key), 18).rstrip()  # as the file keeps it
+            if reference in written:  # in a file already: sent, never again
+                outcomes[p.key] = Outcome(p.key, ref=f"{written[reference]}#{reference}")
+                continue
             d = p.destination
             try:
                 credits.append(
@@ -132,7 +168,7 @@ class BacsRail(Rail):
                             account_number=d.account_number,
                             name=d.name,
                             amount=p.net,
-                            reference=_reference(p.key),
+                            reference=reference,
                         ),
                     )
                 )
@@ -143,28 +179,38 @@ class BacsRail(Rail):
                     retryable=False,
                 )
         if credits:
-            # The file is the run's, whole: every payment it carries by Bacs, sent before or
-            # now (the application passes them all), so writing it again never pays twice.
-            path = self.file_for(run_on)
+            number = len(self.files_for(run_on)) + 1
+            path = self.folder / f"bacs-{run_on.isoformat()}-{number}.txt"
+            calendar = self.calendar or england_and_wales()
+            processing = calendar.on_or_after(run_on + timedelta(days=1))
             file = BacsFile(
-                self.originator, _serial(run_on), run_on, run_on, tuple(c for _, c in credits)
+                self.originator,
+                _serial(run_on, number),
+                run_on,
+                processing,
+                tuple(c for _, c in credits),
             )
             self.folder.mkdir(parents=True, exist_ok=True)
             partial = path.with_suffix(".partial")
             partial.write_text(write(file), encoding="ascii")
             partial.replace(path)  # whole or not at all: a reader never sees half a file
-            for line, (p, _) in enumerate(credits, start=5):
-                outcomes[p.key] = Outcome(p.key, ref=f"{path.name}#{line}")
+            for p, credit in credits:
+                outcomes[p.key] = Outcome(p.key, ref=f"{path.name}#{credit.reference}")
         return [outcomes[p.key] for p in payments]
 
 
 def _reference(key: str) -> str:
-    """A payee sees this on their statement: "DP DN-000123 P01"."""
-    return "DP " + " ".join(key.removeprefix("payments:dp:").split(":"))
+    """What the payee sees on their statement, and how a payment is found in a file again:
+    "DP DN-000123 P01" for a direct payment, "INV 1a2b3c4d5e6f7a" for a provider's payment."""
+    kind, _, rest = key.removeprefix("payments:").partition(":")
+    if kind == "dp":
+        return "DP " + " ".join(rest.split(":"))
+    return f"{kind[:3].upper()} {rest.replace('-', '')[:14].upper()}"
 
 
-def _serial(run_on: date) -> int:
-    return int(f"{run_on:%y}{run_on.timetuple().tm_yday:03d}") % 1_000_000
+def _serial(run_on: date, number: int) -> int:
+    """Six digits: the year, the day of the year, the file's number that day."""
+    return int(f"{run_on:%y}{run_on.timetuple().tm_yday:03d}{number % 10}")
 
 
 def rail_from_settings(settings: Any = None) -> Rail:

@@ -112,7 +112,7 @@ def test_a_bacs_run_writes_one_file_that_says_what_the_ledger_paid(
     report = app.work_run(FINANCE, run, rail=rail, journal=journal(ledger))
     assert (report.paid, report.failed, report.pending) == (3, [], 0)
     parsed = parse(rail.file_for(date(2026, 12, 21)).read_text())
-    assert parsed.processing_day == date(2026, 12, 21)
+    assert parsed.processing_day == date(2026, 12, 22)  # day 2 of the cycle
     assert sorted(c.reference for c in parsed.credits) == [f"DP {ref} P01" for ref in refs]
     assert parsed.total == report.total_paid == 3 * 104000
     for ref in refs:
@@ -124,6 +124,7 @@ def test_a_bacs_run_writes_one_file_that_says_what_the_ledger_paid(
     again = app.work_run(FINANCE, run, rail=rail, journal=journal(ledger))
     assert again.paid == 3
     assert parse(rail.file_for(date(2026, 12, 21)).read_text()).total == parsed.total
+    assert len(rail.files_for(date(2026, 12, 21))) == 1  # nothing new: no new file
     assert ledger.get_account("COUNCIL:BANK").balance == -parsed.total
     # The next day's run finds them paid and carries nothing.
     next_day = app.start_run(FINANCE, rail=rail, run_on=date(2026, 12, 22), calendar=CAL)
@@ -321,3 +322,81 @@ def test_direct_payment_reviews_are_listed_when_due_and_recorded_through_the_api
         content_type="application/json",
     )
     assert refused.status_code == 403
+
+
+def test_a_bacs_file_once_written_is_never_rewritten_and_no_credit_is_in_two(
+    ledger: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = payments_app()
+    rail = BacsRail(originator=COUNCIL, folder=tmp_path)
+    day = date(2026, 12, 21)
+    budget(ledger, "DN-W0")
+    bank = BankAccount.create(sort_code="200000", account_number="30000000", name="W0")
+    agree(app, "DN-W0", Payee.create(kind="person", name="W0", bank=bank), date(2026, 12, 28))
+    run = app.start_run(FINANCE, rail=rail, run_on=day, calendar=CAL)
+    app.work_run(FINANCE, run, rail=rail, journal=journal(ledger))
+    first = rail.file_for(day).read_text()
+    # Another person's payment falls due the same day and the run is started again: it goes
+    # into a second file; the first, perhaps already with the bank, is as it was.
+    budget(ledger, "DN-W1")
+    bank = BankAccount.create(sort_code="200001", account_number="30000001", name="W1")
+    agree(app, "DN-W1", Payee.create(kind="person", name="W1", bank=bank), date(2026, 12, 28))
+    again = app.start_run(FINANCE, rail=rail, run_on=day, calendar=CAL)
+    assert again == run
+    assert app.work_run(FINANCE, run, rail=rail, journal=journal(ledger)).paid == 2
+    files = rail.files_for(day)
+    assert [f.name for f in files] == ["bacs-2026-12-21-1.txt", "bacs-2026-12-21-2.txt"]
+    assert files[0].read_text() == first
+    references = [c.reference for f in files for c in parse(f.read_text()).credits]
+    assert sorted(references) == ["DP DN-W0 P01", "DP DN-W1 P01"]
+    # A crash after a file was written but before its payments were recorded sent: worked
+    # again, the payment is found in that file and no third file is written.
+    budget(ledger, "DN-W2")
+    bank = BankAccount.create(sort_code="200002", account_number="30000002", name="W2")
+    agree(app, "DN-W2", Payee.create(kind="person", name="W2", bank=bank), date(2026, 12, 28))
+    app.start_run(FINANCE, rail=rail, run_on=day, calendar=CAL)
+
+    class Crash(Exception):
+        pass
+
+    real_send = app._send
+
+    def send_then_crash(*args: Any, **kwargs: Any) -> None:
+        args[0].send(args[1], run_on=args[2])  # the rail writes its file...
+        raise Crash  # ...and the run dies before it records it
+
+    monkeypatch.setattr(app, "_send", send_then_crash)
+    with pytest.raises(Crash):
+        app.work_run(FINANCE, run, rail=rail, journal=journal(ledger))
+    monkeypatch.setattr(app, "_send", real_send)
+    assert app.work_run(FINANCE, run, rail=rail, journal=journal(ledger)).paid == 3
+    assert len(rail.files_for(day)) == 3
+    everything = [c.reference for f in rail.files_for(day) for c in parse(f.read_text()).credits]
+    assert sorted(everything) == ["DP DN-W0 P01", "DP DN-W1 P01", "DP DN-W2 P01"]
+
+
+def test_a_payment_sent_but_not_settled_is_settled_later_and_never_sent_again(
+    ledger: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = payments_app()
+    rail = BacsRail(originator=COUNCIL, folder=tmp_path)
+    budget(ledger, "DN-S0")
+    bank = BankAccount.create(sort_code="200000", account_number="30000000", name="S0")
+    agree(app, "DN-S0", Payee.create(kind="person", name="S0", bank=bank), date(2026, 12, 28))
+    run = app.start_run(FINANCE, rail=rail, run_on=date(2026, 12, 21), calendar=CAL)
+
+    def settle_fails(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the ledger went away")
+
+    monkeypatch.setattr(app, "_settle", settle_fails)
+    with pytest.raises(RuntimeError):
+        app.work_run(FINANCE, run, rail=rail, journal=journal(ledger))
+    monkeypatch.undo()
+    assert app.get_payment("payments:dp:DN-S0:P01").status is PaymentStatus.SENT
+    # The next day's run settles it, and writes no file of its own for it.
+    next_day = app.start_run(FINANCE, rail=rail, run_on=date(2026, 12, 22), calendar=CAL)
+    app.work_run(FINANCE, next_day, rail=rail, journal=journal(ledger))
+    payment = app.get_payment("payments:dp:DN-S0:P01")
+    assert (payment.status, payment.run) == (PaymentStatus.PAID, run)
+    assert rail.files_for(date(2026, 12, 22)) == []
+    assert ledger.get_account(payable("DN-S0")).balance == 0
