@@ -604,5 +604,8 @@ def decide_service_line(
         journal = ledger_app().journal(Actor.system(), context=Owner.PAYMENTS)
         return line_out(app.approve_service_line(actor, line, journal=journal))
     if decision == "reject":
-        return line_out(app.reject_service_line(actor, line, reason=payload.reason))
+        journal = ledger_app().journal(Actor.system(), context=Owner.PAYMENTS)
+        return line_out(
+            app.reject_service_line(actor, line, reason=payload.reason, journal=journal)
+        )
     raise NotFound("no such decision: approve or reject", field="decision")

@@ -32,6 +32,7 @@ def council_settings() -> dict[str, str]:
     return {
         "LEDGER_OPENING_DATE": settings.LEDGER_OPENING_DATE.isoformat(),
         "LEDGER_MAX_DAYS_AHEAD": str(settings.LEDGER_MAX_DAYS_AHEAD),
+        "INVOICE_APPROVALS": str(settings.INVOICE_APPROVALS),
     }
 
 

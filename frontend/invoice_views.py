@@ -137,24 +137,19 @@ def finance_invoices(request: HttpRequest, errors: dict[str, str] | None = None)
 @require_POST
 @roles_required(Role.FINANCE_OFFICER)
 def decide_invoice(request: HttpRequest, invoice: UUID, decision: str) -> HttpResponse:
-    from django.conf import settings
     from django.http import Http404
 
     actor = actor_from_user(signed_in(request))
     app = payments_app()
     if decision == "approve":
         journal = ledger_app().journal(Actor.system(), context=Owner.PAYMENTS)
-        _, errors = attempt(
-            lambda: app.approve_invoice(
-                actor,
-                invoice,
-                journal=journal,
-                approvals_needed=int(getattr(settings, "INVOICE_APPROVALS", 1)),
-            )
-        )
+        _, errors = attempt(lambda: app.approve_invoice(actor, invoice, journal=journal))
     elif decision == "reject":
+        journal = ledger_app().journal(Actor.system(), context=Owner.PAYMENTS)
         _, errors = attempt(
-            lambda: app.reject_invoice(actor, invoice, reason=request.POST.get("reason", ""))
+            lambda: app.reject_invoice(
+                actor, invoice, reason=request.POST.get("reason", ""), journal=journal
+            )
         )
     else:
         raise Http404("no such decision")

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -42,7 +42,9 @@ from config.actor import Actor
 from config.applications import application
 from config.errors import DomainError, NotFound
 from config.transcodings import ContextApplication
-from ledger.domain import EntryDraft, LedgerError, Owner
+from ledger.domain import ConflictError as LedgerConflictError
+from ledger.domain import EntryDraft, LedgerError, Owner, entry_id
+from ledger.domain import NotFoundError as LedgerNotFoundError
 from ledger.money import format_pence
 from payments import policies
 from payments.calendar import WorkingDays
@@ -62,6 +64,7 @@ from payments.invoices import (
     Invoice,
     InvoiceFacts,
     InvoiceNumberReusedError,
+    InvoiceStateError,
     InvoiceStatus,
     check_kind,
     claim_id,
@@ -132,6 +135,8 @@ class RunReport:
 
 class PaymentsApplication(ContextApplication):
     name = "Payments"
+    # The council's settings the application reads (config/applications.py passes Django's).
+    env: ClassVar[dict[str, str]] = {"INVOICE_APPROVALS": "1"}
     domain_modules = (
         payments.domain,
         payments.direct_payments,
@@ -307,30 +312,81 @@ class PaymentsApplication(ContextApplication):
         return found
 
     def approve_invoice(
-        self, actor: Actor, invoice: UUID, *, journal: Any, approvals_needed: int = 1
+        self, actor: Actor, invoice: UUID, *, journal: Any, approvals_needed: int | None = None
     ) -> Invoice:
-        """Finance approves; with the last approval needed, the fee becomes the provider's
-        payable in the ledger (docs/ledger.md 3.10), keyed by the invoice, then paid by a run."""
+        """Finance approves; with the last approval the council asks for (``INVOICE_APPROVALS``,
+        unless given), the fee becomes the provider's payable in the ledger (docs/ledger.md
+        3.10), keyed by the invoice, then paid by a run."""
         policies.check_may_decide_invoices(actor)
         found = self.get_invoice(invoice)
         if found.status is not InvoiceStatus.SUBMITTED:
             found.check_status(InvoiceStatus.SUBMITTED, doing="approve")
-        if found.approve(actor=actor.id, approvals_needed=approvals_needed):
-            self._open_provider_payable(found.provider, journal)
-            recorded = journal.post_entry(_fee_draft(found, actor))
-            found.record_payable(recorded.id)
-        self.save(found)
+        needed = approvals_needed or self.approvals_needed
+        if not found.approve(actor=actor.id, approvals_needed=needed):
+            self._save_decision(found)
+            return found
+        self._open_provider_payable(found.provider, journal)
+        entry = self._post_once(journal, _fee_draft(found, actor))
+        found.record_payable(entry)
+        self._save_decision(found, undo=(journal, entry))
         return found
 
-    def reject_invoice(self, actor: Actor, invoice: UUID, *, reason: object) -> Invoice:
+    @property
+    def approvals_needed(self) -> int:
+        """How many finance officers approve an invoice (the council's setting)."""
+        return int(self.env.get("INVOICE_APPROVALS") or 1)
+
+    def reject_invoice(
+        self, actor: Actor, invoice: UUID, *, reason: object, journal: Any = None
+    ) -> Invoice:
         policies.check_may_decide_invoices(actor)
         found = self.get_invoice(invoice)
         found.reject(actor=actor.id, reason=reason)
         claim = self._claim_or_none(found.claim)
         if claim is not None and claim.invoice == found.id:
             claim.give_back()  # a corrected invoice may claim the fee
-        self.save(found, *([claim] if claim is not None else []))
+        self._save_decision(found, *([claim] if claim is not None else []))
+        self._reverse_orphan(journal, f"payments:invoice:{found.id}:approve", "rejected")
         return found
+
+    def _post_once(self, journal: Any, draft: EntryDraft) -> UUID:
+        """Post ``draft``; if an approval that crashed before it was saved posted it already
+        (its body dated then, so not the same), the entry posted then is the one."""
+        try:
+            return UUID(str(journal.post_entry(draft).id))
+        except LedgerConflictError as conflict:
+            if conflict.field != "idempotency_key":
+                raise
+            existing = entry_id(draft.idempotency_key)
+            journal.ledger.get_entry(existing)  # it is there, or the conflict stands
+            return existing
+
+    def _save_decision(self, *decided: Any, undo: tuple[Any, UUID] | None = None) -> None:
+        """Save a decision; if another decision on it was saved meanwhile (an approval racing a
+        rejection), refuse, and take back any entry this one posted."""
+        try:
+            self.save(*decided)
+        except IntegrityError:
+            if undo is not None:
+                journal, entry = undo
+                journal.reverse_entry(
+                    entry=entry, reason="Decided otherwise at the same moment: not approved"
+                )
+            raise InvoiceStateError(
+                "someone decided this at the same moment: look at it again", field="status"
+            ) from None
+
+    def _reverse_orphan(self, journal: Any, key: str, why: str) -> None:
+        """An approval that crashed after it posted and before it was saved left an entry for
+        a decision never recorded: a rejection takes it back."""
+        if journal is None:
+            return
+        try:
+            entry = journal.ledger.get_entry(entry_id(key))
+        except LedgerNotFoundError:
+            return
+        if entry.reversed_by is None:
+            journal.reverse_entry(entry=entry.id, reason=f"The approval was never recorded: {why}")
 
     def _invoice_or_none(self, invoice: UUID) -> Invoice | None:
         try:
@@ -412,16 +468,19 @@ class PaymentsApplication(ContextApplication):
         found = self.get_service_line(line)
         found.check_approver(actor.id)
         self._open_provider_payable(found.provider, journal)
-        recorded = journal.post_entry(_line_draft(found, actor))
-        found.record_payable(entry=recorded.id, actor=actor.id)
-        self.save(found)
+        entry = self._post_once(journal, _line_draft(found, actor))
+        found.record_payable(entry=entry, actor=actor.id)
+        self._save_decision(found, undo=(journal, entry))
         return found
 
-    def reject_service_line(self, actor: Actor, line: UUID, *, reason: object) -> ServiceLine:
+    def reject_service_line(
+        self, actor: Actor, line: UUID, *, reason: object, journal: Any = None
+    ) -> ServiceLine:
         policies.check_may_decide_invoices(actor)
         found = self.get_service_line(line)
         found.reject(actor=actor.id, reason=reason)
-        self.save(found)
+        self._save_decision(found)
+        self._reverse_orphan(journal, f"payments:managed:{found.id}:approve", "rejected")
         return found
 
     def approved_service_lines(self) -> Iterable[ServiceLine]:

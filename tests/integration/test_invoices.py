@@ -294,9 +294,10 @@ def test_a_provider_invoices_on_a_page_and_finance_approves_it_there(
     assert other.get(f"/payments/{key}/remittance/?format=pdf").status_code == 404
     speed = finance.get("/api/v1/payments/invoices/approval-to-paid").json()
     assert (speed["paid"], speed["median"], speed["missed"], speed["target"]) == (1, 0, 0, 5)
-    assert "1 approved invoice was paid, in a median of 0 working days" in finance.get(
-        "/finance/invoices/"
-    ).content.decode()
+    assert (
+        "1 approved invoice was paid, in a median of 0 working days"
+        in finance.get("/finance/invoices/").content.decode()
+    )
 
 
 def test_a_csv_batch_answers_every_line_and_accepts_the_good_ones(
@@ -336,3 +337,38 @@ def test_a_csv_batch_answers_every_line_and_accepts_the_good_ones(
         "/api/v1/payments/invoices/batch", data="a,b\n1,2", content_type="text/csv"
     )
     assert no_header.status_code == 422 and "header" in no_header.content.decode()
+
+
+def test_an_approval_that_crashed_after_posting_is_finished_once_or_taken_back(
+    allocated: str,
+) -> None:
+    from payments.application import _fee_draft
+
+    planner = accredited_provider("1800011", name="Connect Doncaster")
+    engagement = signed_off(planner)
+    app = payments_app()
+    first = submit(planner, engagement, number="C-1")
+    # The approval posted the fee, then died before it saved the invoice.
+    invoice = app.get_invoice(first)
+    invoice.approve(actor=FINANCE.id, approvals_needed=1)
+    app._open_provider_payable(planner, journal())
+    journal().post_entry(_fee_draft(invoice, FINANCE))
+    assert ledger_app().get_account(provider_payable(planner)).balance == -45000
+    # Approved again (a minute later: its entry's body is not the same): finished, not twice.
+    approved = app.approve_invoice(FINANCE, first, journal=journal())
+    assert approved.status is InvoiceStatus.APPROVED
+    assert ledger_app().get_account(provider_payable(planner)).balance == -45000
+
+    # The same crash, then a rejection instead: the orphan fee is taken back.
+    other = accredited_provider("1800012", name="Elsewhere Planning")
+    from tests.integration.helpers import engaged_planner as engage
+
+    second_engagement = engage(REF, other)
+    run_managers()
+    second = submit(other, second_engagement, number="C-2")
+    invoice = app.get_invoice(second)
+    invoice.approve(actor=FINANCE.id, approvals_needed=1)
+    app._open_provider_payable(other, journal())
+    journal().post_entry(_fee_draft(invoice, FINANCE))
+    app.reject_invoice(FINANCE, second, reason="the plan was not theirs", journal=journal())
+    assert ledger_app().get_account(provider_payable(other)).balance == 0
