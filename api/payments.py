@@ -204,8 +204,10 @@ def start_run(request: HttpRequest, payload: RunIn) -> Status[RunStarted]:
     ``watch``. Safe to send again: a run pays only what it has not yet paid."""
     from payments.tasks import run_due_payments
 
-    day = payload.run_on or timezone.localdate()
-    result = run_due_payments.delay(day.isoformat())
+    actor, today = caller_actor(request), timezone.localdate()
+    day = payload.run_on or today
+    policies.check_run_day(actor, day, today=today)  # the same rule the run keeps
+    result = run_due_payments.delay(day.isoformat(), started_by=actor.id)
     return Status(202, RunStarted(task=result.id, run_on=day, watch="/api/v1/payments/runs"))
 
 

@@ -56,7 +56,7 @@ def start_run(request: HttpRequest) -> HttpResponse:
     from payments.tasks import run_due_payments
 
     day = timezone.localdate()
-    run_due_payments.delay(day.isoformat())
+    run_due_payments.delay(day.isoformat(), started_by=actor_from_user(signed_in(request)).id)
     return redirect(f"/finance/payments/?started={day.isoformat()}")
 
 

@@ -283,7 +283,9 @@ class PostgresGuard(GuardStore):
     def lock(self, tx: Any, codes: Iterable[str]) -> dict[str, AccountState]:
         # In the order of their codes, so two writers never wait on each other's rows.
         tx.execute(
-            f"SELECT * FROM {self.table} WHERE code = ANY(%s) ORDER BY code FOR UPDATE",
+            # COLLATE "C": code points, as Python's sorted() and the one-statement function
+            # order them, whatever the database's collation: every path locks in one order.
+            f'SELECT * FROM {self.table} WHERE code = ANY(%s) ORDER BY code COLLATE "C" FOR UPDATE',
             (list(codes),),
         )
         return {row["code"]: _state(row) for row in tx.fetchall()}

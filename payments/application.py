@@ -498,11 +498,13 @@ class PaymentsApplication(ContextApplication):
         run_on: date,
         calendar: WorkingDays,
         provider_of: Callable[[UUID], Destination] | None = None,
+        today: date | None = None,
     ) -> UUID:
         """Record what the run carries: every payment due by ``run_on`` on ``rail`` and not
         yet paid, and (given ``provider_of``, where each provider is paid) every approved
         invoice not yet paid. Starting the same day's run again adds what became due."""
         policies.check_may_run_payments(actor)
+        policies.check_run_day(actor, run_on, today=today or date.today())
         keys: list[str] = []
         skipped: list[tuple[str, str]] = []
         new: list[Payment] = []
@@ -618,18 +620,20 @@ class PaymentsApplication(ContextApplication):
         the_run = self.get_run(run)
         keys = list(the_run.keys)
         done = 0
-        carried: list[Payment] = []  # loaded once; each step keeps them up to date
+        # Each payment as it stands now, loaded once: each step replaces one it had to load
+        # again (a webhook recorded it meanwhile).
+        now: dict[str, Payment] = {}
         for start in range(0, len(keys), batch_size):
-            loaded = [self.get_payment(k) for k in keys[start : start + batch_size]]
-            batch = [p for p in loaded if p.run == the_run.id]
-            # Sent by an earlier run and not yet settled (its settlement failed): settled
-            # here, never sent again.
-            carried += batch + [p for p in loaded if p.run != the_run.id and p.rail_ref]
-            self._post_payables(batch, journal, actor)
-            self._nothing_to_pay(batch)
+            chunk = keys[start : start + batch_size]
+            now.update((k, self.get_payment(k)) for k in chunk)
+            mine = [k for k in chunk if now[k].run == the_run.id]
+            self._post_payables(mine, now, journal, actor)
+            self._nothing_to_pay(mine, now)
             if rail.name.value == "stripe":
-                self._send(rail, [p for p in batch if _to_send(p)], the_run.run_on)
-                self._settle(loaded, rail, journal, actor)
+                self._send(rail, [k for k in mine if _to_send(now[k])], now, the_run.run_on)
+                # Sent by an earlier run and not yet settled (its settlement failed) too:
+                # settled here, never sent again.
+                self._settle(chunk, now, rail, journal, actor)
             done = min(start + batch_size, len(keys))
             the_run.progress(done)
             self.save(the_run)
@@ -637,9 +641,10 @@ class PaymentsApplication(ContextApplication):
                 on_progress(done, len(keys))
         if rail.name.value == "bacs":
             # What no file holds yet goes into a new file (payments/rails.py: never rewritten).
-            self._send(rail, [p for p in carried if _to_send(p)], the_run.run_on)
-            self._settle(carried, rail, journal, actor)
-        report = self.report(the_run, [p for p in carried if p.run == the_run.id])
+            mine = [k for k in now if now[k].run == the_run.id]
+            self._send(rail, [k for k in mine if _to_send(now[k])], now, the_run.run_on)
+            self._settle(list(now), now, rail, journal, actor)
+        report = self.report(the_run, [p for p in now.values() if p.run == the_run.id])
         the_run.finish(report.as_dict())
         self.save(the_run)
         return report
@@ -665,36 +670,75 @@ class PaymentsApplication(ContextApplication):
         )
 
     # ------------------------------------------------------------------ the steps
-    def _post_payables(self, batch: Sequence[Payment], journal: Any, actor: Actor) -> None:
-        todo = [p for p in batch if p.entry is None and _may_try(p)]
+    def _apply_steps(
+        self, steps: Sequence[tuple[str, Callable[[Payment], None]]], now: dict[str, Payment]
+    ) -> None:
+        """Apply each step to its payment and save them together. When the save loses to a
+        write made meanwhile (Stripe's webhook recording a transfer), each payment is loaded
+        again, its step applied to that (each step finds what is done already) and saved."""
+        for key, step in steps:
+            step(now[key])
+        try:
+            self.save(*(now[key] for key, _ in steps))
+        except IntegrityError:
+            for key, step in steps:
+                for attempt in range(5):
+                    fresh = self.get_payment(key)
+                    step(fresh)
+                    try:
+                        self.save(fresh)
+                        break
+                    except IntegrityError:
+                        if attempt == 4:
+                            raise
+                now[key] = fresh
+
+    def _post_payables(
+        self, keys: Sequence[str], now: dict[str, Payment], journal: Any, actor: Actor
+    ) -> None:
+        todo = [k for k in keys if now[k].entry is None and _may_try(now[k])]
         if not todo:
             return
-        self._open_payables({p.budget for p in todo}, journal)
-        drafts = {p.key: _payable_draft(p, actor) for p in todo}
+        self._open_payables({now[k].budget for k in todo}, journal)
+        drafts = {k: _payable_draft(now[k], actor) for k in todo}
+        posted: dict[str, UUID] = {}
+        refused: dict[str, str] = {}
         try:
             recorded = journal.post_entries(list(drafts.values()))
-            for p, r in zip(todo, recorded, strict=True):
-                p.record_posted(r.id)
+            posted = {k: r.id for k, r in zip(todo, recorded, strict=True)}
         except (LedgerError, DomainError):
             # One refused entry refuses the batch: post each alone, to find which and why.
-            for p in todo:
+            for k in todo:
                 try:
-                    p.record_posted(journal.post_entry(drafts[p.key]).id)
+                    posted[k] = journal.post_entry(drafts[k]).id
                 except (LedgerError, DomainError) as refusal:
-                    p.record_failure(f"the ledger refused the payable: {refusal}", retryable=False)
-        self.save(*todo)
+                    refused[k] = f"the ledger refused the payable: {refusal}"
 
-    def _nothing_to_pay(self, batch: Sequence[Payment]) -> None:
+        def step(key: str) -> Callable[[Payment], None]:
+            def apply(p: Payment) -> None:
+                if key in posted:
+                    p.record_posted(posted[key])
+                elif p.entry is None:
+                    p.record_failure(refused[key], retryable=False)
+
+            return apply
+
+        self._apply_steps([(k, step(k)) for k in todo], now)
+
+    def _nothing_to_pay(self, keys: Sequence[str], now: dict[str, Payment]) -> None:
         """A period whose contribution meets it all: its payable entry (the budget consumed,
         the contribution met) is the whole of it; no rail is asked to pay 0p."""
-        done = [p for p in batch if p.net == 0 and p.entry is not None and not p.rail_ref]
-        now = datetime.now(UTC)
-        for p in done:
-            assert p.entry is not None
-            p.record_sent("nothing to pay")
-            p.record_paid(p.entry, now)
+        done = [k for k in keys if now[k].net == 0 and now[k].entry is not None]
+        done = [k for k in done if not now[k].rail_ref]
+        at = datetime.now(UTC)
+
+        def apply(p: Payment) -> None:
+            if not p.rail_ref and p.entry is not None:
+                p.record_sent("nothing to pay")
+                p.record_paid(p.entry, at)
+
         if done:
-            self.save(*done)
+            self._apply_steps([(k, apply) for k in done], now)
 
     def _open_payables(self, budgets: set[str], journal: Any) -> None:
         missing = journal.ledger.missing_accounts([payable(ref) for ref in budgets])
@@ -712,41 +756,50 @@ class PaymentsApplication(ContextApplication):
                 ]
             )
 
-    def _send(self, rail: Rail, batch: Sequence[Payment], run_on: date) -> None:
-        if not batch:
+    def _send(self, rail: Rail, keys: Sequence[str], now: dict[str, Payment], run_on: date) -> None:
+        if not keys:
             return
-        outcomes: list[Outcome] = rail.send(batch, run_on=run_on)
-        changed = []
-        for p, outcome in zip(batch, outcomes, strict=True):
-            if outcome.sent:
-                if not p.rail_ref:
-                    p.record_sent(outcome.ref)
-                    changed.append(p)
-            else:
-                p.record_failure(outcome.failure, retryable=outcome.retryable)
-                changed.append(p)
-        if changed:
-            self.save(*changed)
+        outcomes: list[Outcome] = rail.send([now[k] for k in keys], run_on=run_on)
 
-    def _settle(self, batch: Sequence[Payment], rail: Rail, journal: Any, actor: Actor) -> None:
-        todo = [p for p in batch if p.rail_ref and p.settlement is None]
+        def step(outcome: Outcome) -> Callable[[Payment], None]:
+            def apply(p: Payment) -> None:
+                if p.rail_ref:
+                    return  # sent already (the webhook told us first)
+                if outcome.sent:
+                    p.record_sent(outcome.ref)
+                else:
+                    p.record_failure(outcome.failure, retryable=outcome.retryable)
+
+            return apply
+
+        self._apply_steps([(k, step(o)) for k, o in zip(keys, outcomes, strict=True)], now)
+
+    def _settle(
+        self, keys: Sequence[str], now: dict[str, Payment], rail: Rail, journal: Any, actor: Actor
+    ) -> None:
+        todo = [k for k in keys if now[k].rail_ref and now[k].settlement is None]
         if not todo:
             return
-        drafts = [_settlement_draft(p, rail, actor) for p in todo]
-        recorded = journal.post_entries(drafts)
-        now = datetime.now(UTC)
-        invoices: list[Any] = []  # what each payment paid: an invoice, a service line
-        for p, r in zip(todo, recorded, strict=True):
-            p.record_paid(r.id, now)
+        recorded = journal.post_entries([_settlement_draft(now[k], rail, actor) for k in todo])
+        at = datetime.now(UTC)
+
+        def step(entry: UUID) -> Callable[[Payment], None]:
+            return lambda p: p.record_paid(entry, at)
+
+        self._apply_steps([(k, step(r.id)) for k, r in zip(todo, recorded, strict=True)], now)
+        paid_for: list[Any] = []  # what each payment paid: an invoice, a service line
+        for k in todo:
+            p = now[k]
             if p.kind == "invoice":
                 invoice = self.get_invoice(UUID(p.key.rsplit(":", 1)[1]))
                 invoice.record_paid()
-                invoices.append(invoice)
+                paid_for.append(invoice)
             elif p.kind == "managed":
                 line = self.get_service_line(UUID(p.key.rsplit(":", 1)[1]))
                 line.record_paid()
-                invoices.append(line)
-        self.save(*todo, *invoices)
+                paid_for.append(line)
+        if paid_for:
+            self.save(*paid_for)
 
 
 def _ahead(run_on: date) -> date:

@@ -224,14 +224,22 @@ class Invoice(Aggregate):
             raise InvoiceError(
                 f"the engagement was not active on {service_date:%-d %B %Y}", field="service_date"
             )
-        allowed = {p for p in (facts.tariff_fee, facts.agreed_price) if p is not None}
-        if pence not in allowed:
-            shown = " or ".join(format_pence(p) for p in sorted(allowed)) or "nothing"
+        # The price agreed for the engagement: the tariff in force when it was chosen, or the
+        # provider's own lower offer; what was held and committed for it, no more.
+        if pence != facts.agreed_price:
+            tariff = (
+                f" (the tariff on that day is {format_pence(facts.tariff_fee)})"
+                if facts.tariff_fee is not None and facts.tariff_fee != facts.agreed_price
+                else ""
+            )
             raise InvoiceError(
-                f"the {fee.label} on {service_date:%-d %B %Y} is {shown} (the tariff in force,"
-                " or the price agreed for the engagement), not "
-                f"{format_pence(pence)}",
+                f"the {fee.label} agreed for this engagement is"
+                f" {format_pence(facts.agreed_price)}{tariff}, not {format_pence(pence)}",
                 field="amount",
+            )
+        if facts.tariff_fee is None:
+            raise InvoiceError(
+                f"no tariff was in force on {service_date:%-d %B %Y}", field="service_date"
             )
         if not facts.payable:
             raise InvoiceError(facts.payable_reason, field="fee")

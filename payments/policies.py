@@ -72,3 +72,12 @@ def check_may_record_service_lines(actor: Actor, *, provider: object) -> None:
     raise NotPermittedError(
         "service lines are recorded by the council's case workers, or by the provider for its own"
     )
+
+
+def check_run_day(actor: Actor, run_on: object, *, today: object) -> None:
+    """A person starts a run for today or a day gone by (it pays what is due by then); only
+    the scheduled job (and the tests and benchmarks, as the system) runs a day ahead."""
+    if actor != Actor.system() and run_on > today:  # type: ignore[operator]
+        raise NotPermittedError(
+            "a payment run pays what is due by its day: start it on that day, not before"
+        )

@@ -46,7 +46,7 @@ def run_payments(
     """Start (or carry on) the day's run on the council's rail and work it to the end. Safe to
     call again after any failure: it pays only what the run has not yet paid."""
     app: PaymentsApplication = payments_app()
-    who = actor or Actor.system()
+    who = actor or Actor.system()  # the scheduled job, or finance's officer who started it
     chosen = rail or rail_from_settings()
     run = app.start_run(
         who,

@@ -12,11 +12,15 @@ from typing import Any
 from celery import shared_task
 from django.utils import timezone
 
+from config.actor import Actor
+from config.roles import Role
 from payments.services import run_payments
 
 
 @shared_task(bind=True, acks_late=True)
-def run_due_payments(self: Any, run_on: str | None = None, batch_size: int = 200) -> dict[str, Any]:
+def run_due_payments(
+    self: Any, run_on: str | None = None, batch_size: int = 200, started_by: str = ""
+) -> dict[str, Any]:
     """The day's payment run (beat starts it each morning; finance can start it again). Acked
     only when done, so a worker killed mid-run leaves the task to run again, which carries on
     from what the run's payments record. Its progress is the task's state (done, total)."""
@@ -26,7 +30,13 @@ def run_due_payments(self: Any, run_on: str | None = None, batch_size: int = 200
         if self.request.id:
             self.update_state(state="PROGRESS", meta={"done": done, "total": total})
 
-    report = run_payments(day, on_progress=progress, batch_size=batch_size)
+    # Started by a finance officer (their id recorded on the run), or by beat, as the system.
+    actor = (
+        Actor(id=started_by, roles=frozenset({Role.FINANCE_OFFICER}))
+        if started_by
+        else Actor.system()
+    )
+    report = run_payments(day, actor=actor, on_progress=progress, batch_size=batch_size)
     return {"run": str(report.run), **report.as_dict()}
 
 

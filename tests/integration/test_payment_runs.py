@@ -7,7 +7,7 @@ nothing twice."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 CAL = england_and_wales()
 WORKER = Actor(id="a.khan", roles=frozenset({Role.SOCIAL_WORKER}))
 FINANCE = Actor(id="l.brown", roles=frozenset({Role.FINANCE_OFFICER}))
+# Runs a day ahead are the scheduled job's (payments/policies.py: check_run_day).
+SYSTEM = Actor.system()
 FIGURES = BudgetFigures(total_weekly=30000, contribution_weekly=4000, direct_payment_weekly=30000)
 COUNCIL = Originator(
     sun="123456", name="Doncaster Council", sort_code="401234", account_number="12345678"
@@ -106,9 +108,9 @@ def test_a_bacs_run_writes_one_file_that_says_what_the_ledger_paid(
     # Monday 28 December 2026 is the Boxing Day holiday: paid on Thursday 24th, so the file runs
     # three working days before, on Monday 21 December.
     assert rail.run_day(date(2026, 12, 24), CAL) == date(2026, 12, 21)
-    early = app.start_run(FINANCE, rail=rail, run_on=date(2026, 12, 18), calendar=CAL)
+    early = app.start_run(SYSTEM, rail=rail, run_on=date(2026, 12, 18), calendar=CAL)
     assert app.get_run(early).keys == ()
-    run = app.start_run(FINANCE, rail=rail, run_on=date(2026, 12, 21), calendar=CAL)
+    run = app.start_run(SYSTEM, rail=rail, run_on=date(2026, 12, 21), calendar=CAL)
     report = app.work_run(FINANCE, run, rail=rail, journal=journal(ledger))
     assert (report.paid, report.failed, report.pending) == (3, [], 0)
     parsed = parse(rail.file_for(date(2026, 12, 21)).read_text())
@@ -127,7 +129,7 @@ def test_a_bacs_run_writes_one_file_that_says_what_the_ledger_paid(
     assert len(rail.files_for(date(2026, 12, 21))) == 1  # nothing new: no new file
     assert ledger.get_account("COUNCIL:BANK").balance == -parsed.total
     # The next day's run finds them paid and carries nothing.
-    next_day = app.start_run(FINANCE, rail=rail, run_on=date(2026, 12, 22), calendar=CAL)
+    next_day = app.start_run(SYSTEM, rail=rail, run_on=date(2026, 12, 22), calendar=CAL)
     assert app.get_run(next_day).keys == ()
 
 
@@ -154,7 +156,7 @@ def test_a_stripe_run_pays_each_once_and_a_failure_is_reported_then_retried(
     agree(app, lost, Payee.create(kind="person", name="No Account"), date(2026, 12, 7))
     pay.top_up(amount_pence=10_000_000, idempotency_key=f"fund-{uuid.uuid4()}", description="funds")
     rail = StripeRail()
-    run = app.start_run(FINANCE, rail=rail, run_on=date(2026, 12, 7), calendar=CAL)
+    run = app.start_run(SYSTEM, rail=rail, run_on=date(2026, 12, 7), calendar=CAL)
     report = app.work_run(FINANCE, run, rail=rail, journal=journal(ledger), batch_size=1)
     assert report.paid == 2
     assert [key for key, _ in report.failed] == [f"payments:dp:{lost}:P01"]
@@ -185,6 +187,10 @@ def test_only_finance_runs_payments_and_case_workers_agree_them(ledger: Any) -> 
 
     with pytest.raises(NotPermittedError):
         app.start_run(WORKER, rail=StripeRail(), run_on=date(2026, 12, 7), calendar=CAL)
+    # Finance runs today's (or a past day's) payments, never a day ahead: that would pay early.
+    ahead = date.today() + timedelta(days=7)
+    with pytest.raises(NotPermittedError, match="not before"):
+        app.start_run(FINANCE, rail=StripeRail(), run_on=ahead, calendar=CAL)
     with pytest.raises(NotPermittedError):
         app.agree_direct_payment(
             FINANCE,
@@ -209,7 +215,7 @@ def test_the_api_shows_runs_to_finance_and_payments_to_their_person(
         bank = BankAccount.create(sort_code=f"20000{n}", account_number=f"3000000{n}", name=ref)
         agree(app, ref, Payee.create(kind="person", name=ref, bank=bank), date(2026, 12, 7))
     rail = BacsRail(originator=COUNCIL, folder=tmp_path)
-    run = app.start_run(FINANCE, rail=rail, run_on=date(2026, 12, 2), calendar=CAL)
+    run = app.start_run(SYSTEM, rail=rail, run_on=date(2026, 12, 2), calendar=CAL)
     app.work_run(FINANCE, run, rail=rail, journal=journal(ledger))
 
     finance = signed_in(make_user, "l.brown", Role.FINANCE_OFFICER)
@@ -253,7 +259,7 @@ def test_finance_pages_show_runs_progress_and_exceptions_and_a_person_their_remi
     budget(ledger, "DN-P1")
     agree(app, "DN-P1", Payee.create(kind="person", name="No Bank"), date(2026, 12, 7))
     rail = BacsRail(originator=COUNCIL, folder=tmp_path)
-    run = app.start_run(FINANCE, rail=rail, run_on=date(2026, 12, 2), calendar=CAL)
+    run = app.start_run(SYSTEM, rail=rail, run_on=date(2026, 12, 2), calendar=CAL)
     app.work_run(FINANCE, run, rail=rail, journal=journal(ledger))
 
     finance = signed_in(make_user, "l.brown", Role.FINANCE_OFFICER)
@@ -333,7 +339,7 @@ def test_a_bacs_file_once_written_is_never_rewritten_and_no_credit_is_in_two(
     budget(ledger, "DN-W0")
     bank = BankAccount.create(sort_code="200000", account_number="30000000", name="W0")
     agree(app, "DN-W0", Payee.create(kind="person", name="W0", bank=bank), date(2026, 12, 28))
-    run = app.start_run(FINANCE, rail=rail, run_on=day, calendar=CAL)
+    run = app.start_run(SYSTEM, rail=rail, run_on=day, calendar=CAL)
     app.work_run(FINANCE, run, rail=rail, journal=journal(ledger))
     first = rail.file_for(day).read_text()
     # Another person's payment falls due the same day and the run is started again: it goes
@@ -341,7 +347,7 @@ def test_a_bacs_file_once_written_is_never_rewritten_and_no_credit_is_in_two(
     budget(ledger, "DN-W1")
     bank = BankAccount.create(sort_code="200001", account_number="30000001", name="W1")
     agree(app, "DN-W1", Payee.create(kind="person", name="W1", bank=bank), date(2026, 12, 28))
-    again = app.start_run(FINANCE, rail=rail, run_on=day, calendar=CAL)
+    again = app.start_run(SYSTEM, rail=rail, run_on=day, calendar=CAL)
     assert again == run
     assert app.work_run(FINANCE, run, rail=rail, journal=journal(ledger)).paid == 2
     files = rail.files_for(day)
@@ -354,7 +360,7 @@ def test_a_bacs_file_once_written_is_never_rewritten_and_no_credit_is_in_two(
     budget(ledger, "DN-W2")
     bank = BankAccount.create(sort_code="200002", account_number="30000002", name="W2")
     agree(app, "DN-W2", Payee.create(kind="person", name="W2", bank=bank), date(2026, 12, 28))
-    app.start_run(FINANCE, rail=rail, run_on=day, calendar=CAL)
+    app.start_run(SYSTEM, rail=rail, run_on=day, calendar=CAL)
 
     class Crash(Exception):
         pass
@@ -362,7 +368,8 @@ def test_a_bacs_file_once_written_is_never_rewritten_and_no_credit_is_in_two(
     real_send = app._send
 
     def send_then_crash(*args: Any, **kwargs: Any) -> None:
-        args[0].send(args[1], run_on=args[2])  # the rail writes its file...
+        rail, keys, now, run_on = args
+        rail.send([now[k] for k in keys], run_on=run_on)  # the rail writes its file...
         raise Crash  # ...and the run dies before it records it
 
     monkeypatch.setattr(app, "_send", send_then_crash)
@@ -383,7 +390,7 @@ def test_a_payment_sent_but_not_settled_is_settled_later_and_never_sent_again(
     budget(ledger, "DN-S0")
     bank = BankAccount.create(sort_code="200000", account_number="30000000", name="S0")
     agree(app, "DN-S0", Payee.create(kind="person", name="S0", bank=bank), date(2026, 12, 28))
-    run = app.start_run(FINANCE, rail=rail, run_on=date(2026, 12, 21), calendar=CAL)
+    run = app.start_run(SYSTEM, rail=rail, run_on=date(2026, 12, 21), calendar=CAL)
 
     def settle_fails(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("the ledger went away")
@@ -394,9 +401,42 @@ def test_a_payment_sent_but_not_settled_is_settled_later_and_never_sent_again(
     monkeypatch.undo()
     assert app.get_payment("payments:dp:DN-S0:P01").status is PaymentStatus.SENT
     # The next day's run settles it, and writes no file of its own for it.
-    next_day = app.start_run(FINANCE, rail=rail, run_on=date(2026, 12, 22), calendar=CAL)
+    next_day = app.start_run(SYSTEM, rail=rail, run_on=date(2026, 12, 22), calendar=CAL)
     app.work_run(FINANCE, next_day, rail=rail, journal=journal(ledger))
     payment = app.get_payment("payments:dp:DN-S0:P01")
     assert (payment.status, payment.run) == (PaymentStatus.PAID, run)
     assert rail.files_for(date(2026, 12, 22)) == []
     assert ledger.get_account(payable("DN-S0")).balance == 0
+
+
+def test_a_transfer_webhook_recorded_while_the_batch_is_in_flight_does_not_stop_the_run(
+    ledger: Any, stripe_server: Any
+) -> None:
+    """Stripe's transfer.created webhook can record a payment sent before the run that made
+    the transfer saves its batch: the run loads that payment again and carries on."""
+    app = payments_app()
+    for n in range(3):
+        ref = f"DN-H{n}-{uuid.uuid4().hex[:6]}"
+        budget(ledger, ref)
+        account = pay.create_connected_account(provider_id=ref, email="h@example.org", name=ref)
+        stripe_server.post(f"/_config/accounts/{account}/complete_onboarding")
+        agree(
+            app,
+            ref,
+            Payee.create(kind="person", name=ref, stripe_account=account),
+            date(2026, 12, 7),
+        )
+    pay.top_up(amount_pence=10_000_000, idempotency_key=f"fund-{uuid.uuid4()}", description="f")
+
+    class WebhookFirst(StripeRail):
+        def send(self, payments: Any, *, run_on: date) -> Any:
+            outcomes = super().send(payments, run_on=run_on)
+            for p, outcome in zip(payments, outcomes, strict=True):
+                payments_app().confirm_transfer(p.key, outcome.ref)  # the webhook, first
+            return outcomes
+
+    rail = WebhookFirst()
+    run = app.start_run(SYSTEM, rail=rail, run_on=date(2026, 12, 7), calendar=CAL)
+    report = app.work_run(FINANCE, run, rail=rail, journal=journal(ledger))
+    assert (report.paid, report.failed, report.pending) == (3, [], 0)
+    assert ledger.get_account("STRIPE:CLEARING").balance == -3 * 104000

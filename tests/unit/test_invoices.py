@@ -40,7 +40,7 @@ def submit(facts: InvoiceFacts = FACTS, **changes: Any) -> Invoice:
         "kind": "support_plan",
         "engagement": ENGAGEMENT,
         "service_date": TODAY,
-        "amount": 45000,
+        "amount": 42000,
         "facts": facts,
         "today": TODAY,
         "actor": "priya",
@@ -49,12 +49,12 @@ def submit(facts: InvoiceFacts = FACTS, **changes: Any) -> Invoice:
     return Invoice.submit(**fields)
 
 
-def test_the_tariff_or_the_agreed_price_is_accepted_and_nothing_else() -> None:
-    assert submit().amount == 45000
+def test_the_agreed_price_is_accepted_and_nothing_else_not_even_the_tariff() -> None:
     assert submit(amount=42000).number == "INV-1"
-    with pytest.raises(InvoiceError, match="£420.00 or £450.00") as refused:
-        submit(amount=43000)
-    assert refused.value.field == "amount"
+    for wrong in (45000, 43000):  # the tariff is more than the provider's agreed offer
+        with pytest.raises(InvoiceError, match="agreed for this engagement is £420.00") as refused:
+            submit(amount=wrong)
+        assert refused.value.field == "amount"
 
 
 @pytest.mark.parametrize(
@@ -76,7 +76,7 @@ def test_each_fact_refuses_by_name(facts: InvoiceFacts, field: str, words: str) 
 def test_a_fee_is_claimed_once_per_plan_review_year_and_period() -> None:
     plan = claim_key(submit().kind, engagement=ENGAGEMENT, person="DN-1", service_date=TODAY)
     assert plan == f"plan-fee:{ENGAGEMENT}"
-    review = submit(kind="annual_review").kind
+    review = submit(kind="annual_review", amount=42000).kind
     assert claim_key(review, engagement=uuid4(), person="DN-1", service_date=date(2027, 3, 31)) == (
         "review-fee:DN-1:2026-27"
     )
