@@ -4,7 +4,7 @@ twice or out of order), and payment runs and payments (finance's, the auditor's,
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -611,3 +611,184 @@ def decide_service_line(
             app.reject_service_line(actor, line, reason=payload.reason, journal=journal)
         )
     raise NotFound("no such decision: approve or reject", field="decision")
+
+
+# ---------------------------------------------------------------------------- agreements
+
+
+class PayeeIn(Schema):
+    kind: str  # person, nominated, authorised, money_manager
+    name: str
+    relationship: str = ""
+    close_relative_in_household: bool = False
+    necessity_reason: str = ""
+    provider_id: str = ""
+    stripe_account: str = ""
+    sort_code: str = ""
+    account_number: str = ""
+
+
+class AgreementIn(Schema):
+    needs: list[str]
+    payee: PayeeIn
+    has_capacity: bool
+    start: date
+    period_weeks: int | None = None
+
+
+class ChangeIn(Schema):
+    on: date
+    reason: str
+
+
+class OneOffIn(Schema):
+    pay_on: date
+    amount_pence: int
+    purpose: str
+    reason: str
+
+
+class DueOut(Schema):
+    key: str
+    label: str
+    pay_on: date
+    gross: str
+    netted: str
+    net: str
+    payee: str
+
+
+class AgreementOut(Schema):
+    budget: str
+    needs: list[str]
+    payee: str
+    period_weeks: int
+    start: date
+    suspended: bool
+    stopped_from: date | None
+    review_due_on: date
+    next: list[DueOut]
+    skipped: list[list[str]]
+
+
+def _payee(actor: Any, data: PayeeIn) -> Any:
+    from payments.direct_payments import BankAccount, Payee
+
+    bank = (
+        BankAccount.create(
+            sort_code=data.sort_code, account_number=data.account_number, name=data.name
+        )
+        if data.sort_code or data.account_number
+        else None
+    )
+    return Payee.create(
+        kind=data.kind,
+        name=data.name,
+        relationship=data.relationship,
+        close_relative_in_household=data.close_relative_in_household,
+        necessity_reason=data.necessity_reason,
+        necessity_decided_by=actor.id,
+        provider_id=data.provider_id,
+        stripe_account=data.stripe_account,
+        bank=bank,
+    )
+
+
+def agreement_out(council_ref: str) -> AgreementOut:
+    from payments.calendar import england_and_wales
+
+    agreement = payments_app().agreement(council_ref)
+    today = timezone.localdate()
+    schedule = agreement.schedule(england_and_wales(), until=today + timedelta(weeks=13))
+    return AgreementOut(
+        budget=council_ref,
+        needs=list(agreement.needs),
+        payee=agreement.payee_on(today).name,
+        period_weeks=agreement.period_weeks,
+        start=agreement.start,
+        suspended=agreement.suspended,
+        stopped_from=agreement.stopped_from,
+        review_due_on=agreement.review_due_on(),
+        next=[
+            DueOut(
+                key=d.key,
+                label=d.label,
+                pay_on=d.pay_on,
+                gross=format_pence(d.gross),
+                netted=format_pence(d.netted),
+                net=format_pence(d.net),
+                payee=d.payee.name,
+            )
+            for d in schedule.due
+            if d.pay_on >= today
+        ][:4],
+        skipped=[[s.key, s.reason] for s in schedule.skipped],
+    )
+
+
+@router.post("/budgets/{council_ref}/direct-payment", response={201: AgreementOut}, auth=CASE)
+def agree_direct_payment(request: HttpRequest, council_ref: str, payload: AgreementIn) -> Any:
+    """Agree the budget's direct payment: its weekly part and the contribution netted off it
+    come from the budget; this says which needs it meets, who is paid and from when."""
+    from budgets.services import budget_app
+
+    actor = caller_actor(request)
+    budget_app().may_see(actor, council_ref)
+    figures = budget_app().get_budget(council_ref).figures
+    payments_app().agree_direct_payment(
+        actor,
+        budget_ref=council_ref,
+        needs=payload.needs,
+        payee=_payee(actor, payload.payee),
+        has_capacity=payload.has_capacity,
+        start=payload.start,
+        today=timezone.localdate(),
+        figures=figures,
+        period_weeks=payload.period_weeks,
+    )
+    return Status(201, agreement_out(council_ref))
+
+
+@router.get("/budgets/{council_ref}/direct-payment", response=AgreementOut)
+def get_direct_payment(request: HttpRequest, council_ref: str) -> AgreementOut:
+    queries.payments_of_budget(caller_actor(request), council_ref)  # who may see: the policy
+    return agreement_out(council_ref)
+
+
+@router.post("/budgets/{council_ref}/direct-payment/{change}", response=AgreementOut, auth=CASE)
+def change_direct_payment(
+    request: HttpRequest, council_ref: str, change: str, payload: ChangeIn
+) -> AgreementOut:
+    """Suspend, resume or stop (s.33) the direct payment, from a day, with a reason."""
+    from config.errors import NotFound
+
+    actor = caller_actor(request)
+    commands = {"suspend": "suspend", "resume": "resume", "stop": "stop"}
+    if change not in commands:
+        raise NotFound("no such change: suspend, resume or stop", field="change")
+    payments_app().change_agreement(
+        actor,
+        council_ref,
+        lambda a: getattr(a, commands[change])(
+            on=payload.on, reason=payload.reason, actor=actor.id
+        ),
+    )
+    return agreement_out(council_ref)
+
+
+@router.post("/budgets/{council_ref}/one-off-payments", response={201: AgreementOut}, auth=CASE)
+def add_one_off(request: HttpRequest, council_ref: str, payload: OneOffIn) -> Any:
+    """A one-off payment: equipment, start-up, recruiting a personal assistant, or other."""
+    actor = caller_actor(request)
+    payments_app().change_agreement(
+        actor,
+        council_ref,
+        lambda a: a.add_one_off(
+            pay_on=payload.pay_on,
+            amount=payload.amount_pence,
+            purpose=payload.purpose,
+            reason=payload.reason,
+            actor=actor.id,
+        ),
+    )
+    return Status(201, agreement_out(council_ref))

@@ -6,6 +6,7 @@ nothing twice."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ from payments import stripe as pay
 from payments.application import PaymentsApplication, payable, payments_app
 from payments.bacs import Originator, parse
 from payments.calendar import england_and_wales
-from payments.direct_payments import BankAccount, Payee
+from payments.direct_payments import BankAccount, Payee, earliest_start
 from payments.rails import BacsRail, StripeRail
 from payments.runs import PaymentStatus, settlement_key
 from tests.conftest import draft
@@ -440,3 +441,69 @@ def test_a_transfer_webhook_recorded_while_the_batch_is_in_flight_does_not_stop_
     report = app.work_run(FINANCE, run, rail=rail, journal=journal(ledger))
     assert (report.paid, report.failed, report.pending) == (3, [], 0)
     assert ledger.get_account("STRIPE:CLEARING").balance == -3 * 104000
+
+
+def test_a_case_worker_agrees_and_changes_a_direct_payment_through_the_api(
+    council: Any, make_user: Any
+) -> None:
+    from budgets.services import allocate
+    from tests.integration.helpers import ALEX, assessed_person, care_fund_and_grid, signed_in
+
+    care_fund_and_grid()
+    ref = assessed_person("DN-000970")
+    start = earliest_start(date.today())
+    allocate(
+        ref,
+        today=date.today(),
+        actor=ALEX,
+        weekly=None,
+        adjustment_reason="",
+        contribution_weekly=4000,
+        split={"direct_payment": 20000, "council_managed": 12200},
+        direct_payment_start=start,
+    )
+    worker = signed_in(make_user, "alex", Role.SOCIAL_WORKER)
+
+    def post(path: str, body: dict[str, Any]) -> Any:
+        return worker.post(path, data=json.dumps(body), content_type="application/json")
+
+    base = f"/api/v1/payments/budgets/{ref}"
+    body = {
+        "needs": ["Maintaining personal hygiene"],
+        "payee": {"kind": "authorised", "name": "Sam's daughter"},
+        "has_capacity": True,
+        "start": start.isoformat(),
+    }
+    refused = post(f"{base}/direct-payment", body)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "payee_kind"
+    made = post(f"{base}/direct-payment", body | {"payee": {"kind": "person", "name": "Sam"}})
+    assert made.status_code == 201
+    first = made.json()["next"][0]
+    assert (first["gross"], first["netted"], first["net"]) == ("£800.00", "£160.00", "£640.00")
+    again = post(f"{base}/direct-payment", body | {"payee": {"kind": "person", "name": "Sam"}})
+    assert again.status_code == 422 and "already has" in again.content.decode()
+    on = (start + timedelta(weeks=4)).isoformat()
+    suspended = post(f"{base}/direct-payment/suspend", {"on": on, "reason": "in hospital"})
+    assert suspended.status_code == 200 and suspended.json()["suspended"]
+    assert "in hospital" in suspended.json()["skipped"][0][1]
+    assert post(f"{base}/direct-payment/pause", {"on": on, "reason": "x"}).status_code == 404
+    one_off = post(
+        f"{base}/one-off-payments",
+        {
+            "pay_on": start.isoformat(),
+            "amount_pence": 45000,
+            "purpose": "equipment",
+            "reason": "a hoist",
+        },
+    )
+    assert one_off.status_code == 201
+    assert any(d["key"].endswith(":X01") for d in one_off.json()["next"])
+    finance = signed_in(make_user, "l.brown", Role.FINANCE_OFFICER)
+    assert (
+        finance.post(
+            f"{base}/direct-payment/stop",
+            data=json.dumps({"on": on, "reason": "x"}),
+            content_type="application/json",
+        ).status_code
+        == 403
+    )
