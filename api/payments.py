@@ -792,3 +792,20 @@ def add_one_off(request: HttpRequest, council_ref: str, payload: OneOffIn) -> An
         ),
     )
     return Status(201, agreement_out(council_ref))
+
+
+class PutRightIn(Schema):
+    reason: str
+
+
+@router.post("/payments/{key}/put-right", response=PaymentOut, auth=RUN)
+def put_right(request: HttpRequest, key: str, payload: PutRightIn) -> PaymentOut:
+    """A payment failed for good, put right (the payee's account set up, say): the next run
+    tries again, to where the payee is paid now."""
+    from payments.services import current_destination
+
+    payments_app().put_right(
+        caller_actor(request), key, destination=current_destination(key), reason=payload.reason
+    )
+    catch_up()
+    return payment_out(models.PaymentRecord.objects.get(key=key))

@@ -74,6 +74,7 @@ from payments.rails import Outcome, Rail
 from payments.runs import (
     Destination,
     Payment,
+    PaymentError,
     PaymentRun,
     PaymentStatus,
     payment_id,
@@ -590,6 +591,20 @@ class PaymentsApplication(ContextApplication):
         except AggregateNotFoundError:
             return None
         return found
+
+    def put_right(
+        self, actor: Actor, key: str, *, destination: Destination, reason: object
+    ) -> Payment:
+        """A payment failed for good, put right by finance: tried again by the next run, to
+        where its payee is paid now (``destination``, found by the caller)."""
+        policies.check_may_run_payments(actor)
+        payment = self.get_payment(key)
+        why = str(reason or "").strip()
+        if not why:
+            raise PaymentError("say what was put right", field="reason")
+        payment.put_right(destination=destination, actor=actor.id, reason=why[:1000])
+        self.save(payment)
+        return payment
 
     def confirm_transfer(self, key: str, transfer: str) -> str:
         """Stripe says it made ``transfer`` for the payment ``key`` (its webhook): record it

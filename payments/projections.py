@@ -66,6 +66,9 @@ class PaymentsProjection(Projection):
             row.status = PaymentStatus.FAILED.value
         elif step == "Moved":
             row.run = event.run
+        elif step == "PutRight":
+            row.failure, row.retryable, row.payee = "", True, event.destination.name
+            row.status = PaymentStatus.POSTED.value if row.entry else PaymentStatus.DUE.value
         row.save()
 
     def _invoice(self, event: Any, step: str) -> None:

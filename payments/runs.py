@@ -200,6 +200,24 @@ class Payment(Aggregate):
         self.retryable = retryable
         self.attempts += 1
 
+    def put_right(self, *, destination: Destination, actor: str, reason: str) -> None:
+        """Finance has put right why it failed (a payee's account now set up, say): the next
+        run tries again, paying where the payee is paid now."""
+        if self.status is not PaymentStatus.FAILED:
+            raise PaymentStateError(
+                f"only a failed payment is put right: this one is {self.status.label.lower()}",
+                field="payment",
+            )
+        if self.rail_ref:
+            raise PaymentStateError("the rail has this payment already", field="payment")
+        self._put_right(destination, actor, reason)
+
+    @event("PutRight")
+    def _put_right(self, destination: Destination, actor: str, reason: str) -> None:
+        self.destination = destination
+        self.failure = ""
+        self.retryable = True
+
     def move_to(self, run: UUID) -> None:
         """A payment left unpaid by an earlier run is carried by the next one."""
         if run != self.run and self.status is not PaymentStatus.PAID:

@@ -186,3 +186,22 @@ def line_facts(budget: str, provider: UUID) -> LineFacts:
         managed = False
     record = ProviderRecord.objects.filter(id=provider).first()
     return LineFacts(budget_managed=managed, provider_name=record.name if record else str(provider))
+
+
+def current_destination(key: str) -> Destination:
+    """Where a payment's payee is paid now: a direct payment's payee as the agreement has them
+    for its period; a provider's from the register."""
+    from payments.application import payments_app
+
+    app = payments_app()
+    payment = app.get_payment(key)
+    if payment.kind in ("invoice", "managed"):
+        provider = UUID(payment.payable.split(":")[1])
+        return provider_destination(provider)
+    payee = app.agreement(payment.budget).payee_on(payment.period_start)
+    return Destination(
+        name=payee.name,
+        stripe_account=payee.stripe_account,
+        sort_code=payee.bank.sort_code if payee.bank else "",
+        account_number=payee.bank.account_number if payee.bank else "",
+    )

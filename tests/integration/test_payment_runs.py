@@ -507,3 +507,52 @@ def test_a_case_worker_agrees_and_changes_a_direct_payment_through_the_api(
         ).status_code
         == 403
     )
+
+
+def test_a_payment_failed_for_good_is_put_right_and_paid_by_the_next_run(
+    ledger: Any, stripe_server: Any, make_user: Any
+) -> None:
+    from tests.integration.helpers import signed_in
+
+    app = payments_app()
+    ref = f"DN-PR-{uuid.uuid4().hex[:6]}"
+    budget(ledger, ref)
+    agree(app, ref, Payee.create(kind="person", name="Pat"), date(2026, 12, 7))
+    pay.top_up(amount_pence=10_000_000, idempotency_key=f"fund-{uuid.uuid4()}", description="f")
+    rail = StripeRail()
+    run = app.start_run(SYSTEM, rail=rail, run_on=date(2026, 12, 7), calendar=CAL)
+    assert len(app.work_run(SYSTEM, run, rail=rail, journal=journal(ledger)).failed) == 1
+    key = f"payments:dp:{ref}:P01"
+    # The payee's account is set up, and the agreement says so; finance puts the payment right.
+    account = pay.create_connected_account(provider_id=ref, email="p@example.org", name="Pat")
+    stripe_server.post(f"/_config/accounts/{account}/complete_onboarding")
+    app.change_agreement(
+        WORKER,
+        ref,
+        lambda a: a.change_payee(
+            on=date(2026, 12, 7),
+            payee=Payee.create(kind="person", name="Pat", stripe_account=account),
+            reason="her account is open",
+            actor=WORKER.id,
+        ),
+    )
+    finance = signed_in(make_user, "l.brown", Role.FINANCE_OFFICER)
+    route = f"/api/v1/payments/payments/{key}/put-right"
+    no_reason = finance.post(
+        route, data=json.dumps({"reason": ""}), content_type="application/json"
+    )
+    assert no_reason.status_code == 422
+    fixed = finance.post(
+        route, data=json.dumps({"reason": "account opened"}), content_type="application/json"
+    )
+    assert fixed.status_code == 200 and fixed.json()["status"] == "posted"
+    again = app.start_run(SYSTEM, rail=rail, run_on=date(2026, 12, 8), calendar=CAL)
+    assert app.work_run(SYSTEM, again, rail=rail, journal=journal(ledger)).paid == 1
+    [transfer] = pay.client().v1.transfers.list(params={"transfer_group": key}).data
+    assert (transfer.destination, transfer.amount) == (account, 104000)
+    assert (
+        finance.post(
+            route, data=json.dumps({"reason": "x"}), content_type="application/json"
+        ).status_code
+        == 409
+    )
