@@ -307,6 +307,17 @@ def dp_reviews_due(request: HttpRequest, within_days: int = 28) -> ReviewDuePage
     )
 
 
+def review_due_out(council_ref: str) -> ReviewDueOut:
+    """When the budget's next direct-payment review is due, and why."""
+    agreement = payments_app().agreement(council_ref)
+    return ReviewDueOut(
+        budget=council_ref,
+        due_on=agreement.review_due_on(),
+        reason=agreement.review_reason(),
+        overdue=agreement.is_review_overdue(timezone.localdate()),
+    )
+
+
 @router.post("/budgets/{council_ref}/dp-reviews", response={201: ReviewDueOut}, auth=CASE)
 def record_dp_review(request: HttpRequest, council_ref: str, payload: ReviewIn) -> Any:
     """Record a direct-payment review and what it decided (carry_on, change or stop)."""
@@ -323,17 +334,7 @@ def record_dp_review(request: HttpRequest, council_ref: str, payload: ReviewIn) 
             today=timezone.localdate(),
         ),
     )
-    agreement = app.agreement(council_ref)
-    due = agreement.review_due_on()
-    return Status(
-        201,
-        ReviewDueOut(
-            budget=council_ref,
-            due_on=due,
-            reason=agreement.review_reason(),
-            overdue=agreement.is_review_overdue(timezone.localdate()),
-        ),
-    )
+    return Status(201, review_due_out(council_ref))
 
 
 @router.post("/budgets/{council_ref}/dp-review-triggers", response={201: ReviewDueOut}, auth=CASE)
@@ -348,16 +349,7 @@ def record_review_trigger(request: HttpRequest, council_ref: str, payload: Trigg
             on=payload.on, kind=payload.kind, note=payload.note, actor=actor.id
         ),
     )
-    agreement = app.agreement(council_ref)
-    return Status(
-        201,
-        ReviewDueOut(
-            budget=council_ref,
-            due_on=agreement.review_due_on(),
-            reason=agreement.review_reason(),
-            overdue=agreement.is_review_overdue(timezone.localdate()),
-        ),
-    )
+    return Status(201, review_due_out(council_ref))
 
 
 # ---------------------------------------------------------------------------- invoices
