@@ -801,3 +801,23 @@ def put_right(request: HttpRequest, key: str, payload: PutRightIn) -> PaymentOut
     )
     catch_up()
     return payment_out(models.PaymentRecord.objects.get(key=key))
+
+
+@router.post(
+    "/invoices/{invoice}/credit",
+    response=InvoiceOut,
+    auth=allowed_by(policies.check_may_decide_invoices),
+)
+def credit_invoice(request: HttpRequest, invoice: UUID, payload: DecisionIn) -> InvoiceOut:
+    """A credit note for an approved invoice not yet paid: its fee reversed, free to be
+    invoiced again (a paid one is recovered, not credited)."""
+    from config.actor import Actor
+    from ledger.domain import Owner
+    from ledger.services import ledger_app
+
+    journal = ledger_app().journal(Actor.system(), context=Owner.PAYMENTS)
+    payments_app().credit_invoice(
+        caller_actor(request), invoice, reason=payload.reason, journal=journal
+    )
+    catch_up()
+    return invoice_out(models.InvoiceRecord.objects.get(id=invoice))

@@ -350,6 +350,31 @@ class PaymentsApplication(ContextApplication):
         self._reverse_orphan(journal, f"payments:invoice:{found.id}:approve", "rejected")
         return found
 
+    def credit_invoice(
+        self, actor: Actor, invoice: UUID, *, reason: object, journal: Any
+    ) -> Invoice:
+        """A credit note: an approved invoice not yet paid is cancelled, its provider fee
+        reversed (with the reason and the officer), and its fee free to be invoiced again."""
+        policies.check_may_decide_invoices(actor)
+        found = self.get_invoice(invoice)
+        found.credit(actor=actor.id, reason=reason)
+        payment = self._payment_or_none(invoice_payment_key(found.id))
+        if payment is not None and payment.rail_ref:
+            raise InvoiceStateError(
+                "this invoice's payment is with the rail already: recover it once it is paid",
+                field="status",
+            )
+        claim = self._claim_or_none(found.claim)
+        if claim is not None and claim.invoice == found.id:
+            claim.give_back()
+        self._save_decision(found, *([claim] if claim is not None else []))
+        assert found.entry is not None
+        journal.reverse_entry(
+            entry=found.entry,
+            reason=f"Credit note for invoice {found.number}: {found.decision_reason}",
+        )
+        return found
+
     def _post_once(self, journal: Any, draft: EntryDraft) -> UUID:
         """Post ``draft``; if an approval that crashed before it was saved posted it already
         (its body dated then, so not the same), the entry posted then is the one."""
@@ -772,6 +797,7 @@ class PaymentsApplication(ContextApplication):
             )
 
     def _send(self, rail: Rail, keys: Sequence[str], now: dict[str, Payment], run_on: date) -> None:
+        keys = self._not_cancelled(keys, now)
         if not keys:
             return
         outcomes: list[Outcome] = rail.send([now[k] for k in keys], run_on=run_on)
@@ -788,6 +814,24 @@ class PaymentsApplication(ContextApplication):
             return apply
 
         self._apply_steps([(k, step(o)) for k, o in zip(keys, outcomes, strict=True)], now)
+
+    def _not_cancelled(self, keys: Sequence[str], now: dict[str, Payment]) -> list[str]:
+        """Leave out (failed for good, with why) a provider's payment whose invoice a credit
+        note cancelled after the run picked it."""
+        cancelled = [
+            k
+            for k in keys
+            if now[k].kind == "invoice"
+            and self.get_invoice(UUID(k.rsplit(":", 1)[1])).status is InvoiceStatus.CREDITED
+        ]
+
+        def apply(p: Payment) -> None:
+            if not p.rail_ref:
+                p.record_failure("the invoice was cancelled by a credit note", retryable=False)
+
+        if cancelled:
+            self._apply_steps([(k, apply) for k in cancelled], now)
+        return [k for k in keys if k not in set(cancelled)]
 
     def _settle(
         self, keys: Sequence[str], now: dict[str, Payment], rail: Rail, journal: Any, actor: Actor

@@ -68,6 +68,7 @@ class InvoiceStatus(StrEnum):
     SUBMITTED = "submitted"
     APPROVED = "approved"  # its provider fee is in the ledger, payable
     REJECTED = "rejected"
+    CREDITED = "credited"  # a credit note cancelled it after approval, before payment
     PAID = "paid"
 
 
@@ -297,6 +298,23 @@ class Invoice(Aggregate):
     @event("Rejected")
     def _rejected(self, actor: str, reason: str) -> None:
         self.status = InvoiceStatus.REJECTED
+        self.decision_reason = reason
+
+    def credit(self, *, actor: str, reason: object) -> None:
+        """A credit note for the whole invoice, approved and not yet paid: its payable is taken
+        back and its fee may be invoiced again. A paid invoice is recovered, not credited."""
+        if self.status is InvoiceStatus.PAID:
+            raise InvoiceStateError(
+                "this invoice is paid: its money is recovered from the provider, not credited",
+                field="status",
+            )
+        self.check_status(InvoiceStatus.APPROVED, doing="credit")
+        why = clean_text(reason, field="reason", limit=1000, error=InvoiceError)
+        self._credited(actor, why)
+
+    @event("Credited")
+    def _credited(self, actor: str, reason: str) -> None:
+        self.status = InvoiceStatus.CREDITED
         self.decision_reason = reason
 
     def record_paid(self) -> None:

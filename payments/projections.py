@@ -95,6 +95,8 @@ class PaymentsProjection(Projection):
             row.status, row.entry, row.approved_at = "approved", event.entry, event.timestamp
         elif step == "Rejected":
             row.status, row.decision_reason = "rejected", event.reason
+        elif step == "Credited":
+            row.status, row.decision_reason = "credited", event.reason
         elif step == "Paid":
             row.status, row.paid_at = "paid", event.timestamp
         row.save()

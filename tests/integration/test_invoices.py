@@ -372,3 +372,37 @@ def test_an_approval_that_crashed_after_posting_is_finished_once_or_taken_back(
     journal().post_entry(_fee_draft(invoice, FINANCE))
     app.reject_invoice(FINANCE, second, reason="the plan was not theirs", journal=journal())
     assert ledger_app().get_account(provider_payable(other)).balance == 0
+
+
+def test_a_credit_note_takes_back_an_approved_fee_and_frees_it_for_a_corrected_invoice(
+    allocated: str, make_user: Any
+) -> None:
+    import json
+
+    from tests.integration.helpers import signed_in
+
+    planner = accredited_provider("1800013", name="Connect Doncaster")
+    engagement = signed_off(planner)
+    first = submit(planner, engagement, number="CR-1")
+    payments_app().approve_invoice(FINANCE, first, journal=journal())
+    assert ledger_app().get_account(provider_payable(planner)).balance == -45000
+    finance = signed_in(make_user, "l.brown", Role.FINANCE_OFFICER)
+    route = f"/api/v1/payments/invoices/{first}/credit"
+    no_reason = finance.post(
+        route, data=json.dumps({"reason": ""}), content_type="application/json"
+    )
+    assert no_reason.status_code == 422
+    credited = finance.post(
+        route, data=json.dumps({"reason": "wrong person"}), content_type="application/json"
+    )
+    assert credited.status_code == 200 and credited.json()["status"] == "credited"
+    assert ledger_app().get_account(provider_payable(planner)).balance == 0
+    assert ledger_app().get_account(f"PB:{REF}:COMMITTED").balance == -45000  # committed again
+    again = finance.post(route, data=json.dumps({"reason": "x"}), content_type="application/json")
+    assert again.status_code == 409
+    second = submit(planner, engagement, number="CR-2")  # the fee is free again
+    assert (
+        payments_app().approve_invoice(FINANCE, second, journal=journal()).status
+        is InvoiceStatus.APPROVED
+    )
+    assert [i.id for i in payments_app().approved_invoices()] == [second]
