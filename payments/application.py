@@ -536,50 +536,46 @@ class PaymentsApplication(ContextApplication):
         new: list[Payment] = []
         moved: list[Payment] = []
         the_run = run_id(rail.name.value, run_on)
+        # What this run carries: each payment's key, and how to make it if it is new.
+        owed: list[tuple[str, Callable[[], Payment]]] = []
         for agreement in self.agreements():
             # Far enough ahead for any lead: the rail's run day decides what this run takes.
             schedule = agreement.schedule(calendar, until=_ahead(run_on))
             for item in schedule.skipped:
                 if rail.run_day(item.pay_on, calendar) <= run_on:
                     skipped.append((item.key, f"{item.label}: {item.reason}"))
-            for due in schedule.due:
-                if rail.run_day(due.pay_on, calendar) > run_on:
-                    continue
-                existing = self._payment_or_none(due.key)
-                if existing is None:
-                    new.append(_payment(due, rail, the_run))
-                elif existing.status is PaymentStatus.PAID:
-                    continue
-                elif not existing.rail_ref:
-                    existing.move_to(the_run)
-                    moved.append(existing)
-                # A payment sent already stays in its run (its file, its transfer): this run
-                # only settles it.
-                keys.append(due.key)
+            owed += [
+                (due.key, partial(_payment, due, rail, the_run))
+                for due in schedule.due
+                if rail.run_day(due.pay_on, calendar) <= run_on
+            ]
         if provider_of is not None:
-            owed: Sequence[tuple[str, Callable[[], Payment]]] = [
+            owed += [
                 (
                     invoice_payment_key(i.id),
-                    partial(_invoice_payment, i, provider_of(i.provider), rail, the_run, run_on),
+                    partial(_invoice_payment, i, provider_of, rail, the_run, run_on),
                 )
                 for i in self.approved_invoices()
-            ] + [
+            ]
+            owed += [
                 (
                     line_payment_key(line.id),
-                    partial(_line_payment, line, provider_of(line.provider), rail, the_run, run_on),
+                    partial(_line_payment, line, provider_of, rail, the_run, run_on),
                 )
                 for line in self.approved_service_lines()
             ]
-            for key, make in owed:
-                existing = self._payment_or_none(key)
-                if existing is None:
-                    new.append(make())
-                elif existing.status is PaymentStatus.PAID:
-                    continue
-                elif not existing.rail_ref:
-                    existing.move_to(the_run)
-                    moved.append(existing)
-                keys.append(key)
+        for key, make in owed:
+            existing = self._payment_or_none(key)
+            if existing is None:
+                new.append(make())
+            elif existing.status is PaymentStatus.PAID:
+                continue
+            elif not existing.rail_ref:
+                existing.move_to(the_run)
+                moved.append(existing)
+            # A payment sent already stays in its run (its file, its transfer): this run
+            # only settles it.
+            keys.append(key)
         try:
             run: PaymentRun = self.repository.get(the_run)
             run.add(keys)
@@ -902,29 +898,67 @@ def invoice_payment_key(invoice: UUID) -> str:
     return f"payments:invoice:{invoice}"
 
 
-def _invoice_payment(
-    invoice: Invoice, destination: Destination, rail: Rail, run: UUID, run_on: date
+def _provider_payment(
+    key: str,
+    budget: str,
+    kind: str,
+    provider: UUID,
+    entry: UUID | None,
+    amount: int,
+    period: tuple[date, date],
+    label: str,
+    reason: str,
+    *,
+    provider_of: Callable[[UUID], Destination],
+    rail: Rail,
+    run: UUID,
+    run_on: date,
 ) -> Payment:
-    """An approved invoice's payment: its payable is the approval's entry, posted already."""
+    """A provider's payment (an approved invoice or service line): its payable is the
+    approval's entry, posted already; it pays off the provider's payable."""
     payment = Payment(
+        key,
+        budget,
+        kind,
+        rail.name.value,
+        provider_of(provider),
+        amount,
+        0,
+        run_on,
+        period[0],
+        period[1],
+        label,
+        reason,
+        run,
+        provider_payable(provider),
+    )
+    assert entry is not None
+    payment.record_posted(entry)
+    return payment
+
+
+def _invoice_payment(
+    invoice: Invoice,
+    provider_of: Callable[[UUID], Destination],
+    rail: Rail,
+    run: UUID,
+    run_on: date,
+) -> Payment:
+    return _provider_payment(
         invoice_payment_key(invoice.id),
         invoice.person,
         "invoice",
-        rail.name.value,
-        destination,
+        invoice.provider,
+        invoice.entry,
         invoice.amount,
-        0,
-        run_on,
-        invoice.service_date,
-        invoice.service_date,
+        (invoice.service_date, invoice.service_date),
         f"Invoice {invoice.number} ({invoice.kind.label})",
         f"Invoice {invoice.number}: {invoice.kind.label}, {format_pence(invoice.amount)}",
-        run,
-        provider_payable(invoice.provider),
+        provider_of=provider_of,
+        rail=rail,
+        run=run,
+        run_on=run_on,
     )
-    assert invoice.entry is not None
-    payment.record_posted(invoice.entry)
-    return payment
 
 
 def line_payment_key(line: UUID) -> str:
@@ -932,28 +966,27 @@ def line_payment_key(line: UUID) -> str:
 
 
 def _line_payment(
-    line: ServiceLine, destination: Destination, rail: Rail, run: UUID, run_on: date
+    line: ServiceLine,
+    provider_of: Callable[[UUID], Destination],
+    rail: Rail,
+    run: UUID,
+    run_on: date,
 ) -> Payment:
-    """An approved service line's payment: its payable is the approval's entry."""
-    payment = Payment(
+    return _provider_payment(
         line_payment_key(line.id),
         line.budget,
         "managed",
-        rail.name.value,
-        destination,
+        line.provider,
+        line.entry,
         line.amount,
-        0,
-        run_on,
-        line.period_start,
-        line.period_end,
+        (line.period_start, line.period_end),
         line.label,
         f"Managed budget: {line.label}, {format_pence(line.amount)}",
-        run,
-        provider_payable(line.provider),
+        provider_of=provider_of,
+        rail=rail,
+        run=run,
+        run_on=run_on,
     )
-    assert line.entry is not None
-    payment.record_posted(line.entry)
-    return payment
 
 
 def _line_draft(line: ServiceLine, actor: Actor) -> EntryDraft:

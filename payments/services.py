@@ -48,6 +48,9 @@ def run_payments(
     app: PaymentsApplication = payments_app()
     who = actor or Actor.system()  # the scheduled job, or finance's officer who started it
     chosen = rail or rail_from_settings()
+    from accreditation.services import catch_up as catch_up_register
+
+    catch_up_register()  # once: where each provider is paid (provider_destination reads it)
     run = app.start_run(
         who,
         rail=chosen,
@@ -68,9 +71,7 @@ def run_payments(
 def provider_destination(provider: UUID) -> Destination:
     """Where a provider is paid: its Stripe connected account, from the register."""
     from accreditation.models import ProviderRecord
-    from accreditation.services import catch_up as catch_up_register
 
-    catch_up_register()
     record = ProviderRecord.objects.filter(id=provider).first()
     if record is None:
         return Destination(name=str(provider))
@@ -196,6 +197,9 @@ def current_destination(key: str) -> Destination:
     app = payments_app()
     payment = app.get_payment(key)
     if payment.kind in ("invoice", "managed"):
+        from accreditation.services import catch_up as catch_up_register
+
+        catch_up_register()
         provider = UUID(payment.payable.split(":")[1])
         return provider_destination(provider)
     payee = app.agreement(payment.budget).payee_on(payment.period_start)
