@@ -96,6 +96,12 @@ class RevisionIn(Schema):
     reason: str
 
 
+class ContributionIn(Schema):
+    contribution_weekly_pence: int
+    effective_from: date
+    reason: str
+
+
 class PlanIn(Schema):
     parts: dict[str, str]
     author: str = Field(description="person, planner or worker")

@@ -21,6 +21,7 @@ from api.budget_schemas import (
     AllocationIn,
     AssessmentIn,
     BudgetSummaryOut,
+    ContributionIn,
     EligibilityOut,
     GridIn,
     GridVersionOut,
@@ -200,6 +201,27 @@ def revise(request: HttpRequest, council_ref: str, payload: RevisionIn) -> Budge
         actor=caller_actor(request),
         weekly=payload.weekly_pence,
         split=payload.split,
+        reason=payload.reason,
+    )
+    return summary(request, council_ref)
+
+
+@router.post(
+    "/people/{council_ref}/budget/contribution",
+    response=BudgetSummaryOut,
+    auth=allowed_by(policies.check_may_set_budget),
+)
+def change_contribution(
+    request: HttpRequest, council_ref: str, payload: ContributionIn
+) -> BudgetSummaryOut:
+    """A financial reassessment: the person's weekly contribution from a date (it may go back
+    to when their means changed). A direct payment follows from its next unpaid period."""
+    services.change_contribution(
+        council_ref,
+        today=timezone.localdate(),
+        actor=caller_actor(request),
+        weekly=payload.contribution_weekly_pence,
+        effective_from=payload.effective_from,
         reason=payload.reason,
     )
     return summary(request, council_ref)

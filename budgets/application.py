@@ -256,6 +256,16 @@ class BudgetApplication(ContextApplication):
         self.save(*changed)
         return budget
 
+    def change_contribution(
+        self, council_ref: str, *, today: date, actor: Actor, **change: Any
+    ) -> PersonalBudget:
+        """Record the person's new assessed contribution (a financial reassessment)."""
+        policies.check_may_set_budget(actor)
+        budget = self.get_budget(council_ref)
+        budget.change_contribution(today=today, actor=actor.id, **change)
+        self.save(budget)
+        return budget
+
     def get_budget(self, council_ref: str) -> PersonalBudget:
         return self._get(budget_id(council_ref), "budget")  # type: ignore[no-any-return]
 
@@ -266,21 +276,37 @@ class BudgetApplication(ContextApplication):
         An allocation puts a year of the budget in the person's account: the council's part
         from the care fund, and the person's assessed contribution as owed by them (so the
         account holds the whole personal budget, each part an entry of its own). A revision
-        moves the difference for a year, from the date it takes effect, from the council's part.
+        moves the difference for a year, from the date it takes effect, from the council's part;
+        a new contribution moves its difference for a year between the council's part and
+        what the person owes.
         """
         drafts = []
-        previous = 0
+        previous = previous_contribution = 0
         events: list[Any] = list(
             self.repository.event_store.get(budget_id(council_ref), lte=version)
         )
         for n, e in enumerate(events):
+            source = f"budget:{council_ref}:v{n + 1}"
             weekly = getattr(e, "weekly", None)
+            if weekly is None and hasattr(e, "contribution_weekly"):  # a new contribution
+                drafts += _budget_move(
+                    council_ref,
+                    e,
+                    source,
+                    f"contribution:{n}",
+                    "adjustment",
+                    contributions(council_ref),
+                    (e.contribution_weekly - previous_contribution) * WEEKS_A_YEAR,
+                    f"Assessed contribution now {format_pence(e.contribution_weekly)} a week:"
+                    f" {e.reason}",
+                    into=FUND,
+                )
+                previous_contribution = e.contribution_weekly
             if weekly is None:
                 continue
-            source = f"budget:{council_ref}:v{n + 1}"
 
             if n == 0:
-                contribution = e.contribution_weekly
+                contribution = previous_contribution = e.contribution_weekly
                 drafts += _budget_move(
                     council_ref,
                     e,
@@ -536,15 +562,14 @@ def _budget_move(
     source_account: str,
     yearly: int,
     why: str,
+    into: str | None = None,
 ) -> list[EntryDraft]:
-    """A year of money into the person's account from its source, or back out for a cut."""
+    """A year of money into the person's account (or ``into`` another) from its source, or
+    back out for a cut."""
     if yearly == 0:
         return []
-    debit, credit = (
-        (source_account, available(council_ref))
-        if yearly > 0
-        else (available(council_ref), source_account)
-    )
+    target = into or available(council_ref)
+    debit, credit = (source_account, target) if yearly > 0 else (target, source_account)
     return [
         EntryDraft.create(
             idempotency_key=f"budget:{council_ref}:{step}",

@@ -28,11 +28,15 @@ from ledger.domain import Owner
 log = logging.getLogger(__name__)
 
 # The budget's events that move money into or out of the person's account.
-MOVES_MONEY = (PersonalBudget.Allocated, PersonalBudget.Revised)  # type: ignore[attr-defined]
+MOVES_MONEY = (
+    PersonalBudget.Allocated,  # type: ignore[attr-defined]
+    PersonalBudget.Revised,  # type: ignore[attr-defined]
+    PersonalBudget.ContributionChanged,  # type: ignore[attr-defined]
+)
 
 
 class BudgetEntries(ProcessManager):
-    """Budget allocated or revised → its ledger entry, exactly once."""
+    """Budget allocated, revised or its contribution changed → its ledger entry, once."""
 
     name = "budgets-to-ledger"
     upstream: BudgetApplication

@@ -70,6 +70,15 @@ def revise(council_ref: str, **change: object) -> PersonalBudget:
     return budget
 
 
+def change_contribution(council_ref: str, **change: object) -> PersonalBudget:
+    """Record a new assessed contribution; its ledger entry follows, and the projections
+    process carries it to the direct payment (payments/processes.py)."""
+    budget = budget_app().change_contribution(council_ref, **change)  # type: ignore[arg-type]
+    post_budget_entries()
+    catch_up()
+    return budget
+
+
 # What "what has been paid" lists: money spent from the budget, not its allocation.
 PAID_KINDS = ("direct_payment", "managed_spend", "provider_fee", "recovery")
 

@@ -30,7 +30,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.utils import get_topic
 
 import payments.direct_payments
@@ -42,6 +42,7 @@ from config.actor import Actor
 from config.applications import application
 from config.errors import DomainError, NotFound
 from config.transcodings import ContextApplication
+from core.process import Downstream
 from ledger.domain import ConflictError as LedgerConflictError
 from ledger.domain import EntryDraft, LedgerError, Owner, entry_id
 from ledger.domain import NotFoundError as LedgerNotFoundError
@@ -49,6 +50,7 @@ from ledger.money import format_pence
 from payments import policies
 from payments.calendar import WorkingDays
 from payments.direct_payments import (
+    KEY_PREFIX,
     Amounts,
     DirectPaymentAgreement,
     DirectPaymentError,
@@ -134,7 +136,7 @@ class RunReport:
         }
 
 
-class PaymentsApplication(ContextApplication):
+class PaymentsApplication(Downstream, ContextApplication):
     name = "Payments"
     # The council's settings the application reads (config/applications.py passes Django's).
     env: ClassVar[dict[str, str]] = {"INVOICE_APPROVALS": "1"}
@@ -207,6 +209,86 @@ class PaymentsApplication(ContextApplication):
         agreement = self.agreement(budget_ref)
         change(agreement)
         self.save(agreement)
+
+    def change_amounts(
+        self,
+        actor: Actor,
+        budget_ref: str,
+        *,
+        on: date,
+        amounts: Amounts,
+        reason: str,
+        today: date,
+    ) -> None:
+        """A case worker changes the amounts from ``on``: paid from the first period not yet
+        paid, with the difference for any days before it (payments/direct_payments.py)."""
+        policies.check_may_manage_direct_payments(actor)
+        agreement = self.agreement(budget_ref)
+        agreement.change_amounts(
+            on=on,
+            amounts=amounts,
+            reason=reason,
+            actor=actor.id,
+            paid_until=self.first_unpaid_period(agreement, on, today=today),
+        )
+        self.save(agreement)
+
+    def follow_budget(
+        self,
+        budget_ref: str,
+        *,
+        figures: Any,
+        on: date,
+        reason: str,
+        actor: str,
+        source: str,
+        today: date,
+        tracking: Tracking | None,
+    ) -> bool:
+        """The budget revised or its contribution changed (its ``figures`` then, from the
+        budgets context): the direct payment follows from its first unpaid period. False when
+        nothing follows (no agreement, stopped, the same amounts, or done before)."""
+        try:
+            agreement = self.agreement(budget_ref)
+        except AgreementNotFoundError:
+            return False
+        if agreement.stopped_from is not None and on >= agreement.stopped_from:
+            return False
+        amounts = Amounts.create(figures.direct_payment_weekly, figures.netted_weekly)
+        if amounts == agreement.amounts_on(on):
+            return False
+        agreement.change_amounts(
+            on=on,
+            amounts=amounts,
+            reason=reason,
+            actor=actor,
+            paid_until=self.first_unpaid_period(agreement, on, today=today),
+            source=source,
+        )
+        if not agreement.pending_events:
+            return False  # recorded before (a parked step run again)
+        self.save_tracked(agreement, tracking=tracking)
+        return True
+
+    def first_unpaid_period(
+        self, agreement: DirectPaymentAgreement, on: date, *, today: date
+    ) -> date:
+        """The start of the first period from ``on`` that no run has paid or picked: runs
+        pay in order, so it follows the last period found paid (past any suspended gap),
+        looking no further than 12 weeks ahead of today once none is found."""
+        first = agreement.first_period_from(on)
+        horizon = today + timedelta(weeks=12)
+        for number, start, end in agreement.periods():
+            if start < first:
+                continue
+            key = f"{KEY_PREFIX}{agreement.budget_ref}:P{number:02d}"
+            if self._payment_or_none(key) is not None:
+                first = end + timedelta(days=1)
+            elif start > horizon or (
+                agreement.stopped_from is not None and start >= agreement.stopped_from
+            ):
+                break
+        return first
 
     def dp_reviews_due(
         self, actor: Actor, *, today: date, within_days: int = 28

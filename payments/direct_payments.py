@@ -284,8 +284,10 @@ class DirectPaymentAgreement(Aggregate):
         self.has_capacity = has_capacity
         self.pro_rata = pro_rata  # the council's rule for a mid-period amount change
         self.agreed_by = actor
-        # Each list in date order: (from, value) pairs the schedule reads back.
-        self.amount_changes: list[tuple[date, Amounts]] = [(start, amounts)]
+        # Each list in date order: (from, value) pairs the schedule reads back; an amount
+        # change also keeps the start of the first period paid at it (a later one when the
+        # periods after its date were paid already: their difference comes with that one).
+        self.amount_changes: list[tuple[date, Amounts, date]] = [(start, amounts, start)]
         self.payees: list[tuple[date, Payee]] = [(start, payee)]
         self.suspensions: list[list[Any]] = []  # [from, until or None, reason, actor]
         self.stopped_from: date | None = None
@@ -387,16 +389,62 @@ class DirectPaymentAgreement(Aggregate):
         self.stopped_from = on
         self.stop_reason = reason
 
-    def change_amounts(self, *, on: date, amounts: Amounts, reason: str, actor: str) -> None:
+    def change_amounts(
+        self,
+        *,
+        on: date,
+        amounts: Amounts,
+        reason: str,
+        actor: str,
+        paid_until: date | None = None,
+        source: str = "",
+    ) -> None:
         """A budget revision or a new contribution: from the next period, and pro rata for the
-        rest of this one where the council's rule says so."""
+        days before it where the council's rule says so. ``paid_until``: the start of the first
+        period not yet paid (the payments' record, which the application reads), when that is
+        later than the next period: the change is then paid from that period, and the
+        difference for the days already paid at the old amounts comes with it. ``source``
+        names what caused the change (a budget's event), so it is recorded once."""
+        if source and source in self.change_sources:
+            return
+        on = max(on, self.start)  # a budget changed before its payments start: from the start
         self.check_running(on)
         self._check_not_before_last_change(on)
-        self._amounts_changed(on, amounts, _text(reason, "reason", 1000), actor)
+        applies_from = self.first_period_from(on)
+        if paid_until is not None and paid_until > applies_from:
+            applies_from = paid_until
+        self._amounts_changed(
+            on, amounts, _text(reason, "reason", 1000), actor, applies_from, source
+        )
 
     @event("AmountsChanged")
-    def _amounts_changed(self, on: date, amounts: Amounts, reason: str, actor: str) -> None:
-        self.amount_changes.append((on, amounts))
+    def _amounts_changed(
+        self,
+        on: date,
+        amounts: Amounts,
+        reason: str,
+        actor: str,
+        applies_from: date | None = None,
+        source: str = "",
+    ) -> None:
+        self.amount_changes.append((on, amounts, applies_from or self.first_period_from(on)))
+        if source:
+            self.change_sources.append(source)
+
+    @property
+    def change_sources(self) -> list[str]:
+        """What caused each change recorded (agreements recorded before it have none)."""
+        found: list[str] | None = self.__dict__.get("_change_sources")
+        if found is None:
+            found = self.__dict__["_change_sources"] = []
+        return found
+
+    def first_period_from(self, day: date) -> date:
+        """The start of the first period starting on or after ``day``."""
+        if day <= self.start:
+            return self.start
+        length = self.period_weeks * 7
+        return self.start + timedelta(days=-(-(day - self.start).days // length) * length)
 
     def change_payee(self, *, on: date, payee: Payee, reason: str, actor: str) -> None:
         self.check_running(on)
@@ -505,9 +553,18 @@ class DirectPaymentAgreement(Aggregate):
 
     # ------------------------------------------------------------------ the schedule
     def amounts_on(self, day: date) -> Amounts:
+        """The weekly amounts in force on ``day``."""
         found = self.amount_changes[0][1]
-        for since, amounts in self.amount_changes:
+        for since, amounts, _ in self.amount_changes:
             if since <= day:
+                found = amounts
+        return found
+
+    def paid_amounts(self, period_start: date) -> Amounts:
+        """The weekly amounts the payment for the period starting then is made at."""
+        found = self.amount_changes[0][1]
+        for _, amounts, applies_from in self.amount_changes:
+            if applies_from <= period_start:
                 found = amounts
         return found
 
@@ -538,17 +595,34 @@ class DirectPaymentAgreement(Aggregate):
         # Pro-rata differences a paid period owes the next payment (through suspended ones).
         carried_gross = carried_netted = 0
         carried_notes: list[str] = []
+        carried: set[int] = set()  # the amount changes whose difference is carried already
         for number, start, end in self.periods():
             pay_on = calendar.on_or_before(start)
             if pay_on > until or (self.stopped_from is not None and start >= self.stopped_from):
                 break
             key = f"{KEY_PREFIX}{self.budget_ref}:P{number:02d}"
             label = f"DP period {number} ({_span(start, end)})"
+            # A change dated before this period and first paid in it: the days between, paid at
+            # the old amounts, pro rata at the difference (through a suspended period too).
+            for n, (since, new, applies_from) in enumerate(self.amount_changes):
+                if n == 0 or n in carried or applies_from > start:
+                    continue
+                carried.add(n)
+                since = max(since, self.start)  # no direct payment before its start
+                days = (applies_from - since).days
+                if self.pro_rata and days > 0:
+                    before = self.amount_changes[n - 1][1]
+                    carried_gross += _pro_rata(new.gross_weekly - before.gross_weekly, days)
+                    carried_netted += _pro_rata(new.netted_weekly - before.netted_weekly, days)
+                    carried_notes.append(
+                        f"includes {days} days ({_span(since, applies_from - timedelta(days=1))})"
+                        f" at the amount from {since:%-d %b %Y}"
+                    )
             suspension = self.suspension_on(start)
             if suspension is not None:
                 result.skipped.append(Skipped(key, label, pay_on, _suspended_reason(suspension)))
                 continue
-            amounts = self.amounts_on(start)
+            amounts = self.paid_amounts(start)
             gross = amounts.gross_weekly * self.period_weeks + carried_gross
             netted = amounts.netted_weekly * self.period_weeks + carried_netted
             notes, carried_notes = carried_notes, []
@@ -558,17 +632,6 @@ class DirectPaymentAgreement(Aggregate):
                 paid_netted = max(0, min(netted, gross))
                 carried_gross, carried_netted = min(gross, 0), netted - paid_netted
                 gross, netted = max(gross, 0), paid_netted
-            # A change inside this period: the rest of it, pro rata, with the next payment.
-            for since, new in self.amount_changes[1:] if self.pro_rata else ():
-                if start < since <= end:
-                    days = (end - since).days + 1
-                    before = self.amounts_on(since - timedelta(days=1))
-                    carried_gross += _pro_rata(new.gross_weekly - before.gross_weekly, days)
-                    carried_netted += _pro_rata(new.netted_weekly - before.netted_weekly, days)
-                    carried_notes.append(
-                        f"includes {days} days of period {number} at the amount from"
-                        f" {since:%-d %b %Y}"
-                    )
             result.due.append(
                 Due(
                     key=key,

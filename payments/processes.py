@@ -1,4 +1,5 @@
-"""Commitment accounting for the support-plan fee, as process managers (core/process.py).
+"""Commitment accounting for the support-plan fee, and a direct payment following its budget,
+as process managers (core/process.py).
 
 An accepted support-planning engagement counts against the person's budget at once: the
 payments context **holds** its price (Doncaster's £450) in the ledger, Dr ``PB:<ref>:AVAILABLE``
@@ -6,6 +7,10 @@ payments context **holds** its price (Doncaster's £450) in the ledger, Dr ``PB:
 the person's plan is signed off (the commitment entry, effective that day), and **voided** if
 the engagement ends before that. The provider's invoice then moves the committed money to its
 payable (the invoices part of the payments issue).
+
+A budget **revised**, or its contribution **changed** by a financial reassessment, changes its
+direct payment's amounts from the first period not yet paid, with the difference for the days
+before it (``BudgetChanges``; the rule is the agreement's, in payments/direct_payments.py).
 
 Each step is keyed by the event it follows (the hold by the engagement, its posting by the
 hold), and every date in it comes from that event, so a manager that runs again, in another
@@ -16,8 +21,8 @@ from __future__ import annotations
 
 import logging
 from contextlib import suppress
-from datetime import timedelta
-from typing import Any
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
@@ -34,6 +39,9 @@ from ledger.domain import (
     hold_id,
 )
 from ledger.money import format_pence
+
+if TYPE_CHECKING:
+    from payments.application import PaymentsApplication
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +154,32 @@ class PlanFeePostings(ProcessManager):
         return bool(before.signed_off)
 
 
+class BudgetChanges(ProcessManager):
+    """A budget revised or its contribution changed → its direct payment's amounts follow."""
+
+    name = "budgets-to-payments-amounts"
+    downstream: PaymentsApplication
+
+    def handle(self, event: Any, tracking: Tracking | None) -> bool:
+        kind = type(event).__qualname__
+        if kind not in ("PersonalBudget.Revised", "PersonalBudget.ContributionChanged"):
+            return False
+        budget: Any = self.upstream.repository.get(
+            event.originator_id, version=event.originator_version
+        )
+        what = "revised" if kind == "PersonalBudget.Revised" else "contribution changed"
+        return self.downstream.follow_budget(
+            budget.council_ref,
+            figures=budget.figures,
+            on=event.effective_from,
+            reason=f"Budget {what}: {event.reason}",
+            actor=event.actor,
+            source=f"budget:{budget.council_ref}:v{event.originator_version}",
+            today=date.today(),
+            tracking=tracking,
+        )
+
+
 def engagements_of(person: str) -> list[UUID]:
     """The person's support-planning engagements that are active, from the marketplace's read
     model brought up to date first (an engagement accepted a moment ago counts)."""
@@ -172,6 +206,13 @@ def plan_fee_postings() -> PlanFeePostings:
     from ledger.services import ledger_app
 
     return PlanFeePostings(budget_app(), ledger_app())
+
+
+def budget_changes() -> BudgetChanges:
+    from budgets.services import budget_app
+    from payments.application import payments_app
+
+    return BudgetChanges(budget_app(), payments_app())
 
 
 def run_commitments() -> None:

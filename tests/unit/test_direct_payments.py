@@ -77,7 +77,7 @@ def test_a_contribution_change_takes_effect_from_the_next_period_pro_rata() -> N
     assert due[2].netted == 16000  # period 3 was paid in advance at the old figure
     # Period 4: 4 × £50.00, plus 19 days (10–28 June) of £10.00 a week more: £27.14.
     assert due[3].netted == 20000 + 2714
-    assert "Includes 19 days of period 3 at the amount from 10 Jun 2026." in due[3].reason
+    assert "Includes 19 days (10 Jun–28 Jun 2026) at the amount from 10 Jun 2026." in due[3].reason
     assert due[4].netted == 20000
     # A council whose rule is not pro rata starts the new figure at the next period only.
     plain = agreement(pro_rata=False)
@@ -89,6 +89,28 @@ def test_a_contribution_change_takes_effect_from_the_next_period_pro_rata() -> N
         20000,
         20000,
     ]
+
+
+def test_a_change_dated_before_periods_already_paid_comes_with_the_first_unpaid_one() -> None:
+    dp = agreement()
+    # Dated 10 June (period 3), recorded once period 4 (29 June–26 July) was paid already.
+    for _ in range(2):  # the same budget event twice: recorded once
+        dp.change_amounts(
+            on=date(2026, 6, 10),
+            amounts=Amounts.create(30000, 5000),
+            reason="reassessed",
+            actor="f",
+            paid_until=date(2026, 7, 27),
+            source="budget:DN-000123:v3",
+        )
+    assert len(dp.amount_changes) == 2
+    due = dp.schedule(CAL, until=date(2026, 12, 31)).due
+    assert [d.netted for d in due[2:4]] == [16000, 16000]  # as they were paid
+    # Period 5: 4 × £50.00, plus 47 days (10 June–26 July) of £10.00 a week more: £67.14.
+    assert due[4].netted == 20000 + (1000 * 47 * 2 + 7) // 14 == 26714
+    assert "Includes 47 days (10 Jun–26 Jul 2026) at the amount from" in due[4].reason
+    assert due[5].netted == 20000
+    assert dp.amounts_on(date(2026, 6, 10)).netted_weekly == 5000  # in force from its date
 
 
 def test_a_reduction_bigger_than_a_payment_comes_off_the_next_one() -> None:
