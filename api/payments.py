@@ -821,3 +821,93 @@ def credit_invoice(request: HttpRequest, invoice: UUID, payload: DecisionIn) -> 
     )
     catch_up()
     return invoice_out(models.InvoiceRecord.objects.get(id=invoice))
+
+
+# ---------------------------------------------------------------------------- provider banks
+
+
+class ProviderBankIn(Schema):
+    sort_code: str
+    account_number: str
+    name: str
+    verified_how: str
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+class ProviderBankOut(Schema):
+    provider: UUID
+    provider_name: str
+    in_force: str  # sort code and the last four digits only
+    recorded_by: str
+    confirmed_by: str
+    awaiting: str
+    awaiting_by: str
+    awaiting_how: str
+
+
+def provider_bank_out(provider: UUID) -> ProviderBankOut:
+    from payments.provider_banks import masked
+    from payments.services import registered_provider
+
+    name = registered_provider(provider)
+    bank = payments_app().provider_bank(provider)
+    return ProviderBankOut(
+        provider=provider,
+        provider_name=name,
+        in_force=masked(bank.in_force) if bank else "",
+        recorded_by=bank.confirmed_by[0] if bank else "",
+        confirmed_by=bank.confirmed_by[1] if bank else "",
+        awaiting=masked(bank.awaiting) if bank else "",
+        awaiting_by=bank.awaiting_by if bank else "",
+        awaiting_how=bank.awaiting_how if bank else "",
+    )
+
+
+BANKS = allowed_by(policies.check_may_keep_provider_banks)
+
+
+@router.get(
+    "/providers/{provider}/bank-account",
+    response=ProviderBankOut,
+    auth=allowed_by(policies.check_may_see_provider_banks),
+)
+def get_provider_bank(request: HttpRequest, provider: UUID) -> ProviderBankOut:
+    """Where a Bacs run pays the provider, and any new details awaiting confirmation."""
+    return provider_bank_out(provider)
+
+
+@router.post("/providers/{provider}/bank-account", response={201: ProviderBankOut}, auth=BANKS)
+def record_provider_bank(request: HttpRequest, provider: UUID, payload: ProviderBankIn) -> Any:
+    """New bank details, checked by the officer (say how: a call back on a number already
+    known); paid to once a second finance officer confirms them."""
+    from payments.services import registered_provider
+
+    registered_provider(provider)
+    payments_app().record_provider_bank(
+        caller_actor(request),
+        provider,
+        sort_code=payload.sort_code,
+        account_number=payload.account_number,
+        name=payload.name,
+        how=payload.verified_how,
+    )
+    return Status(201, provider_bank_out(provider))
+
+
+@router.post("/providers/{provider}/bank-account/confirm", response=ProviderBankOut, auth=BANKS)
+def confirm_provider_bank(request: HttpRequest, provider: UUID) -> ProviderBankOut:
+    """The second finance officer confirms the new details: runs pay to them from now."""
+    payments_app().confirm_provider_bank(caller_actor(request), provider)
+    return provider_bank_out(provider)
+
+
+@router.post("/providers/{provider}/bank-account/reject", response=ProviderBankOut, auth=BANKS)
+def reject_provider_bank(
+    request: HttpRequest, provider: UUID, payload: ReasonIn
+) -> ProviderBankOut:
+    """The new details are wrong (or not the provider's): dropped; the old ones stay."""
+    payments_app().reject_provider_bank(caller_actor(request), provider, reason=payload.reason)
+    return provider_bank_out(provider)

@@ -149,6 +149,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.run_due_payments",
         "schedule": crontab(hour=6, minute=0),
     },
+    # Fees committed against budgets stay held until owed (payments/commitments.py).
+    "keep-commitments": {
+        "task": "payments.tasks.keep_commitments",
+        "schedule": crontab(hour=5, minute=30),
+    },
     "act-on-stored-stripe-events": {
         "task": "payments.tasks.act_on_stored_stripe_events",
         "schedule": 60.0,

@@ -37,6 +37,7 @@ import payments.direct_payments
 import payments.domain
 import payments.invoices
 import payments.managed
+import payments.provider_banks
 import payments.runs
 from config.actor import Actor
 from config.applications import application
@@ -49,6 +50,7 @@ from ledger.domain import NotFoundError as LedgerNotFoundError
 from ledger.money import format_pence
 from payments import policies
 from payments.calendar import WorkingDays
+from payments.commitments import is_committed
 from payments.direct_payments import (
     KEY_PREFIX,
     Amounts,
@@ -72,6 +74,11 @@ from payments.invoices import (
     claim_id,
 )
 from payments.managed import LineFacts, LineStatus, ServiceLine, ServiceLineStateError
+from payments.provider_banks import (
+    ProviderBank,
+    ProviderBankStateError,
+    provider_bank_id,
+)
 from payments.rails import Outcome, Rail
 from payments.runs import (
     Destination,
@@ -146,7 +153,45 @@ class PaymentsApplication(Downstream, ContextApplication):
         payments.runs,
         payments.invoices,
         payments.managed,
+        payments.provider_banks,
     )
+
+    # ------------------------------------------------------------------ providers' banks
+    def record_provider_bank(self, actor: Actor, provider: UUID, **details: object) -> ProviderBank:
+        """A finance officer records a provider's bank details (for Bacs), saying how they were
+        checked; paid to once a second officer confirms (payments/provider_banks.py)."""
+        policies.check_may_keep_provider_banks(actor)
+        bank = self.provider_bank(provider) or ProviderBank(provider)
+        bank.record(actor=actor.id, **details)  # type: ignore[arg-type]
+        self.save(bank)
+        return bank
+
+    def confirm_provider_bank(self, actor: Actor, provider: UUID) -> ProviderBank:
+        policies.check_may_keep_provider_banks(actor)
+        bank = self._provider_bank(provider)
+        bank.confirm(actor=actor.id)
+        self.save(bank)
+        return bank
+
+    def reject_provider_bank(self, actor: Actor, provider: UUID, *, reason: object) -> ProviderBank:
+        policies.check_may_keep_provider_banks(actor)
+        bank = self._provider_bank(provider)
+        bank.reject(actor=actor.id, reason=reason)
+        self.save(bank)
+        return bank
+
+    def provider_bank(self, provider: UUID) -> ProviderBank | None:
+        try:
+            found: ProviderBank = self.repository.get(provider_bank_id(provider))
+        except AggregateNotFoundError:
+            return None
+        return found
+
+    def _provider_bank(self, provider: UUID) -> ProviderBank:
+        found = self.provider_bank(provider)
+        if found is None:
+            raise ProviderBankStateError("no bank details are recorded", field="account")
+        return found
 
     # ------------------------------------------------------------------ agreements
     def agree_direct_payment(
@@ -409,7 +454,10 @@ class PaymentsApplication(Downstream, ContextApplication):
             self._save_decision(found)
             return found
         self._open_provider_payable(found.provider, journal)
-        entry = self._post_once(journal, _fee_draft(found, actor))
+        committed = found.kind is FeeKind.SUPPORT_PLAN or (
+            bool(found.commitment) and is_committed(journal.ledger, found.commitment)
+        )
+        entry = self._post_once(journal, _fee_draft(found, actor, committed=committed))
         found.record_payable(entry)
         self._save_decision(found, undo=(journal, entry))
         return found
@@ -1112,14 +1160,11 @@ def _payable_draft(p: Payment, actor: Actor) -> EntryDraft:
     )
 
 
-def _fee_draft(invoice: Invoice, actor: Actor) -> EntryDraft:
-    """The approved fee becomes the provider's payable: a plan fee out of what its hold
-    committed (posted at sign-off), other fees out of what the budget has available."""
-    source = (
-        f"PB:{invoice.person}:COMMITTED"
-        if invoice.kind is FeeKind.SUPPORT_PLAN
-        else f"PB:{invoice.person}:AVAILABLE"
-    )
+def _fee_draft(invoice: Invoice, actor: Actor, *, committed: bool) -> EntryDraft:
+    """The approved fee becomes the provider's payable: out of what its hold committed (the
+    plan fee posted at sign-off, a review fee at the review), else out of what the budget has
+    available."""
+    source = f"PB:{invoice.person}:{'COMMITTED' if committed else 'AVAILABLE'}"
     return EntryDraft.create(
         idempotency_key=f"payments:invoice:{invoice.id}:approve",
         kind="provider_fee",

@@ -85,6 +85,7 @@ class InvoiceFacts:
     tariff_fee: int | None  # the tariff's fee of this kind in force on the service date
     payable: bool  # the plan signed off / the provider's review recorded for that year
     payable_reason: str  # why not, in the words a provider understands
+    commitment: str = ""  # the hold the fee was committed by, if any (payments/commitments.py)
 
 
 def invoice_id(provider: UUID, number: str) -> UUID:
@@ -173,6 +174,7 @@ class Invoice(Aggregate):
         claim: str,
         actor: str,
         note: str,
+        commitment: str = "",  # invoices submitted before it was kept have none
     ) -> None:
         self.provider = provider
         self.number = number
@@ -184,6 +186,7 @@ class Invoice(Aggregate):
         self.claim = claim
         self.submitted_by = actor
         self.note = note
+        self.commitment = commitment
         self.status = InvoiceStatus.SUBMITTED
         self.approvals: list[str] = []
         self.decision_reason = ""
@@ -261,6 +264,7 @@ class Invoice(Aggregate):
             ),
             actor,
             clean_text(note, field="note", limit=1000, required=False, error=InvoiceError),
+            facts.commitment,
         )
 
     def check_status(self, *allowed: InvoiceStatus, doing: str) -> None:

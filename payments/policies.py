@@ -40,6 +40,18 @@ def check_may_read_payments(actor: Actor) -> None:
         raise NotPermittedError("payments are read by finance, auditors and case workers")
 
 
+def check_may_keep_provider_banks(actor: Actor) -> None:
+    """Finance officers record and confirm where providers are paid (never a provider: a
+    change of bank details is the fraud it guards against)."""
+    if not actor.has(*FINANCE):
+        raise NotPermittedError("providers' bank details are kept by finance officers")
+
+
+def check_may_see_provider_banks(actor: Actor) -> None:
+    if not actor.has(Role.FINANCE_OFFICER, Role.AUDITOR):
+        raise NotPermittedError("providers' bank details are seen by finance and auditors")
+
+
 def check_may_invoice(actor: Actor) -> None:
     """A provider's staff invoice for their own organisation's engagements."""
     if not actor.has(Role.PROVIDER_STAFF) or actor.organisation is None:

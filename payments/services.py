@@ -69,13 +69,32 @@ def run_payments(
 
 
 def provider_destination(provider: UUID) -> Destination:
-    """Where a provider is paid: its Stripe connected account, from the register."""
+    """Where a provider is paid: its Stripe connected account, from the register, and its
+    bank account (for Bacs) as finance confirmed it."""
     from accreditation.models import ProviderRecord
+    from payments.application import payments_app
 
     record = ProviderRecord.objects.filter(id=provider).first()
+    bank = payments_app().provider_bank(provider)
+    account = bank.in_force if bank is not None else None
+    return Destination(
+        name=record.name if record is not None else str(provider),
+        stripe_account=record.payment_account if record is not None else "",
+        sort_code=account.sort_code if account else "",
+        account_number=account.account_number if account else "",
+    )
+
+
+def registered_provider(provider: UUID) -> str:
+    """The provider's name from the register, or ``NotFound`` (no bank details for a stranger)."""
+    from accreditation.models import ProviderRecord
+    from accreditation.services import catch_up as catch_up_register
+
+    catch_up_register()
+    record = ProviderRecord.objects.filter(id=provider).first()
     if record is None:
-        return Destination(name=str(provider))
-    return Destination(name=record.name, stripe_account=record.payment_account)
+        raise NotFound(f"no provider {provider} in the register", field="provider")
+    return str(record.name)
 
 
 # The service each fee is for, in the register's terms.
@@ -108,7 +127,7 @@ def invoice_facts(provider: UUID, engagement: UUID, kind: FeeKind, day: date) ->
         }[kind]
     except DomainError:
         fee = None
-    payable, why = _payable(kind, found.person, provider, day)
+    payable, why, commitment = _payable(kind, found.person, provider, day, engagement)
     return InvoiceFacts(
         accredited=_accredited_on(accreditation_id(provider, service), day),
         engagement_provider=found.provider if found.service.value == service.value else None,
@@ -121,6 +140,7 @@ def invoice_facts(provider: UUID, engagement: UUID, kind: FeeKind, day: date) ->
         tariff_fee=fee,
         payable=payable,
         payable_reason=why,
+        commitment=commitment,
     )
 
 
@@ -138,9 +158,14 @@ def _accredited_on(accreditation: UUID, day: date) -> bool:
     return bool(state.is_accredited_on(day))
 
 
-def _payable(kind: FeeKind, person: str, provider: UUID, day: date) -> tuple[bool, str]:
+def _payable(
+    kind: FeeKind, person: str, provider: UUID, day: date, engagement: UUID
+) -> tuple[bool, str, str]:
+    """Whether the fee is payable, why not, and the commitment it was held under."""
     from accreditation.models import Membership
+    from budgets.review import AT_LEAST_EVERY
     from budgets.services import budget_app
+    from payments.processes import plan_fee_key, review_fee_key
 
     budgets = budget_app()
     if kind is FeeKind.SUPPORT_PLAN:
@@ -148,7 +173,11 @@ def _payable(kind: FeeKind, person: str, provider: UUID, day: date) -> tuple[boo
             signed = budgets.plan(person).signed_off
         except NotFound:
             signed = False
-        return signed, "the support-plan fee is payable once the plan is signed off"
+        return (
+            signed,
+            "the support-plan fee is payable once the plan is signed off",
+            plan_fee_key(engagement),
+        )
     if kind is FeeKind.ANNUAL_REVIEW:
         staff = set(
             Membership.objects.filter(provider_id=provider).values_list("user__username", flat=True)
@@ -159,15 +188,23 @@ def _payable(kind: FeeKind, person: str, provider: UUID, day: date) -> tuple[boo
             reviews = []
         year = _financial_year(day)
         done = [
-            r
-            for r in reviews
+            n
+            for n, r in enumerate(reviews)
             if r["kind"] == "annual"
             and r["reviewer_kind"] == "planner"
             and r["reviewer"] in staff
             and _financial_year(r["on"]) == year
         ]
-        return bool(done), "the annual-review fee is payable once your annual review is recorded"
-    return True, ""
+        # The review was due a year after the one before it: its fee was held for that day.
+        commitment = (
+            review_fee_key(engagement, reviews[done[0] - 1]["on"] + AT_LEAST_EVERY) if done else ""
+        )
+        return (
+            bool(done),
+            "the annual-review fee is payable once your annual review is recorded",
+            commitment,
+        )
+    return True, "", ""
 
 
 def _financial_year(day: date) -> int:

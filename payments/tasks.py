@@ -40,6 +40,15 @@ def run_due_payments(
     return {"run": str(report.run), **report.as_dict()}
 
 
+@shared_task
+def keep_commitments() -> dict[str, int]:
+    """Beat, daily: plan fees held until sign-off (renewed before their holds expire), and
+    annual-review fees held from two months before the review (payments/processes.py)."""
+    from payments.processes import keep_commitments as keep
+
+    return keep(timezone.now())
+
+
 @shared_task(acks_late=True)
 def act_on_stripe_event(event_id: str) -> str:
     """Act on one stored Stripe event, once (payments/webhooks.py)."""

@@ -5,18 +5,19 @@ payable, and ten concurrent submissions of one fee of which exactly one is accep
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from django.db import connections
 
+from accreditation.models import Membership
 from budgets.plan import REQUIRED_PARTS
 from budgets.services import budget_app
 from config.actor import Actor
 from config.roles import Role
-from ledger.domain import Owner
+from ledger.domain import HoldStatus, Owner, hold_id
 from ledger.services import ledger_app
 from marketplace.services import marketplace_app
 from payments.application import payments_app, provider_payable
@@ -26,6 +27,7 @@ from payments.invoices import (
     InvoiceNumberReusedError,
     InvoiceStatus,
 )
+from payments.processes import keep_commitments, review_fee_key, review_fee_postings
 from payments.services import invoice_facts
 from tests.integration.helpers import (
     ALEX,
@@ -41,6 +43,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 TODAY = date.today()
 FINANCE = Actor(id="l.brown", roles=frozenset({Role.FINANCE_OFFICER}))
 SECOND = Actor(id="m.patel", roles=frozenset({Role.FINANCE_OFFICER}))
+SYSTEM = Actor.system()
 __all__ = ["allocated"]
 
 
@@ -352,7 +355,7 @@ def test_an_approval_that_crashed_after_posting_is_finished_once_or_taken_back(
     invoice = app.get_invoice(first)
     invoice.approve(actor=FINANCE.id, approvals_needed=1)
     app._open_provider_payable(planner, journal())
-    journal().post_entry(_fee_draft(invoice, FINANCE))
+    journal().post_entry(_fee_draft(invoice, FINANCE, committed=True))
     assert ledger_app().get_account(provider_payable(planner)).balance == -45000
     # Approved again (a minute later: its entry's body is not the same): finished, not twice.
     approved = app.approve_invoice(FINANCE, first, journal=journal())
@@ -369,7 +372,7 @@ def test_an_approval_that_crashed_after_posting_is_finished_once_or_taken_back(
     invoice = app.get_invoice(second)
     invoice.approve(actor=FINANCE.id, approvals_needed=1)
     app._open_provider_payable(other, journal())
-    journal().post_entry(_fee_draft(invoice, FINANCE))
+    journal().post_entry(_fee_draft(invoice, FINANCE, committed=True))
     app.reject_invoice(FINANCE, second, reason="the plan was not theirs", journal=journal())
     assert ledger_app().get_account(provider_payable(other)).balance == 0
 
@@ -406,3 +409,142 @@ def test_a_credit_note_takes_back_an_approved_fee_and_frees_it_for_a_corrected_i
         is InvoiceStatus.APPROVED
     )
     assert [i.id for i in payments_app().approved_invoices()] == [second]
+
+
+def annual_review(actor: Actor) -> None:
+    budget_app().record_review(
+        REF,
+        actor=actor,
+        on=TODAY,
+        outcomes={"Get out more": {"scale": 5}},
+        changes="",
+        today=TODAY,
+    )
+
+
+def test_the_review_fee_is_held_before_the_annual_review_and_paid_from_it(
+    allocated: str, make_user: Any
+) -> None:
+    planner = accredited_provider("1800010", name="Connect Doncaster")
+    engagement = signed_off(planner)
+    Membership.objects.create(
+        user=make_user("priya", Role.PROVIDER_STAFF.value), provider_id=planner
+    )
+    ledger = ledger_app()
+    available = ledger.get_account(f"PB:{REF}:AVAILABLE")
+    committed = ledger.get_account(f"PB:{REF}:COMMITTED").balance  # the plan fee's
+    due = budget_app().reviews(REF).due_on  # a year after the 6-week review
+    # Not yet within two months of the review: nothing held.
+    assert keep_commitments(datetime.now(UTC)) == {}
+    held = keep_commitments(datetime.now(UTC), review_ahead=timedelta(days=400))
+    assert held == {"held": 1}
+    hold = ledger.get_hold(hold_id(review_fee_key(engagement, due)))
+    assert (hold.status, hold.amount) == (HoldStatus.PENDING, 20000)
+    assert ledger.get_account(f"PB:{REF}:AVAILABLE").available == available.available - 20000
+    # The planner's staff record the annual review: the fee is committed, once.
+    annual_review(planner_staff(planner))
+    review_fee_postings().catch_up()
+    review_fee_postings().catch_up()
+    assert ledger.get_hold(hold.id).status is HoldStatus.POSTED
+    assert ledger.get_account(f"PB:{REF}:COMMITTED").balance == committed - 20000
+    invoice = submit(planner, engagement, number="REV-1", kind="annual_review", amount=20000)
+    approved = payments_app().approve_invoice(FINANCE, invoice, journal=journal())
+    entry = ledger.get_entry(approved.entry)
+    assert {(leg.account, leg.side.value) for leg in entry.legs} == {
+        (f"PB:{REF}:COMMITTED", "debit"),
+        (provider_payable(planner), "credit"),
+    }
+    assert ledger.get_account(f"PB:{REF}:COMMITTED").balance == committed
+    after = ledger.get_account(f"PB:{REF}:AVAILABLE")
+    assert (after.pending_debits, after.available) == (0, available.available - 20000)
+
+
+def test_a_review_fee_held_is_released_when_the_council_does_the_review(allocated: str) -> None:
+    planner = accredited_provider("1800012", name="Connect Doncaster")
+    engagement = signed_off(planner)
+    due = budget_app().reviews(REF).due_on
+    keep_commitments(datetime.now(UTC), review_ahead=timedelta(days=400))
+    annual_review(ALEX)  # the worker, not the planner
+    review_fee_postings().catch_up()
+    hold = ledger_app().get_hold(hold_id(review_fee_key(engagement, due)))
+    assert hold.status is HoldStatus.VOIDED
+    assert ledger_app().get_account(f"PB:{REF}:AVAILABLE").pending_debits == 0
+
+
+def test_a_bacs_council_pays_a_provider_to_bank_details_two_officers_confirmed(
+    allocated: str, make_user: Any, tmp_path: Any
+) -> None:
+    import json
+
+    from payments.application import invoice_payment_key
+    from payments.bacs import Originator, parse
+    from payments.calendar import england_and_wales
+    from payments.rails import BacsRail
+    from payments.services import current_destination, provider_destination
+    from tests.integration.helpers import signed_in
+
+    planner = accredited_provider("1800020", name="Connect Doncaster")
+    engagement = signed_off(planner)
+    invoice = submit(planner, engagement, number="B-1")
+    app = payments_app()
+    app.approve_invoice(FINANCE, invoice, journal=journal())
+    council = Originator(
+        sun="123456", name="Doncaster", sort_code="401234", account_number="12345678"
+    )
+    rail, cal, system = (
+        BacsRail(originator=council, folder=tmp_path),
+        england_and_wales(),
+        Actor.system(),
+    )
+
+    def run() -> Any:
+        started = app.start_run(
+            system, rail=rail, run_on=TODAY, calendar=cal, provider_of=provider_destination
+        )
+        return app.work_run(system, started, rail=rail, journal=journal())
+
+    # No bank details yet: failed for good, with why, for finance's exceptions.
+    [(key, why)] = run().failed
+    assert key == invoice_payment_key(invoice) and "bank details" in why
+    officer = signed_in(make_user, "l.brown", Role.FINANCE_OFFICER)
+    second = signed_in(make_user, "m.patel", Role.FINANCE_OFFICER)
+    route = f"/api/v1/payments/providers/{planner}/bank-account"
+
+    def post(client: Any, path: str, body: dict[str, Any] | None = None) -> Any:
+        return client.post(path, data=json.dumps(body or {}), content_type="application/json")
+
+    details = {
+        "sort_code": "20-00-00",
+        "account_number": "55779911",
+        "name": "Connect Doncaster",
+        "verified_how": "called back on the number in the register",
+    }
+    bad = post(officer, route, details | {"sort_code": "20-00"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "sort_code"
+    unchecked = post(officer, route, details | {"verified_how": ""})
+    assert unchecked.json()["errors"][0]["field"] == "verified_how"
+    made = post(officer, route, details)
+    assert made.status_code == 201, made.content
+    assert (made.json()["awaiting"], made.json()["in_force"]) == ("20-00-00 ····9911", "")
+    assert provider_destination(planner).sort_code == ""  # not yet: one officer only
+    own = post(officer, f"{route}/confirm")
+    assert own.status_code == 422 and own.json()["errors"][0]["field"] == "approver"
+    confirmed = post(second, f"{route}/confirm")
+    assert confirmed.status_code == 200
+    assert (confirmed.json()["in_force"], confirmed.json()["confirmed_by"]) == (
+        "20-00-00 ····9911",
+        "m.patel",
+    )
+    provider = signed_in(make_user, "priya", Role.PROVIDER_STAFF)
+    assert provider.get(route).status_code == 403
+    assert post(provider, route, details).status_code == 403
+    assert officer.get(f"/api/v1/payments/providers/{uuid4()}/bank-account").status_code == 404
+    # Put right, the next run pays it to the confirmed account: in the file, once.
+    app.put_right(FINANCE, key, destination=current_destination(key), reason="bank confirmed")
+    report = run()
+    assert report.failed == []
+    credits = [c for path in rail.files_for(TODAY) for c in parse(path.read_text()).credits]
+    assert [(c.sort_code, c.account_number, c.amount) for c in credits] == [
+        ("200000", "55779911", 45000)
+    ]
+    assert ledger_app().get_account(provider_payable(planner)).balance == 0

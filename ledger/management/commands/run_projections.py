@@ -14,7 +14,12 @@ from ledger.services import projection
 from marketplace.projections import MarketplaceProjection
 from marketplace.services import marketplace_app
 from payments.application import payments_app
-from payments.processes import budget_changes, engagement_commitments, plan_fee_postings
+from payments.processes import (
+    budget_changes,
+    engagement_commitments,
+    plan_fee_postings,
+    review_fee_postings,
+)
 from payments.projections import PaymentsProjection
 
 log = logging.getLogger(__name__)
@@ -22,7 +27,13 @@ log = logging.getLogger(__name__)
 
 def process_managers() -> list[ProcessManager]:
     """Every step from one context into another (each with its own tracked position)."""
-    return [budget_entries(), engagement_commitments(), plan_fee_postings(), budget_changes()]
+    return [
+        budget_entries(),
+        engagement_commitments(),
+        plan_fee_postings(),
+        review_fee_postings(),
+        budget_changes(),
+    ]
 
 
 class Command(BaseCommand):
