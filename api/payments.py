@@ -278,6 +278,7 @@ class ReviewDueOut(Schema):
     due_on: date
     reason: str
     overdue: bool
+    reminded: bool  # the case worker was reminded of this due date
 
 
 class ReviewIn(Schema):
@@ -303,7 +304,16 @@ def dp_reviews_due(request: HttpRequest, within_days: int = 28) -> ReviewDuePage
         caller_actor(request), today=timezone.localdate(), within_days=max(0, min(within_days, 366))
     )
     return ReviewDuePage(
-        items=[ReviewDueOut(budget=b, due_on=d, reason=r, overdue=o) for b, d, r, o in found]
+        items=[
+            ReviewDueOut(
+                budget=r.budget,
+                due_on=r.due_on,
+                reason=r.reason,
+                overdue=r.overdue,
+                reminded=r.reminded,
+            )
+            for r in found
+        ]
     )
 
 
@@ -312,6 +322,7 @@ def review_due_out(council_ref: str) -> ReviewDueOut:
     agreement = payments_app().agreement(council_ref)
     return ReviewDueOut(
         budget=council_ref,
+        reminded=agreement.review_reminded_for == agreement.review_due_on(),
         due_on=agreement.review_due_on(),
         reason=agreement.review_reason(),
         overdue=agreement.is_review_overdue(timezone.localdate()),
@@ -559,7 +570,10 @@ def line_out(line: Any) -> ServiceLineOut:
 @router.post("/budgets/{council_ref}/service-lines", response={201: ServiceLineOut})
 def record_service_line(request: HttpRequest, council_ref: str, payload: ServiceLineIn) -> Any:
     """A commissioned service line for the person's managed budget (the council's case
-    workers, or an ISF provider for its own); finance approves it."""
+    workers, or an ISF provider for its own), held against it; finance approves it."""
+    from config.actor import Actor
+    from ledger.domain import Owner
+    from ledger.services import ledger_app
     from payments.services import line_facts
 
     app = payments_app()
@@ -575,6 +589,7 @@ def record_service_line(request: HttpRequest, council_ref: str, payload: Service
         rate=payload.rate_pence,
         amount=payload.amount_pence,
         facts_of=line_facts,
+        journal=ledger_app().journal(Actor.system(), context=Owner.PAYMENTS),
     )
     return Status(201, line_out(app.get_service_line(line)))
 

@@ -158,6 +158,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.act_on_stored_stripe_events",
         "schedule": 60.0,
     },
+    "remind-dp-reviews-due": {
+        "task": "payments.tasks.remind_dp_reviews",
+        "schedule": crontab(hour=7, minute=5),
+    },
     "remind-reviews-due": {
         "task": "budgets.tasks.remind_reviews_due",
         "schedule": crontab(hour=7, minute=0),

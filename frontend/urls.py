@@ -5,6 +5,7 @@ from frontend import (
     budget_views,
     case_forms,
     case_views,
+    dp_review_views,
     evidence_views,
     grid_views,
     invoice_views,
@@ -60,6 +61,12 @@ urlpatterns = [
     path("my-budget/<str:council_ref>/plan.pdf", budget_views.my_plan_pdf, name="my-plan-pdf"),
     # staff: personal budgets
     path("cases/", case_views.caseload, name="caseload"),
+    path("cases/direct-payment-reviews/", dp_review_views.dp_reviews, name="dp-reviews"),
+    path(
+        "cases/<str:council_ref>/direct-payment-review/",
+        dp_review_views.record_dp_review,
+        name="dp-review",
+    ),
     path("cases/new/", case_forms.new_person, name="case-new"),
     path("cases/<str:council_ref>/assessment/", case_forms.assessment, name="case-assessment"),
     path("cases/<str:council_ref>/allocation/", case_forms.allocation, name="case-allocation"),

@@ -22,6 +22,7 @@ is tried again by the next run.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
@@ -45,12 +46,14 @@ from config.errors import DomainError, NotFound
 from config.transcodings import ContextApplication
 from core.process import Downstream
 from ledger.domain import ConflictError as LedgerConflictError
-from ledger.domain import EntryDraft, LedgerError, Owner, entry_id
+from ledger.domain import EntryDraft, HoldDraft, HoldStatus, LedgerError, Owner, entry_id, hold_id
+from ledger.domain import HoldNotPendingError as LedgerHoldNotPendingError
 from ledger.domain import NotFoundError as LedgerNotFoundError
+from ledger.domain import OverdraftError as LedgerOverdraftError
 from ledger.money import format_pence
 from payments import policies
 from payments.calendar import WorkingDays
-from payments.commitments import is_committed
+from payments.commitments import HOLD_DAYS, is_committed
 from payments.direct_payments import (
     KEY_PREFIX,
     Amounts,
@@ -73,7 +76,13 @@ from payments.invoices import (
     check_kind,
     claim_id,
 )
-from payments.managed import LineFacts, LineStatus, ServiceLine, ServiceLineStateError
+from payments.managed import (
+    LineFacts,
+    LineStatus,
+    ServiceLine,
+    ServiceLineError,
+    ServiceLineStateError,
+)
 from payments.provider_banks import (
     ProviderBank,
     ProviderBankStateError,
@@ -122,6 +131,18 @@ class ServiceLineNotFoundError(NotFound):
 def at_start_of(day: date) -> datetime:
     """A pay date as the ledger's effective moment: its first minute in Europe/London."""
     return datetime.combine(day, time(0, 0), tzinfo=LONDON).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class ReviewDue:
+    """A direct-payment review due (regulation 7): when, why, and whether the worker was
+    reminded."""
+
+    budget: str
+    due_on: date
+    reason: str
+    overdue: bool
+    reminded: bool
 
 
 @dataclass(frozen=True)
@@ -337,9 +358,9 @@ class PaymentsApplication(Downstream, ContextApplication):
 
     def dp_reviews_due(
         self, actor: Actor, *, today: date, within_days: int = 28
-    ) -> list[tuple[str, date, str, bool]]:
+    ) -> list[ReviewDue]:
         """Direct-payment reviews (regulation 7) overdue or due within ``within_days``, soonest
-        first: (budget, due on, why, overdue)."""
+        first."""
         policies.check_may_read_payments(actor)
         horizon = today + timedelta(days=within_days)
         found = []
@@ -348,8 +369,28 @@ class PaymentsApplication(Downstream, ContextApplication):
                 continue
             due = agreement.review_due_on()
             if due <= horizon:
-                found.append((agreement.budget_ref, due, agreement.review_reason(), due < today))
-        return sorted(found, key=lambda r: (r[1], r[0]))
+                found.append(
+                    ReviewDue(
+                        budget=agreement.budget_ref,
+                        due_on=due,
+                        reason=agreement.review_reason(),
+                        overdue=due < today,
+                        reminded=agreement.review_reminded_for == due,
+                    )
+                )
+        return sorted(found, key=lambda r: (r.due_on, r.budget))
+
+    def remind_dp_reviews(self, actor: Actor, *, today: date) -> int:
+        """The daily job (as the system): each review due within four weeks, or overdue,
+        reminded once per due date; the reminder is on the agreement for the worker's page
+        (and for notices, when they are sent)."""
+        policies.check_is_scheduled_job(actor)
+        reminded = 0
+        for agreement in self.agreements():
+            if agreement.remind_review(today=today):
+                self.save(agreement)
+                reminded += 1
+        return reminded
 
     def schedule(self, budget_ref: str, calendar: WorkingDays, *, until: date) -> Schedule:
         return self.agreement(budget_ref).schedule(calendar, until=until)
@@ -584,8 +625,11 @@ class PaymentsApplication(Downstream, ContextApplication):
         rate: object,
         amount: object | None,
         facts_of: Callable[[str, UUID], LineFacts],
+        journal: Any = None,
     ) -> UUID:
-        """A commissioned service line for a person's managed budget (payments/managed.py)."""
+        """A commissioned service line for a person's managed budget (payments/managed.py).
+        Given the ``journal``, its amount is held against the budget at once (an order the
+        budget cannot cover is refused, nothing recorded), and approval posts the hold."""
         policies.check_may_record_service_lines(actor, provider=provider)
         line = ServiceLine.record(
             budget=budget,
@@ -600,6 +644,8 @@ class PaymentsApplication(Downstream, ContextApplication):
             facts=facts_of(budget, provider),
             actor=actor.id,
         )
+        if journal is not None:
+            self._hold_line(journal, line, actor)
         try:
             self.save(line)
         except IntegrityError:
@@ -609,6 +655,33 @@ class PaymentsApplication(Downstream, ContextApplication):
                 field="reference",
             ) from None
         return line.id
+
+    def _hold_line(self, journal: Any, line: ServiceLine, actor: Actor) -> None:
+        """Hold the line's spend, keyed by the line; a hold left by an attempt that died
+        before saving its line (the same spend) is taken as this one's."""
+        self._open_provider_payable(line.provider, journal)
+        draft = _line_hold(line, actor)
+        try:
+            journal.hold(draft)
+            return
+        except LedgerOverdraftError as short:
+            raise ServiceLineError(
+                f"the budget cannot cover {format_pence(line.amount)}: {short}", field="amount"
+            ) from None
+        except LedgerConflictError:
+            found = journal.ledger.get_hold(hold_id(draft.idempotency_key))
+        duplicate = ServiceLineStateError(
+            f"a service line {line.reference} is already recorded for {line.budget}: give each"
+            " its own reference",
+            field="reference",
+        )
+        try:
+            self.repository.get(line.id)
+            raise duplicate
+        except AggregateNotFoundError:
+            pass
+        if found.status is not HoldStatus.PENDING or list(found.legs) != list(draft.legs):
+            raise duplicate
 
     def get_service_line(self, line: UUID) -> ServiceLine:
         try:
@@ -624,7 +697,17 @@ class PaymentsApplication(Downstream, ContextApplication):
         found = self.get_service_line(line)
         found.check_approver(actor.id)
         self._open_provider_payable(found.provider, journal)
-        entry = self._post_once(journal, _line_draft(found, actor))
+        held = _held(journal, line_hold_key(found.id))
+        if held is not None:  # the order's hold, posted as the spend
+            entry = UUID(
+                str(
+                    journal.post_hold(
+                        hold=held, reason=f"Service line {found.reference} approved: {found.label}"
+                    ).id
+                )
+            )
+        else:  # recorded without a hold (before holds were kept), or it expired
+            entry = self._post_once(journal, _line_draft(found, actor))
         found.record_payable(entry=entry, actor=actor.id)
         self._save_decision(found, undo=(journal, entry))
         return found
@@ -637,6 +720,12 @@ class PaymentsApplication(Downstream, ContextApplication):
         found.reject(actor=actor.id, reason=reason)
         self._save_decision(found)
         self._reverse_orphan(journal, f"payments:managed:{found.id}:approve", "rejected")
+        held = _held(journal, line_hold_key(found.id)) if journal is not None else None
+        if held is not None:
+            with suppress(LedgerHoldNotPendingError):  # posted by an approval that lost: undone
+                journal.void_hold(
+                    hold=held, reason=f"Service line rejected: {found.decision_reason}"
+                )
         return found
 
     def approved_service_lines(self) -> Iterable[ServiceLine]:
@@ -1117,6 +1206,35 @@ def _line_payment(
         run=run,
         run_on=run_on,
     )
+
+
+def line_hold_key(line: UUID) -> str:
+    return f"payments:managed:{line}:order"
+
+
+def _line_hold(line: ServiceLine, actor: Actor) -> HoldDraft:
+    """The order held against the budget: the spend's own legs, posted as it on approval."""
+    spend = _line_draft(line, actor)
+    return HoldDraft.create(
+        idempotency_key=line_hold_key(line.id),
+        kind="managed_spend",
+        legs=[leg.as_dict() for leg in spend.legs],
+        effective_at=spend.effective_at,
+        expires_at=spend.effective_at + timedelta(days=HOLD_DAYS),
+        actor=actor.id,
+        reason=f"Service line {line.reference} ordered: {line.label}, held until approved",
+        budget=line.budget,
+        source_document=spend.source_document,
+    )
+
+
+def _held(journal: Any, key: str) -> UUID | None:
+    """The hold under ``key`` if it is pending (posted, voided, expired or none: None)."""
+    try:
+        found = journal.ledger.get_hold(hold_id(key))
+    except LedgerNotFoundError:
+        return None
+    return found.id if found.status is HoldStatus.PENDING else None
 
 
 def _line_draft(line: ServiceLine, actor: Actor) -> EntryDraft:

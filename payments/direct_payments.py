@@ -41,6 +41,8 @@ NAMESPACE = UUID("5b0c8a7e-2f41-4d3a-9c6e-7d8e9f0a1b2c")
 PERIOD_WEEKS = 4
 MAX_PERIOD_WEEKS = 13
 KEY_PREFIX = "payments:dp:"
+# Case workers are reminded of a direct-payment review this long before it is due.
+REVIEW_REMIND_BEFORE = timedelta(days=28)
 
 
 class DirectPaymentError(DomainError):
@@ -296,6 +298,7 @@ class DirectPaymentAgreement(Aggregate):
         # Regulation 7: each review (on, outcome, reason, actor) and each reason for one sooner.
         self.dp_reviews: list[tuple[date, str, str, str]] = []
         self.review_triggers: list[tuple[date, str, str]] = []
+        self.review_reminded_for: date | None = None  # the due date the worker was reminded of
 
     @staticmethod
     def create_id(budget_ref: str) -> UUID:  # type: ignore[override]
@@ -505,6 +508,21 @@ class DirectPaymentAgreement(Aggregate):
 
     def is_review_overdue(self, today: date) -> bool:
         return self.stopped_from is None and today > self.review_due_on()
+
+    def remind_review(self, *, today: date) -> bool:
+        """Remind the case worker once per due date, from four weeks before it (at once when
+        a concern brings it forward); none once the payments have stopped."""
+        due = self.review_due_on()
+        if self.stopped_from is not None or self.review_reminded_for == due:
+            return False
+        if today < due - REVIEW_REMIND_BEFORE:
+            return False
+        self._review_reminded(due, today)
+        return True
+
+    @event("ReviewReminded")
+    def _review_reminded(self, due_on: date, on: date) -> None:
+        self.review_reminded_for = due_on
 
     def record_trigger(self, *, on: date, kind: object, note: object, actor: str) -> None:
         try:

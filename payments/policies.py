@@ -35,6 +35,11 @@ def check_may_run_payments(actor: Actor) -> None:
         raise NotPermittedError("payment runs are started by finance officers")
 
 
+def check_is_scheduled_job(actor: Actor) -> None:
+    if actor != Actor.system():
+        raise NotPermittedError("this is done by the scheduled job")
+
+
 def check_may_read_payments(actor: Actor) -> None:
     if actor != Actor.system() and not actor.has(*READERS):
         raise NotPermittedError("payments are read by finance, auditors and case workers")

@@ -41,6 +41,14 @@ def run_due_payments(
 
 
 @shared_task
+def remind_dp_reviews() -> int:
+    """Beat, daily: case workers reminded of direct-payment reviews due (regulation 7)."""
+    from payments.application import payments_app
+
+    return payments_app().remind_dp_reviews(Actor.system(), today=timezone.localdate())
+
+
+@shared_task
 def keep_commitments() -> dict[str, int]:
     """Beat, daily: plan fees held until sign-off (renewed before their holds expire), and
     annual-review fees held from two months before the review (payments/processes.py)."""

@@ -14,6 +14,7 @@ from playwright.sync_api import Page
 
 from accreditation.models import Membership
 from accreditation.services import accreditation_app
+from budgets.budget import BudgetFigures
 from budgets.plan import DIRECT_PAYMENT_PARTS, REQUIRED_PARTS
 from budgets.services import allocate, budget_app
 from config.roles import Role
@@ -164,3 +165,43 @@ def test_an_invoice_is_sent_approved_and_paid_and_the_person_sees_their_payments
     page.get_by_role("link", name=f"DP period 1 ({first.label.split('(')[1]}").click()
     assert "Remittance advice" in page.content() and "£640.00" in page.content()
     assert serious_violations(page) == []
+
+
+def test_a_worker_sees_direct_payment_reviews_due_and_records_one(
+    live_server: Any, page: Page, council: Any, make_user: Any
+) -> None:
+    today = date.today()
+    payments_app().agree_direct_payment(
+        ALEX,
+        budget_ref=REF,
+        needs=["Maintaining personal hygiene"],
+        payee=Payee.create(kind="person", name="Lee Hart"),
+        has_capacity=True,
+        start=earliest_start(today),
+        today=today,
+        figures=BudgetFigures(
+            total_weekly=30000, contribution_weekly=0, direct_payment_weekly=20000
+        ),
+    )
+    make_user("alex", Role.SOCIAL_WORKER.value, password=PASSWORD)
+    sign_in(page, live_server.url, "alex")
+    page.goto(f"{live_server.url}/cases/")
+    page.get_by_role("link", name="Direct-payment reviews").click()
+    assert "No direct-payment reviews are due" in page.content()  # none within 4 weeks
+    page.get_by_role("link", name="Show those due in the next year").click()
+    assert REF in page.content() and "Not yet" in page.content()
+    assert serious_violations(page) == []
+    page.get_by_role("link", name=f"Record the review of {REF}").click()
+    page.locator("#on").fill(str(today.day))
+    page.locator("#on-month").fill(str(today.month))
+    page.locator("#on-year").fill(str(today.year))
+    page.get_by_label("What the review found, and why it decided this").fill("All going well")
+    page.get_by_role("button", name="Record the review").click()
+    assert "There is a problem" in page.content()  # no outcome chosen
+    assert serious_violations(page) == []
+    page.get_by_label("Carry on").check()
+    page.get_by_role("button", name="Record the review").click()
+    page.wait_for_url("**/cases/direct-payment-reviews/")
+    assert f"The direct-payment review of {REF} is recorded." in page.content()
+    assert serious_violations(page) == []
+    assert payments_app().agreement(REF).dp_reviews[0][1] == "carry_on"

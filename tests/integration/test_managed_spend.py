@@ -14,9 +14,11 @@ import pytest
 
 from accreditation.services import accreditation_app
 from config.roles import Role
+from ledger.domain import hold_id
 from ledger.services import ledger_app
 from payments import stripe as pay
-from payments.application import payments_app, provider_payable
+from payments.application import line_hold_key, payments_app, provider_payable
+from payments.managed import service_line_id
 from payments.rails import StripeRail
 from payments.services import run_payments
 from tests.integration.helpers import accredited_provider, person, signed_in
@@ -80,17 +82,28 @@ def test_a_service_line_is_recorded_approved_posted_paid_once_and_shown_to_the_p
     entry = ledger_app().get_entry(uuid.UUID(approved.json()["ledger_entry"]))
     assert (entry.kind.value, entry.budget) == ("managed_spend", REF)
 
-    # A line the budget cannot cover is refused at approval, and nothing moves.
+    hold = ledger_app().get_hold(hold_id(line_hold_key(uuid.UUID(recorded["id"]))))
+    assert (hold.status.value, hold.entry) == ("posted", entry.id)  # the order, as held
+
+    # A line the budget cannot cover is refused when it is recorded, and nothing is kept.
+    available = ledger_app().get_account(f"PB:{REF}:AVAILABLE").available
     big = post(
         worker,
         route,
         line(provider=str(provider), reference="BIG-1", units="100", rate_pence=1_000_000),
     )
-    assert big.status_code == 201
-    refused = post(finance, f"/api/v1/payments/service-lines/{big.json()['id']}/approve", {})
-    assert refused.status_code == 422 and "legs[0].amount" in refused.content.decode()
+    assert big.status_code == 422 and big.json()["errors"][0]["field"] == "amount"
+    assert "cannot cover £1,000,000.00" in big.json()["errors"][0]["message"]
+    assert ledger_app().get_account(f"PB:{REF}:AVAILABLE").available == available
+    assert post(worker, route, line(provider=str(provider), reference="BIG-1")).status_code == 201
+    # Recorded, the order is held against the budget; rejected, the hold is released.
+    held = ledger_app().get_account(f"PB:{REF}:AVAILABLE")
+    assert held.available == available - 78000
+    small = payments_app().get_service_line(service_line_id(REF, "BIG-1"))
+    rejected = post(finance, f"/api/v1/payments/service-lines/{small.id}/reject", {"reason": "x"})
+    assert rejected.status_code == 200
+    assert ledger_app().get_account(f"PB:{REF}:AVAILABLE").available == available
     assert ledger_app().get_account(f"PB:{REF}:AVAILABLE").balance == before + 78000
-    assert payments_app().get_service_line(uuid.UUID(big.json()["id"])).status.value == "recorded"
 
     assert run_payments(TODAY, rail=StripeRail()).paid == 1
     assert run_payments(TODAY, rail=StripeRail()).paid == 1
