@@ -476,3 +476,54 @@ def revision(request: HttpRequest, council_ref: str) -> HttpResponse:
         "reason": data.get("reason", ""),
     }
     return _form(request, "revision.html", context, errors)
+
+
+@allowed_by(policies.check_may_set_budget)
+def contribution(request: HttpRequest, council_ref: str) -> HttpResponse:
+    """A financial reassessment: the person's weekly contribution from a date. The ledger
+    moves the difference; a direct payment follows from its next unpaid period."""
+    try:
+        budget = services.budget_app().get_budget(council_ref)
+    except NotFound:
+        raise Http404("no budget yet") from None
+    record_read(signed_in(request), [council_ref], request.path)
+    errors: dict[str, str] = {}
+    data: Any = request.POST if request.method == "POST" else {}
+    if request.method == "POST":
+        amount, error = pounds(data, "contribution", required=True)
+        if error:
+            errors["contribution"] = f"New contribution a week: {error}"
+        since, wrong = date_field(data, "effective_from")
+        if wrong or since is None:
+            errors["effective_from"] = f"Date it applies from {wrong or 'is required'}"
+        if not errors:
+            _, errors = attempt(
+                lambda: services.change_contribution(
+                    council_ref,
+                    today=timezone.localdate(),
+                    actor=actor_from_user(signed_in(request)),
+                    weekly=amount,
+                    effective_from=since,
+                    reason=data.get("reason", ""),
+                ),
+                where=lambda path: {
+                    "contribution_weekly": ("contribution", "New contribution a week"),
+                    "effective_from": ("effective_from", "Date it applies from"),
+                }.get(path, (path, path.replace("_", " ").capitalize())),
+            )
+            if not errors:
+                messages.success(
+                    request,
+                    "The new contribution is recorded, with its ledger entry; a direct payment"
+                    " changes from its next unpaid period.",
+                )
+                return redirect("case", council_ref=council_ref)
+    context = {
+        "council_ref": council_ref,
+        "current": format_pence(budget.contribution_weekly),
+        "since": budget.contribution_from,
+        "contribution": data.get("contribution", ""),
+        "effective_from": date_value(data, "effective_from") if data else {},
+        "reason": data.get("reason", ""),
+    }
+    return _form(request, "contribution.html", context, errors)

@@ -10,6 +10,7 @@ from frontend import (
     grid_views,
     invoice_views,
     payment_views,
+    provider_bank_views,
     provider_views,
     public_views,
     support_views,
@@ -31,6 +32,17 @@ urlpatterns = [
     path("finance/payments/runs/<uuid:run_id>/", payment_views.run, name="payment-run"),
     path("payments/<str:key>/remittance/", payment_views.remittance, name="remittance"),
     path("finance/invoices/", invoice_views.finance_invoices, name="finance-invoices"),
+    path("finance/providers/", provider_bank_views.providers, name="providers-banks"),
+    path(
+        "finance/providers/<uuid:provider>/bank-account/",
+        provider_bank_views.provider_bank,
+        name="provider-bank",
+    ),
+    path(
+        "finance/providers/<uuid:provider>/bank-account/<str:step>/",
+        provider_bank_views.decide_provider_bank,
+        name="provider-bank-step",
+    ),
     path(
         "finance/invoices/<uuid:invoice>/<str:decision>/",
         invoice_views.decide_invoice,
@@ -73,6 +85,11 @@ urlpatterns = [
     path("cases/<str:council_ref>/plan/", case_forms.plan_editor, name="case-plan"),
     path("cases/<str:council_ref>/review/", case_forms.review, name="case-review"),
     path("cases/<str:council_ref>/revision/", case_forms.revision, name="case-revision"),
+    path(
+        "cases/<str:council_ref>/contribution/",
+        case_forms.contribution,
+        name="case-contribution",
+    ),
     path("cases/<str:council_ref>/plan.pdf", case_views.plan_pdf, name="case-plan-pdf"),
     path("cases/<str:council_ref>/", case_views.case, name="case"),
     path("cases/<str:council_ref>/<str:step>/", case_views.act, name="case-act"),

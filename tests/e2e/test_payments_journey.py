@@ -205,3 +205,41 @@ def test_a_worker_sees_direct_payment_reviews_due_and_records_one(
     assert f"The direct-payment review of {REF} is recorded." in page.content()
     assert serious_violations(page) == []
     assert payments_app().agreement(REF).dp_reviews[0][1] == "carry_on"
+
+
+def test_two_finance_officers_set_a_providers_bank_account(
+    live_server: Any, page: Page, council: Any, make_user: Any
+) -> None:
+    planner = accredited_provider("1900002", name="Connect Doncaster")
+    make_user("lbrown", Role.FINANCE_OFFICER.value, password=PASSWORD)
+    make_user("mpatel", Role.FINANCE_OFFICER.value, password=PASSWORD)
+    base = live_server.url
+    sign_in(page, base, "lbrown")
+    page.get_by_role("link", name="Payments", exact=True).click()
+    page.get_by_role("link", name="Providers' bank accounts").click()
+    assert serious_violations(page) == []
+    page.get_by_role("link", name="Connect Doncaster").click()
+    assert "No bank account yet" in page.content()
+    page.get_by_label("Sort code").fill("20-00")
+    page.get_by_label("Account number").fill("55779911")
+    page.get_by_label("Name on the account").fill("Connect Doncaster")
+    page.get_by_label("How you checked them").fill("called back on the register's number")
+    page.get_by_role("button", name="Record the new details").click()
+    assert (
+        "Sort code: enter a sort code of 6 digits"
+        in page.locator(".govuk-error-summary").inner_text()
+    )
+    assert serious_violations(page) == []
+    page.get_by_label("Sort code").fill("20-00-00")
+    page.get_by_role("button", name="Record the new details").click()
+    assert "20-00-00 ····9911" in page.get_by_test_id("awaiting").inner_text()
+    page.get_by_role("button", name="Confirm the new details").click()  # the same officer
+    assert "second finance officer" in page.locator(".govuk-error-summary").inner_text()
+    assert serious_violations(page) == []
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, base, "mpatel")
+    page.goto(f"{base}/finance/providers/{planner}/bank-account/")
+    page.get_by_role("button", name="Confirm the new details").click()
+    assert "confirmed: payment runs pay to them" in page.content()
+    assert "confirmed by mpatel" in page.get_by_test_id("in-force").inner_text()
+    assert serious_violations(page) == []

@@ -157,3 +157,40 @@ def test_a_revision_and_a_new_contribution_follow_into_the_first_unpaid_period(
         ).status_code
         == 403
     )
+
+
+def test_a_worker_changes_the_contribution_on_the_case_page(council: Any, make_user: Any) -> None:
+    care_fund_and_grid()
+    assessed_person(REF)
+    allocate(
+        REF,
+        today=TODAY,
+        actor=ALEX,
+        weekly=None,
+        adjustment_reason="",
+        contribution_weekly=4000,
+        split={"council_managed": 32200},
+        direct_payment_start=None,
+    )
+    worker = signed_in(make_user, "alex", Role.SOCIAL_WORKER)
+    assert "Change the contribution" in worker.get(f"/cases/{REF}/").content.decode()
+    route = f"/cases/{REF}/contribution/"
+    shown = worker.get(route)
+    assert shown.status_code == 200 and "£40.00 a week" in shown.content.decode()
+    when = {"effective_from-day": TODAY.day, "effective_from-month": TODAY.month}
+    when["effective_from-year"] = TODAY.year
+    no_date = worker.post(route, {"contribution": "50.00", "reason": "pension rose"})
+    assert no_date.status_code == 400
+    assert "Date it applies from is required" in no_date.content.decode()
+    too_much = worker.post(route, {**when, "contribution": "500.00", "reason": "pension rose"})
+    assert too_much.status_code == 400
+    assert (
+        "New contribution a week: cannot be more than the budget itself"
+        in too_much.content.decode()
+    )
+    assert budget_app().get_budget(REF).contribution_weekly == 4000  # nothing recorded
+    done = worker.post(route, {**when, "contribution": "50.00", "reason": "pension rose"})
+    assert done.status_code == 302
+    assert budget_app().get_budget(REF).contribution_weekly == 5000
+    person = signed_in(make_user, "sam", Role.PERSON)
+    assert person.get(route).status_code == 403
