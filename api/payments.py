@@ -844,7 +844,7 @@ def credit_invoice(request: HttpRequest, invoice: UUID, payload: DecisionIn) -> 
 class ProviderBankIn(Schema):
     sort_code: str
     account_number: str
-    name: str
+    account_name: str
     verified_how: str
 
 
@@ -900,13 +900,13 @@ def record_provider_bank(request: HttpRequest, provider: UUID, payload: Provider
     known); paid to once a second finance officer confirms them."""
     from payments.services import registered_provider
 
-    registered_provider(provider)
     payments_app().record_provider_bank(
         caller_actor(request),
         provider,
+        registered=registered_provider,
         sort_code=payload.sort_code,
         account_number=payload.account_number,
-        name=payload.name,
+        name=payload.account_name,
         how=payload.verified_how,
     )
     return Status(201, provider_bank_out(provider))

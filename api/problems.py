@@ -78,11 +78,35 @@ def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     return text or "body"
 
 
+def body_keys(request: HttpRequest) -> set[str]:
+    """The top-level names of a JSON request body (none for any other body)."""
+    import json
+
+    if "json" not in (request.content_type or ""):
+        return set()
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return set()
+    return set(body) if isinstance(body, dict) else set()
+
+
+def as_sent(field: str, sent: set[str]) -> str:
+    """A domain's field by the name the client sent it under: the API carries money as
+    ``<name>_pence`` ("amount" -> "amount_pence"), the domain names the amount itself."""
+    head = field.split(".")[0].split("[")[0]
+    if head and head not in sent and f"{head}_pence" in sent:
+        return f"{head}_pence{field[len(head) :]}"
+    return field
+
+
 def install(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-        errors = [{"field": e.field, "message": e.message} for e in exc.all() if e.field]
-        detail = "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in exc.all())
+        sent = body_keys(request)
+        named = [(as_sent(e.field or "", sent), e.message) for e in exc.all()]
+        errors = [{"field": field, "message": message} for field, message in named if field]
+        detail = "; ".join(f"{f}: {m}" if f else m for f, m in named)
         return problem(request, exc.status, detail, errors or None)
 
     @api.exception_handler(ValidationError)

@@ -7,7 +7,7 @@ posts it, with an idempotency key derived from the budget's own event).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid5
@@ -22,7 +22,6 @@ from ledger.money import MAX_PENCE, MoneyError, check_pence, format_pence
 NAMESPACE = UUID("8a9b0c1d-2e3f-4a5b-8c6d-7e8f9a0b1c2d")
 WAYS = ("direct_payment", "council_managed", "individual_service_fund")
 WEEKS_A_YEAR = 52
-AHEAD_DAYS = 90  # a change dated ahead: no further than the ledger takes an entry
 
 
 # A year of the budget is one ledger entry, which holds at most MAX_PENCE.
@@ -214,6 +213,7 @@ class PersonalBudget(Aggregate):
         self.adjustment_reason = adjustment_reason
         self.effective_from = effective_from
         self.contribution_from = effective_from  # when the contribution in force took effect
+        self.revised_from = effective_from  # when the weekly figure in force took effect
         self.set_by = actor  # who set the figure: never the one who signs it off
         self.revisions = 0
         # What was asked for, so a retry is told apart from a different second allocation.
@@ -368,9 +368,9 @@ class PersonalBudget(Aggregate):
         self, *, weekly: object, effective_from: object, reason: object, today: date, actor: str
     ) -> int:
         """A new financial assessment: the person's weekly contribution from a date, which may
-        be back to when their means changed, or ahead to when it will (not before the budget
-        took effect, nor before an earlier change, nor more than 90 days ahead: the ledger's
-        bound). Returns the change a week."""
+        be back to when their means changed (not before the budget took effect, its last
+        revision or the last change to the contribution, nor ahead of today). Returns the
+        change a week."""
         new = pence_or_zero(weekly, "contribution_weekly")
         if new > self.weekly:
             raise BudgetError("cannot be more than the budget itself", field="contribution_weekly")
@@ -383,16 +383,17 @@ class PersonalBudget(Aggregate):
             raise BudgetError(
                 "give the date the new contribution applies from", field="effective_from"
             )
-        earliest = max(self.effective_from, self.contribution_from)
+        # In date order with the budget's other changes, as its direct payment takes them.
+        earliest = max(self.effective_from, self.contribution_from, self.revised_from)
         if effective_from < earliest:
             raise BudgetError(
-                f"must be on or after {earliest:%-d %B %Y} (the budget's start or the last"
-                " change to the contribution)",
+                f"must be on or after {earliest:%-d %B %Y} (the budget's start, its last"
+                " revision or the last change to the contribution)",
                 field="effective_from",
             )
-        if effective_from > today + timedelta(days=AHEAD_DAYS):
+        if effective_from > today:
             raise BudgetError(
-                f"must be within {AHEAD_DAYS} days from today", field="effective_from"
+                "must not be in the future: record it once it applies", field="effective_from"
             )
         why = text(reason, "reason", 1000)
         delta = new - self.contribution_weekly
@@ -423,3 +424,4 @@ class PersonalBudget(Aggregate):
         self.assessment_version = assessment_version
         self.set_by = actor
         self.revisions += 1
+        self.revised_from = effective_from

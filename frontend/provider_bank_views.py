@@ -91,6 +91,7 @@ def decide_provider_bank(request: HttpRequest, provider: UUID, step: str) -> Htt
         "record": lambda: app.record_provider_bank(
             actor,
             provider,
+            registered=registered_provider,
             sort_code=data.get("sort_code", ""),
             account_number=data.get("account_number", ""),
             name=data.get("account_name", ""),

@@ -51,7 +51,7 @@ from ledger.domain import HoldNotPendingError as LedgerHoldNotPendingError
 from ledger.domain import NotFoundError as LedgerNotFoundError
 from ledger.domain import OverdraftError as LedgerOverdraftError
 from ledger.money import format_pence
-from payments import policies
+from payments import commitments, policies
 from payments.calendar import WorkingDays
 from payments.commitments import HOLD_DAYS, is_committed
 from payments.direct_payments import (
@@ -178,10 +178,19 @@ class PaymentsApplication(Downstream, ContextApplication):
     )
 
     # ------------------------------------------------------------------ providers' banks
-    def record_provider_bank(self, actor: Actor, provider: UUID, **details: object) -> ProviderBank:
+    def record_provider_bank(
+        self,
+        actor: Actor,
+        provider: UUID,
+        *,
+        registered: Callable[[UUID], str],
+        **details: object,
+    ) -> ProviderBank:
         """A finance officer records a provider's bank details (for Bacs), saying how they were
-        checked; paid to once a second officer confirms (payments/provider_banks.py)."""
+        checked; paid to once a second officer confirms (payments/provider_banks.py).
+        ``registered`` names the provider from the register, or refuses one not in it."""
         policies.check_may_keep_provider_banks(actor)
+        registered(provider)
         bank = self.provider_bank(provider) or ProviderBank(provider)
         bank.record(actor=actor.id, **details)  # type: ignore[arg-type]
         self.save(bank)
@@ -270,11 +279,19 @@ class PaymentsApplication(Downstream, ContextApplication):
         self, actor: Actor, budget_ref: str, change: Callable[[DirectPaymentAgreement], None]
     ) -> None:
         """Suspend, resume, stop, change amounts or payee, add a one-off: ``change`` calls the
-        agreement's command (each records the actor it is given)."""
+        agreement's command (each records the actor it is given). A run that picked a payment
+        from the agreement meanwhile makes the save conflict: the change is made again on the
+        agreement as it is now."""
         policies.check_may_manage_direct_payments(actor)
-        agreement = self.agreement(budget_ref)
-        change(agreement)
-        self.save(agreement)
+        for attempt in range(5):
+            agreement = self.agreement(budget_ref)
+            change(agreement)
+            try:
+                self.save(agreement)
+                return
+            except IntegrityError:
+                if attempt == 4:
+                    raise
 
     def change_amounts(
         self,
@@ -288,16 +305,17 @@ class PaymentsApplication(Downstream, ContextApplication):
     ) -> None:
         """A case worker changes the amounts from ``on``: paid from the first period not yet
         paid, with the difference for any days before it (payments/direct_payments.py)."""
-        policies.check_may_manage_direct_payments(actor)
-        agreement = self.agreement(budget_ref)
-        agreement.change_amounts(
-            on=on,
-            amounts=amounts,
-            reason=reason,
-            actor=actor.id,
-            paid_until=self.first_unpaid_period(agreement, on, today=today),
+        self.change_agreement(
+            actor,
+            budget_ref,
+            lambda a: a.change_amounts(
+                on=on,
+                amounts=amounts,
+                reason=reason,
+                actor=actor.id,
+                paid_until=self.first_unpaid_period(a, on, today=today),
+            ),
         )
-        self.save(agreement)
 
     def follow_budget(
         self,
@@ -314,27 +332,37 @@ class PaymentsApplication(Downstream, ContextApplication):
         """The budget revised or its contribution changed (its ``figures`` then, from the
         budgets context): the direct payment follows from its first unpaid period. False when
         nothing follows (no agreement, stopped, the same amounts, or done before)."""
-        try:
-            agreement = self.agreement(budget_ref)
-        except AgreementNotFoundError:
-            return False
-        if agreement.stopped_from is not None and on >= agreement.stopped_from:
-            return False
         amounts = Amounts.create(figures.direct_payment_weekly, figures.netted_weekly)
-        if amounts == agreement.amounts_on(on):
-            return False
-        agreement.change_amounts(
-            on=on,
-            amounts=amounts,
-            reason=reason,
-            actor=actor,
-            paid_until=self.first_unpaid_period(agreement, on, today=today),
-            source=source,
-        )
-        if not agreement.pending_events:
-            return False  # recorded before (a parked step run again)
-        self.save_tracked(agreement, tracking=tracking)
-        return True
+        for attempt in range(5):
+            try:
+                agreement = self.agreement(budget_ref)
+            except AgreementNotFoundError:
+                return False
+            if agreement.stopped_from is not None and on >= agreement.stopped_from:
+                return False
+            if amounts == agreement.amounts_on(on):
+                return False
+            agreement.change_amounts(
+                on=on,
+                amounts=amounts,
+                reason=reason,
+                actor=actor,
+                paid_until=self.first_unpaid_period(agreement, on, today=today),
+                source=source,
+            )
+            if not agreement.pending_events:
+                return False  # recorded before (a parked step run again)
+            try:
+                self.save_tracked(agreement, tracking=tracking)
+                return True
+            except IntegrityError:
+                # A run picked a payment from it meanwhile (worked out again, from what was
+                # paid now), or another runner did this step (its position is recorded).
+                if tracking is not None and self.is_tracked(tracking):
+                    return False
+                if attempt == 4:
+                    raise
+        raise AssertionError("unreachable")
 
     def first_unpaid_period(
         self, agreement: DirectPaymentAgreement, on: date, *, today: date
@@ -348,7 +376,7 @@ class PaymentsApplication(Downstream, ContextApplication):
             if start < first:
                 continue
             key = f"{KEY_PREFIX}{agreement.budget_ref}:P{number:02d}"
-            if self._payment_or_none(key) is not None:
+            if key in agreement.picked or self._payment_or_none(key) is not None:
                 first = end + timedelta(days=1)
             elif start > horizon or (
                 agreement.stopped_from is not None and start >= agreement.stopped_from
@@ -495,9 +523,18 @@ class PaymentsApplication(Downstream, ContextApplication):
             self._save_decision(found)
             return found
         self._open_provider_payable(found.provider, journal)
-        committed = found.kind is FeeKind.SUPPORT_PLAN or (
-            bool(found.commitment) and is_committed(journal.ledger, found.commitment)
-        )
+        # Out of what its hold committed: posted now if its manager has not run yet (the fee is
+        # payable, so what it waited for has happened), else out of what is available.
+        committed = found.kind is FeeKind.SUPPORT_PLAN  # invoices from before they named it
+        if found.commitment:
+            with suppress(LedgerNotFoundError):  # nothing was ever held for it
+                commitments.post(
+                    journal,
+                    found.commitment,
+                    reason=f"Invoice {found.number} approved: the fee is committed",
+                    effective_at=datetime.now(UTC),
+                )
+            committed = is_committed(journal.ledger, found.commitment)
         entry = self._post_once(journal, _fee_draft(found, actor, committed=committed))
         found.record_payable(entry)
         self._save_decision(found, undo=(journal, entry))
@@ -573,17 +610,20 @@ class PaymentsApplication(Downstream, ContextApplication):
                 "someone decided this at the same moment: look at it again", field="status"
             ) from None
 
-    def _reverse_orphan(self, journal: Any, key: str, why: str) -> None:
+    def _reverse_orphan(
+        self, journal: Any, key: str | None, why: str, *, entry: UUID | None = None
+    ) -> None:
         """An approval that crashed after it posted and before it was saved left an entry for
-        a decision never recorded: a rejection takes it back."""
+        a decision never recorded (keyed by ``key``, or the ``entry`` itself): a rejection
+        takes it back."""
         if journal is None:
             return
         try:
-            entry = journal.ledger.get_entry(entry_id(key))
+            found = journal.ledger.get_entry(entry or entry_id(key or ""))
         except LedgerNotFoundError:
             return
-        if entry.reversed_by is None:
-            journal.reverse_entry(entry=entry.id, reason=f"The approval was never recorded: {why}")
+        if found.reversed_by is None:
+            journal.reverse_entry(entry=found.id, reason=f"The approval was never recorded: {why}")
 
     def _invoice_or_none(self, invoice: UUID) -> Invoice | None:
         try:
@@ -625,11 +665,11 @@ class PaymentsApplication(Downstream, ContextApplication):
         rate: object,
         amount: object | None,
         facts_of: Callable[[str, UUID], LineFacts],
-        journal: Any = None,
+        journal: Any,
     ) -> UUID:
         """A commissioned service line for a person's managed budget (payments/managed.py).
-        Given the ``journal``, its amount is held against the budget at once (an order the
-        budget cannot cover is refused, nothing recorded), and approval posts the hold."""
+        Its amount is held against the budget at once (an order the budget cannot cover is
+        refused, nothing recorded), and approval posts the hold."""
         policies.check_may_record_service_lines(actor, provider=provider)
         line = ServiceLine.record(
             budget=budget,
@@ -644,8 +684,7 @@ class PaymentsApplication(Downstream, ContextApplication):
             facts=facts_of(budget, provider),
             actor=actor.id,
         )
-        if journal is not None:
-            self._hold_line(journal, line, actor)
+        self._hold_line(journal, line, actor)
         try:
             self.save(line)
         except IntegrityError:
@@ -697,15 +736,12 @@ class PaymentsApplication(Downstream, ContextApplication):
         found = self.get_service_line(line)
         found.check_approver(actor.id)
         self._open_provider_payable(found.provider, journal)
-        held = _held(journal, line_hold_key(found.id))
-        if held is not None:  # the order's hold, posted as the spend
-            entry = UUID(
-                str(
-                    journal.post_hold(
-                        hold=held, reason=f"Service line {found.reference} approved: {found.label}"
-                    ).id
-                )
-            )
+        hold = _hold_or_none(journal, line_hold_key(found.id))
+        if hold is not None and hold.status is HoldStatus.POSTED:
+            entry = hold.entry  # posted by an approval that crashed before it was saved
+        elif hold is not None and hold.status is HoldStatus.PENDING:  # the order, as the spend
+            why = f"Service line {found.reference} approved: {found.label}"
+            entry = UUID(str(journal.post_hold(hold=hold.id, reason=why).id))
         else:  # recorded without a hold (before holds were kept), or it expired
             entry = self._post_once(journal, _line_draft(found, actor))
         found.record_payable(entry=entry, actor=actor.id)
@@ -720,12 +756,14 @@ class PaymentsApplication(Downstream, ContextApplication):
         found.reject(actor=actor.id, reason=reason)
         self._save_decision(found)
         self._reverse_orphan(journal, f"payments:managed:{found.id}:approve", "rejected")
-        held = _held(journal, line_hold_key(found.id)) if journal is not None else None
-        if held is not None:
-            with suppress(LedgerHoldNotPendingError):  # posted by an approval that lost: undone
-                journal.void_hold(
-                    hold=held, reason=f"Service line rejected: {found.decision_reason}"
-                )
+        hold = _hold_or_none(journal, line_hold_key(found.id)) if journal is not None else None
+        if hold is not None and hold.status is HoldStatus.PENDING:
+            with suppress(LedgerHoldNotPendingError):  # posted this moment: taken back below
+                journal.void_hold(hold=hold.id, reason=f"Rejected: {found.decision_reason}")
+            hold = journal.ledger.get_hold(hold.id)
+        if hold is not None and hold.status is HoldStatus.POSTED and hold.entry is not None:
+            # Posted by an approval that crashed (or lost to this rejection): taken back.
+            self._reverse_orphan(journal, None, "rejected", entry=hold.entry)
         return found
 
     def approved_service_lines(self) -> Iterable[ServiceLine]:
@@ -747,9 +785,30 @@ class PaymentsApplication(Downstream, ContextApplication):
     ) -> UUID:
         """Record what the run carries: every payment due by ``run_on`` on ``rail`` and not
         yet paid, and (given ``provider_of``, where each provider is paid) every approved
-        invoice not yet paid. Starting the same day's run again adds what became due."""
+        invoice not yet paid. Starting the same day's run again adds what became due.
+
+        Each agreement a new payment is made from records it in the same save, so a change
+        to the agreement saved meanwhile (its amounts, a suspension) makes this save conflict
+        and the run is worked out again from what the agreement says now: a payment is never
+        made at amounts the agreement no longer has."""
         policies.check_may_run_payments(actor)
         policies.check_run_day(actor, run_on, today=today or date.today())
+        for attempt in range(5):
+            try:
+                return self._start_run(actor, rail, run_on, calendar, provider_of)
+            except IntegrityError:
+                if attempt == 4:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _start_run(
+        self,
+        actor: Actor,
+        rail: Rail,
+        run_on: date,
+        calendar: WorkingDays,
+        provider_of: Callable[[UUID], Destination] | None,
+    ) -> UUID:
         keys: list[str] = []
         skipped: list[tuple[str, str]] = []
         new: list[Payment] = []
@@ -757,17 +816,17 @@ class PaymentsApplication(Downstream, ContextApplication):
         the_run = run_id(rail.name.value, run_on)
         # What this run carries: each payment's key, and how to make it if it is new.
         owed: list[tuple[str, Callable[[], Payment]]] = []
+        made_from: dict[str, DirectPaymentAgreement] = {}  # a direct payment's agreement
         for agreement in self.agreements():
             # Far enough ahead for any lead: the rail's run day decides what this run takes.
             schedule = agreement.schedule(calendar, until=_ahead(run_on))
             for item in schedule.skipped:
                 if rail.run_day(item.pay_on, calendar) <= run_on:
                     skipped.append((item.key, f"{item.label}: {item.reason}"))
-            owed += [
-                (due.key, partial(_payment, due, rail, the_run))
-                for due in schedule.due
-                if rail.run_day(due.pay_on, calendar) <= run_on
-            ]
+            for due in schedule.due:
+                if rail.run_day(due.pay_on, calendar) <= run_on:
+                    owed.append((due.key, partial(_payment, due, rail, the_run)))
+                    made_from[due.key] = agreement
         if provider_of is not None:
             owed += [
                 (
@@ -783,10 +842,14 @@ class PaymentsApplication(Downstream, ContextApplication):
                 )
                 for line in self.approved_service_lines()
             ]
+        picked: dict[UUID, tuple[DirectPaymentAgreement, list[str]]] = {}
         for key, make in owed:
             existing = self._payment_or_none(key)
             if existing is None:
                 new.append(make())
+                if key in made_from:
+                    agreement = made_from[key]
+                    picked.setdefault(agreement.id, (agreement, []))[1].append(key)
             elif existing.status is PaymentStatus.PAID:
                 continue
             elif not existing.rail_ref:
@@ -802,7 +865,9 @@ class PaymentsApplication(Downstream, ContextApplication):
         except AggregateNotFoundError:
             run = PaymentRun(rail.name.value, run_on, run_on, actor.id, tuple(keys))
         run.record_skipped(skipped)
-        self.save(run, *new, *moved)
+        for agreement, made in picked.values():
+            agreement.record_picked(made, run=run.id)
+        self.save(run, *new, *moved, *(a for a, _ in picked.values()))
         return run.id
 
     def approved_invoices(self) -> Iterable[Invoice]:
@@ -1228,13 +1293,12 @@ def _line_hold(line: ServiceLine, actor: Actor) -> HoldDraft:
     )
 
 
-def _held(journal: Any, key: str) -> UUID | None:
-    """The hold under ``key`` if it is pending (posted, voided, expired or none: None)."""
+def _hold_or_none(journal: Any, key: str) -> Any:
+    """The ledger's hold under ``key``, or None."""
     try:
-        found = journal.ledger.get_hold(hold_id(key))
+        return journal.ledger.get_hold(hold_id(key))
     except LedgerNotFoundError:
         return None
-    return found.id if found.status is HoldStatus.PENDING else None
 
 
 def _line_draft(line: ServiceLine, actor: Actor) -> EntryDraft:

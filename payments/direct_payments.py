@@ -299,6 +299,7 @@ class DirectPaymentAgreement(Aggregate):
         self.dp_reviews: list[tuple[date, str, str, str]] = []
         self.review_triggers: list[tuple[date, str, str]] = []
         self.review_reminded_for: date | None = None  # the due date the worker was reminded of
+        self.picked: list[str] = []  # the payments runs have made from it, by key
 
     @staticmethod
     def create_id(budget_ref: str) -> UUID:  # type: ignore[override]
@@ -412,7 +413,13 @@ class DirectPaymentAgreement(Aggregate):
             return
         on = max(on, self.start)  # a budget changed before its payments start: from the start
         self.check_running(on)
-        self._check_not_before_last_change(on)
+        # In date order with the other amounts (a suspension's days are owed nothing anyway).
+        last = self.amount_changes[-1][0]
+        if on < last:
+            raise DirectPaymentError(
+                f"an amount change must take effect on or after the last one ({last:%-d %B %Y})",
+                field="from",
+            )
         applies_from = self.first_period_from(on)
         if paid_until is not None and paid_until > applies_from:
             applies_from = paid_until
@@ -509,6 +516,15 @@ class DirectPaymentAgreement(Aggregate):
     def is_review_overdue(self, today: date) -> bool:
         return self.stopped_from is None and today > self.review_due_on()
 
+    def record_picked(self, keys: list[str], *, run: UUID) -> None:
+        """A run made these payments from the agreement as it stands (saved with them, so a
+        change saved meanwhile conflicts and the run works them out again)."""
+        self._picked(sorted(keys), run)
+
+    @event("PaymentsPicked")
+    def _picked(self, keys: list[str], run: UUID) -> None:
+        self.picked.extend(keys)
+
     def remind_review(self, *, today: date) -> bool:
         """Remind the case worker once per due date, from four weeks before it (at once when
         a concern brings it forward); none once the payments have stopped."""
@@ -599,6 +615,18 @@ class DirectPaymentAgreement(Aggregate):
                 return suspension
         return None
 
+    def _paid_days(self, since: date, until: date) -> int:
+        """The days from ``since`` up to ``until`` inside periods that were paid (a suspended
+        period was not: its days owe no difference)."""
+        days = 0
+        for _, start, end in self.periods():
+            if start >= until:
+                return days
+            if end < since or self.suspension_on(start) is not None:
+                continue
+            days += (min(end, until - timedelta(days=1)) - max(start, since)).days + 1
+        return days
+
     def periods(self) -> Iterator[tuple[int, date, date]]:
         length = timedelta(weeks=self.period_weeks)
         number = 1
@@ -627,7 +655,7 @@ class DirectPaymentAgreement(Aggregate):
                     continue
                 carried.add(n)
                 since = max(since, self.start)  # no direct payment before its start
-                days = (applies_from - since).days
+                days = self._paid_days(since, applies_from)
                 if self.pro_rata and days > 0:
                     before = self.amount_changes[n - 1][1]
                     carried_gross += _pro_rata(new.gross_weekly - before.gross_weekly, days)

@@ -352,7 +352,7 @@ def review_fee_postings() -> ReviewFeePostings:
 def run_commitments() -> None:
     """Run both now, so the page that accepted an engagement or signed a plan shows its
     effect; a failure loses nothing: the projections process runs them again."""
-    for manager in (engagement_commitments, plan_fee_postings):
+    for manager in (engagement_commitments, plan_fee_postings, review_fee_postings):
         try:
             manager().catch_up()
         except Exception:

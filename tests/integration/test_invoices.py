@@ -443,8 +443,14 @@ def test_the_review_fee_is_held_before_the_annual_review_and_paid_from_it(
     assert ledger.get_account(f"PB:{REF}:AVAILABLE").available == available.available - 20000
     # The planner's staff record the annual review: the fee is committed, once.
     annual_review(planner_staff(planner))
-    review_fee_postings().catch_up()
-    review_fee_postings().catch_up()
+    manager = review_fee_postings()
+    manager.catch_up()
+    recorded = [
+        manager.upstream.mapper.to_domain_event(n)
+        for n in manager.upstream.recorder.select_notifications(start=1, limit=1000)
+        if n.topic.endswith("Reviews.Recorded")
+    ]
+    manager.handle(recorded[-1], None)  # the step run again from its event: posted once
     assert ledger.get_hold(hold.id).status is HoldStatus.POSTED
     assert ledger.get_account(f"PB:{REF}:COMMITTED").balance == committed - 20000
     invoice = submit(planner, engagement, number="REV-1", kind="annual_review", amount=20000)
@@ -516,7 +522,7 @@ def test_a_bacs_council_pays_a_provider_to_bank_details_two_officers_confirmed(
     details = {
         "sort_code": "20-00-00",
         "account_number": "55779911",
-        "name": "Connect Doncaster",
+        "account_name": "Connect Doncaster",
         "verified_how": "called back on the number in the register",
     }
     bad = post(officer, route, details | {"sort_code": "20-00"})
@@ -548,3 +554,30 @@ def test_a_bacs_council_pays_a_provider_to_bank_details_two_officers_confirmed(
         ("200000", "55779911", 45000)
     ]
     assert ledger_app().get_account(provider_payable(planner)).balance == 0
+
+
+def test_a_review_fee_approved_before_its_hold_was_posted_is_taken_once(
+    allocated: str, make_user: Any
+) -> None:
+    planner = accredited_provider("1800013", name="Connect Doncaster")
+    engagement = signed_off(planner)
+    priya = make_user("priya", Role.PROVIDER_STAFF.value)
+    Membership.objects.create(user=priya, provider_id=planner)
+    ledger = ledger_app()
+    keep_commitments(datetime.now(UTC), review_ahead=timedelta(days=400))
+    held = ledger.get_account(f"PB:{REF}:AVAILABLE")
+    committed = ledger.get_account(f"PB:{REF}:COMMITTED").balance
+    annual_review(planner_staff(planner))
+    # Finance approves the invoice before the review's manager has run.
+    invoice = submit(planner, engagement, number="REV-2", kind="annual_review", amount=20000)
+    approved = payments_app().approve_invoice(FINANCE, invoice, journal=journal())
+    review_fee_postings().catch_up()  # then it runs: nothing left to post
+    entry = ledger.get_entry(approved.entry)
+    assert {leg.account for leg in entry.legs} == {
+        f"PB:{REF}:COMMITTED",
+        provider_payable(planner),
+    }
+    after = ledger.get_account(f"PB:{REF}:AVAILABLE")
+    # Held once, spent once: £200 off what is available, nothing pending, nothing committed.
+    assert (after.available, after.pending_debits) == (held.available, 0)
+    assert ledger.get_account(f"PB:{REF}:COMMITTED").balance == committed

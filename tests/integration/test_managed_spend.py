@@ -60,7 +60,7 @@ def test_a_service_line_is_recorded_approved_posted_paid_once_and_shown_to_the_p
     wrong = post(worker, route, line(provider=str(provider), amount_pence=70000))
     assert wrong.status_code == 422
     assert wrong.json()["errors"] == [
-        {"field": "amount", "message": "2 at £390.00 is £780.00, not £700.00"}
+        {"field": "amount_pence", "message": "2 at £390.00 is £780.00, not £700.00"}
     ]
     made = post(worker, route, line(provider=str(provider), amount_pence=78000))
     assert made.status_code == 201
@@ -92,7 +92,9 @@ def test_a_service_line_is_recorded_approved_posted_paid_once_and_shown_to_the_p
         route,
         line(provider=str(provider), reference="BIG-1", units="100", rate_pence=1_000_000),
     )
-    assert big.status_code == 422 and big.json()["errors"][0]["field"] == "amount"
+    assert (
+        big.status_code == 422 and big.json()["errors"][0]["field"] == "amount"
+    )  # worked out: none sent
     assert "cannot cover £1,000,000.00" in big.json()["errors"][0]["message"]
     assert ledger_app().get_account(f"PB:{REF}:AVAILABLE").available == available
     assert post(worker, route, line(provider=str(provider), reference="BIG-1")).status_code == 201
@@ -115,3 +117,49 @@ def test_a_service_line_is_recorded_approved_posted_paid_once_and_shown_to_the_p
     mine = person(make_user, "dn-000777", REF).get("/my-budget/").content.decode()
     assert "Service line SB-2026-07 approved: Short break, two nights" in mine
     assert "£780.00" in mine
+
+
+def test_an_approval_retried_after_a_crash_spends_the_order_once(
+    allocated: str, make_user: Any
+) -> None:
+    from config.actor import Actor
+    from ledger.domain import Owner
+    from payments.services import line_facts
+
+    provider = accredited_provider("2000002", name="Respite Care Doncaster")
+    app = payments_app()
+    journal = ledger_app().journal(Actor.system(), context=Owner.PAYMENTS)
+    worker = Actor(id="alex", roles=frozenset({Role.SOCIAL_WORKER}))
+    finance = Actor(id="l.brown", roles=frozenset({Role.FINANCE_OFFICER}))
+    before = ledger_app().get_account(f"PB:{REF}:AVAILABLE").balance
+
+    def record(reference: str) -> uuid.UUID:
+        return app.record_service_line(
+            worker,
+            budget=REF,
+            reference=reference,
+            provider=provider,
+            description="Short break",
+            period_start=TODAY - timedelta(days=7),
+            period_end=TODAY - timedelta(days=6),
+            units="2",
+            rate=39000,
+            amount=None,
+            facts_of=line_facts,
+            journal=journal,
+        )
+
+    # The approval posted the order's hold, then died before it saved the line.
+    first = record("SB-1")
+    journal.post_hold(hold=hold_id(line_hold_key(first)), reason="approved")
+    approved = app.approve_service_line(finance, first, journal=journal)
+    assert approved.entry == ledger_app().get_hold(hold_id(line_hold_key(first))).entry
+    assert ledger_app().get_account(f"PB:{REF}:AVAILABLE").balance == before + 78000  # once
+    # The same crash, then a rejection: what the lost approval posted is taken back.
+    second = record("SB-2")
+    journal.post_hold(hold=hold_id(line_hold_key(second)), reason="approved")
+    app.reject_service_line(finance, second, reason="not delivered", journal=journal)
+    posted = ledger_app().get_entry(ledger_app().get_hold(hold_id(line_hold_key(second))).entry)
+    assert posted.reversed_by is not None
+    after = ledger_app().get_account(f"PB:{REF}:AVAILABLE")
+    assert (after.balance, after.pending_debits) == (before + 78000, 0)

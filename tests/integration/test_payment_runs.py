@@ -11,6 +11,7 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -556,3 +557,46 @@ def test_a_payment_failed_for_good_is_put_right_and_paid_by_the_next_run(
         ).status_code
         == 409
     )
+
+
+def test_a_run_that_picks_a_period_while_the_budget_changes_moves_the_change_after_it(
+    ledger: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = payments_app()
+    ref = f"DN-RACE-{uuid.uuid4().hex[:6]}"
+    budget(ledger, ref)
+    bank = BankAccount.create(sort_code="200000", account_number="30000000", name="Pat")
+    agree(app, ref, Payee.create(kind="person", name="Pat", bank=bank), date(2026, 12, 7))
+    rail = BacsRail(originator=COUNCIL, folder=tmp_path)
+    real = app.first_unpaid_period
+    raced: list[UUID] = []
+
+    def a_run_meanwhile(agreement: Any, on: date, *, today: date) -> date:
+        """The budget's change has read what was paid; a run picks period 1 before it saves."""
+        found = real(agreement, on, today=today)
+        if not raced:
+            raced.append(app.start_run(SYSTEM, rail=rail, run_on=date(2026, 12, 2), calendar=CAL))
+        return found
+
+    monkeypatch.setattr(app, "first_unpaid_period", a_run_meanwhile)
+    revised = BudgetFigures(
+        total_weekly=35000, contribution_weekly=4000, direct_payment_weekly=35000
+    )
+    assert app.follow_budget(
+        ref,
+        figures=revised,
+        on=date(2026, 12, 1),
+        reason="revised",
+        actor="alex",
+        source=f"budget:{ref}:v2",
+        today=date(2026, 12, 1),
+        tracking=None,
+    )
+    assert app.get_run(raced[0]).keys == (f"payments:dp:{ref}:P01",)
+    first = app.get_payment(f"payments:dp:{ref}:P01")
+    assert first.gross == 120000  # picked at the old amounts, as the run saw them
+    # So the change starts after it, with period 1's 28 days at £50.00 a week more.
+    agreement = app.agreement(ref)
+    assert agreement.amount_changes[1][2] == date(2027, 1, 4)
+    second = agreement.schedule(CAL, until=date(2027, 1, 4)).due[1]
+    assert second.gross == 4 * 35000 + 4 * 5000

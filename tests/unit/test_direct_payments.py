@@ -255,3 +255,20 @@ def test_regulation_7_reviews_first_within_6_months_then_yearly_and_sooner_on_a_
     assert not dp.is_review_overdue(date(2028, 6, 1))  # stopped: no more reviews due
     # Period 11 began on 11 January, before the stop; none after it.
     assert [d.number for d in dp.schedule(CAL, until=date(2027, 6, 1)).due][-1] == 11
+
+
+def test_a_backdated_change_owes_no_difference_for_a_suspended_period() -> None:
+    dp = agreement()
+    dp.suspend(on=date(2026, 5, 4), reason="in hospital", actor="sw")  # period 2: 4–31 May
+    dp.resume(on=date(2026, 6, 1), reason="home", actor="sw")
+    dp.change_amounts(
+        on=date(2026, 4, 20),  # inside period 1 (6 April–3 May), paid
+        amounts=Amounts.create(30000, 5000),
+        reason="reassessed",
+        actor="f",
+        paid_until=date(2026, 6, 1),  # periods 1 paid, 2 suspended: from period 3
+    )
+    due = dp.schedule(CAL, until=date(2026, 6, 28)).due
+    assert [d.number for d in due] == [1, 3]
+    # 14 days of period 1 (20 April–3 May) at £10.00 a week more; none of suspended May.
+    assert due[1].netted == 20000 + (1000 * 14 * 2 + 7) // 14 == 22000
