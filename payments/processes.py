@@ -19,8 +19,10 @@ direct payment's amounts from the first period not yet paid, with the difference
 before it (``BudgetChanges``; the rule is the agreement's, in payments/direct_payments.py).
 
 Each step is keyed by the event it follows (the hold by the engagement, its posting by the
-hold), and every date in it comes from that event, so a manager that runs again, in another
-process or after a crash, finds what it did before and does nothing twice.
+hold, an amount change by the budget's event), and every date of money in it comes from that
+event, so a manager that runs again, in another process or after a crash, finds what it did
+before and does nothing twice. (``BudgetChanges`` asks today's date only for how far ahead to
+look for payments already made.)
 """
 
 from __future__ import annotations

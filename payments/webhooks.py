@@ -49,7 +49,9 @@ def _act(payload: dict[str, Any]) -> str:
     if kind == "account.updated":
         from accreditation.models import ProviderRecord
         from accreditation.payment_accounts import refresh_payouts_status
+        from accreditation.services import catch_up
 
+        catch_up()  # an account linked a moment ago is in the register's read model
         provider = ProviderRecord.objects.filter(payment_account=obj["id"]).first()
         if provider is None:
             # Kept for finance: Stripe knows an account the register does not.
