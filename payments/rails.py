@@ -101,9 +101,10 @@ def _retryable(failure: stripe.StripeFailure) -> bool:
 
 class BacsRail(Rail):
     """Standard 18 files in ``CARELEDGER_BACS_DIR``, for finance to submit through the
-    council's bank (Bacstel-IP). Bacs is a three-day cycle (input, processing, entry), so a run
-    carries the payments due three working days on (``CARELEDGER_BACS_LEAD_DAYS``), and its
-    files' processing day is the working day after the run.
+    council's bank (Bacstel-IP). Bacs is a three-day cycle (input, processing, entry): a file's
+    processing day is three working days before the pay date (``CARELEDGER_BACS_LEAD_DAYS``),
+    moved off weekends and bank holidays, so the run that makes it (the input day) is the
+    working day before that, and its files' processing day is the working day after the run.
 
     **A file once written is never written again**: finance may already have sent it to the
     bank. A run worked again puts only what no file of that day holds into a new file, with its
@@ -128,6 +129,11 @@ class BacsRail(Rail):
         self.calendar = calendar
 
     def run_day(self, pay_on: date, calendar: WorkingDays) -> date:
+        """The input day: the working day before the processing day, which is ``lead_days``
+        working days before the pay date."""
+        return calendar.working_days_before(pay_on, self.lead_days + 1)
+
+    def processing_day(self, pay_on: date, calendar: WorkingDays) -> date:
         return calendar.working_days_before(pay_on, self.lead_days)
 
     def files_for(self, run_on: date) -> list[Path]:

@@ -107,16 +107,18 @@ def test_a_bacs_run_writes_one_file_that_says_what_the_ledger_paid(
             app, ref, Payee.create(kind="person", name=f"Person {n}", bank=bank), date(2026, 12, 28)
         )
     rail = BacsRail(originator=COUNCIL, folder=tmp_path)
-    # Monday 28 December 2026 is the Boxing Day holiday: paid on Thursday 24th, so the file runs
-    # three working days before, on Monday 21 December.
-    assert rail.run_day(date(2026, 12, 24), CAL) == date(2026, 12, 21)
-    early = app.start_run(SYSTEM, rail=rail, run_on=date(2026, 12, 18), calendar=CAL)
+    # Monday 28 December 2026 is the Boxing Day holiday: paid on Thursday 24th, so the file is
+    # processed three working days before, on Monday 21 December, and made (the input day)
+    # the working day before that, Friday 18th.
+    assert rail.processing_day(date(2026, 12, 24), CAL) == date(2026, 12, 21)
+    assert rail.run_day(date(2026, 12, 24), CAL) == date(2026, 12, 18)
+    early = app.start_run(SYSTEM, rail=rail, run_on=date(2026, 12, 17), calendar=CAL)
     assert app.get_run(early).keys == ()
-    run = app.start_run(SYSTEM, rail=rail, run_on=date(2026, 12, 21), calendar=CAL)
+    run = app.start_run(SYSTEM, rail=rail, run_on=date(2026, 12, 18), calendar=CAL)
     report = app.work_run(FINANCE, run, rail=rail, journal=journal(ledger))
     assert (report.paid, report.failed, report.pending) == (3, [], 0)
-    parsed = parse(rail.file_for(date(2026, 12, 21)).read_text())
-    assert parsed.processing_day == date(2026, 12, 22)  # day 2 of the cycle
+    parsed = parse(rail.file_for(date(2026, 12, 18)).read_text())
+    assert parsed.processing_day == date(2026, 12, 21)  # day 2 of the cycle
     assert sorted(c.reference for c in parsed.credits) == [f"DP {ref} P01" for ref in refs]
     assert parsed.total == report.total_paid == 3 * 104000
     for ref in refs:
@@ -127,11 +129,11 @@ def test_a_bacs_run_writes_one_file_that_says_what_the_ledger_paid(
     # Worked again (a crash after the file, or a re-run by hand): nothing more is paid.
     again = app.work_run(FINANCE, run, rail=rail, journal=journal(ledger))
     assert again.paid == 3
-    assert parse(rail.file_for(date(2026, 12, 21)).read_text()).total == parsed.total
-    assert len(rail.files_for(date(2026, 12, 21))) == 1  # nothing new: no new file
+    assert parse(rail.file_for(date(2026, 12, 18)).read_text()).total == parsed.total
+    assert len(rail.files_for(date(2026, 12, 18))) == 1  # nothing new: no new file
     assert ledger.get_account("COUNCIL:BANK").balance == -parsed.total
     # The next day's run finds them paid and carries nothing.
-    next_day = app.start_run(SYSTEM, rail=rail, run_on=date(2026, 12, 22), calendar=CAL)
+    next_day = app.start_run(SYSTEM, rail=rail, run_on=date(2026, 12, 21), calendar=CAL)
     assert app.get_run(next_day).keys == ()
 
 
@@ -403,7 +405,7 @@ def test_a_payment_sent_but_not_settled_is_settled_later_and_never_sent_again(
     monkeypatch.undo()
     assert app.get_payment("payments:dp:DN-S0:P01").status is PaymentStatus.SENT
     # The next day's run settles it, and writes no file of its own for it.
-    next_day = app.start_run(SYSTEM, rail=rail, run_on=date(2026, 12, 22), calendar=CAL)
+    next_day = app.start_run(SYSTEM, rail=rail, run_on=date(2026, 12, 21), calendar=CAL)
     app.work_run(FINANCE, next_day, rail=rail, journal=journal(ledger))
     payment = app.get_payment("payments:dp:DN-S0:P01")
     assert (payment.status, payment.run) == (PaymentStatus.PAID, run)
