@@ -926,3 +926,57 @@ def reject_provider_bank(
     """The new details are wrong (or not the provider's): dropped; the old ones stay."""
     payments_app().reject_provider_bank(caller_actor(request), provider, reason=payload.reason)
     return provider_bank_out(provider)
+
+
+# ---------------------------------------------------------------------------- fee variances
+
+
+class VarianceIn(Schema):
+    kind: str
+    amount_pence: int
+    reason: str
+
+
+class VarianceOut(Schema):
+    engagement: UUID
+    kind: str
+    amount_pence: int
+    amount: str
+    reason: str
+    approved_by: str
+    history: list[dict[str, Any]]
+
+
+@router.post(
+    "/engagements/{engagement}/variances",
+    response={201: VarianceOut},
+    auth=allowed_by(policies.check_may_approve_variances),
+)
+def approve_variance(request: HttpRequest, engagement: UUID, payload: VarianceIn) -> Any:
+    """A fee other than the agreed price for one engagement's plan, review or money
+    management; its invoice may then be for this amount. A later one replaces it."""
+    from marketplace.services import marketplace_app
+
+    found = payments_app().approve_variance(
+        caller_actor(request),
+        engagement=engagement,
+        kind=payload.kind,
+        amount=payload.amount_pence,
+        reason=payload.reason,
+        engaged=marketplace_app().get_engagement,
+    )
+    assert found.amount is not None
+    return Status(
+        201,
+        VarianceOut(
+            engagement=engagement,
+            kind=found.kind.value,
+            amount_pence=found.amount,
+            amount=format_pence(found.amount),
+            reason=found.reason,
+            approved_by=found.approved_by,
+            history=[
+                {"amount_pence": p, "reason": r, "approved_by": by} for p, r, by in found.history
+            ],
+        ),
+    )

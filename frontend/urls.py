@@ -14,6 +14,7 @@ from frontend import (
     provider_views,
     public_views,
     support_views,
+    variance_views,
     views,
 )
 
@@ -33,6 +34,7 @@ urlpatterns = [
     path("payments/<str:key>/remittance/", payment_views.remittance, name="remittance"),
     path("finance/invoices/", invoice_views.finance_invoices, name="finance-invoices"),
     path("finance/providers/", provider_bank_views.providers, name="providers-banks"),
+    path("finance/variances/", variance_views.variances, name="variances"),
     path(
         "finance/providers/<uuid:provider>/bank-account/",
         provider_bank_views.provider_bank,

@@ -40,6 +40,7 @@ import payments.invoices
 import payments.managed
 import payments.provider_banks
 import payments.runs
+import payments.variances
 from config.actor import Actor
 from config.applications import application
 from config.errors import DomainError, NotFound
@@ -53,7 +54,7 @@ from ledger.domain import OverdraftError as LedgerOverdraftError
 from ledger.money import format_pence
 from payments import commitments, policies
 from payments.calendar import WorkingDays
-from payments.commitments import HOLD_DAYS, is_committed
+from payments.commitments import HOLD_DAYS, committed_amount
 from payments.direct_payments import (
     KEY_PREFIX,
     Amounts,
@@ -99,6 +100,7 @@ from payments.runs import (
     run_id,
     settlement_key,
 )
+from payments.variances import FeeVariance, variance_id
 
 LONDON = ZoneInfo("Europe/London")
 RUN_BATCH = 200
@@ -175,7 +177,45 @@ class PaymentsApplication(Downstream, ContextApplication):
         payments.invoices,
         payments.managed,
         payments.provider_banks,
+        payments.variances,
     )
+
+    # ------------------------------------------------------------------ fee variances
+    def approve_variance(
+        self,
+        actor: Actor,
+        *,
+        engagement: UUID,
+        kind: object,
+        amount: object,
+        reason: object,
+        engaged: Callable[[UUID], object],
+    ) -> FeeVariance:
+        """Approve a fee other than the agreed price for one engagement (``engaged`` finds the
+        engagement in the marketplace, or refuses one that is not there)."""
+        policies.check_may_approve_variances(actor)
+        fee = check_kind(kind)
+        engaged(engagement)
+        try:
+            found: FeeVariance = self.repository.get(variance_id(engagement, fee))
+        except AggregateNotFoundError:
+            found = FeeVariance(engagement, fee.value)
+        found.approve(amount=amount, reason=reason, actor=actor.id)
+        self.save(found)
+        return found
+
+    def variances(self) -> Iterator[FeeVariance]:
+        """Every variance approved, in the order they were first approved."""
+        for originator in self._originators(FeeVariance.Opened):  # type: ignore[attr-defined]
+            found: FeeVariance = self.repository.get(originator)
+            yield found
+
+    def variance_of(self, engagement: UUID, kind: FeeKind) -> int | None:
+        try:
+            found: FeeVariance = self.repository.get(variance_id(engagement, kind))
+        except AggregateNotFoundError:
+            return None
+        return found.amount
 
     # ------------------------------------------------------------------ providers' banks
     def record_provider_bank(
@@ -525,7 +565,8 @@ class PaymentsApplication(Downstream, ContextApplication):
         self._open_provider_payable(found.provider, journal)
         # Out of what its hold committed: posted now if its manager has not run yet (the fee is
         # payable, so what it waited for has happened), else out of what is available.
-        committed = found.kind is FeeKind.SUPPORT_PLAN  # invoices from before they named it
+        # Invoices from before they named their commitment: a plan fee's was its price.
+        committed = found.amount if found.kind is FeeKind.SUPPORT_PLAN else 0
         if found.commitment:
             with suppress(LedgerNotFoundError):  # nothing was ever held for it
                 commitments.post(
@@ -534,7 +575,7 @@ class PaymentsApplication(Downstream, ContextApplication):
                     reason=f"Invoice {found.number} approved: the fee is committed",
                     effective_at=datetime.now(UTC),
                 )
-            committed = is_committed(journal.ledger, found.commitment)
+            committed = committed_amount(journal.ledger, found.commitment)
         entry = self._post_once(journal, _fee_draft(found, actor, committed=committed))
         found.record_payable(entry)
         self._save_decision(found, undo=(journal, entry))
@@ -1342,22 +1383,25 @@ def _payable_draft(p: Payment, actor: Actor) -> EntryDraft:
     )
 
 
-def _fee_draft(invoice: Invoice, actor: Actor, *, committed: bool) -> EntryDraft:
-    """The approved fee becomes the provider's payable: out of what its hold committed (the
-    plan fee posted at sign-off, a review fee at the review), else out of what the budget has
-    available."""
-    source = f"PB:{invoice.person}:{'COMMITTED' if committed else 'AVAILABLE'}"
+def _fee_draft(invoice: Invoice, actor: Actor, *, committed: int) -> EntryDraft:
+    """The approved fee becomes the provider's payable: out of what its hold ``committed``
+    (the plan fee posted at sign-off, a review fee at the review), the rest out of what the
+    budget has available; a fee for less than was committed (an approved variance, a tariff
+    that changed) gives the difference back to what is available."""
+    ref = invoice.person
+    legs = [
+        {"account": provider_payable(invoice.provider), "side": "credit", "amount": invoice.amount}
+    ]
+    if committed:
+        legs.append({"account": f"PB:{ref}:COMMITTED", "side": "debit", "amount": committed})
+    difference = invoice.amount - committed
+    if difference:
+        side = "debit" if difference > 0 else "credit"
+        legs.append({"account": f"PB:{ref}:AVAILABLE", "side": side, "amount": abs(difference)})
     return EntryDraft.create(
         idempotency_key=f"payments:invoice:{invoice.id}:approve",
         kind="provider_fee",
-        legs=[
-            {"account": source, "side": "debit", "amount": invoice.amount},
-            {
-                "account": provider_payable(invoice.provider),
-                "side": "credit",
-                "amount": invoice.amount,
-            },
-        ],
+        legs=legs,
         effective_at=datetime.now(UTC),
         actor=actor.id,
         reason=(

@@ -55,6 +55,11 @@ def is_committed(ledger: LedgerApplication, base: str) -> bool:
     return any(h.status is HoldStatus.POSTED for h in holds_of(ledger, base))
 
 
+def committed_amount(ledger: LedgerApplication, base: str) -> int:
+    """What the commitment's posted hold committed (0 when none was posted)."""
+    return sum(h.posted_amount for h in holds_of(ledger, base) if h.status is HoldStatus.POSTED)
+
+
 @dataclass(frozen=True)
 class Commitment:
     """What is held: a budget's fee, from its available money to its committed money."""

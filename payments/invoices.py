@@ -86,6 +86,7 @@ class InvoiceFacts:
     payable: bool  # the plan signed off / the provider's review recorded for that year
     payable_reason: str  # why not, in the words a provider understands
     commitment: str = ""  # the hold the fee was committed by, if any (payments/commitments.py)
+    variance: int | None = None  # a fee the council approved for this engagement instead
 
 
 def invoice_id(provider: UUID, number: str) -> UUID:
@@ -229,16 +230,23 @@ class Invoice(Aggregate):
                 f"the engagement was not active on {service_date:%-d %B %Y}", field="service_date"
             )
         # The price agreed for the engagement: the tariff in force when it was chosen, or the
-        # provider's own lower offer; what was held and committed for it, no more.
-        if pence != facts.agreed_price:
+        # provider's own lower offer (what was held and committed for it), or a variance the
+        # council approved for it.
+        if pence != facts.agreed_price and pence != facts.variance:
             tariff = (
                 f" (the tariff on that day is {format_pence(facts.tariff_fee)})"
                 if facts.tariff_fee is not None and facts.tariff_fee != facts.agreed_price
                 else ""
             )
+            variance = (
+                f" or the approved variance of {format_pence(facts.variance)}"
+                if facts.variance is not None
+                else ""
+            )
             raise InvoiceError(
                 f"the {fee.label} agreed for this engagement is"
-                f" {format_pence(facts.agreed_price)}{tariff}, not {format_pence(pence)}",
+                f" {format_pence(facts.agreed_price)}{tariff}{variance},"
+                f" not {format_pence(pence)}",
                 field="amount",
             )
         if facts.tariff_fee is None:

@@ -57,6 +57,12 @@ def check_may_see_provider_banks(actor: Actor) -> None:
         raise NotPermittedError("providers' bank details are seen by finance and auditors")
 
 
+def check_may_approve_variances(actor: Actor) -> None:
+    """A fee other than the tariff is the council's decision: a team manager's or finance's."""
+    if not actor.has(Role.TEAM_MANAGER, Role.FINANCE_OFFICER):
+        raise NotPermittedError("fee variances are approved by team managers or finance officers")
+
+
 def check_may_invoice(actor: Actor) -> None:
     """A provider's staff invoice for their own organisation's engagements."""
     if not actor.has(Role.PROVIDER_STAFF) or actor.organisation is None:

@@ -141,6 +141,7 @@ def invoice_facts(provider: UUID, engagement: UUID, kind: FeeKind, day: date) ->
         payable=payable,
         payable_reason=why,
         commitment=commitment,
+        variance=payments_app().variance_of(engagement, kind),
     )
 
 

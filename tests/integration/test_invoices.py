@@ -23,6 +23,7 @@ from marketplace.services import marketplace_app
 from payments.application import payments_app, provider_payable
 from payments.invoices import (
     DuplicateClaimError,
+    FeeKind,
     InvoiceError,
     InvoiceNumberReusedError,
     InvoiceStatus,
@@ -355,7 +356,7 @@ def test_an_approval_that_crashed_after_posting_is_finished_once_or_taken_back(
     invoice = app.get_invoice(first)
     invoice.approve(actor=FINANCE.id, approvals_needed=1)
     app._open_provider_payable(planner, journal())
-    journal().post_entry(_fee_draft(invoice, FINANCE, committed=True))
+    journal().post_entry(_fee_draft(invoice, FINANCE, committed=45000))
     assert ledger_app().get_account(provider_payable(planner)).balance == -45000
     # Approved again (a minute later: its entry's body is not the same): finished, not twice.
     approved = app.approve_invoice(FINANCE, first, journal=journal())
@@ -372,7 +373,7 @@ def test_an_approval_that_crashed_after_posting_is_finished_once_or_taken_back(
     invoice = app.get_invoice(second)
     invoice.approve(actor=FINANCE.id, approvals_needed=1)
     app._open_provider_payable(other, journal())
-    journal().post_entry(_fee_draft(invoice, FINANCE, committed=True))
+    journal().post_entry(_fee_draft(invoice, FINANCE, committed=45000))
     app.reject_invoice(FINANCE, second, reason="the plan was not theirs", journal=journal())
     assert ledger_app().get_account(provider_payable(other)).balance == 0
 
@@ -581,3 +582,69 @@ def test_a_review_fee_approved_before_its_hold_was_posted_is_taken_once(
     # Held once, spent once: £200 off what is available, nothing pending, nothing committed.
     assert (after.available, after.pending_debits) == (held.available, 0)
     assert ledger.get_account(f"PB:{REF}:COMMITTED").balance == committed
+
+
+def test_an_approved_variance_lets_the_invoice_differ_from_the_agreed_price(
+    allocated: str, make_user: Any
+) -> None:
+    import json
+
+    from tests.integration.helpers import signed_in
+
+    planner = accredited_provider("1800030", name="Connect Doncaster")
+    engagement = signed_off(planner)
+    ledger = ledger_app()
+    available = ledger.get_account(f"PB:{REF}:AVAILABLE").available
+    with pytest.raises(InvoiceError, match="£450.00") as refused:
+        submit(planner, engagement, number="V-1", amount=60000)
+    assert refused.value.field == "amount"
+    manager = signed_in(make_user, "jo", Role.TEAM_MANAGER)
+    provider = signed_in(make_user, "priya", Role.PROVIDER_STAFF)
+    route = f"/api/v1/payments/engagements/{engagement}/variances"
+    body = {"kind": "support_plan", "amount_pence": 60000, "reason": "complex needs, 3 visits"}
+
+    def post(client: Any, path: str, data: dict[str, Any]) -> Any:
+        return client.post(path, data=json.dumps(data), content_type="application/json")
+
+    assert post(provider, route, body).status_code == 403  # not the provider's to decide
+    bad = post(manager, route, body | {"amount_pence": 0})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "amount_pence"
+    unknown = post(manager, f"/api/v1/payments/engagements/{uuid4()}/variances", body)
+    assert unknown.status_code == 404
+    made = post(manager, route, body)
+    assert made.status_code == 201 and made.json()["amount"] == "£600.00"
+    # The invoice may now be for the variance; approved, the £450 committed and £150 more.
+    invoice = submit(planner, engagement, number="V-1", amount=60000)
+    approved = payments_app().approve_invoice(FINANCE, invoice, journal=journal())
+    entry = ledger.get_entry(approved.entry)
+    assert {(leg.account, leg.side.value, leg.amount) for leg in entry.legs} == {
+        (f"PB:{REF}:COMMITTED", "debit", 45000),
+        (f"PB:{REF}:AVAILABLE", "debit", 15000),
+        (provider_payable(planner), "credit", 60000),
+    }
+    assert ledger.get_account(f"PB:{REF}:COMMITTED").balance == 0
+    assert ledger.get_account(f"PB:{REF}:AVAILABLE").available == available - 15000
+
+
+def test_a_team_manager_approves_a_variance_on_its_page(allocated: str, make_user: Any) -> None:
+    from tests.integration.helpers import signed_in
+
+    planner = accredited_provider("1800031", name="Connect Doncaster")
+    engagement = engaged_planner(REF, planner)
+    manager = signed_in(make_user, "jo", Role.TEAM_MANAGER)
+    page = manager.get("/finance/variances/")
+    assert page.status_code == 200 and f"{REF}: Connect Doncaster" in page.content.decode()
+    form = {"kind": "support_plan", "amount": "600.00", "reason": "complex needs"}
+    missing = manager.post("/finance/variances/", form)
+    assert (
+        missing.status_code == 400
+        and "Engagement: choose the engagement" in missing.content.decode()
+    )
+    no_reason = manager.post("/finance/variances/", form | {"engagement": engagement, "reason": ""})
+    assert no_reason.status_code == 400 and "There is a problem" in no_reason.content.decode()
+    assert payments_app().variance_of(engagement, FeeKind.SUPPORT_PLAN) is None
+    done = manager.post("/finance/variances/", form | {"engagement": engagement})
+    assert done.status_code == 302
+    assert payments_app().variance_of(engagement, FeeKind.SUPPORT_PLAN) == 60000
+    worker = signed_in(make_user, "alex", Role.SOCIAL_WORKER)
+    assert worker.get("/finance/variances/").status_code == 403
