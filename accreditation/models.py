@@ -108,3 +108,14 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="provider_membership"
     )
     provider_id = models.UUIDField(db_index=True)
+
+
+class OnboardingLink(models.Model):
+    """A provider's Stripe onboarding link, made by a Celery task (never in a request thread):
+    asked for, then ready (its address) or failed (why), for the provider's page to show."""
+
+    provider_id = models.UUIDField(primary_key=True)
+    requested_at = models.DateTimeField()
+    url = models.URLField(max_length=500, blank=True)
+    ready_at = models.DateTimeField(null=True)
+    failure = models.CharField(max_length=300, blank=True)

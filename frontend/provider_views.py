@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from typing import Any
 from uuid import UUID
 
@@ -17,9 +16,11 @@ from accreditation import models as register
 from accreditation import policies
 from accreditation.application import EVIDENCE_KINDS, MAX_EVIDENCE_BYTES
 from accreditation.domain import Service
-from accreditation.payment_accounts import open_payment_account, refresh_payouts_status
+from accreditation.models import OnboardingLink
+from accreditation.payment_accounts import request_onboarding_link
 from accreditation.services import accreditation_app
 from accreditation.services import catch_up as catch_up_register
+from accreditation.tasks import refresh_payouts
 from config.roles import Role
 from frontend.access import roles_required, signed_in
 from frontend.forms import attempt, date_field
@@ -27,7 +28,6 @@ from identity.actors import actor_from_user
 from marketplace import queries
 from marketplace.models import Notice
 from marketplace.services import catch_up, marketplace_app
-from payments import stripe
 
 
 def _render(
@@ -72,27 +72,24 @@ def area(request: HttpRequest) -> HttpResponse:
     provider_id = actor_from_user(signed_in(request)).organisation
     record = register.ProviderRecord.objects.filter(id=provider_id).first() if provider_id else None
     if record and record.payment_account and not record.payouts_ready:
-        with suppress(stripe.StripeFailure):  # back from onboarding, perhaps: ask Stripe
-            refresh_payouts_status(record.id)
+        # Back from onboarding, perhaps: a worker asks Stripe (Stripe's webhook says so too).
+        refresh_payouts.delay(str(record.id))
     return _render(request)
 
 
-@require_POST
 @roles_required(Role.PROVIDER_STAFF)
 def set_up_payments(request: HttpRequest) -> HttpResponse:
+    """Asked for (POST), a worker makes the onboarding link with Stripe; this page shows it
+    once ready, refreshing itself until then. No request waits on Stripe."""
     actor = actor_from_user(signed_in(request))
-    account = open_payment_account(policies.own_organisation(actor), actor=actor)
-    if account is None:
-        return _render(
-            request, {"payments": "Payments cannot be set up just now: try again later"}, 503
-        )
-    back = request.build_absolute_uri(reverse("provider-area"))
-    try:
-        return redirect(stripe.onboarding_link(account, return_url=back, refresh_url=back))
-    except stripe.StripeFailure:
-        return _render(
-            request, {"payments": "Payments cannot be set up just now: try again later"}, 503
-        )
+    provider = policies.own_organisation(actor)
+    if request.method == "POST":
+        back = request.build_absolute_uri(reverse("provider-area"))
+        request_onboarding_link(provider, actor=actor, return_url=back)
+        return redirect("provider-payments")
+    link = OnboardingLink.objects.filter(provider_id=provider).first()
+    context = {"link": link, "waiting": link is not None and link.ready_at is None}
+    return render(request, "frontend/provider/payments.html", context)
 
 
 # The page's words for the decision in its address; any other address is no page at all.

@@ -278,10 +278,10 @@ def test_the_api_and_the_page_call_the_same_command_with_the_callers_actor(
     app, command, who, returns, api_request, page_request = JOURNEYS[journey]
     client = world[who]
     calls = spy_on(monkeypatch, app, command, returns(world))
-    opened: list[Actor] = []  # accrediting opens the provider's payment account: not Stripe here
+    opened: list[Actor] = []  # accrediting asks a worker to open the payment account: not here
     monkeypatch.setattr(
         payment_accounts,
-        "open_payment_account",
+        "request_payment_account",
         lambda provider, *, actor: opened.append(actor),
     )
 

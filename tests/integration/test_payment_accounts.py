@@ -14,9 +14,11 @@ from accreditation.services import accreditation_app
 from config.roles import Role
 from payments.models import StripeEvent
 from tests.integration.helpers import signed_in
+from tests.integration.test_payment_faults import worker_env
 from tests.unit.test_accreditation import ADMIN, DETAILS, NEWCOMER, staff_of_provider
 
 pytestmark = pytest.mark.django_db(transaction=True)
+__all__ = ["worker_env"]
 
 
 def test_accreditation_opens_an_account_and_the_verified_webhook_records_onboarding(
@@ -70,3 +72,46 @@ def test_accreditation_opens_an_account_and_the_verified_webhook_records_onboard
     )
     assert stored.processed_at is not None and "payouts ready: True" in stored.outcome
     assert StripeEvent.objects.filter(id=stored.id).count() == 1
+
+
+@pytest.mark.postgres
+def test_setting_up_payments_asks_a_worker_and_no_request_waits_on_stripe(
+    council: Any, make_user: Any, stripe_server: Any, worker_env: None, tmp_path: Any
+) -> None:
+    import time
+
+    from payments import stripe as pay
+    from tests.integration.celery_process import celery_process
+    from tests.integration.conftest import API_KEY, WEBHOOK_SECRET
+    from tests.integration.helpers import accredited_provider, staff_of
+
+    provider = accredited_provider("1600002", name="Connect Doncaster")
+    staff = staff_of(make_user, "priya", provider)
+    # This process cannot reach Stripe at all: a page that called it would fail.
+    pay.configure(API_KEY, "http://127.0.0.1:9", WEBHOOK_SECRET, timeout=0.5)
+
+    def page_once_ready() -> str:
+        deadline = time.monotonic() + 60
+        while True:
+            page = staff.get("/provider/payments/").content.decode()
+            if "being prepared" not in page:
+                return page
+            assert time.monotonic() < deadline, "the worker made no link"
+            time.sleep(0.2)
+
+    try:
+        assert "Ask for my set-up link" in staff.get("/provider/payments/").content.decode()
+        with celery_process(tmp_path):
+            asked = staff.post("/provider/payments/")
+            assert (asked.status_code, asked["Location"]) == (302, "/provider/payments/")
+            ready = page_once_ready()
+            assert "Continue to Stripe" in ready and stripe_server.base_url in ready
+            assert ProviderRecord.objects.get(id=provider).payment_account.startswith("acct_")
+            # Stripe refusing: the page says so, and offers to try again.
+            stripe_server.post("/_config/faults", {"path": "/v1/account_links", "status": 503})
+            staff.post("/provider/payments/")
+            failed = page_once_ready()
+            assert "Payments cannot be set up just now" in failed and "Try again" in failed
+    finally:
+        stripe_server.post("/_config/faults", {})
+        pay.configure(API_KEY, stripe_server.base_url, WEBHOOK_SECRET)
