@@ -11,6 +11,7 @@ auditors.
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -225,6 +226,17 @@ def change_contribution(
         reason=payload.reason,
     )
     return summary(request, council_ref)
+
+
+@router.get("/people/{council_ref}/statement")
+def verifiable_statement(request: HttpRequest, council_ref: str) -> dict[str, Any]:
+    """The person's statement anyone can check (docs/verify.md): each entry of their budget
+    with its inclusion proof against a signed checkpoint, the closing balance, all signed."""
+    from ledger import transparency
+
+    services.budget_app().may_see(caller_actor(request), council_ref)  # who may: the policy
+    record_read(caller(request), [council_ref], request.path)  # staff reads only
+    return transparency.statement(council_ref).as_json()
 
 
 # -- the plan, sign-off, panel, reviews

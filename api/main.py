@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI
 
-from api import audit, budgets, ledger, marketplace, payments, problems, register
+from api import audit, budgets, ledger, marketplace, payments, problems, register, transparency
 from api.auth import session_or_token
 
 api = NinjaAPI(
@@ -21,3 +21,4 @@ api.add_router("/marketplace", marketplace.router)
 api.add_router("/payments", payments.router)
 api.add_router("/audit", audit.router)
 api.add_router("/budgets", budgets.router)
+api.add_router("/transparency", transparency.router)

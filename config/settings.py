@@ -103,6 +103,14 @@ EVENTSTORE = eventstore_env(DATABASES["default"], VAR_DIR)
 LEDGER_OPENING_DATE = date.fromisoformat(os.environ.get("LEDGER_OPENING_DATE", "2026-04-01"))
 LEDGER_MAX_DAYS_AHEAD = int(os.environ.get("LEDGER_MAX_DAYS_AHEAD", "90"))
 
+# Statements anyone can verify (ledger/transparency.py, docs/verify.md): the council's Ed25519
+# key that signs checkpoints and statements (the embedded demo makes one here), and the name
+# its checkpoints carry.
+CARELEDGER_SIGNING_KEY = os.environ.get(
+    "CARELEDGER_SIGNING_KEY", str(VAR_DIR / "transparency-ed25519.pem")
+)
+CARELEDGER_ORIGIN = os.environ.get("CARELEDGER_ORIGIN", "careledger demo council")
+
 # The council's recorded choice for people's assessed contributions (DOMAIN.md, money rules):
 # "net" takes the contribution off each direct payment; "gross" pays the direct payment whole
 # and invoices the person. Each budget records the choice in force when it was allocated.
@@ -140,6 +148,7 @@ CELERY_BEAT_SCHEDULE = {
     "catch-up-projections": {"task": "ledger.tasks.catch_up_projections", "schedule": 5.0},
     # Holds past their expiry count against a budget until released: every 5 minutes.
     "expire-pending-holds": {"task": "ledger.tasks.expire_pending_holds", "schedule": 300.0},
+    "publish-checkpoint": {"task": "ledger.tasks.publish_checkpoint", "schedule": 3600.0},
     "expire-and-remind-accreditations": {
         "task": "accreditation.tasks.expire_and_remind_accreditations",
         "schedule": crontab(hour=2, minute=0),

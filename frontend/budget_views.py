@@ -94,3 +94,45 @@ def plan_pdf_response(council_ref: str, *, actor: Actor) -> HttpResponse:
 def my_plan_pdf(request: HttpRequest, council_ref: str) -> HttpResponse:
     """The person's own copy; someone else's reference is not found, not forbidden."""
     return plan_pdf_response(council_ref, actor=actor_from_user(signed_in(request)))
+
+
+@roles_required(Role.PERSON)
+def my_statement(request: HttpRequest, council_ref: str) -> HttpResponse:
+    """The person's statement anyone can check (docs/verify.md), as a JSON download; someone
+    else's reference is not found."""
+    import json
+
+    from budgets.services import budget_app
+    from ledger import transparency
+
+    try:
+        budget_app().may_see(actor_from_user(signed_in(request)), council_ref)
+    except NotFound:
+        raise Http404("no such budget") from None
+    body = json.dumps(transparency.statement(council_ref).as_json(), indent=1)
+    response = HttpResponse(body, content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="statement-{council_ref}.json"'
+    return response
+
+
+@roles_required(Role.PERSON)
+def who_has_looked(request: HttpRequest, council_ref: str) -> HttpResponse:
+    """Every read of the person's record by the council's staff: who, in what role, when, what
+    they looked at (config/audit.py records each)."""
+    from django.core.paginator import Paginator
+
+    from api.models import PersonalDataRead
+    from budgets.services import budget_app
+
+    try:
+        budget_app().may_see(actor_from_user(signed_in(request)), council_ref)
+    except NotFound:
+        raise Http404("no such budget") from None
+    reads = PersonalDataRead.objects.filter(subject=council_ref).select_related("user")
+    page = Paginator(reads.order_by("-id"), 50).get_page(request.GET.get("page"))
+    for read in page:
+        full = read.user.get_full_name() if read.user else ""
+        read.who = full or (read.user.username if read.user else "")  # type: ignore[attr-defined]
+    return render(
+        request, "frontend/budget/who_has_looked.html", {"page": page, "council_ref": council_ref}
+    )

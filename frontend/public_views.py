@@ -219,3 +219,19 @@ def tariff(request: HttpRequest) -> HttpResponse:
             {**d, "amount_text": format_pence(d["amount"])} for d in v.deductions
         ]
     return render(request, "frontend/public/tariff.html", {"versions": versions, "today": today})
+
+
+def transparency(request: HttpRequest) -> HttpResponse:
+    """The ledger's signed checkpoints and the council's key, for anyone checking a statement
+    (docs/verify.md)."""
+    from django.core.paginator import Paginator
+
+    from ledger import models as ledger_models
+    from ledger import transparency as tree
+
+    tree.publish_checkpoint()
+    page = Paginator(ledger_models.Checkpoint.objects.order_by("-size"), 20).get_page(
+        request.GET.get("page")
+    )
+    context = {"page": page, "key": tree.public_key_b64(), "fingerprint": tree.fingerprint()}
+    return render(request, "frontend/public/transparency.html", context)

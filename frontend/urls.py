@@ -73,6 +73,17 @@ urlpatterns = [
     ),
     path("my-budget/", budget_views.my_budget, name="my-budget"),
     path("my-budget/<str:council_ref>/plan.pdf", budget_views.my_plan_pdf, name="my-plan-pdf"),
+    path(
+        "my-budget/<str:council_ref>/statement.json",
+        budget_views.my_statement,
+        name="my-statement",
+    ),
+    path(
+        "my-budget/<str:council_ref>/who-has-looked/",
+        budget_views.who_has_looked,
+        name="who-has-looked",
+    ),
+    path("transparency/", public_views.transparency, name="transparency"),
     # staff: personal budgets
     path("cases/", case_views.caseload, name="caseload"),
     path("cases/direct-payment-reviews/", dp_review_views.dp_reviews, name="dp-reviews"),

@@ -232,3 +232,33 @@ class ChainLink(models.Model):
 
     class Meta:
         ordering = ["position"]
+
+
+class MerkleLeaf(models.Model):
+    """One ledger entry's leaf in the published Merkle tree (ledger/transparency.py), in log
+    order. The salt is private: only the entry's own statement shows it, so the published
+    tree reveals nothing about anyone."""
+
+    index = models.BigIntegerField(primary_key=True)  # 0, 1, 2 … in the entries' log order
+    entry = models.UUIDField(unique=True)
+    position = models.BigIntegerField(unique=True)
+    budget = models.CharField(max_length=64, blank=True, db_index=True)
+    salt = models.CharField(max_length=32)  # hex
+    hash = models.CharField(max_length=64)  # hex: SHA-256(0x00 || the leaf's bytes)
+
+    class Meta:
+        ordering = ["index"]
+
+
+class Checkpoint(models.Model):
+    """A signed tree head: the tree's size and root at a time, signed with the council's
+    Ed25519 key, published for anyone to check statements against."""
+
+    size = models.BigIntegerField(primary_key=True)
+    root = models.CharField(max_length=64)  # hex
+    published_at = models.DateTimeField()
+    origin = models.CharField(max_length=200)
+    signature = models.CharField(max_length=100)  # base64
+
+    class Meta:
+        ordering = ["-size"]

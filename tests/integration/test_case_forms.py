@@ -317,7 +317,7 @@ def test_every_page_declares_who_may_use_it() -> None:
     from frontend.urls import urlpatterns
 
     public = {"home", "sign-in", "sign-out", "register", "provider-profile", "find-support"}
-    public |= {"compare", "tariff", "ras-grid"}
+    public |= {"compare", "tariff", "ras-grid", "transparency"}
     undeclared = [
         p.name for p in urlpatterns if p.name not in public and not hasattr(p.callback, "roles")
     ]
