@@ -10,7 +10,7 @@ from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Router, Schema, Status
+from ninja import File, Form, Router, Schema, Status, UploadedFile
 
 from api.auth import allowed_by, caller, caller_actor
 from config.audit import record_reads
@@ -980,3 +980,173 @@ def approve_variance(request: HttpRequest, engagement: UUID, payload: VarianceIn
             ],
         ),
     )
+
+
+# ---------------------------------------------------------------------------- reconciliation
+
+RECONCILE = allowed_by(policies.check_may_reconcile)
+MAX_STATEMENT_BYTES = 20 * 1024 * 1024
+
+
+class ImportOut(Schema):
+    id: UUID
+    lines: int
+    new: bool  # False: this file was imported before, and nothing was added
+
+
+class ProposalOut(Schema):
+    rule: str
+    lines: list[str]
+    expected: list[str]
+    evidence: str
+
+
+class ProblemOut(Schema):
+    kind: str
+    line: str | None
+    expected: str | None
+    why: str
+
+
+class ReconciliationOut(Schema):
+    matched: int
+    suggestions: list[ProposalOut]
+    exceptions: list[ProblemOut]
+
+
+class MatchIn(Schema):
+    lines: list[str]
+    expected: list[str]
+    reason: str = ""
+    suggested: bool = False  # confirming the rule's suggestion (no reason needed)
+
+
+class CorrectionIn(Schema):
+    line: str
+    kind: str  # write_off, recover or returned
+    reason: str
+    payment: str = ""  # for a return: the payment key it is for
+
+
+def reconciliation_out(state: Any) -> ReconciliationOut:
+    return ReconciliationOut(
+        matched=len(state.matched),
+        suggestions=[
+            ProposalOut(
+                rule=p.rule, lines=list(p.lines), expected=list(p.expected), evidence=p.evidence
+            )
+            for p in state.suggestions
+        ],
+        exceptions=[
+            ProblemOut(kind=p.kind.value, line=p.line, expected=p.expected, why=p.why)
+            for p in state.problems
+        ],
+    )
+
+
+@router.post("/reconciliation/imports", response={201: ImportOut, 200: ImportOut}, auth=RECONCILE)
+def import_statement(
+    request: HttpRequest, file: File[UploadedFile], kind: Form[str], mapping: Form[str] = ""
+) -> Any:
+    """A bank statement (mt940, camt053, or csv with its bank's column mapping as JSON): kept
+    once (the same file again adds nothing), then matched; what is left is listed."""
+    from payments.bank_statements import CsvMapping, StatementError
+    from payments.services import bank_expectations, reconciler
+
+    if file.size and file.size > MAX_STATEMENT_BYTES:
+        raise StatementError("must be smaller than 20 MB", field="file")
+    try:
+        columns = CsvMapping(**json.loads(mapping)) if mapping else None
+    except (ValueError, TypeError) as exc:
+        raise StatementError(
+            f"the mapping is not the columns' JSON: {exc}", field="mapping"
+        ) from None
+    actor, rec = caller_actor(request), reconciler()
+    done = rec.import_statement(
+        actor, kind=kind, filename=file.name or "", data=file.read(), mapping=columns
+    )
+    rec.match_automatically(actor, bank_expectations())
+    return Status(201 if done.new else 200, ImportOut(id=done.id, lines=done.lines, new=done.new))
+
+
+@router.get("/reconciliation", response=ReconciliationOut, auth=READ)
+def reconciliation(request: HttpRequest) -> ReconciliationOut:
+    """What is matched, the suggestions waiting for a person, and the exceptions to clear."""
+    from payments.services import bank_expectations, reconciler
+
+    return reconciliation_out(reconciler().state(bank_expectations()))
+
+
+@router.post("/reconciliation/matches", response={201: ReconciliationOut}, auth=RECONCILE)
+def match(request: HttpRequest, payload: MatchIn) -> Any:
+    """Confirm a suggestion, or match lines and payments by hand with a reason."""
+    from payments.services import bank_expectations, reconciler
+
+    rec = reconciler()
+    rec.confirm(
+        caller_actor(request),
+        lines=payload.lines,
+        expected=payload.expected,
+        reason=payload.reason,
+        suggested=payload.suggested,
+    )
+    return Status(201, reconciliation_out(rec.state(bank_expectations())))
+
+
+@router.post("/reconciliation/corrections", response={201: ReconciliationOut}, auth=RECONCILE)
+def propose_correction(request: HttpRequest, payload: CorrectionIn) -> Any:
+    """A correcting ledger entry for a line: posted when a second finance officer approves."""
+    from payments.services import bank_expectations, reconciler
+
+    rec = reconciler()
+    rec.propose_correction(
+        caller_actor(request),
+        line=payload.line,
+        kind=payload.kind,
+        reason=payload.reason,
+        payment=payload.payment,
+    )
+    return Status(201, reconciliation_out(rec.state(bank_expectations())))
+
+
+@router.post(
+    "/reconciliation/corrections/{line}/approve", response=ReconciliationOut, auth=RECONCILE
+)
+def approve_correction(request: HttpRequest, line: str) -> ReconciliationOut:
+    from config.actor import Actor
+    from ledger.domain import Owner
+    from ledger.services import ledger_app
+    from payments.services import bank_expectations, reconciler
+
+    rec = reconciler()
+    journal = ledger_app().journal(Actor.system(), context=Owner.PAYMENTS)
+    rec.approve_correction(caller_actor(request), line=line, journal=journal)
+    return reconciliation_out(rec.state(bank_expectations()))
+
+
+@router.get("/reconciliation/periods/{month}", auth=READ)
+def period_report(request: HttpRequest, month: str) -> dict[str, Any]:
+    """A month's report: the bank's lines, matched and open, the difference, the balances."""
+    from payments.services import bank_balance_at, bank_expectations, reconciler
+
+    return reconciler().report(_month(month), bank_expectations(), balance_at=bank_balance_at)
+
+
+@router.post("/reconciliation/periods/{month}/close", auth=RECONCILE)
+def close_period(request: HttpRequest, month: str) -> dict[str, Any]:
+    """Close the month at zero difference (recording who); it is then frozen."""
+    from payments.services import bank_balance_at, bank_expectations, reconciler
+
+    return reconciler().close(
+        caller_actor(request), _month(month), bank_expectations(), balance_at=bank_balance_at
+    )
+
+
+def _month(month: str) -> str:
+    from payments.reconciliation import ReconciliationError
+
+    try:
+        date.fromisoformat(f"{month}-01")
+    except ValueError:
+        raise ReconciliationError("a month is YYYY-MM, like 2026-12", field="month") from None
+    return month

@@ -13,6 +13,7 @@ from frontend import (
     provider_bank_views,
     provider_views,
     public_views,
+    reconciliation_views,
     support_views,
     variance_views,
     views,
@@ -35,6 +36,12 @@ urlpatterns = [
     path("finance/invoices/", invoice_views.finance_invoices, name="finance-invoices"),
     path("finance/providers/", provider_bank_views.providers, name="providers-banks"),
     path("finance/variances/", variance_views.variances, name="variances"),
+    path("finance/reconciliation/", reconciliation_views.reconciliation, name="reconciliation"),
+    path(
+        "finance/reconciliation/<str:step>/",
+        reconciliation_views.act,
+        name="reconciliation-act",
+    ),
     path(
         "finance/providers/<uuid:provider>/bank-account/",
         provider_bank_views.provider_bank,

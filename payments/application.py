@@ -39,6 +39,7 @@ import payments.domain
 import payments.invoices
 import payments.managed
 import payments.provider_banks
+import payments.reconciliation
 import payments.runs
 import payments.variances
 from config.actor import Actor
@@ -178,6 +179,7 @@ class PaymentsApplication(Downstream, ContextApplication):
         payments.managed,
         payments.provider_banks,
         payments.variances,
+        payments.reconciliation,
     )
 
     # ------------------------------------------------------------------ fee variances

@@ -63,6 +63,12 @@ def check_may_approve_variances(actor: Actor) -> None:
         raise NotPermittedError("fee variances are approved by team managers or finance officers")
 
 
+def check_may_reconcile(actor: Actor) -> None:
+    """Finance reconciles the bank: imports, matches, corrections, closing a period."""
+    if not actor.has(*FINANCE):
+        raise NotPermittedError("the bank is reconciled by finance officers")
+
+
 def check_may_invoice(actor: Actor) -> None:
     """A provider's staff invoice for their own organisation's engagements."""
     if not actor.has(Role.PROVIDER_STAFF) or actor.organisation is None:

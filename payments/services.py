@@ -247,3 +247,48 @@ def current_destination(key: str) -> Destination:
         sort_code=payee.bank.sort_code if payee.bank else "",
         account_number=payee.bank.account_number if payee.bank else "",
     )
+
+
+def reconciler() -> Any:
+    from payments.reconcile import Reconciler
+
+    return Reconciler(payments_app())
+
+
+def bank_expectations() -> list[Any]:
+    """What the bank should show for each Bacs payment sent: its net out, its reference, the
+    days around its pay date it may land on (from the payments' read model, caught up)."""
+    from datetime import timedelta
+
+    from payments.models import PaymentRecord
+    from payments.rails import _reference
+    from payments.reconciliation import Expected
+
+    catch_up()
+    rows = PaymentRecord.objects.filter(rail="bacs", status__in=["sent", "paid"]).exclude(
+        rail_ref=""
+    )
+    return [
+        Expected(
+            key=row.key,
+            amount=-row.net,
+            reference=_reference(row.key),
+            earliest=row.pay_on - timedelta(days=7),
+            latest=row.pay_on + timedelta(days=3),
+            label=row.label,
+        )
+        for row in rows.order_by("pay_on", "key")
+    ]
+
+
+def bank_balance_at(day: date) -> int:
+    """The ledger's balance of the council's bank account at the start of ``day``."""
+    from datetime import UTC, datetime, time
+
+    from ledger import queries
+
+    try:
+        account = queries.account_by_code("COUNCIL:BANK")
+    except DomainError:
+        return 0
+    return queries.balance(account, as_at=datetime.combine(day, time(), tzinfo=UTC))

@@ -1,0 +1,151 @@
+"""Finance's bank reconciliation page: import a statement, confirm what the rules suggest, put
+each exception right (a manual match, or a correction a second officer approves), and close
+the month at zero. The payments context decides every rule (payments/reconcile.py); this page
+shows what it says and asks it to act."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from config.actor import Actor
+from frontend.access import allowed_by, signed_in
+from frontend.forms import attempt
+from identity.actors import actor_from_user
+from ledger.domain import Owner
+from ledger.money import format_pence
+from payments import policies
+from payments.reconciliation import Resolution
+from payments.services import bank_balance_at, bank_expectations, reconciler
+
+MAX_BYTES = 20 * 1024 * 1024
+LABELS = {
+    "file": "Statement file",
+    "kind": "Format",
+    "reason": "Reason",
+    "payment": "Payment returned",
+    "lines": "Lines",
+    "period": "Month",
+    "approver": "Approval",
+    "line": "Line",
+}
+
+
+@allowed_by(policies.check_may_read_payments)
+def reconciliation(request: HttpRequest, errors: dict[str, str] | None = None) -> HttpResponse:
+    rec = reconciler()
+    expected = bank_expectations()
+    state = rec.state(expected)
+    lines = {x.id: x for x in rec.lines()}
+    month = request.GET.get("month") or f"{timezone.localdate():%Y-%m}"
+    try:
+        report = rec.report(month, expected, balance_at=bank_balance_at)
+    except ValueError:
+        raise Http404("no such month") from None
+    pending = []
+    for problem in state.problems:
+        found = _resolution(rec, problem.line) if problem.line else None
+        pending.append((problem, found))
+    context = {
+        "suggestions": state.suggestions,
+        "problems": pending,
+        "lines": lines,
+        "month": month,
+        "report": report,
+        "money": {k: format_pence(v) for k, v in report.items() if k.endswith("_pence")},
+        "may_act": actor_from_user(signed_in(request)).has(*policies.FINANCE),
+        "errors": errors or {},
+        "form": request.POST if errors else {},
+    }
+    return render(
+        request,
+        "frontend/payments/reconciliation.html",
+        context,
+        status=400 if errors else 200,
+    )
+
+
+def _resolution(rec: Any, line: str) -> Resolution | None:
+    from eventsourcing.application import AggregateNotFoundError
+
+    try:
+        found: Resolution = rec.app.repository.get(Resolution.create_id(line))
+    except AggregateNotFoundError:
+        return None
+    return found
+
+
+@require_POST
+@allowed_by(policies.check_may_reconcile)
+def act(request: HttpRequest, step: str) -> HttpResponse:
+    from ledger.services import ledger_app
+
+    actor, rec, data = actor_from_user(signed_in(request)), reconciler(), request.POST
+    expected = bank_expectations()
+    month = data.get("month", "")
+    commands = {
+        "import": lambda: _import(rec, actor, request),
+        "confirm": lambda: rec.confirm(
+            actor,
+            lines=data.getlist("lines"),
+            expected=data.getlist("expected"),
+            suggested=True,
+        ),
+        "correct": lambda: rec.propose_correction(
+            actor,
+            line=data.get("line", ""),
+            kind=data.get("kind", ""),
+            reason=data.get("reason", ""),
+            payment=data.get("payment", ""),
+        ),
+        "approve": lambda: rec.approve_correction(
+            actor,
+            line=data.get("line", ""),
+            journal=ledger_app().journal(Actor.system(), context=Owner.PAYMENTS),
+        ),
+        "close": lambda: rec.close(actor, month, expected, balance_at=bank_balance_at),
+    }
+    if step not in commands:
+        raise Http404("no such step")
+    done, errors = attempt(commands[step], where=lambda path: (path, LABELS.get(path, path)))
+    if errors:
+        return reconciliation(request, errors)
+    messages.success(request, _said(step, done))
+    suffix = f"?month={month}" if month else ""
+    return redirect(f"/finance/reconciliation/{suffix}")
+
+
+def _import(rec: Any, actor: Actor, request: HttpRequest) -> Any:
+    from payments.bank_statements import StatementError
+
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise StatementError("choose the bank's statement file", field="file")
+    if upload.size and upload.size > MAX_BYTES:
+        raise StatementError("must be smaller than 20 MB", field="file")
+    done = rec.import_statement(
+        actor,
+        kind=request.POST.get("kind", ""),
+        filename=upload.name or "",
+        data=upload.read(),
+    )
+    rec.match_automatically(actor, bank_expectations())
+    return done
+
+
+def _said(step: str, done: Any) -> str:
+    if step == "import":
+        if not done.new:
+            return "This file was imported before: nothing was added."
+        return f"The statement's {done.lines} lines are imported and matched where the rules say."
+    return {
+        "confirm": "The match is confirmed.",
+        "correct": "The correction is proposed: a second finance officer approves it.",
+        "approve": "The correction is approved and in the ledger.",
+        "close": "The month is closed at zero difference: it is frozen now.",
+    }[step]

@@ -1,0 +1,405 @@
+"""Finance's reconciliation of the council's bank account (payments/reconciliation.py decides),
+on the payments context's event store: imports kept once, matches and their claims saved
+together, corrections posted to the ledger once a second officer approves, periods closed at
+zero and frozen. No Django: the caller hands over the expectations (from the payments' read
+model) and the ledger's journal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from config.actor import Actor
+from ledger.domain import EntryDraft
+from ledger.money import format_pence
+from payments import policies
+from payments.bank_statements import CsvMapping, StatementKind, parse
+from payments.reconciliation import (
+    RULE_AMOUNT_DATE,
+    RULE_MANUAL,
+    RULE_REFERENCE,
+    AlreadyMatchedError,
+    BankImport,
+    Expected,
+    Line,
+    Match,
+    PeriodClosedError,
+    Problem,
+    Proposal,
+    ReconciliationError,
+    ReconClaim,
+    Resolution,
+    ResolutionKind,
+    check_reason,
+    claim_id,
+    import_id,
+    period_id,
+    period_of,
+    propose,
+)
+
+ACCOUNT = "COUNCIL:BANK"
+# Where a correction's other side goes (opened on first use, as the payments context's).
+CORRECTION_ACCOUNTS = {
+    ResolutionKind.WRITE_OFF: ("COUNCIL:BANK-CHARGES", "expense", "Bank charges and write-offs"),
+    ResolutionKind.RECOVER: ("COUNCIL:OVERPAYMENTS", "asset", "Overpayments to recover"),
+}
+
+
+@dataclass(frozen=True)
+class Imported:
+    id: UUID
+    lines: int
+    new: bool  # False: the same file was imported before, and nothing was added
+
+
+@dataclass(frozen=True)
+class State:
+    """What matching says now: the automatic matches it made, the suggestions waiting for a
+    person, the exceptions to clear."""
+
+    matched: list[Proposal]
+    suggestions: list[Proposal]
+    problems: list[Problem]
+
+
+class Reconciler:
+    def __init__(self, app: Any) -> None:
+        self.app = app  # the PaymentsApplication: its repository and its save
+
+    # ------------------------------------------------------------------ imports
+    def import_statement(
+        self,
+        actor: Actor,
+        *,
+        kind: object,
+        filename: str,
+        data: bytes,
+        mapping: CsvMapping | None = None,
+    ) -> Imported:
+        policies.check_may_reconcile(actor)
+        lines = parse(kind, data, mapping)
+        digest = hashlib.sha256(data).hexdigest()
+        found = self._import_or_none(import_id(ACCOUNT, digest))
+        if found is not None:
+            return Imported(found.id, len(found.lines), False)
+        rows: list[dict[str, object]] = [
+            {
+                "on": line.on,
+                "amount": line.amount,
+                "reference": line.reference,
+                "description": line.description[:300],
+                "bank_ref": line.bank_ref,
+            }
+            for line in lines
+        ]
+        made = BankImport(ACCOUNT, StatementKind(str(kind)).value, filename, digest, rows, actor.id)
+        try:
+            self.app.save(made)
+        except IntegrityError:  # the same file, imported a moment ago by someone else
+            return Imported(made.id, len(rows), False)
+        return Imported(made.id, len(rows), True)
+
+    def _import_or_none(self, id_: UUID) -> BankImport | None:
+        try:
+            found: BankImport = self.app.repository.get(id_)
+        except AggregateNotFoundError:
+            return None
+        return found
+
+    def lines(self) -> list[Line]:
+        """Every line of every statement imported, in the order imported."""
+        found = []
+        for originator in self.app._originators(BankImport.Imported):  # type: ignore[attr-defined]
+            imported: BankImport = self.app.repository.get(originator)
+            for n, row in enumerate(imported.lines):
+                found.append(
+                    Line(
+                        id=f"{imported.id}:{n}",
+                        on=row["on"],  # type: ignore[arg-type]
+                        amount=int(row["amount"]),  # type: ignore[call-overload]
+                        reference=str(row["reference"]),
+                        description=str(row["description"]),
+                    )
+                )
+        return found
+
+    def _settled(self, item: str) -> bool:
+        """Matched, or put right by a correction that is in the ledger (one still waiting for
+        its second officer leaves the line open)."""
+        try:
+            claim: ReconClaim = self.app.repository.get(claim_id(item))
+            held: Any = self.app.repository.get(claim.by)
+        except AggregateNotFoundError:
+            return False
+        return not isinstance(held, Resolution) or held.entry is not None
+
+    # ------------------------------------------------------------------ matching
+    def state(self, expected: list[Expected]) -> State:
+        """What the rules say of what is not yet matched or put right."""
+        lines = self.lines()
+        open_lines = [x for x in lines if not self._settled(x.id)]
+        open_expected = [e for e in expected if not self._settled(e.key)]
+        last = max((x.on for x in lines), default=None)
+        proposals, problems = propose(
+            open_lines, open_expected, statement_to=last, returns_of=expected
+        )
+        return State(
+            matched=[p for p in proposals if p.automatic],
+            suggestions=[p for p in proposals if not p.automatic],
+            problems=problems,
+        )
+
+    def match_automatically(self, actor: Actor, expected: list[Expected]) -> State:
+        """Save every match the rules make on their own (each with its rule and evidence);
+        what is left is for a person."""
+        policies.check_may_reconcile(actor)
+        state = self.state(expected)
+        lines = {x.id: x for x in self.lines()}
+        for p in state.matched:
+            with_claims = self._match(p.lines, p.expected, p.rule, p.evidence, "rule", "", lines)
+            with suppress(IntegrityError):  # matched by another run a moment ago
+                self.app.save(*with_claims)
+        return self.state(expected)
+
+    def confirm(
+        self,
+        actor: Actor,
+        *,
+        lines: list[str],
+        expected: list[str],
+        reason: object = "",
+        suggested: bool = False,
+    ) -> Match:
+        """A person confirms a suggestion, or matches by hand (with a reason)."""
+        policies.check_may_reconcile(actor)
+        why = check_reason(reason) if not suggested else str(reason or "").strip()
+        if not lines or not expected:
+            raise ReconciliationError("choose the lines and the payments to match", field="lines")
+        known = {x.id: x for x in self.lines()}
+        for line in lines:
+            if line not in known:
+                raise ReconciliationError(f"no statement line {line}", field="lines")
+        rule = RULE_AMOUNT_DATE if suggested else RULE_MANUAL
+        evidence = f"confirmed by {actor.id}" if suggested else f"matched by hand: {why}"
+        saved = self._match(tuple(lines), tuple(expected), rule, evidence, actor.id, why, known)
+        try:
+            self.app.save(*saved)
+        except IntegrityError:
+            raise AlreadyMatchedError(
+                "one of these lines or payments is matched or put right already", field="lines"
+            ) from None
+        return saved[0]  # type: ignore[no-any-return]
+
+    def _match(
+        self,
+        lines: tuple[str, ...],
+        expected: tuple[str, ...],
+        rule: str,
+        evidence: str,
+        by: str,
+        reason: str,
+        known: dict[str, Line],
+    ) -> list[Any]:
+        on = max(known[x].on for x in lines)
+        self._check_open(on)
+        match = Match(ACCOUNT, lines, expected, rule, evidence, by, reason, on)
+        return [match, *(ReconClaim(item, match.id) for item in (*lines, *expected))]
+
+    # ------------------------------------------------------------------ corrections
+    def propose_correction(
+        self, actor: Actor, *, line: str, kind: object, reason: object, payment: str = ""
+    ) -> Resolution:
+        """A correcting ledger entry for a line no payment explains (a write-off, a recovery,
+        money returned for ``payment``, owed to its payee again); posted once a second
+        finance officer approves it."""
+        policies.check_may_reconcile(actor)
+        try:
+            chosen = ResolutionKind(str(kind))
+        except ValueError:
+            raise ReconciliationError(
+                "choose write_off, recover or returned", field="kind"
+            ) from None
+        found = {x.id: x for x in self.lines()}.get(line)
+        if found is None:
+            raise ReconciliationError(f"no statement line {line}", field="line")
+        payable = ""
+        if chosen is ResolutionKind.RETURNED:
+            if found.amount <= 0:
+                raise ReconciliationError("a return is money back in", field="kind")
+            made = self.app._payment_or_none(payment) if payment else None
+            if made is None or made.net != found.amount:
+                raise ReconciliationError(
+                    "name the payment returned: one made for this amount", field="payment"
+                )
+            from payments.application import payable as dp_payable
+
+            payable = made.payable or dp_payable(made.budget)  # a direct payment's: its own
+        self._check_open(found.on)
+        resolution = Resolution(
+            ACCOUNT,
+            line,
+            chosen.value,
+            found.amount,
+            found.on,
+            check_reason(reason),
+            actor.id,
+            payable,
+        )
+        try:
+            self.app.save(resolution, ReconClaim(line, resolution.id))
+        except IntegrityError:
+            raise AlreadyMatchedError(
+                "this line is matched or put right already", field="line"
+            ) from None
+        return resolution
+
+    def approve_correction(self, actor: Actor, *, line: str, journal: Any) -> Resolution:
+        policies.check_may_reconcile(actor)
+        resolution = self._resolution(line)
+        self._check_open(resolution.on)
+        if not resolution.approved_by:
+            resolution.approve(by=actor.id)
+        draft = correction_draft(resolution, resolution.payable, actor)
+        kind = resolution.kind
+        if kind in CORRECTION_ACCOUNTS:
+            code, type_, name = CORRECTION_ACCOUNTS[kind]
+            journal.open_account(code=code, name=name, type=type_)
+        entry = journal.post_entry(draft).id
+        if resolution.entry is None:
+            resolution.record_entry(UUID(str(entry)))
+        self.app.save(resolution)
+        return resolution
+
+    def _resolution(self, line: str) -> Resolution:
+        try:
+            found: Resolution = self.app.repository.get(Resolution.create_id(line))
+        except AggregateNotFoundError:
+            raise ReconciliationError(f"no correction proposed for {line}", field="line") from None
+        return found
+
+    # ------------------------------------------------------------------ periods
+    def _check_open(self, on: date) -> None:
+        month = period_of(on)
+        if self._period_or_none(month) is not None:
+            raise PeriodClosedError(
+                f"{month} is closed: put it right in a later period", field="period"
+            )
+
+    def _period_or_none(self, month: str) -> Any:
+        try:
+            return self.app.repository.get(period_id(ACCOUNT, month))
+        except AggregateNotFoundError:
+            return None
+
+    def report(
+        self,
+        month: str,
+        expected: list[Expected],
+        *,
+        balance_at: Callable[[date], int] | None = None,
+    ) -> dict[str, Any]:
+        """The month's report: the bank's lines, what is matched and put right, what is open,
+        and the difference (open items, in pence); the ledger's opening and closing balance."""
+        lines = [x for x in self.lines() if period_of(x.on) == month]
+        ours = [e for e in expected if period_of(e.earliest) == month]
+        state = self.state(expected)
+        open_lines = {p.line for p in state.problems if p.line} | {
+            x for s in state.suggestions for x in s.lines
+        }
+        open_expected = {p.expected for p in state.problems if p.expected and not p.line} | {
+            x for s in state.suggestions for x in s.expected
+        }
+        in_month_open = [x for x in lines if x.id in open_lines]
+        expected_open = [e for e in ours if e.key in open_expected]
+        start = date.fromisoformat(f"{month}-01")
+        end = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+        report = {
+            "month": month,
+            "lines": len(lines),
+            "bank_total_pence": sum(x.amount for x in lines),
+            "matched_or_put_right": len(lines) - len(in_month_open),
+            "open_lines": len(in_month_open),
+            "open_payments": len(expected_open),
+            "difference_pence": sum(abs(x.amount) for x in in_month_open)
+            + sum(abs(e.amount) for e in expected_open),
+        }
+        if balance_at is not None:
+            report["opening_balance_pence"] = balance_at(start)
+            report["closing_balance_pence"] = balance_at(end)
+        report["closed_by"] = getattr(self._period_or_none(month), "closed_by", "")
+        return report
+
+    def close(
+        self,
+        actor: Actor,
+        month: str,
+        expected: list[Expected],
+        *,
+        balance_at: Callable[[date], int] | None = None,
+    ) -> dict[str, Any]:
+        """Close the month at zero difference; then it is frozen."""
+        policies.check_may_reconcile(actor)
+        if self._period_or_none(month) is not None:
+            raise PeriodClosedError(f"{month} is closed already", field="period")
+        report = self.report(month, expected, balance_at=balance_at)
+        if report["open_lines"] or report["open_payments"]:
+            raise ReconciliationError(
+                f"{month} has {report['open_lines']} lines and {report['open_payments']}"
+                f" payments open ({format_pence(report['difference_pence'])}): clear them"
+                " before it closes",
+                field="period",
+            )
+        from payments.reconciliation import Period
+
+        closed = {k: v for k, v in report.items() if isinstance(v, int)}
+        try:
+            self.app.save(Period(ACCOUNT, month, actor.id, closed))
+        except IntegrityError:
+            raise PeriodClosedError(f"{month} is closed already", field="period") from None
+        return {**report, "closed_by": actor.id}
+
+    def matches(self) -> Iterator[Match]:
+        for originator in self.app._originators(Match.Matched):  # type: ignore[attr-defined]
+            yield self.app.repository.get(originator)
+
+
+def correction_draft(resolution: Resolution, payable: str, actor: Actor) -> EntryDraft:
+    """The correcting entry: out of the bank for a charge or a double payment, back into it for
+    a return (owed to the payee again)."""
+    amount = abs(resolution.amount)
+    if resolution.kind is ResolutionKind.RETURNED:
+        debit, credit = ACCOUNT, payable
+    else:
+        other = CORRECTION_ACCOUNTS[resolution.kind][0]
+        debit, credit = (other, ACCOUNT) if resolution.amount < 0 else (ACCOUNT, other)
+    return EntryDraft.create(
+        idempotency_key=f"payments:reconciliation:{resolution.line}",
+        # The payments context's own kinds: a double payment is owed back (a recovery); a
+        # return or a bank charge settles what the bank did.
+        kind="recovery" if resolution.kind is ResolutionKind.RECOVER else "settlement",
+        legs=[
+            {"account": debit, "side": "debit", "amount": amount},
+            {"account": credit, "side": "credit", "amount": amount},
+        ],
+        effective_at=datetime.combine(resolution.on, time(), tzinfo=UTC),
+        actor=actor.id,
+        reason=(
+            f"Bank reconciliation, {resolution.kind.value.replace('_', ' ')}:"
+            f" {resolution.reason} (proposed by {resolution.proposed_by}, approved by"
+            f" {resolution.approved_by})"
+        ),
+        source_document=f"bank-line:{resolution.line}",
+    )
+
+
+__all__ = ["ACCOUNT", "RULE_REFERENCE", "Reconciler"]

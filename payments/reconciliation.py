@@ -1,0 +1,410 @@
+"""Finance reconciles the council's bank account to the penny. Pure Python, no Django.
+
+**Expectations** are what the ledger says the bank should show: each Bacs payment sent, its
+amount out, its reference, and the days it may appear on. **Lines** come from the bank's
+statements (payments/bank_statements.py), each import kept whole once: the same file twice
+adds nothing.
+
+**Matching** proposes, with a versioned rule and its evidence:
+
+- ``reference-amount-v1``: a line with the payment's reference and amount, within its days,
+  and no other line or payment like it: matched at once;
+- ``amount-date-v1``: no reference, but the one payment of that amount within its days: a
+  **suggestion**, which waits for a person to confirm;
+- two lines for one payment are a **duplicate**, and one line that fits several payments is
+  **ambiguous**: never matched automatically, listed for a person.
+
+What is left is an **exception**: a line nobody expected (a bank charge), a payment returned
+(money back in with a payment's reference), a payment not yet on the bank after its days.
+Each is resolved by a manual match with a reason, or by a correcting ledger entry that a second
+finance officer approves (a write-off, a recovery, a return), never by an edit.
+
+A **period** (one account, one month) closes only at zero difference (nothing open in it),
+records who closed it, and is frozen: a later correction goes in a later period.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from config.errors import Conflict, DomainError
+from config.validation import clean_text
+from ledger.money import format_pence
+
+NAMESPACE = UUID("7d3c1b2a-9e8f-4a6b-8c5d-2e1f0a9b8c7d")
+RULE_REFERENCE = "reference-amount-v1"
+RULE_AMOUNT_DATE = "amount-date-v1"
+RULE_MANUAL = "manual-v1"
+
+
+class ReconciliationError(DomainError):
+    pass
+
+
+class PeriodClosedError(ReconciliationError, Conflict):
+    pass
+
+
+class AlreadyMatchedError(ReconciliationError, Conflict):
+    pass
+
+
+@dataclass(frozen=True)
+class Expected:
+    """A payment the bank should show: ``amount`` signed as the bank sees it (out: negative)."""
+
+    key: str
+    amount: int
+    reference: str
+    earliest: date
+    latest: date
+    label: str
+
+
+@dataclass(frozen=True)
+class Line:
+    id: str  # "<import id>:<n>"
+    on: date
+    amount: int
+    reference: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Proposal:
+    rule: str
+    lines: tuple[str, ...]
+    expected: tuple[str, ...]
+    automatic: bool
+    evidence: str
+
+
+class ProblemKind(StrEnum):
+    UNEXPECTED = "unexpected"  # a line nobody expected
+    RETURNED = "returned"  # money back in for a payment made
+    DUPLICATE = "duplicate"  # two lines for one payment
+    AMBIGUOUS = "ambiguous"  # a line that fits more than one payment
+    MISSING = "missing"  # a payment not on the bank after its days
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: ProblemKind
+    line: str | None
+    expected: str | None
+    why: str
+
+
+def propose(
+    lines: list[Line],
+    expected: list[Expected],
+    *,
+    statement_to: date | None = None,
+    returns_of: list[Expected] | None = None,
+) -> tuple[list[Proposal], list[Problem]]:
+    """What the rules say of the lines and payments not yet matched (``statement_to``: the
+    last day the statements cover, past which a payment not seen is missing; ``returns_of``:
+    every payment made, matched or not, that money coming back may be for)."""
+    proposals: list[Proposal] = []
+    problems: list[Problem] = []
+    used_lines: set[str] = set()
+    used_expected: set[str] = set()
+    by_reference: dict[str, list[Line]] = defaultdict(list)
+    for line in lines:
+        by_reference[line.reference].append(line)
+
+    def within(line: Line, e: Expected, slack: int = 0) -> bool:
+        return (
+            (e.earliest.toordinal() - slack)
+            <= line.on.toordinal()
+            <= (e.latest.toordinal() + slack)
+        )
+
+    for e in expected:
+        fits = [x for x in by_reference.get(e.reference, []) if x.amount == e.amount]
+        fits = [x for x in fits if within(x, e)]
+        if len(fits) == 1:
+            proposals.append(
+                Proposal(
+                    RULE_REFERENCE,
+                    (fits[0].id,),
+                    (e.key,),
+                    True,
+                    f"reference {e.reference!r} and {format_pence(-e.amount)} on"
+                    f" {fits[0].on:%-d %b %Y}, within {e.earliest:%-d %b}–{e.latest:%-d %b}",
+                )
+            )
+            used_lines.add(fits[0].id)
+            used_expected.add(e.key)
+        elif len(fits) > 1:
+            for x in fits:
+                problems.append(
+                    Problem(
+                        ProblemKind.DUPLICATE,
+                        x.id,
+                        e.key,
+                        f"{len(fits)} lines of {format_pence(-e.amount)} with the reference"
+                        f" {e.reference!r}, for one payment ({e.label})",
+                    )
+                )
+                used_lines.add(x.id)
+            used_expected.add(e.key)
+    # Money back in with a payment's reference: returned by the payee's bank.
+    paid = {e.reference: e for e in (returns_of if returns_of is not None else expected)}
+    for line in lines:
+        back = paid.get(line.reference)
+        if line.id in used_lines or back is None or line.amount <= 0:
+            continue
+        if line.amount == -back.amount:
+            problems.append(
+                Problem(
+                    ProblemKind.RETURNED,
+                    line.id,
+                    back.key,
+                    f"{format_pence(line.amount)} came back on {line.on:%-d %b %Y} for"
+                    f" {back.label}: {line.description}",
+                )
+            )
+            used_lines.add(line.id)
+    # No reference: the one payment of the amount within its days is a suggestion.
+    rest = [x for x in lines if x.id not in used_lines]
+    for line in rest:
+        candidates = [
+            e
+            for e in expected
+            if e.key not in used_expected and e.amount == line.amount and within(line, e, 3)
+        ]
+        if len(candidates) == 1:
+            others = [
+                x
+                for x in rest
+                if x.id != line.id and x.amount == line.amount and within(x, candidates[0], 3)
+            ]
+            if not others:
+                proposals.append(
+                    Proposal(
+                        RULE_AMOUNT_DATE,
+                        (line.id,),
+                        (candidates[0].key,),
+                        False,
+                        f"{format_pence(-line.amount)} on {line.on:%-d %b %Y}, the one payment"
+                        f" of that amount within three days; the reference {line.reference!r}"
+                        f" is not its {candidates[0].reference!r}",
+                    )
+                )
+                used_lines.add(line.id)
+                used_expected.add(candidates[0].key)
+                continue
+        if len(candidates) > 1:
+            problems.append(
+                Problem(
+                    ProblemKind.AMBIGUOUS,
+                    line.id,
+                    None,
+                    f"{format_pence(-line.amount)} on {line.on:%-d %b %Y} fits"
+                    f" {len(candidates)} payments:"
+                    f" {', '.join(e.label for e in candidates[:5])}",
+                )
+            )
+        else:
+            problems.append(
+                Problem(
+                    ProblemKind.UNEXPECTED,
+                    line.id,
+                    None,
+                    f"{format_pence(abs(line.amount))} {'out' if line.amount < 0 else 'in'} on"
+                    f" {line.on:%-d %b %Y} that no payment explains: {line.reference}"
+                    f" {line.description}".strip(),
+                )
+            )
+        used_lines.add(line.id)
+    if statement_to is not None:
+        for e in expected:
+            if e.key not in used_expected and e.latest < statement_to:
+                problems.append(
+                    Problem(
+                        ProblemKind.MISSING,
+                        None,
+                        e.key,
+                        f"{e.label} ({format_pence(-e.amount)}) is not on the bank by"
+                        f" {e.latest:%-d %b %Y}",
+                    )
+                )
+    return proposals, problems
+
+
+# ---------------------------------------------------------------------------- aggregates
+
+
+def import_id(account: str, digest: str) -> UUID:
+    return uuid5(NAMESPACE, f"import:{account}:{digest}")
+
+
+class BankImport(Aggregate):
+    """One statement file, its lines kept as the bank gave them."""
+
+    @event("Imported")
+    def __init__(
+        self,
+        account: str,
+        kind: str,
+        filename: str,
+        digest: str,
+        lines: list[dict[str, object]],
+        actor: str,
+    ) -> None:
+        self.account = account
+        self.kind = kind
+        self.filename = filename
+        self.digest = digest
+        self.lines = lines
+        self.imported_by = actor
+
+    @staticmethod
+    def create_id(account: str, digest: str) -> UUID:  # type: ignore[override]
+        return import_id(account, digest)
+
+
+def claim_id(item: str) -> UUID:
+    """A line or a payment, taken by one match or resolution only."""
+    return uuid5(NAMESPACE, f"claim:{item}")
+
+
+class ReconClaim(Aggregate):
+    """Saved with a match (or a resolution) in one transaction: a line or a payment in two is
+    refused by the event store itself, however many people confirm at once."""
+
+    @event("Claimed")
+    def __init__(self, item: str, by: UUID) -> None:
+        self.item = item
+        self.by = by
+
+    @staticmethod
+    def create_id(item: str) -> UUID:  # type: ignore[override]
+        return claim_id(item)
+
+
+def match_id(lines: tuple[str, ...], expected: tuple[str, ...]) -> UUID:
+    return uuid5(NAMESPACE, f"match:{','.join(sorted(lines))}|{','.join(sorted(expected))}")
+
+
+class Match(Aggregate):
+    """Lines and payments matched, with the rule (versioned) and its evidence, and who
+    confirmed it (the rule itself, for an automatic match)."""
+
+    @event("Matched")
+    def __init__(
+        self,
+        account: str,
+        lines: tuple[str, ...],
+        expected: tuple[str, ...],
+        rule: str,
+        evidence: str,
+        by: str,
+        reason: str,
+        on: date,
+    ) -> None:
+        self.account = account
+        self.lines = lines
+        self.expected = expected
+        self.rule = rule
+        self.evidence = evidence
+        self.by = by
+        self.reason = reason
+        self.on = on  # the bank's date: which period it falls in
+
+    @staticmethod
+    def create_id(lines: tuple[str, ...], expected: tuple[str, ...]) -> UUID:  # type: ignore[override]
+        return match_id(lines, expected)
+
+
+class ResolutionKind(StrEnum):
+    WRITE_OFF = "write_off"  # a bank charge, or another amount the council bears
+    RECOVER = "recover"  # paid twice: owed back by the payee
+    RETURNED = "returned"  # money back in: the payment is owed again
+
+
+class Resolution(Aggregate):
+    """A line put right by a correcting ledger entry: proposed by one finance officer, posted
+    once a second approves."""
+
+    @event("Proposed")
+    def __init__(
+        self,
+        account: str,
+        line: str,
+        kind: str,
+        amount: int,
+        on: date,
+        reason: str,
+        by: str,
+        payable: str = "",  # a returned payment's payable: owed again
+    ) -> None:
+        self.payable = payable
+        self.account = account
+        self.line = line
+        self.kind = ResolutionKind(kind)
+        self.amount = amount
+        self.on = on
+        self.reason = reason
+        self.proposed_by = by
+        self.approved_by = ""
+        self.entry: UUID | None = None
+
+    @staticmethod
+    def create_id(line: str) -> UUID:  # type: ignore[override]
+        return uuid5(NAMESPACE, f"resolution:{line}")
+
+    def approve(self, *, by: str) -> None:
+        if self.approved_by:
+            raise ReconciliationError("this correction is approved already", field="status")
+        if by == self.proposed_by:
+            raise ReconciliationError(
+                "a correction is approved by a second finance officer, not the one who proposed it",
+                field="approver",
+            )
+        self._approved(by)
+
+    @event("Approved")
+    def _approved(self, by: str) -> None:
+        self.approved_by = by
+
+    def record_entry(self, entry: UUID) -> None:
+        self._posted(entry)
+
+    @event("Posted")
+    def _posted(self, entry: UUID) -> None:
+        self.entry = entry
+
+
+def period_of(day: date) -> str:
+    return f"{day:%Y-%m}"
+
+
+def period_id(account: str, month: str) -> UUID:
+    return uuid5(NAMESPACE, f"period:{account}:{month}")
+
+
+class Period(Aggregate):
+    """One account's month: closed at zero difference, then frozen."""
+
+    @event("Closed")
+    def __init__(self, account: str, month: str, by: str, report: dict[str, int]) -> None:
+        self.account = account
+        self.month = month
+        self.closed_by = by
+        self.report = report
+
+    @staticmethod
+    def create_id(account: str, month: str) -> UUID:  # type: ignore[override]
+        return period_id(account, month)
+
+
+def check_reason(reason: object) -> str:
+    return clean_text(reason, field="reason", limit=1000, error=ReconciliationError)

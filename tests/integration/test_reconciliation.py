@@ -1,0 +1,207 @@
+"""Finance reconciles the council's bank account (payments/reconciliation.py, reconcile.py):
+a month of Bacs payments against the bank's MT940 statement with one payment returned, one
+unexpected bank debit and one duplicate line: matched where they should be, the exceptions
+raised, each put right (by hand with a reason, or by a correcting entry a second officer
+approves), the period closed at zero difference and then frozen; the same file imported twice
+adds nothing; the ledger's bank balance equals the statement's to the penny."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config.actor import Actor
+from config.roles import Role
+from payments.application import payable, payments_app
+from payments.direct_payments import BankAccount, Payee
+from payments.policies import NotPermittedError
+from payments.rails import BacsRail
+from payments.reconciliation import (
+    AlreadyMatchedError,
+    PeriodClosedError,
+    ProblemKind,
+    ReconciliationError,
+)
+from payments.services import bank_balance_at, bank_expectations, reconciler
+from tests.integration.test_payment_runs import (
+    CAL,
+    COUNCIL,
+    SYSTEM,
+    agree,
+    budget,
+    journal,
+    ledger,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+__all__ = ["ledger"]
+LBROWN = Actor(id="l.brown", roles=frozenset({Role.FINANCE_OFFICER}))
+MPATEL = Actor(id="m.patel", roles=frozenset({Role.FINANCE_OFFICER}))
+
+
+def mt940(lines: list[tuple[str, str, str, str]]) -> bytes:
+    """A statement: (YYMMDD, "D" or "C", amount, reference // details)."""
+    body = "".join(
+        f":61:{on}{on[2:]}{side}{amount}NTRF{ref}//BACS\n:86:{details}\n"
+        for on, side, amount, (ref, details) in ((a, b, c, d.split("|")) for a, b, c, d in lines)
+    )
+    return (
+        ":20:STMT-2026-12\n:25:401234/12345678\n:28C:00001/001\n:60F:C261201GBP0,00\n"
+        f"{body}:62F:D261231GBP0,00\n-\n"
+    ).encode()
+
+
+@pytest.fixture
+def paid(ledger: Any, tmp_path: Path) -> list[str]:
+    """Three people's first direct payments (£1,040.00 each) paid by Bacs for 24 December."""
+    app = payments_app()
+    refs = ["DN-RA", "DN-RB", "DN-RC"]
+    for n, ref in enumerate(refs):
+        budget(ledger, ref)
+        bank = BankAccount.create(sort_code=f"20000{n}", account_number=f"4000000{n}", name=ref)
+        agree(app, ref, Payee.create(kind="person", name=ref, bank=bank), date(2026, 12, 28))
+    rail = BacsRail(originator=COUNCIL, folder=tmp_path)
+    run = app.start_run(SYSTEM, rail=rail, run_on=date(2026, 12, 18), calendar=CAL)
+    assert app.work_run(SYSTEM, run, rail=rail, journal=journal(ledger)).paid == 3
+    return refs
+
+
+def test_a_month_reconciled_to_zero_and_closed(ledger: Any, paid: list[str]) -> None:
+    rec = reconciler()
+    statement = mt940(
+        [
+            ("261224", "D", "1040,00", "DP DN-RA P01|DP DN-RA P01"),
+            ("261224", "D", "1040,00", "DP DN-RB P01|DP DN-RB P01"),
+            ("261224", "D", "1040,00", "DP DN-RB P01|DP DN-RB P01 AGAIN"),
+            ("261224", "D", "1040,00", "DP DN-RC P01|DP DN-RC P01"),
+            ("261229", "C", "1040,00", "DP DN-RC P01|RETURNED ACCOUNT CLOSED"),
+            ("261231", "D", "55,20", "CHARGES|BANK CHARGES DECEMBER"),
+        ]
+    )
+    with pytest.raises(NotPermittedError):
+        rec.import_statement(
+            Actor(id="a", roles=frozenset({Role.AUDITOR})), kind="mt940", filename="s", data=b""
+        )
+    first = rec.import_statement(LBROWN, kind="mt940", filename="dec.sta", data=statement)
+    again = rec.import_statement(MPATEL, kind="mt940", filename="copy.sta", data=statement)
+    assert (first.lines, first.new, again.new, again.id) == (6, True, False, first.id)
+    assert len(rec.lines()) == 6  # the same file twice adds nothing
+
+    expected = bank_expectations()
+    state = rec.match_automatically(LBROWN, expected)
+    matched = {e for m in rec.matches() for e in m.expected}
+    assert matched == {"payments:dp:DN-RA:P01", "payments:dp:DN-RC:P01"}
+    kinds = sorted(p.kind.value for p in state.problems)
+    assert kinds == ["duplicate", "duplicate", "returned", "unexpected"]
+    assert all(m.rule == "reference-amount-v1" and m.evidence for m in rec.matches())
+    report = rec.report("2026-12", expected)
+    assert (report["open_lines"], report["difference_pence"]) == (4, 3 * 104000 + 5520)
+    with pytest.raises(ReconciliationError, match="4 lines"):
+        rec.close(LBROWN, "2026-12", expected)
+
+    lines = {p.kind: [] for p in state.problems}  # type: ignore[var-annotated]
+    for p in state.problems:
+        lines[p.kind].append(p.line)
+    one, other = lines[ProblemKind.DUPLICATE]
+    # One of the duplicate lines is the payment, matched by hand with a reason …
+    rec.confirm(
+        LBROWN,
+        lines=[one],
+        expected=["payments:dp:DN-RB:P01"],
+        reason="the first of the two debits is the payment",
+    )
+    with pytest.raises(AlreadyMatchedError):
+        rec.confirm(MPATEL, lines=[other], expected=["payments:dp:DN-RB:P01"], reason="mine")
+    # … the other a second debit by the bank: to recover from the payee.
+    rec.propose_correction(LBROWN, line=other, kind="recover", reason="paid twice by the bank")
+    with pytest.raises(ReconciliationError, match="second finance officer"):
+        rec.approve_correction(LBROWN, line=other, journal=journal(ledger))
+    rec.approve_correction(MPATEL, line=other, journal=journal(ledger))
+    [returned] = lines[ProblemKind.RETURNED]
+    rec.propose_correction(
+        LBROWN,
+        line=returned,
+        kind="returned",
+        reason="account closed: owed again",
+        payment="payments:dp:DN-RC:P01",
+    )
+    rec.approve_correction(MPATEL, line=returned, journal=journal(ledger))
+    [charge] = lines[ProblemKind.UNEXPECTED]
+    rec.propose_correction(LBROWN, line=charge, kind="write_off", reason="December's charges")
+    rec.approve_correction(MPATEL, line=charge, journal=journal(ledger))
+
+    closed = rec.close(MPATEL, "2026-12", expected, balance_at=bank_balance_at)
+    assert (closed["open_lines"], closed["difference_pence"], closed["closed_by"]) == (
+        0,
+        0,
+        "m.patel",
+    )
+    # To the penny: what the ledger says the bank holds is what the bank says it holds.
+    bank_total = sum(x.amount for x in rec.lines())
+    assert bank_total == -(4 * 104000) + 104000 - 5520
+    assert ledger.get_account("COUNCIL:BANK").balance == bank_total
+    assert ledger.get_account(payable("DN-RC")).balance == -104000  # owed to C again
+    assert ledger.get_account("COUNCIL:OVERPAYMENTS").balance == 104000
+    assert ledger.get_account("COUNCIL:BANK-CHARGES").balance == 5520
+    # Frozen: nothing more goes into December.
+    with pytest.raises(PeriodClosedError):
+        rec.close(LBROWN, "2026-12", expected)
+    late = rec.import_statement(
+        LBROWN,
+        kind="mt940",
+        filename="late.sta",
+        data=mt940([("261230", "D", "1,00", "LATE|A LATE CHARGE")]),
+    )
+    assert late.new
+    [late_line] = [p.line for p in rec.state(expected).problems]
+    with pytest.raises(PeriodClosedError, match="later period"):
+        rec.propose_correction(LBROWN, line=late_line, kind="write_off", reason="late")
+
+
+def test_finance_reconciles_through_the_api_and_an_auditor_changes_nothing(
+    ledger: Any, paid: list[str], make_user: Any
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.integration.helpers import signed_in
+
+    finance = signed_in(make_user, "l.brown", Role.FINANCE_OFFICER)
+    auditor = signed_in(make_user, "a.audit", Role.AUDITOR)
+    data = mt940(
+        [
+            ("261224", "D", "1040,00", "DP DN-RA P01|DP DN-RA P01"),
+            ("261224", "D", "1040,00", "DP DN-RB P01|DP DN-RB P01"),
+            ("261224", "D", "1040,00", "BACS|ONE PAYMENT, NO REFERENCE"),
+        ]
+    )
+
+    def upload(client: Any) -> Any:
+        return client.post(
+            "/api/v1/payments/reconciliation/imports",
+            {"kind": "mt940", "file": SimpleUploadedFile("dec.sta", data)},
+        )
+
+    assert upload(auditor).status_code == 403
+    made = upload(finance)
+    assert (made.status_code, made.json()["lines"], made.json()["new"]) == (201, 3, True)
+    assert upload(finance).status_code == 200  # the same file: nothing added
+    state = auditor.get("/api/v1/payments/reconciliation").json()
+    assert state["matched"] == 0  # made at import; what is listed is what is left
+    [suggestion] = state["suggestions"]
+    assert suggestion["expected"] == ["payments:dp:DN-RC:P01"]
+    body = {"lines": suggestion["lines"], "expected": suggestion["expected"], "suggested": True}
+    route = "/api/v1/payments/reconciliation/matches"
+    assert auditor.post(route, body, content_type="application/json").status_code == 403
+    confirmed = finance.post(route, body, content_type="application/json")
+    assert confirmed.status_code == 201 and confirmed.json()["exceptions"] == []
+    report = auditor.get("/api/v1/payments/reconciliation/periods/2026-12").json()
+    assert (report["lines"], report["open_lines"], report["difference_pence"]) == (3, 0, 0)
+    close = "/api/v1/payments/reconciliation/periods/2026-12/close"
+    assert auditor.post(close).status_code == 403
+    assert finance.post(close).json()["closed_by"] == "l.brown"
+    assert finance.post(close).status_code == 409
+    bad = finance.get("/api/v1/payments/reconciliation/periods/December")
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "month"

@@ -1,0 +1,98 @@
+"""Bank statements read exactly (payments/bank_statements.py) and the matching rules
+(payments/reconciliation.py): MT940 and camt.053 samples parsed to pence, a bank's CSV through
+its mapping, and each rule: matched at once, suggested, duplicate, ambiguous, returned,
+unexpected and missing, never an ambiguous one matched automatically."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from payments.bank_statements import BankLine, CsvMapping, StatementError, parse
+from payments.reconciliation import Expected, Line, ProblemKind, propose
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def test_an_mt940_statement_is_read_to_the_penny() -> None:
+    lines = parse("mt940", (FIXTURES / "statement.mt940").read_bytes())
+    assert [(x.on, x.amount, x.reference) for x in lines] == [
+        (date(2026, 12, 7), -104000, "DP DN-1 P01"),
+        (date(2026, 12, 7), -104000, "DP DN-1 P01"),
+        (date(2026, 12, 9), 104000, "DP DN-2 P01"),
+        (date(2026, 12, 10), -5520, "UNKNOWN"),
+    ]
+    assert "RETURNED" in lines[2].description
+
+
+def test_a_camt053_statement_is_read_to_the_penny() -> None:
+    [line] = parse("camt053", (FIXTURES / "statement.camt053.xml").read_bytes())
+    assert line == BankLine(
+        date(2026, 12, 7), -104000, "DP DN-1 P01", "DP DN-1 P01 SAM", "BANKREF-1"
+    )
+
+
+def test_a_csv_is_read_through_its_banks_mapping_and_bad_files_are_refused() -> None:
+    mapping = CsvMapping(date="Date", reference="Ref", debit="Out", credit="In")
+    data = b"Date,Ref,Out,In\n07/12/2026,DP DN-1 P01,1040.00,\n09/12/2026,RET,,0.10\n"
+    assert [(x.amount, x.reference) for x in parse("csv", data, mapping)] == [
+        (-104000, "DP DN-1 P01"),
+        (10, "RET"),
+    ]
+    with pytest.raises(StatementError, match="fractions of a penny"):
+        parse("csv", b"Date,Ref,Out,In\n07/12/2026,X,1.001,\n", mapping)
+    with pytest.raises(StatementError, match="no column"):
+        parse("csv", b"When,Ref,Out,In\n", mapping)
+    with pytest.raises(StatementError):
+        parse("mt940", b"not a statement")
+    with pytest.raises(StatementError):
+        parse("pdf", b"")
+
+
+def expected(key: str, amount: int, ref: str) -> Expected:
+    return Expected(key, amount, ref, date(2026, 12, 1), date(2026, 12, 10), key)
+
+
+def line(n: int, amount: int, ref: str, on: date = date(2026, 12, 7)) -> Line:
+    return Line(f"L{n}", on, amount, ref, "")
+
+
+def test_each_rule_and_never_an_ambiguous_match() -> None:
+    payments = [
+        expected("A", -1000, "DP A P01"),
+        expected("B", -2000, "DP B P01"),
+        expected("C", -3000, "DP C P01"),
+        expected("D", -4000, "DP D P01"),
+        expected("E", -4000, "DP E P01"),
+        expected("F", -9000, "DP F P01"),
+    ]
+    statement = [
+        line(1, -1000, "DP A P01"),  # matched at once
+        line(2, -2000, "SOMETHING"),  # the one payment of £20.00: a suggestion
+        line(3, -3000, "DP C P01"),
+        line(4, -3000, "DP C P01"),  # two lines for C: a duplicate, neither matched
+        line(5, -4000, "NO REF"),  # £40.00 fits D and E: ambiguous
+        line(6, -55, "CHARGES"),  # nobody expected it
+    ]
+    proposals, problems = propose(statement, payments, statement_to=date(2026, 12, 31))
+    auto = [(p.lines, p.expected) for p in proposals if p.automatic]
+    suggested = [(p.lines, p.expected) for p in proposals if not p.automatic]
+    assert auto == [(("L1",), ("A",))]
+    assert suggested == [(("L2",), ("B",))]
+    found = sorted((p.kind, p.line, p.expected) for p in problems)
+    assert found == sorted(
+        [
+            (ProblemKind.DUPLICATE, "L3", "C"),
+            (ProblemKind.DUPLICATE, "L4", "C"),
+            (ProblemKind.AMBIGUOUS, "L5", None),
+            (ProblemKind.UNEXPECTED, "L6", None),
+            (ProblemKind.MISSING, None, "D"),
+            (ProblemKind.MISSING, None, "E"),
+            (ProblemKind.MISSING, None, "F"),
+        ]
+    )
+    # Money back in for a payment matched before: returned.
+    _, later = propose([line(7, 1000, "DP A P01")], [], returns_of=payments)
+    assert [(p.kind, p.expected) for p in later] == [(ProblemKind.RETURNED, "A")]
