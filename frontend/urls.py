@@ -2,6 +2,7 @@ from django.urls import path
 
 from frontend import (
     admin_views,
+    audit_views,
     budget_views,
     case_forms,
     case_views,
@@ -91,6 +92,14 @@ urlpatterns = [
         name="who-has-looked",
     ),
     path("transparency/", public_views.transparency, name="transparency"),
+    path("audit/", audit_views.search, name="audit"),
+    path("audit/budgets/<str:council_ref>/", audit_views.budget, name="audit-budget"),
+    path(
+        "audit/budgets/<str:council_ref>/entries.<str:shape>",
+        audit_views.export,
+        name="audit-export",
+    ),
+    path("audit/payments/<str:key>/", audit_views.payment, name="audit-payment"),
     # staff: personal budgets
     path("cases/", case_views.caseload, name="caseload"),
     path("cases/direct-payment-reviews/", dp_review_views.dp_reviews, name="dp-reviews"),

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Check a careledger statement offline: python3 verify_statement.py STATEMENT.json --key KEY
 
+(An auditor's export of entries, ENTRIES.jsonl, is checked the same way: its checkpoint's
+signature and each entry's inclusion proof.)
+
 Needs only Python 3.11's standard library and the ``cryptography`` package (pip install
 cryptography). KEY is the council's public key as published on its transparency page (base64
 of the 32 raw Ed25519 bytes). It checks, and says which check failed:
@@ -135,6 +138,20 @@ def verify(document: dict[str, Any], key: Ed25519PublicKey) -> str:
     )
 
 
+def verify_export(lines: list[dict[str, Any]], key: Ed25519PublicKey) -> str:
+    """An export of entries (JSON lines): its first line the checkpoint, then one entry a line,
+    each with its leaf and its proof."""
+    checkpoint = lines[0]["checkpoint"]
+    check_checkpoint(key, checkpoint)
+    size, root = checkpoint["size"], bytes.fromhex(checkpoint["root"])
+    for item in lines[1:]:
+        leaf = hashlib.sha256(b"\x00" + canonical(item["leaf"])).digest()
+        proof = [bytes.fromhex(p) for p in item["proof"]]
+        if root_from_inclusion(item["index"], size, leaf, proof) != root:
+            raise NotVerified(f"entry {item['leaf']['entry']} is not in the checkpoint's tree")
+    return f"verified: {len(lines) - 1} exported entries, in the council's tree of {size} entries"
+
+
 def verify_consistency(
     key: Ed25519PublicKey, a: dict[str, Any], b: dict[str, Any], proof: list[str]
 ) -> str:
@@ -165,7 +182,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         key = Ed25519PublicKey.from_public_bytes(base64.b64decode(args.key))
         with open(args.statement, encoding="utf-8") as f:
-            document = json.load(f)
+            text = f.read()
+        if args.statement.endswith(".jsonl"):  # an export of entries, one a line
+            print(verify_export([json.loads(x) for x in text.splitlines() if x.strip()], key))
+            return 0
+        document = json.loads(text)
         print(verify(document, key))
         if args.checkpoint:
             with open(args.checkpoint, encoding="utf-8") as f:

@@ -1,0 +1,1 @@
+"""The auditor's trace: reads across every context's events and the ledger, changes nothing."""
