@@ -1087,6 +1087,7 @@ def match(request: HttpRequest, payload: MatchIn) -> Any:
         caller_actor(request),
         lines=payload.lines,
         expected=payload.expected,
+        payments=bank_expectations(),
         reason=payload.reason,
         suggested=payload.suggested,
     )
@@ -1150,3 +1151,108 @@ def _month(month: str) -> str:
     except ValueError:
         raise ReconciliationError("a month is YYYY-MM, like 2026-12", field="month") from None
     return month
+
+
+# ---------------------------------------------------------------------------- surpluses
+
+SURPLUS = allowed_by(policies.check_may_decide_surplus)
+
+
+class OwedIn(Schema):
+    what: str
+    amount: int  # pence
+
+
+class SurplusIn(Schema):
+    on: date
+    balance_pence: int
+    owed: list[OwedIn] = []
+
+
+class ReconsiderIn(Schema):
+    owed: list[OwedIn]
+    reason: str
+
+
+class SurplusOut(Schema):
+    budget: str
+    on: date
+    status: str
+    amount_pence: int
+    amount: str
+    lines: list[str]
+    history: list[list[str]]
+
+
+def surplus_out(found: Any) -> SurplusOut:
+    return SurplusOut(
+        budget=found.budget,
+        on=found.on,
+        status=found.status.value,
+        amount_pence=found.amount,
+        amount=format_pence(found.amount),
+        lines=list(found.lines),
+        history=[list(h) for h in found.history],
+    )
+
+
+@router.post("/budgets/{council_ref}/surpluses", response={201: SurplusOut}, auth=SURPLUS)
+def find_surplus(request: HttpRequest, council_ref: str, payload: SurplusIn) -> Any:
+    """Work out the surplus in the person's direct-payment account on a day, from its balance
+    and what is still to pay from it, under the council's policy; each reason a line."""
+    from payments.services import monitoring
+
+    found = monitoring().find(
+        caller_actor(request),
+        budget=council_ref,
+        on=payload.on,
+        balance=payload.balance_pence,
+        owed=[o.dict() for o in payload.owed],
+    )
+    return Status(201, surplus_out(found))
+
+
+@router.post("/budgets/{council_ref}/surpluses/{on}/reconsider", response=SurplusOut, auth=SURPLUS)
+def reconsider_surplus(
+    request: HttpRequest, council_ref: str, on: date, payload: ReconsiderIn
+) -> SurplusOut:
+    """The person asked again: worked out anew with what they showed is still to pay."""
+    from payments.services import monitoring
+
+    found = monitoring().reconsider(
+        caller_actor(request),
+        budget=council_ref,
+        on=on,
+        owed=[o.dict() for o in payload.owed],
+        reason=payload.reason,
+    )
+    return surplus_out(found)
+
+
+@router.post("/budgets/{council_ref}/surpluses/{on}/{step}", response=SurplusOut, auth=SURPLUS)
+def decide_surplus(
+    request: HttpRequest, council_ref: str, on: date, step: str, payload: ReasonIn
+) -> SurplusOut:
+    """notice (tell the person), recover (from the next payments), repaid, or waive."""
+    from config.actor import Actor
+    from config.errors import NotFound
+    from ledger.domain import Owner
+    from ledger.services import ledger_app
+    from payments.services import monitoring
+
+    actor, watch = caller_actor(request), monitoring()
+    kw = {"budget": council_ref, "on": on}
+    if step == "notice":
+        found = watch.notice(actor, **kw)
+    elif step == "recover":
+        found = watch.recover_from_payments(
+            actor, **kw, reason=payload.reason, today=timezone.localdate()
+        )
+    elif step == "repaid":
+        journal = ledger_app().journal(Actor.system(), context=Owner.PAYMENTS)
+        found = watch.repaid(actor, **kw, journal=journal)
+    elif step == "waive":
+        found = watch.waive(actor, **kw, reason=payload.reason)
+    else:
+        raise NotFound("no such step: notice, recover, repaid or waive", field="step")
+    return surplus_out(found)

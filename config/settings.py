@@ -111,6 +111,11 @@ CARELEDGER_SIGNING_KEY = os.environ.get(
 )
 CARELEDGER_ORIGIN = os.environ.get("CARELEDGER_ORIGIN", "careledger demo council")
 
+# The council's surplus policy for direct payments (payments/surplus.py): weeks of payments a
+# person keeps, and a contingency (pence) on top, before anything counts as surplus.
+SURPLUS_WEEKS_KEPT = int(os.environ.get("CARELEDGER_SURPLUS_WEEKS", "8"))
+SURPLUS_CONTINGENCY = int(os.environ.get("CARELEDGER_SURPLUS_CONTINGENCY", "0"))
+
 # The council's recorded choice for people's assessed contributions (DOMAIN.md, money rules):
 # "net" takes the contribution off each direct payment; "gross" pays the direct payment whole
 # and invoices the person. Each budget records the choice in force when it was allocated.

@@ -85,7 +85,9 @@ def export(request: HttpRequest, council_ref: str, shape: str) -> HttpResponse:
     record_read(signed_in(request), [council_ref], request.path)
     body = document["statement"]
     if shape == "jsonl":
-        lines = [json.dumps({"checkpoint": body["checkpoint"]})]
+        # The signed statement, one entry a line (the first: the rest, and the signature).
+        head = {k: v for k, v in body.items() if k != "entries"}
+        lines = [json.dumps({"statement": head, "signature": document["signature"]})]
         lines += [json.dumps(item) for item in body["entries"]]
         response = HttpResponse("\n".join(lines) + "\n", content_type="application/x-ndjson")
     elif shape == "csv":

@@ -64,7 +64,10 @@ def start_run(request: HttpRequest) -> HttpResponse:
 def run(request: HttpRequest, run_id: UUID) -> HttpResponse:
     catch_up()
     actor = actor_from_user(signed_in(request))
-    found = queries.run(actor, run_id)
+    try:
+        found = queries.run(actor, run_id)
+    except NotFound:
+        raise Http404("no such payment run") from None
     status = request.GET.get("status", "")
     page = Paginator(queries.payments_of_run(actor, run_id, status=status), PAGE_SIZE).get_page(
         request.GET.get("page")

@@ -94,6 +94,7 @@ def act(request: HttpRequest, step: str) -> HttpResponse:
             actor,
             lines=data.getlist("lines"),
             expected=data.getlist("expected"),
+            payments=expected,
             suggested=True,
         ),
         "correct": lambda: rec.propose_correction(

@@ -41,6 +41,7 @@ import payments.managed
 import payments.provider_banks
 import payments.reconciliation
 import payments.runs
+import payments.surplus
 import payments.variances
 from config.actor import Actor
 from config.applications import application
@@ -180,6 +181,7 @@ class PaymentsApplication(Downstream, ContextApplication):
         payments.provider_banks,
         payments.variances,
         payments.reconciliation,
+        payments.surplus,
     )
 
     # ------------------------------------------------------------------ fee variances

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import lru_cache
 
 from config.errors import DomainError
 
@@ -141,6 +142,13 @@ def parse_camt053(data: bytes) -> list[BankLine]:
     return lines
 
 
+@lru_cache(maxsize=4096)
+def _date(text: str, fmt: str) -> date:
+    """A statement's date (a year's statement has a few hundred different ones: each read
+    once)."""
+    return datetime.strptime(text, fmt).date()
+
+
 def parse_csv(text: str, mapping: CsvMapping) -> list[BankLine]:
     reader = csv.DictReader(io.StringIO(text), delimiter=mapping.delimiter)
     wanted = [mapping.date, mapping.reference, mapping.amount or mapping.debit]
@@ -151,7 +159,7 @@ def parse_csv(text: str, mapping: CsvMapping) -> list[BankLine]:
     for n, row in enumerate(reader, start=2):  # line 1 is the header
         where = f"line {n}"
         try:
-            on = datetime.strptime(row[mapping.date].strip(), mapping.date_format).date()
+            on = _date(row[mapping.date].strip(), mapping.date_format)
         except ValueError:
             raise StatementError(
                 f"{where}: {row[mapping.date]!r} is not a date", field="file"

@@ -300,6 +300,8 @@ class DirectPaymentAgreement(Aggregate):
         self.review_triggers: list[tuple[date, str, str]] = []
         self.review_reminded_for: date | None = None  # the due date the worker was reminded of
         self.picked: list[str] = []  # the payments runs have made from it, by key
+        # Surplus recovered by reducing payments: (from the period starting, pence, why).
+        self.recoveries: list[tuple[date, int, str]] = []
 
     @staticmethod
     def create_id(budget_ref: str) -> UUID:  # type: ignore[override]
@@ -516,6 +518,19 @@ class DirectPaymentAgreement(Aggregate):
     def is_review_overdue(self, today: date) -> bool:
         return self.stopped_from is None and today > self.review_due_on()
 
+    def add_recovery(self, *, applies_from: date, amount: int, reason: str, actor: str) -> None:
+        """A surplus recovered by reducing the payments from the period starting
+        ``applies_from`` (the first not yet paid): taken off the next, the rest off the ones
+        after (payments/surplus.py decides the amount)."""
+        if amount <= 0:
+            raise DirectPaymentError("a recovery is more than nothing", field="amount")
+        self.check_running(applies_from)
+        self._recovery_added(applies_from, amount, _text(reason, "reason", 1000), actor)
+
+    @event("RecoveryAdded")
+    def _recovery_added(self, applies_from: date, amount: int, reason: str, actor: str) -> None:
+        self.recoveries.append((applies_from, amount, reason))
+
     def record_picked(self, keys: list[str], *, run: UUID) -> None:
         """A run made these payments from the agreement as it stands (saved with them, so a
         change saved meanwhile conflicts and the run works them out again)."""
@@ -641,13 +656,20 @@ class DirectPaymentAgreement(Aggregate):
         # Pro-rata differences a paid period owes the next payment (through suspended ones).
         carried_gross = carried_netted = 0
         carried_notes: list[str] = []
-        carried: set[int] = set()  # the amount changes whose difference is carried already
+        carried: set[object] = set()  # the changes and recoveries carried already
         for number, start, end in self.periods():
             pay_on = calendar.on_or_before(start)
             if pay_on > until or (self.stopped_from is not None and start >= self.stopped_from):
                 break
             key = f"{KEY_PREFIX}{self.budget_ref}:P{number:02d}"
             label = f"DP period {number} ({_span(start, end)})"
+            # A surplus recovered: off the first payment from its period (the rest carries on).
+            for n, (applies_from, amount, why) in enumerate(self.recoveries):
+                if ("recovery", n) in carried or applies_from > start:
+                    continue
+                carried.add(("recovery", n))
+                carried_gross -= amount
+                carried_notes.append(f"less {format_pence(amount)} surplus recovered: {why}")
             # A change dated before this period and first paid in it: the days between, paid at
             # the old amounts, pro rata at the difference (through a suspended period too).
             for n, (since, new, applies_from) in enumerate(self.amount_changes):

@@ -69,6 +69,12 @@ def check_may_reconcile(actor: Actor) -> None:
         raise NotPermittedError("the bank is reconciled by finance officers")
 
 
+def check_may_decide_surplus(actor: Actor) -> None:
+    """Finance, or a team manager, works out a direct payment's surplus and decides it."""
+    if not actor.has(Role.FINANCE_OFFICER, Role.TEAM_MANAGER):
+        raise NotPermittedError("surpluses are decided by finance officers or team managers")
+
+
 def check_may_invoice(actor: Actor) -> None:
     """A provider's staff invoice for their own organisation's engagements."""
     if not actor.has(Role.PROVIDER_STAFF) or actor.organisation is None:

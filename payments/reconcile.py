@@ -88,6 +88,13 @@ class Reconciler:
     ) -> Imported:
         policies.check_may_reconcile(actor)
         lines = parse(kind, data, mapping)
+        for month in sorted({period_of(line.on) for line in lines}):
+            if self._period_or_none(month) is not None:
+                raise PeriodClosedError(
+                    f"the statement has lines in {month}, which is closed: import a statement"
+                    " of the later days only",
+                    field="file",
+                )
         digest = hashlib.sha256(data).hexdigest()
         found = self._import_or_none(import_id(ACCOUNT, digest))
         if found is not None:
@@ -166,7 +173,12 @@ class Reconciler:
         state = self.state(expected)
         lines = {x.id: x for x in self.lines()}
         for p in state.matched:
-            with_claims = self._match(p.lines, p.expected, p.rule, p.evidence, "rule", "", lines)
+            try:
+                with_claims = self._match(
+                    p.lines, p.expected, p.rule, p.evidence, "rule", "", lines
+                )
+            except PeriodClosedError:
+                continue  # never into a closed month
             with suppress(IntegrityError):  # matched by another run a moment ago
                 self.app.save(*with_claims)
         return self.state(expected)
@@ -177,18 +189,42 @@ class Reconciler:
         *,
         lines: list[str],
         expected: list[str],
+        payments: list[Expected],
         reason: object = "",
         suggested: bool = False,
     ) -> Match:
-        """A person confirms a suggestion, or matches by hand (with a reason)."""
+        """A person confirms a suggestion (one the rules make now), or matches by hand with a
+        reason. Either way the lines and the payments must come to the same money: a match
+        never hides a difference."""
         policies.check_may_reconcile(actor)
-        why = check_reason(reason) if not suggested else str(reason or "").strip()
         if not lines or not expected:
             raise ReconciliationError("choose the lines and the payments to match", field="lines")
+        if suggested:
+            offered = {(p.lines, p.expected) for p in self.state(payments).suggestions}
+            if (tuple(lines), tuple(expected)) not in offered:
+                raise ReconciliationError(
+                    "the rules do not suggest this match: match it by hand, with a reason",
+                    field="lines",
+                )
+        why = check_reason(reason) if not suggested else str(reason or "").strip()
         known = {x.id: x for x in self.lines()}
         for line in lines:
             if line not in known:
                 raise ReconciliationError(f"no statement line {line}", field="lines")
+        by_key = {e.key: e for e in payments}
+        for key in expected:
+            if key not in by_key:
+                raise ReconciliationError(
+                    f"no payment {key} is expected on the bank", field="expected"
+                )
+        bank = sum(known[x].amount for x in lines)
+        ours = sum(by_key[k].amount for k in expected)
+        if bank != ours:
+            raise ReconciliationError(
+                f"the lines come to {format_pence(bank)} and the payments to"
+                f" {format_pence(ours)}: a match must not hide a difference",
+                field="lines",
+            )
         rule = RULE_AMOUNT_DATE if suggested else RULE_MANUAL
         evidence = f"confirmed by {actor.id}" if suggested else f"matched by hand: {why}"
         saved = self._match(tuple(lines), tuple(expected), rule, evidence, actor.id, why, known)
@@ -255,8 +291,11 @@ class Reconciler:
             actor.id,
             payable,
         )
+        claims = [ReconClaim(line, resolution.id)]
+        if payment:
+            claims.append(ReconClaim(f"returned:{payment}", resolution.id))  # returned once
         try:
-            self.app.save(resolution, ReconClaim(line, resolution.id))
+            self.app.save(resolution, *claims)
         except IntegrityError:
             raise AlreadyMatchedError(
                 "this line is matched or put right already", field="line"
@@ -310,6 +349,9 @@ class Reconciler:
     ) -> dict[str, Any]:
         """The month's report: the bank's lines, what is matched and put right, what is open,
         and the difference (open items, in pence); the ledger's opening and closing balance."""
+        closed = self._period_or_none(month)
+        if closed is not None:  # frozen: as it was when closed
+            return {**closed.report, "month": month, "closed_by": closed.closed_by}
         lines = [x for x in self.lines() if period_of(x.on) == month]
         ours = [e for e in expected if period_of(e.earliest) == month]
         state = self.state(expected)

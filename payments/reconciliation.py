@@ -174,17 +174,24 @@ def propose(
             used_lines.add(line.id)
     # No reference: the one payment of the amount within its days is a suggestion.
     rest = [x for x in lines if x.id not in used_lines]
+    by_amount: dict[int, list[Expected]] = defaultdict(list)
+    for e in expected:
+        if e.key not in used_expected:
+            by_amount[e.amount].append(e)
+    rest_by_amount: dict[int, list[Line]] = defaultdict(list)
+    for x in rest:
+        rest_by_amount[x.amount].append(x)
     for line in rest:
         candidates = [
             e
-            for e in expected
-            if e.key not in used_expected and e.amount == line.amount and within(line, e, 3)
+            for e in by_amount.get(line.amount, [])
+            if e.key not in used_expected and within(line, e, 3)
         ]
         if len(candidates) == 1:
             others = [
                 x
-                for x in rest
-                if x.id != line.id and x.amount == line.amount and within(x, candidates[0], 3)
+                for x in rest_by_amount[line.amount]
+                if x.id != line.id and within(x, candidates[0], 3)
             ]
             if not others:
                 proposals.append(

@@ -286,9 +286,22 @@ def bank_balance_at(day: date) -> int:
     from datetime import UTC, datetime, time
 
     from ledger import queries
+    from ledger.services import catch_up as catch_up_ledger
 
+    catch_up_ledger()
     try:
         account = queries.account_by_code("COUNCIL:BANK")
     except DomainError:
         return 0
     return queries.balance(account, as_at=datetime.combine(day, time(), tzinfo=UTC))
+
+
+def monitoring() -> Any:
+    """Direct-payment monitoring under the council's surplus policy (its settings)."""
+    from django.conf import settings
+
+    from payments.monitoring import Monitoring
+    from payments.surplus import SurplusPolicy
+
+    policy = SurplusPolicy.create(settings.SURPLUS_WEEKS_KEPT, settings.SURPLUS_CONTINGENCY)
+    return Monitoring(payments_app(), policy)

@@ -119,6 +119,8 @@ def verify(document: dict[str, Any], key: Ed25519PublicKey) -> str:
         if item["index"] <= last:
             raise NotVerified("the entries are not in the log's order")
         last = item["index"]
+        if item["leaf"]["budget"] != body["budget"]:
+            raise NotVerified(f"entry {item['leaf']['entry']} is not of {body['budget']}")
         leaf = hashlib.sha256(b"\x00" + canonical(item["leaf"])).digest()
         proof = [bytes.fromhex(p) for p in item["proof"]]
         if root_from_inclusion(item["index"], size, leaf, proof) != root:
@@ -139,17 +141,13 @@ def verify(document: dict[str, Any], key: Ed25519PublicKey) -> str:
 
 
 def verify_export(lines: list[dict[str, Any]], key: Ed25519PublicKey) -> str:
-    """An export of entries (JSON lines): its first line the checkpoint, then one entry a line,
-    each with its leaf and its proof."""
-    checkpoint = lines[0]["checkpoint"]
-    check_checkpoint(key, checkpoint)
-    size, root = checkpoint["size"], bytes.fromhex(checkpoint["root"])
-    for item in lines[1:]:
-        leaf = hashlib.sha256(b"\x00" + canonical(item["leaf"])).digest()
-        proof = [bytes.fromhex(p) for p in item["proof"]]
-        if root_from_inclusion(item["index"], size, leaf, proof) != root:
-            raise NotVerified(f"entry {item['leaf']['entry']} is not in the checkpoint's tree")
-    return f"verified: {len(lines) - 1} exported entries, in the council's tree of {size} entries"
+    """An export of entries (JSON lines) is a statement, one entry a line: its first line the
+    statement without its entries, and the signature over it whole. Reassembled, it is checked
+    as a statement is, so an entry left out, added or repeated is refused."""
+    head = lines[0]
+    body = {**head["statement"], "entries": lines[1:]}
+    found = verify({"statement": body, "signature": head["signature"]}, key)
+    return found.replace("verified:", "verified export:", 1)
 
 
 def verify_consistency(

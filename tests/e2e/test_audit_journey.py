@@ -50,4 +50,13 @@ def test_an_auditor_traces_a_payment_and_exports_the_entries(
         text=True,
         timeout=60,
     )
-    assert done.returncode == 0 and "exported entries" in done.stdout, done.stderr
+    assert done.returncode == 0 and "verified export:" in done.stdout, done.stderr
+    lines = saved.read_text().splitlines()
+    saved.write_text("\n".join(lines[:-1]) + "\n")  # an entry left out
+    dropped = subprocess.run(
+        [sys.executable, str(SCRIPT), str(saved), "--key", transparency.public_key_b64()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert dropped.returncode == 1 and "not signed" in dropped.stderr

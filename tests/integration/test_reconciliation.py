@@ -111,10 +111,32 @@ def test_a_month_reconciled_to_zero_and_closed(ledger: Any, paid: list[str]) -> 
         LBROWN,
         lines=[one],
         expected=["payments:dp:DN-RB:P01"],
+        payments=expected,
         reason="the first of the two debits is the payment",
     )
     with pytest.raises(AlreadyMatchedError):
-        rec.confirm(MPATEL, lines=[other], expected=["payments:dp:DN-RB:P01"], reason="mine")
+        rec.confirm(
+            MPATEL, lines=[other], expected=["payments:dp:DN-RB:P01"], payments=expected, reason="m"
+        )
+    # A match never hides a difference, nor names a payment nobody expects.
+    with pytest.raises(ReconciliationError, match="must not hide a difference"):
+        rec.confirm(
+            MPATEL,
+            lines=[other],
+            expected=["payments:dp:DN-RA:P01", "payments:dp:DN-RB:P01"],
+            payments=expected,
+            reason="both",
+        )
+    with pytest.raises(ReconciliationError, match="is expected"):
+        rec.confirm(MPATEL, lines=[other], expected=["nope"], payments=expected, reason="x")
+    with pytest.raises(ReconciliationError, match="do not suggest"):
+        rec.confirm(
+            MPATEL,
+            lines=[other],
+            expected=["payments:dp:DN-RB:P01"],
+            payments=expected,
+            suggested=True,
+        )
     # … the other a second debit by the bank: to recover from the payee.
     rec.propose_correction(LBROWN, line=other, kind="recover", reason="paid twice by the bank")
     with pytest.raises(ReconciliationError, match="second finance officer"):
@@ -149,16 +171,16 @@ def test_a_month_reconciled_to_zero_and_closed(ledger: Any, paid: list[str]) -> 
     # Frozen: nothing more goes into December.
     with pytest.raises(PeriodClosedError):
         rec.close(LBROWN, "2026-12", expected)
-    late = rec.import_statement(
-        LBROWN,
-        kind="mt940",
-        filename="late.sta",
-        data=mt940([("261230", "D", "1,00", "LATE|A LATE CHARGE")]),
-    )
-    assert late.new
-    [late_line] = [p.line for p in rec.state(expected).problems]
-    with pytest.raises(PeriodClosedError, match="later period"):
-        rec.propose_correction(LBROWN, line=late_line, kind="write_off", reason="late")
+    with pytest.raises(PeriodClosedError, match="which is closed"):
+        rec.import_statement(
+            LBROWN,
+            kind="mt940",
+            filename="late.sta",
+            data=mt940([("261230", "D", "1,00", "LATE|A LATE CHARGE")]),
+        )
+    assert rec.report("2026-12", expected)["closed_by"] == "m.patel"  # as it was frozen
+    assert closed["opening_balance_pence"] == 0
+    assert closed["closing_balance_pence"] == bank_total
 
 
 def test_finance_reconciles_through_the_api_and_an_auditor_changes_nothing(
