@@ -116,6 +116,34 @@ def my_statement(request: HttpRequest, council_ref: str) -> HttpResponse:
 
 
 @roles_required(Role.PERSON)
+def my_statement_page(request: HttpRequest, council_ref: str) -> HttpResponse:
+    """The person's statement as a page (and, ?format=pdf, a PDF): each entry, the closing
+    balance, and what it is checked against."""
+    from budgets.services import budget_app
+    from ledger import transparency
+    from ledger.statement_pdf import rows, statement_pdf
+
+    try:
+        budget_app().may_see(actor_from_user(signed_in(request)), council_ref)
+    except NotFound:
+        raise Http404("no such budget") from None
+    document = transparency.statement(council_ref).as_json()
+    if request.GET.get("format") == "pdf":
+        content = statement_pdf(document, fingerprint=transparency.fingerprint())
+        response = HttpResponse(content, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="statement-{council_ref}.pdf"'
+        return response
+    context = {
+        "council_ref": council_ref,
+        "statement": document["statement"],
+        "rows": rows(document),
+        "closing": format_pence(document["statement"]["closing_balance_pence"]),
+        "fingerprint": transparency.fingerprint(),
+    }
+    return render(request, "frontend/budget/statement.html", context)
+
+
+@roles_required(Role.PERSON)
 def who_has_looked(request: HttpRequest, council_ref: str) -> HttpResponse:
     """Every read of the person's record by the council's staff: who, in what role, when, what
     they looked at (config/audit.py records each)."""

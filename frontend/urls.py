@@ -82,6 +82,11 @@ urlpatterns = [
     path("my-budget/", budget_views.my_budget, name="my-budget"),
     path("my-budget/<str:council_ref>/plan.pdf", budget_views.my_plan_pdf, name="my-plan-pdf"),
     path(
+        "my-budget/<str:council_ref>/statement/",
+        budget_views.my_statement_page,
+        name="my-statement-page",
+    ),
+    path(
         "my-budget/<str:council_ref>/statement.json",
         budget_views.my_statement,
         name="my-statement",

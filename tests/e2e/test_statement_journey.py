@@ -54,6 +54,10 @@ def test_a_person_sees_who_looked_and_checks_their_statement(
     assert "alex" in page.locator("table").inner_text()
     assert serious_violations(page) == []
     page.get_by_role("link", name="My budget").first.click()
+    page.get_by_role("link", name="Your statement").click()
+    assert "£16,744.00" in page.get_by_test_id("closing").inner_text()
+    assert serious_violations(page) == []
+    page.get_by_role("link", name="My budget").first.click()
     with page.expect_download() as download:
         page.get_by_role("link", name="Download a statement you can check").click()
     saved = tmp_path / "statement.json"

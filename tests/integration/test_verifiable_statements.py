@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import copy
 import importlib.util
+import io
 import json
 import subprocess
 import sys
@@ -162,6 +163,15 @@ def test_the_person_downloads_it_and_sees_who_has_looked_and_anyone_the_key(
     download = sam.get(f"/my-budget/{REF}/statement.json")
     assert download["Content-Disposition"] == f'attachment; filename="statement-{REF}.json"'
     assert check(tmp_path, json.loads(download.content)).returncode == 0
+    page = sam.get(f"/my-budget/{REF}/statement/").content.decode()
+    assert "closing balance" in page and "£16,744.00" in page  # £322.00 a week for a year
+    assert transparency.fingerprint() in page
+    pdf = sam.get(f"/my-budget/{REF}/statement/?format=pdf")
+    assert pdf["Content-Type"] == "application/pdf"
+    from pypdf import PdfReader
+
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert f"Statement of {REF}" in text and "16,744.00" in text
     looked = sam.get(f"/my-budget/{REF}/who-has-looked/").content.decode()
     assert (
         "alex" in looked and "Social worker" in looked and f"/api/v1/budgets/people/{REF}" in looked
