@@ -1069,12 +1069,28 @@ def import_statement(
     return Status(201 if done.new else 200, ImportOut(id=done.id, lines=done.lines, new=done.new))
 
 
-@router.get("/reconciliation", response=ReconciliationOut, auth=READ)
-def reconciliation(request: HttpRequest) -> ReconciliationOut:
-    """What is matched, the suggestions waiting for a person, and the exceptions to clear."""
-    from payments.services import bank_expectations, reconciler
+@router.post("/reconciliation/stripe-imports", response={202: RunStarted}, auth=RECONCILE)
+def import_stripe(request: HttpRequest) -> Any:
+    """Stripe's transfers since the last import, read by a worker (never in this request) into
+    the reconciliation of Stripe's balance, then matched."""
+    from payments.tasks import import_stripe_balance
 
-    return reconciliation_out(reconciler().state(bank_expectations()))
+    task = import_stripe_balance.delay(caller_actor(request).id)
+    watch = "/api/v1/payments/reconciliation?account=STRIPE:CLEARING"
+    return Status(202, RunStarted(task=str(task.id), run_on=timezone.localdate(), watch=watch))
+
+
+@router.get("/reconciliation", response=ReconciliationOut, auth=READ)
+def reconciliation(request: HttpRequest, account: str = "COUNCIL:BANK") -> ReconciliationOut:
+    """What is matched, the suggestions waiting for a person, and the exceptions to clear, for
+    the council's bank (``COUNCIL:BANK``) or Stripe's balance (``STRIPE:CLEARING``)."""
+    from payments.reconciliation import ReconciliationError
+    from payments.services import bank_expectations, reconciler, stripe_expectations
+
+    expected = {"COUNCIL:BANK": bank_expectations, "STRIPE:CLEARING": stripe_expectations}
+    if account not in expected:
+        raise ReconciliationError("COUNCIL:BANK or STRIPE:CLEARING", field="account")
+    return reconciliation_out(reconciler(account).state(expected[account]()))
 
 
 @router.post("/reconciliation/matches", response={201: ReconciliationOut}, auth=RECONCILE)

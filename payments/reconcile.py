@@ -73,8 +73,12 @@ class State:
 
 
 class Reconciler:
-    def __init__(self, app: Any) -> None:
+    """One account's reconciliation: the council's bank (``COUNCIL:BANK``: statements) or
+    Stripe's balance (``STRIPE:CLEARING``: its balance transactions)."""
+
+    def __init__(self, app: Any, account: str = ACCOUNT) -> None:
         self.app = app  # the PaymentsApplication: its repository and its save
+        self.account = account
 
     # ------------------------------------------------------------------ imports
     def import_statement(
@@ -96,7 +100,7 @@ class Reconciler:
                     field="file",
                 )
         digest = hashlib.sha256(data).hexdigest()
-        found = self._import_or_none(import_id(ACCOUNT, digest))
+        found = self._import_or_none(import_id(self.account, digest))
         if found is not None:
             return Imported(found.id, len(found.lines), False)
         rows: list[dict[str, object]] = [
@@ -109,10 +113,52 @@ class Reconciler:
             }
             for line in lines
         ]
-        made = BankImport(ACCOUNT, StatementKind(str(kind)).value, filename, digest, rows, actor.id)
+        made = BankImport(
+            self.account, StatementKind(str(kind)).value, filename, digest, rows, actor.id
+        )
         try:
             self.app.save(made)
         except IntegrityError:  # the same file, imported a moment ago by someone else
+            return Imported(made.id, len(rows), False)
+        return Imported(made.id, len(rows), True)
+
+    def import_stripe(
+        self, actor: Actor, *, fetch: Callable[[set[str]], list[dict[str, Any]]]
+    ) -> Imported:
+        """Stripe's balance transactions not imported yet (``fetch`` pages through them,
+        newest first, until it meets one already imported): incremental, and the same batch
+        twice adds nothing."""
+        policies.check_may_reconcile(actor)
+        known = {
+            str(row.get("bank_ref"))
+            for originator in self.app._originators(BankImport.Imported)  # type: ignore[attr-defined]
+            for row in self.app.repository.get(originator).lines
+        }
+        found = fetch(known)
+        if not found:
+            return Imported(import_id(self.account, "none"), 0, False)
+        rows: list[dict[str, object]] = [
+            {
+                "on": datetime.fromtimestamp(int(t["created"]), UTC).date(),
+                "amount": int(t["amount"]),
+                "reference": str(t.get("source") or ""),
+                "description": str(t.get("description") or t.get("type") or "")[:300],
+                "bank_ref": str(t["id"]),
+            }
+            for t in reversed(found)  # oldest first, as a statement
+        ]
+        for month in sorted({period_of(r["on"]) for r in rows}):  # type: ignore[arg-type]
+            if self._period_or_none(month) is not None:
+                raise PeriodClosedError(
+                    f"Stripe moved money in {month}, which is closed", field="file"
+                )
+        digest = hashlib.sha256(",".join(str(r["bank_ref"]) for r in rows).encode()).hexdigest()
+        made = BankImport(
+            self.account, "stripe", "stripe balance transactions", digest, rows, actor.id
+        )
+        try:
+            self.app.save(made)
+        except IntegrityError:
             return Imported(made.id, len(rows), False)
         return Imported(made.id, len(rows), True)
 
@@ -128,6 +174,8 @@ class Reconciler:
         found = []
         for originator in self.app._originators(BankImport.Imported):  # type: ignore[attr-defined]
             imported: BankImport = self.app.repository.get(originator)
+            if imported.account != self.account:
+                continue
             for n, row in enumerate(imported.lines):
                 found.append(
                     Line(
@@ -248,7 +296,7 @@ class Reconciler:
     ) -> list[Any]:
         on = max(known[x].on for x in lines)
         self._check_open(on)
-        match = Match(ACCOUNT, lines, expected, rule, evidence, by, reason, on)
+        match = Match(self.account, lines, expected, rule, evidence, by, reason, on)
         return [match, *(ReconClaim(item, match.id) for item in (*lines, *expected))]
 
     # ------------------------------------------------------------------ corrections
@@ -282,7 +330,7 @@ class Reconciler:
             payable = made.payable or dp_payable(made.budget)  # a direct payment's: its own
         self._check_open(found.on)
         resolution = Resolution(
-            ACCOUNT,
+            self.account,
             line,
             chosen.value,
             found.amount,
@@ -336,7 +384,7 @@ class Reconciler:
 
     def _period_or_none(self, month: str) -> Any:
         try:
-            return self.app.repository.get(period_id(ACCOUNT, month))
+            return self.app.repository.get(period_id(self.account, month))
         except AggregateNotFoundError:
             return None
 
@@ -405,7 +453,7 @@ class Reconciler:
 
         closed = {k: v for k, v in report.items() if isinstance(v, int)}
         try:
-            self.app.save(Period(ACCOUNT, month, actor.id, closed))
+            self.app.save(Period(self.account, month, actor.id, closed))
         except IntegrityError:
             raise PeriodClosedError(f"{month} is closed already", field="period") from None
         return {**report, "closed_by": actor.id}

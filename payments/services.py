@@ -249,10 +249,36 @@ def current_destination(key: str) -> Destination:
     )
 
 
-def reconciler() -> Any:
+def reconciler(account: str = "COUNCIL:BANK") -> Any:
+    """The reconciliation of the council's bank, or (``STRIPE:CLEARING``) of Stripe's balance."""
     from payments.reconcile import Reconciler
 
-    return Reconciler(payments_app())
+    return Reconciler(payments_app(), account)
+
+
+def stripe_expectations() -> list[Any]:
+    """What Stripe's balance should show for each transfer made: its amount out, the transfer
+    itself as the reference (a balance transaction's source)."""
+    from datetime import timedelta
+
+    from payments.models import PaymentRecord
+    from payments.reconciliation import Expected
+
+    catch_up()
+    rows = PaymentRecord.objects.filter(rail="stripe", status__in=["sent", "paid"]).exclude(
+        rail_ref=""
+    )
+    return [
+        Expected(
+            key=row.key,
+            amount=-row.net,
+            reference=row.rail_ref,
+            earliest=row.pay_on - timedelta(days=7),
+            latest=row.pay_on + timedelta(days=7),
+            label=row.label,
+        )
+        for row in rows.order_by("pay_on", "key")
+    ]
 
 
 def bank_expectations() -> list[Any]:

@@ -322,3 +322,34 @@ def verify_webhook(payload: bytes, signature: str) -> stripe.Event:
         raise StripeFailure(
             f"Stripe webhook body is not a Stripe event: {e}", code="payload_invalid"
         ) from e
+
+
+def balance_transactions(*, kind: str, known: set[str], page: int = 100) -> list[dict[str, Any]]:
+    """The platform's balance transactions of ``kind`` (newest first), page by page, up to
+    the first already ``known``: what a reconciliation has not imported yet."""
+    found: list[dict[str, Any]] = []
+    after: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": page, "type": kind}
+        if after:
+            params["starting_after"] = after
+        listed = _call(
+            "list the balance transactions",
+            lambda asked=params: client().v1.balance_transactions.list(params=asked),  # type: ignore[arg-type,misc]
+        )
+        for txn in listed.data:
+            if txn.id in known:
+                return found
+            found.append(
+                {
+                    "id": txn.id,
+                    "amount": txn.amount,
+                    "created": txn.created,
+                    "source": txn.source if isinstance(txn.source, str) else "",
+                    "description": txn.description or "",
+                    "type": txn.type,
+                }
+            )
+        if not listed.has_more or not listed.data:
+            return found
+        after = listed.data[-1].id

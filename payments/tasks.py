@@ -74,3 +74,19 @@ def act_on_stored_stripe_events() -> int:
     for event_id in found:
         act_on(event_id)
     return len(found)
+
+
+@shared_task(acks_late=True)
+def import_stripe_balance(started_by: str) -> dict[str, Any]:
+    """Stripe's transfers since the last import, into the Stripe balance's reconciliation, then
+    matched (a worker calls Stripe, never a request)."""
+    from payments import stripe
+    from payments.services import reconciler, stripe_expectations
+
+    actor = Actor(id=started_by, roles=frozenset({Role.FINANCE_OFFICER}))
+    rec = reconciler("STRIPE:CLEARING")
+    done = rec.import_stripe(
+        actor, fetch=lambda known: stripe.balance_transactions(kind="transfer", known=known)
+    )
+    state = rec.match_automatically(actor, stripe_expectations())
+    return {"lines": done.lines, "new": done.new, "exceptions": len(state.problems)}

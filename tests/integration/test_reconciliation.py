@@ -227,3 +227,63 @@ def test_finance_reconciles_through_the_api_and_an_auditor_changes_nothing(
     assert finance.post(close).status_code == 409
     bad = finance.get("/api/v1/payments/reconciliation/periods/December")
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "month"
+
+
+def test_stripe_transfers_are_imported_incrementally_and_matched_to_the_penny(
+    stores: Any, stripe_server: Any
+) -> None:
+    from payments import stripe as pay
+    from payments.rails import StripeRail
+    from payments.services import reconciler, stripe_expectations
+    from tests.integration.test_payment_faults import RUN_ON, people
+
+    ledger = stores.new()
+    keys = people(ledger, stripe_server, 3)
+    app, rail = payments_app(), StripeRail()
+    run = app.start_run(SYSTEM, rail=rail, run_on=RUN_ON, calendar=CAL)
+    assert app.work_run(SYSTEM, run, rail=rail, journal=journal(ledger)).paid == 3
+    rec = reconciler("STRIPE:CLEARING")
+
+    def fetch(known: set[str]) -> list[dict[str, Any]]:
+        return pay.balance_transactions(kind="transfer", known=known, page=2)  # pages of two
+
+    first = rec.import_stripe(LBROWN, fetch=fetch)
+    assert first.new and first.lines >= 3  # ours, and any earlier test's on the server
+    again = rec.import_stripe(LBROWN, fetch=fetch)
+    assert (again.lines, again.new) == (0, False)  # nothing new since
+    rec.match_automatically(LBROWN, stripe_expectations())
+    assert sorted(e for m in rec.matches() for e in m.expected) == sorted(keys)
+    # The local Stripe server holds every test's transfers: ours are the matched lines.
+    matched = {x for m in rec.matches() for x in m.lines}
+    total = sum(x.amount for x in rec.lines() if x.id in matched)
+    assert total == -3 * 104000 == ledger.get_account("STRIPE:CLEARING").balance
+    assert reconciler().lines() == []  # the bank's reconciliation is another account's
+
+
+def test_the_api_asks_a_worker_for_stripes_transfers(
+    stores: Any, stripe_server: Any, make_user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from config import celery_app
+    from payments.rails import StripeRail
+    from tests.integration.helpers import signed_in
+    from tests.integration.test_payment_faults import RUN_ON, people
+
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)  # the task, run here
+    ledger = stores.new()
+    ours = people(ledger, stripe_server, 2)
+    app, rail = payments_app(), StripeRail()
+    run = app.start_run(SYSTEM, rail=rail, run_on=RUN_ON, calendar=CAL)
+    app.work_run(SYSTEM, run, rail=rail, journal=journal(ledger))
+    finance = signed_in(make_user, "l.brown", Role.FINANCE_OFFICER)
+    started = finance.post("/api/v1/payments/reconciliation/stripe-imports")
+    assert started.status_code == 202, started.content
+    state = finance.get("/api/v1/payments/reconciliation?account=STRIPE:CLEARING").json()
+    from payments.services import reconciler
+
+    assert sorted(e for m in reconciler("STRIPE:CLEARING").matches() for e in m.expected) == sorted(
+        ours
+    )
+    # The local Stripe server also holds other tests' transfers: unexpected here, as they are.
+    refs = {app.get_payment(k).rail_ref for k in ours}
+    assert all(not any(r in p["why"] for r in refs) for p in state["exceptions"])
+    assert finance.get("/api/v1/payments/reconciliation?account=X").status_code == 422
