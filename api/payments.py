@@ -1272,3 +1272,87 @@ def decide_surplus(
     else:
         raise NotFound("no such step: notice, recover, repaid or waive", field="step")
     return surplus_out(found)
+
+
+# ---------------------------------------------------------------------------- DP returns
+
+
+class ActivityOut(Schema):
+    on: date
+    amount_pence: int
+    reference: str
+    description: str
+    evidence_needed: str
+
+
+class ReturnOut(Schema):
+    id: UUID
+    budget: str
+    as_at: date
+    balance_pence: int
+    lines: list[ActivityOut]
+    exceptions: list[int]
+    confirmed_by: str
+
+
+class ConfirmReturnIn(Schema):
+    evidence: dict[int, str] = {}  # line number -> the person's answer, for the marked lines
+
+
+def return_out(found: Any) -> ReturnOut:
+    return ReturnOut(
+        id=found.id,
+        budget=found.budget,
+        as_at=found.as_at,
+        balance_pence=found.balance,
+        lines=[
+            ActivityOut(
+                on=x.on,
+                amount_pence=x.amount,
+                reference=x.reference,
+                description=x.description,
+                evidence_needed=x.evidence_needed,
+            )
+            for x in found.lines
+        ],
+        exceptions=found.exceptions,
+        confirmed_by=found.confirmed_by,
+    )
+
+
+@router.post("/budgets/{council_ref}/dp-returns", response={201: ReturnOut}, auth=SURPLUS)
+def record_dp_return(
+    request: HttpRequest,
+    council_ref: str,
+    file: File[UploadedFile],
+    kind: Form[str],
+    closing_balance_pence: Form[int],
+) -> Any:
+    """The direct-payment account's statement (or a prepaid card's feed), recorded against the
+    budget and pre-filled as the person's return: only the exceptions ask for evidence."""
+    from payments.services import dp_returns
+
+    found = dp_returns().record(
+        caller_actor(request),
+        budget=council_ref,
+        kind=kind,
+        data=file.read(MAX_STATEMENT_BYTES + 1),
+        closing_balance=closing_balance_pence,
+    )
+    return Status(201, return_out(found))
+
+
+@router.post("/budgets/{council_ref}/dp-returns/{return_id}/confirm", response=ReturnOut)
+def confirm_dp_return(
+    request: HttpRequest, council_ref: str, return_id: UUID, payload: ConfirmReturnIn
+) -> ReturnOut:
+    """The person confirms their return, answering only the lines marked for evidence."""
+    from payments.services import dp_returns
+
+    found = dp_returns().confirm(
+        caller_actor(request),
+        budget=council_ref,
+        return_id=return_id,
+        evidence=dict(payload.evidence),
+    )
+    return return_out(found)

@@ -115,6 +115,9 @@ CARELEDGER_ORIGIN = os.environ.get("CARELEDGER_ORIGIN", "careledger demo council
 # person keeps, and a contingency (pence) on top, before anything counts as surplus.
 SURPLUS_WEEKS_KEPT = int(os.environ.get("CARELEDGER_SURPLUS_WEEKS", "8"))
 SURPLUS_CONTINGENCY = int(os.environ.get("CARELEDGER_SURPLUS_CONTINGENCY", "0"))
+# A direct-payment return asks for evidence of one payment over this (pence), of cash taken
+# out, and of money to someone the agreement does not name; nothing else.
+RETURN_EVIDENCE_OVER = int(os.environ.get("CARELEDGER_RETURN_EVIDENCE_OVER", "50000"))
 
 # The council's recorded choice for people's assessed contributions (DOMAIN.md, money rules):
 # "net" takes the contribution off each direct payment; "gross" pays the direct payment whole

@@ -36,6 +36,7 @@ from eventsourcing.utils import get_topic
 
 import payments.direct_payments
 import payments.domain
+import payments.dp_returns
 import payments.invoices
 import payments.managed
 import payments.provider_banks
@@ -182,6 +183,7 @@ class PaymentsApplication(Downstream, ContextApplication):
         payments.variances,
         payments.reconciliation,
         payments.surplus,
+        payments.dp_returns,
     )
 
     # ------------------------------------------------------------------ fee variances

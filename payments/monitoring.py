@@ -143,3 +143,65 @@ class Monitoring:
         found.waive(reason=reason, actor=actor.id)
         self.app.save(found)
         return found
+
+
+class Returns:
+    """The direct-payment account's activity recorded against the budget, pre-filled as the
+    person's return, and confirmed by them (payments/dp_returns.py decides)."""
+
+    def __init__(self, app: Any, *, threshold: int) -> None:
+        self.app = app
+        self.threshold = threshold  # one payment over this asks for its invoice
+
+    def record(
+        self,
+        actor: Actor,
+        *,
+        budget: str,
+        kind: object,
+        data: bytes,
+        closing_balance: object,
+        mapping: Any = None,
+    ) -> Any:
+        import hashlib
+
+        from payments.bank_statements import parse
+        from payments.dp_returns import DpReturn, flag
+
+        policies.check_may_decide_surplus(actor)
+        self.app.agreement(budget)  # a budget with a direct payment, or refused
+        lines = parse(kind, data, mapping)
+        flagged = flag(
+            [(x.on, x.amount, x.reference, x.description) for x in lines],
+            threshold=self.threshold,
+        )
+        digest = hashlib.sha256(data).hexdigest()
+        made = DpReturn(
+            budget,
+            digest,
+            flagged,
+            pence_of(closing_balance, "closing_balance", allow_zero=True),
+            max(x.on for x in lines),
+            actor.id,
+        )
+        try:
+            self.app.save(made)
+        except IntegrityError:  # the same statement again: the return made from it before
+            found: Any = self.app.repository.get(made.id)
+            return found
+        return made
+
+    def confirm(
+        self, actor: Actor, *, budget: str, return_id: Any, evidence: dict[int, object]
+    ) -> Any:
+        """The person (or whoever acts for them) confirms it, answering only the exceptions."""
+        policies.check_may_confirm_return(actor, budget)
+        try:
+            found: Any = self.app.repository.get(return_id)
+        except AggregateNotFoundError:
+            raise SurplusError("no such return", field="return") from None
+        if found.budget != budget:
+            raise SurplusError("no such return", field="return")
+        found.confirm(evidence=evidence, actor=actor.id)
+        self.app.save(found)
+        return found

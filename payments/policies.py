@@ -75,6 +75,16 @@ def check_may_decide_surplus(actor: Actor) -> None:
         raise NotPermittedError("surpluses are decided by finance officers or team managers")
 
 
+def check_may_confirm_return(actor: Actor, budget: str) -> None:
+    """The person, or whoever acts for them, confirms their direct-payment return; their
+    case worker may record it for them."""
+    if actor.has(*CASE_WORKERS):
+        return
+    if actor.has(Role.PERSON) and actor.acts_for(budget):
+        return
+    raise NotPermittedError("a return is confirmed by the person, or whoever acts for them")
+
+
 def check_may_invoice(actor: Actor) -> None:
     """A provider's staff invoice for their own organisation's engagements."""
     if not actor.has(Role.PROVIDER_STAFF) or actor.organisation is None:

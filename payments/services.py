@@ -331,3 +331,12 @@ def monitoring() -> Any:
 
     policy = SurplusPolicy.create(settings.SURPLUS_WEEKS_KEPT, settings.SURPLUS_CONTINGENCY)
     return Monitoring(payments_app(), policy)
+
+
+def dp_returns() -> Any:
+    """Direct-payment returns, asking evidence for one payment over the council's threshold."""
+    from django.conf import settings
+
+    from payments.monitoring import Returns
+
+    return Returns(payments_app(), threshold=settings.RETURN_EVIDENCE_OVER)
