@@ -59,6 +59,7 @@ class StepOut(Schema):
     what: str
     subject: str
     actor: str
+    role: str
     reason: str
     rule: str
     link: str

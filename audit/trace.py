@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 from uuid import UUID
@@ -32,6 +32,7 @@ class Step:
     subject: str  # what it is about: "budget DN-000123", "payment …", "entry …"
     actor: str
     reason: str
+    role: str  # the actor's roles now ("system" for the scheduled jobs)
     rule: str
     link: str  # where to see it (an API or page path)
 
@@ -75,6 +76,7 @@ def _steps(app: Any, originator: UUID, context: str, subject: str, link: str) ->
                 subject=subject,
                 actor=_attr(e, ACTOR_FIELDS),
                 reason=_attr(e, REASON_FIELDS)[:300],
+                role="",
                 rule=rule,
                 link=link,
             )
@@ -156,6 +158,7 @@ def timeline(
                 subject=f"entry {entry.id}",
                 actor=entry.actor,
                 reason=entry.reason[:300],
+                role="",
                 rule="",
                 link=f"/api/v1/ledger/entries/{entry.id}",
             )
@@ -170,7 +173,21 @@ def timeline(
         and (start is None or s.at >= start)
         and (end is None or s.at <= end)
     ]
-    return Timeline(ref, sorted(chosen, key=lambda s: (s.at, s.context, s.what)))
+    roles = roles_by_actor({s.actor for s in chosen})
+    with_roles = [replace(s, role=roles.get(s.actor, "")) for s in chosen]
+    return Timeline(ref, sorted(with_roles, key=lambda s: (s.at, s.context, s.what)))
+
+
+def roles_by_actor(actors: set[str]) -> dict[str, str]:
+    """Each actor's roles, from their account (the system's own jobs: "system")."""
+    from django.contrib.auth.models import User
+
+    from config.actor import Actor
+
+    found = {Actor.system().id: "system"}
+    for user in User.objects.filter(username__in=actors).prefetch_related("groups"):
+        found[user.username] = ", ".join(sorted(g.name for g in user.groups.all()))
+    return found
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,10 @@ def journey(council: Any, tmp_path: Path) -> None:
     assert pays.work_run(system, run, rail=rail, journal=journal).paid == 1
 
 
-def test_the_timeline_runs_from_assessment_to_payment_in_order(journey: None) -> None:
+def test_the_timeline_runs_from_assessment_to_payment_in_order(
+    journey: None, make_user: Any
+) -> None:
+    make_user("alex", Role.SOCIAL_WORKER.value)
     steps = timeline(REF).steps
     whats = [s.what for s in steps]
     order = [
@@ -113,6 +116,8 @@ def test_the_timeline_runs_from_assessment_to_payment_in_order(journey: None) ->
     assert [s.at for s in steps] == sorted(s.at for s in steps)
     allocated = steps[whats.index("PersonalBudget.Allocated")]
     assert allocated.actor == "alex" and "grid version 1" in allocated.rule
+    assert allocated.role == "social worker"
+    assert any(s.role == "system" for s in steps)  # the scheduled job's own steps
     assert any(s.context == "ledger" and s.what.startswith("JournalEntry.Posted") for s in steps)
     only = timeline(REF, kinds=["Plan.Signed"]).steps
     assert {s.what for s in only} == {"Plan.Signed"} and len(only) == 2
