@@ -9,6 +9,9 @@ adds nothing.
 
 - ``reference-amount-v1``: a line with the payment's reference and amount, within its days,
   and no other line or payment like it: matched at once;
+- ``file-total-v1``: one line for a whole Bacs file (the bank's one debit for it), the file's
+  total within its days: matched at once when the line names the file's serial, else
+  suggested;
 - ``amount-date-v1``: no reference, but the one payment of that amount within its days: a
   **suggestion**, which waits for a person to confirm;
 - two lines for one payment are a **duplicate**, and one line that fits several payments is
@@ -41,6 +44,7 @@ NAMESPACE = UUID("7d3c1b2a-9e8f-4a6b-8c5d-2e1f0a9b8c7d")
 RULE_REFERENCE = "reference-amount-v1"
 RULE_AMOUNT_DATE = "amount-date-v1"
 RULE_MANUAL = "manual-v1"
+RULE_FILE_TOTAL = "file-total-v1"
 
 
 class ReconciliationError(DomainError):
@@ -65,6 +69,8 @@ class Expected:
     earliest: date
     latest: date
     label: str
+    batch: str = ""  # the Bacs file it went in, which a bank may show as one debit
+    batch_ref: str = ""  # how the bank names that file (its serial)
 
 
 @dataclass(frozen=True)
@@ -155,6 +161,40 @@ def propose(
                 )
                 used_lines.add(x.id)
             used_expected.add(e.key)
+    # One line for a whole Bacs file: the file's total, one to many.
+    batches: dict[str, list[Expected]] = defaultdict(list)
+    for e in expected:
+        if e.batch and e.key not in used_expected:
+            batches[e.batch].append(e)
+    for line in lines:
+        if line.id in used_lines or line.amount >= 0:
+            continue
+        files = [
+            (name, members)
+            for name, members in batches.items()
+            if len(members) > 1
+            and sum(m.amount for m in members) == line.amount
+            and all(within(line, m, 3) for m in members)
+            and not any(m.key in used_expected for m in members)
+        ]
+        if len(files) != 1:
+            continue
+        name, members = files[0]
+        serial = members[0].batch_ref
+        named = bool(serial) and serial in f"{line.reference} {line.description}"
+        proposals.append(
+            Proposal(
+                RULE_FILE_TOTAL,
+                (line.id,),
+                tuple(m.key for m in members),
+                named,
+                f"{format_pence(-line.amount)} on {line.on:%-d %b %Y}, the total of the"
+                f" {len(members)} payments in {name}"
+                + (f", named by its serial {serial}" if named else ""),
+            )
+        )
+        used_lines.add(line.id)
+        used_expected.update(m.key for m in members)
     # Money back in with a payment's reference: returned by the payee's bank.
     paid = {e.reference: e for e in (returns_of if returns_of is not None else expected)}
     for line in lines:

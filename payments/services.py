@@ -302,9 +302,25 @@ def bank_expectations() -> list[Any]:
             earliest=row.pay_on - timedelta(days=7),
             latest=row.pay_on + timedelta(days=3),
             label=row.label,
+            batch=row.rail_ref.split("#")[0],
+            batch_ref=_file_serial(row.rail_ref.split("#")[0]),
         )
         for row in rows.order_by("pay_on", "key")
     ]
+
+
+def _file_serial(name: str) -> str:
+    """The serial a Bacs file (``bacs-2026-12-18-1.txt``) carries, as a bank names it."""
+    from datetime import date as day
+
+    from payments.rails import _serial
+
+    try:
+        stem = name.removeprefix("bacs-").removesuffix(".txt")
+        on, number = stem.rsplit("-", 1)
+        return f"{_serial(day.fromisoformat(on), int(number)):06d}"
+    except ValueError:
+        return ""
 
 
 def bank_balance_at(day: date) -> int:

@@ -287,3 +287,25 @@ def test_the_api_asks_a_worker_for_stripes_transfers(
     refs = {app.get_payment(k).rail_ref for k in ours}
     assert all(not any(r in p["why"] for r in refs) for p in state["exceptions"])
     assert finance.get("/api/v1/payments/reconciliation?account=X").status_code == 422
+
+
+def test_one_bank_debit_for_a_whole_bacs_file_matches_all_its_payments(
+    ledger: Any, paid: list[str]
+) -> None:
+    expected = bank_expectations()
+    serial = expected[0].batch_ref
+    assert len(serial) == 6 and {e.batch for e in expected} == {expected[0].batch}
+    rec = reconciler()
+    rec.import_statement(
+        LBROWN,
+        kind="mt940",
+        filename="dec.sta",
+        data=mt940([("261224", "D", "3120,00", f"BACS {serial}|BACS SUBMISSION")]),
+    )
+    state = rec.match_automatically(LBROWN, expected)
+    assert (state.problems, state.suggestions) == ([], [])
+    [match] = list(rec.matches())
+    assert match.rule == "file-total-v1" and sorted(match.expected) == sorted(
+        e.key for e in expected
+    )
+    assert serial in match.evidence

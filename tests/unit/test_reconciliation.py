@@ -96,3 +96,25 @@ def test_each_rule_and_never_an_ambiguous_match() -> None:
     # Money back in for a payment matched before: returned.
     _, later = propose([line(7, 1000, "DP A P01")], [], returns_of=payments)
     assert [(p.kind, p.expected) for p in later] == [(ProblemKind.RETURNED, "A")]
+
+
+def test_one_line_for_a_whole_file_is_matched_when_named_and_suggested_when_not() -> None:
+    def in_file(key: str, amount: int, batch: str, serial: str) -> Expected:
+        return Expected(
+            key, amount, f"DP {key}", date(2026, 12, 1), date(2026, 12, 10), key, batch, serial
+        )
+
+    payments = [
+        in_file("A", -1000, "f1", "260011"),
+        in_file("B", -2000, "f1", "260011"),
+        in_file("C", -500, "f2", "260021"),
+        in_file("D", -700, "f2", "260021"),
+    ]
+    proposals, problems = propose(
+        [line(1, -3000, "BACS 260011"), line(2, -1200, "BACS SUBMISSION")], payments
+    )
+    assert problems == []
+    assert [(p.expected, p.automatic) for p in proposals] == [
+        (("A", "B"), True),  # the file's serial on the line: matched at once
+        (("C", "D"), False),  # only its total: suggested
+    ]
