@@ -12,6 +12,8 @@ adds nothing.
 - ``file-total-v1``: one line for a whole Bacs file (the bank's one debit for it), the file's
   total within its days: matched at once when the line names the file's serial, else
   suggested;
+- ``split-v1``: several lines with one payment's reference that add up to it (the bank paid
+  it in parts): suggested;
 - ``amount-date-v1``: no reference, but the one payment of that amount within its days: a
   **suggestion**, which waits for a person to confirm;
 - two lines for one payment are a **duplicate**, and one line that fits several payments is
@@ -45,6 +47,7 @@ RULE_REFERENCE = "reference-amount-v1"
 RULE_AMOUNT_DATE = "amount-date-v1"
 RULE_MANUAL = "manual-v1"
 RULE_FILE_TOTAL = "file-total-v1"
+RULE_SPLIT = "split-v1"
 
 
 class ReconciliationError(DomainError):
@@ -160,6 +163,28 @@ def propose(
                     )
                 )
                 used_lines.add(x.id)
+            used_expected.add(e.key)
+    # Several lines with a payment's reference adding up to it: many to one.
+    for e in expected:
+        if e.key in used_expected:
+            continue
+        parts = [
+            x
+            for x in by_reference.get(e.reference, [])
+            if x.id not in used_lines and within(x, e, 3)
+        ]
+        if len(parts) > 1 and sum(x.amount for x in parts) == e.amount:
+            proposals.append(
+                Proposal(
+                    RULE_SPLIT,
+                    tuple(x.id for x in parts),
+                    (e.key,),
+                    False,
+                    f"{len(parts)} lines with the reference {e.reference!r} adding up to"
+                    f" {format_pence(-e.amount)}",
+                )
+            )
+            used_lines.update(x.id for x in parts)
             used_expected.add(e.key)
     # One line for a whole Bacs file: the file's total, one to many.
     batches: dict[str, list[Expected]] = defaultdict(list)

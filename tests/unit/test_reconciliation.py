@@ -118,3 +118,12 @@ def test_one_line_for_a_whole_file_is_matched_when_named_and_suggested_when_not(
         (("A", "B"), True),  # the file's serial on the line: matched at once
         (("C", "D"), False),  # only its total: suggested
     ]
+
+
+def test_a_payment_the_bank_paid_in_parts_is_suggested_as_one_match() -> None:
+    payments = [expected("A", -1000, "DP A P01")]
+    proposals, problems = propose([line(1, -600, "DP A P01"), line(2, -400, "DP A P01")], payments)
+    assert problems == []
+    assert [(p.rule, p.lines, p.expected, p.automatic) for p in proposals] == [
+        ("split-v1", ("L1", "L2"), ("A",), False)
+    ]
