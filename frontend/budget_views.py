@@ -74,7 +74,11 @@ def direct_payments_of(council_ref: str) -> dict[str, Any]:
             "net": format_pence(due.net),
             "payee": due.payee.name,
         }
-    return {"next_payment": shown, "direct_payments": recent}
+    from payments.services import dp_returns
+
+    returns = dp_returns().of_budget(council_ref) if shown or recent else []
+    open_return = returns[0] if returns and not returns[0].confirmed_by else None
+    return {"next_payment": shown, "direct_payments": recent, "open_return": open_return}
 
 
 def plan_pdf_response(council_ref: str, *, actor: Actor) -> HttpResponse:
@@ -164,3 +168,61 @@ def who_has_looked(request: HttpRequest, council_ref: str) -> HttpResponse:
     return render(
         request, "frontend/budget/who_has_looked.html", {"page": page, "council_ref": council_ref}
     )
+
+
+@roles_required(Role.PERSON)
+def my_return(request: HttpRequest, council_ref: str) -> HttpResponse:
+    """The person's direct-payment return, pre-filled from their account: they confirm it,
+    answering only the lines marked for evidence."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from budgets.services import budget_app
+    from frontend.forms import attempt
+    from payments.services import dp_returns
+
+    actor = actor_from_user(signed_in(request))
+    try:
+        budget_app().may_see(actor, council_ref)
+    except NotFound:
+        raise Http404("no such budget") from None
+    returns = dp_returns()
+    found = next(iter(returns.of_budget(council_ref)), None)
+    if found is None:
+        raise Http404("no return to confirm")
+    errors: dict[str, str] = {}
+    if request.method == "POST" and not found.confirmed_by:
+        answers = {n: request.POST.get(f"evidence-{n}", "") for n in found.exceptions}
+        _, errors = attempt(
+            lambda: returns.confirm(
+                actor, budget=council_ref, return_id=found.id, evidence=answers
+            ),
+            where=lambda path: (
+                path.replace("evidence[", "evidence-").rstrip("]"),
+                "Your answer",
+            ),
+        )
+        if not errors:
+            messages.success(request, "Thank you: your return is confirmed.")
+            return redirect("my-return", council_ref=council_ref)
+    rows = [
+        {
+            "n": n,
+            "on": line.on,
+            "amount": ("+" if line.amount >= 0 else "−") + format_pence(abs(line.amount)),
+            "what": f"{line.reference} {line.description}".strip(),
+            "why": line.evidence_needed,
+            "answer": request.POST.get(f"evidence-{n}", "") if errors else "",
+            "error": errors.get(f"evidence-{n}", ""),
+            "key": str(n),
+        }
+        for n, line in enumerate(found.lines)
+    ]
+    context = {
+        "council_ref": council_ref,
+        "found": found,
+        "rows": rows,
+        "balance": format_pence(found.balance),
+        "errors": errors,
+    }
+    return render(request, "frontend/budget/dp_return.html", context, status=400 if errors else 200)

@@ -91,6 +91,7 @@ urlpatterns = [
         budget_views.my_statement,
         name="my-statement",
     ),
+    path("my-budget/<str:council_ref>/return/", budget_views.my_return, name="my-return"),
     path(
         "my-budget/<str:council_ref>/who-has-looked/",
         budget_views.who_has_looked,

@@ -191,6 +191,16 @@ class Returns:
             return found
         return made
 
+    def of_budget(self, budget: str) -> list[Any]:
+        """The budget's returns, newest first."""
+        from payments.dp_returns import DpReturn
+
+        found = [
+            self.app.repository.get(originator)
+            for originator in self.app._originators(DpReturn.Prefilled)  # type: ignore[attr-defined]
+        ]
+        return sorted((r for r in found if r.budget == budget), key=lambda r: r.as_at, reverse=True)
+
     def confirm(
         self, actor: Actor, *, budget: str, return_id: Any, evidence: dict[int, object]
     ) -> Any:
