@@ -20,6 +20,8 @@ from frontend.access import roles_required, signed_in
 from frontend.forms import date_field, date_value
 from ledger.money import format_pence
 
+MAX_CHECK_BYTES = 20 * 1024 * 1024
+
 
 @roles_required(Role.AUDITOR)
 def search(request: HttpRequest) -> HttpResponse:
@@ -113,3 +115,47 @@ def export(request: HttpRequest, council_ref: str, shape: str) -> HttpResponse:
     name = f"entries-{council_ref}-{date.today():%Y%m%d}.{shape}"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@roles_required(Role.AUDITOR)
+def verify(request: HttpRequest) -> HttpResponse:
+    """Check a statement or an export here, with the council's published key: the same checks
+    the standalone verifier makes (scripts/verify_statement.py, run as it is)."""
+    from ledger import transparency
+
+    outcome, ok, errors = "", False, {}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            errors = {"file": "Choose the statement or export to check"}
+        else:
+            key = transparency.public_key_b64()
+            ok, outcome = check_file(upload.name or "", upload.read(MAX_CHECK_BYTES), key)
+    context = {"outcome": outcome, "ok": ok, "errors": errors}
+    return render(request, "frontend/audit/verify.html", context, status=400 if errors else 200)
+
+
+def check_file(name: str, data: bytes, key: str) -> tuple[bool, str]:
+    """The standalone verifier's verdict on a file, from its own code (not careledger's)."""
+    import base64
+    import importlib.util
+    from pathlib import Path
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "verify_statement.py"
+    spec = importlib.util.spec_from_file_location("verify_statement", path)
+    assert spec and spec.loader
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    public = Ed25519PublicKey.from_public_bytes(base64.b64decode(key))
+    try:
+        text = data.decode("utf-8")
+        if name.endswith(".jsonl"):
+            lines = [json.loads(x) for x in text.splitlines() if x.strip()]
+            return True, script.verify_export(lines, public)
+        return True, script.verify(json.loads(text), public)
+    except script.NotVerified as why:
+        return False, f"Not verified: {why}"
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, IndexError):
+        return False, "Not verified: the file is not a careledger statement or export"

@@ -99,6 +99,7 @@ urlpatterns = [
     ),
     path("transparency/", public_views.transparency, name="transparency"),
     path("audit/", audit_views.search, name="audit"),
+    path("audit/verify/", audit_views.verify, name="audit-verify"),
     path("audit/budgets/<str:council_ref>/", audit_views.budget, name="audit-budget"),
     path(
         "audit/budgets/<str:council_ref>/entries.<str:shape>",

@@ -179,3 +179,25 @@ def test_the_person_downloads_it_and_sees_who_has_looked_and_anyone_the_key(
     assert sam.get("/my-budget/DN-000001/who-has-looked/").status_code == 404  # not his
     public = Client().get("/transparency/").content.decode()
     assert transparency.public_key_b64() in public and "Checkpoints" in public
+
+
+def test_an_auditor_checks_a_statement_on_the_audit_pages(
+    statement: dict[str, Any], make_user: Any
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.integration.helpers import signed_in
+
+    auditor = signed_in(make_user, "a.audit", Role.AUDITOR)
+
+    def upload(document: dict[str, Any]) -> str:
+        file = SimpleUploadedFile("statement.json", json.dumps(document).encode())
+        return auditor.post("/audit/verify/", {"file": file}).content.decode()
+
+    assert "verified: 2 entries of DN-000995" in upload(statement)
+    changed = copy.deepcopy(statement)
+    changed["statement"]["closing_balance_pence"] += 1
+    assert "Not verified: the statement is not signed by this key" in upload(changed)
+    assert auditor.post("/audit/verify/", {}).status_code == 400
+    worker = signed_in(make_user, "alex", Role.SOCIAL_WORKER)
+    assert worker.get("/audit/verify/").status_code == 403
