@@ -105,11 +105,12 @@ def timeline(
     or more, comma-separated) and by date."""
     from audit.trace import timeline as trace
 
-    found = trace(council_ref, kinds=[k for k in kind.split(",") if k], since=since, until=until)
+    everything = trace(council_ref)
+    found = everything.only(kinds=[k for k in kind.split(",") if k], since=since, until=until)
     record_read(request.user, [council_ref], request.path)
     return TimelineOut(
         council_ref=council_ref,
-        kinds=trace(council_ref).kinds(),
+        kinds=everything.kinds(),
         steps=[StepOut(**s.__dict__) for s in found.steps],
     )
 

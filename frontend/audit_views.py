@@ -47,7 +47,7 @@ def budget(request: HttpRequest, council_ref: str) -> HttpResponse:
     everything = timeline(council_ref)
     if not everything.steps:
         raise Http404("no such budget")
-    shown = timeline(council_ref, kinds=[kind] if kind else [], since=since, until=until)
+    shown = everything.only(kinds=[kind] if kind else [], since=since, until=until)
     on, wrong = date_field(request.GET, "on")
     balances = {code: format_pence(v) for code, v in as_at(council_ref, on).items()} if on else None
     record_read(signed_in(request), [council_ref], request.path)
