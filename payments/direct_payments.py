@@ -300,6 +300,7 @@ class DirectPaymentAgreement(Aggregate):
         self.review_triggers: list[tuple[date, str, str]] = []
         self.review_reminded_for: date | None = None  # the due date the worker was reminded of
         self.picked: list[str] = []  # the payments runs have made from it, by key
+        self.change_sources: list[str] = []  # what caused each amount change (a budget event)
         # Surplus recovered by reducing payments: (from the period starting, pence, why).
         self.recoveries: list[tuple[date, int, str]] = []
 
@@ -442,14 +443,6 @@ class DirectPaymentAgreement(Aggregate):
         self.amount_changes.append((on, amounts, applies_from or self.first_period_from(on)))
         if source:
             self.change_sources.append(source)
-
-    @property
-    def change_sources(self) -> list[str]:
-        """What caused each change recorded (agreements recorded before it have none)."""
-        found: list[str] | None = self.__dict__.get("_change_sources")
-        if found is None:
-            found = self.__dict__["_change_sources"] = []
-        return found
 
     def first_period_from(self, day: date) -> date:
         """The start of the first period starting on or after ``day``."""
