@@ -106,13 +106,9 @@ def my_statement(request: HttpRequest, council_ref: str) -> HttpResponse:
     else's reference is not found."""
     import json
 
-    from budgets.services import budget_app
     from ledger import transparency
 
-    try:
-        budget_app().may_see(actor_from_user(signed_in(request)), council_ref)
-    except NotFound:
-        raise Http404("no such budget") from None
+    own_budget(request, council_ref)
     body = json.dumps(transparency.statement(council_ref).as_json(), indent=1)
     response = HttpResponse(body, content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="statement-{council_ref}.json"'
@@ -123,14 +119,10 @@ def my_statement(request: HttpRequest, council_ref: str) -> HttpResponse:
 def my_statement_page(request: HttpRequest, council_ref: str) -> HttpResponse:
     """The person's statement as a page (and, ?format=pdf, a PDF): each entry, the closing
     balance, and what it is checked against."""
-    from budgets.services import budget_app
     from ledger import transparency
     from ledger.statement_pdf import rows, statement_pdf
 
-    try:
-        budget_app().may_see(actor_from_user(signed_in(request)), council_ref)
-    except NotFound:
-        raise Http404("no such budget") from None
+    own_budget(request, council_ref)
     document = transparency.statement(council_ref).as_json()
     if request.GET.get("format") == "pdf":
         content = statement_pdf(document, fingerprint=transparency.fingerprint())
@@ -154,12 +146,8 @@ def who_has_looked(request: HttpRequest, council_ref: str) -> HttpResponse:
     from django.core.paginator import Paginator
 
     from api.models import PersonalDataRead
-    from budgets.services import budget_app
 
-    try:
-        budget_app().may_see(actor_from_user(signed_in(request)), council_ref)
-    except NotFound:
-        raise Http404("no such budget") from None
+    own_budget(request, council_ref)
     reads = PersonalDataRead.objects.filter(subject=council_ref).select_related("user")
     page = Paginator(reads.order_by("-id"), 50).get_page(request.GET.get("page"))
     for read in page:
@@ -177,15 +165,10 @@ def my_return(request: HttpRequest, council_ref: str) -> HttpResponse:
     from django.contrib import messages
     from django.shortcuts import redirect
 
-    from budgets.services import budget_app
     from frontend.forms import attempt
     from payments.services import dp_returns
 
-    actor = actor_from_user(signed_in(request))
-    try:
-        budget_app().may_see(actor, council_ref)
-    except NotFound:
-        raise Http404("no such budget") from None
+    actor = own_budget(request, council_ref)
     returns = dp_returns()
     found = next(iter(returns.of_budget(council_ref)), None)
     if found is None:
@@ -226,3 +209,16 @@ def my_return(request: HttpRequest, council_ref: str) -> HttpResponse:
         "errors": errors,
     }
     return render(request, "frontend/budget/dp_return.html", context, status=400 if errors else 200)
+
+
+def own_budget(request: HttpRequest, council_ref: str) -> Actor:
+    """The signed-in actor, if the budgets context lets them see this budget; anyone else is
+    told there is no such budget."""
+    from budgets.services import budget_app
+
+    actor = actor_from_user(signed_in(request))
+    try:
+        budget_app().may_see(actor, council_ref)
+    except NotFound:
+        raise Http404("no such budget") from None
+    return actor
