@@ -1098,16 +1098,16 @@ def match(request: HttpRequest, payload: MatchIn) -> Any:
     """Confirm a suggestion, or match lines and payments by hand with a reason."""
     from payments.services import bank_expectations, reconciler
 
-    rec = reconciler()
+    rec, expected = reconciler(), bank_expectations()
     rec.confirm(
         caller_actor(request),
         lines=payload.lines,
         expected=payload.expected,
-        payments=bank_expectations(),
+        payments=expected,
         reason=payload.reason,
         suggested=payload.suggested,
     )
-    return Status(201, reconciliation_out(rec.state(bank_expectations())))
+    return Status(201, reconciliation_out(rec.state(expected)))
 
 
 @router.post("/reconciliation/corrections", response={201: ReconciliationOut}, auth=RECONCILE)

@@ -199,9 +199,10 @@ class Reconciler:
         return not isinstance(held, Resolution) or held.entry is not None
 
     # ------------------------------------------------------------------ matching
-    def state(self, expected: list[Expected]) -> State:
-        """What the rules say of what is not yet matched or put right."""
-        lines = self.lines()
+    def state(self, expected: list[Expected], *, lines: list[Line] | None = None) -> State:
+        """What the rules say of what is not yet matched or put right (``lines``: every
+        line imported, when the caller has read them already)."""
+        lines = self.lines() if lines is None else lines
         open_lines = [x for x in lines if not self._settled(x.id)]
         open_expected = [e for e in expected if not self._settled(e.key)]
         last = max((x.on for x in lines), default=None)
@@ -218,8 +219,8 @@ class Reconciler:
         """Save every match the rules make on their own (each with its rule and evidence);
         what is left is for a person."""
         policies.check_may_reconcile(actor)
-        state = self.state(expected)
         lines = {x.id: x for x in self.lines()}
+        state = self.state(expected, lines=list(lines.values()))
         for p in state.matched:
             try:
                 with_claims = self._match(
@@ -247,15 +248,16 @@ class Reconciler:
         policies.check_may_reconcile(actor)
         if not lines or not expected:
             raise ReconciliationError("choose the lines and the payments to match", field="lines")
+        known = {x.id: x for x in self.lines()}
         if suggested:
-            offered = {(p.lines, p.expected) for p in self.state(payments).suggestions}
+            state = self.state(payments, lines=list(known.values()))
+            offered = {(p.lines, p.expected) for p in state.suggestions}
             if (tuple(lines), tuple(expected)) not in offered:
                 raise ReconciliationError(
                     "the rules do not suggest this match: match it by hand, with a reason",
                     field="lines",
                 )
         why = check_reason(reason) if not suggested else str(reason or "").strip()
-        known = {x.id: x for x in self.lines()}
         for line in lines:
             if line not in known:
                 raise ReconciliationError(f"no statement line {line}", field="lines")
@@ -400,9 +402,10 @@ class Reconciler:
         closed = self._period_or_none(month)
         if closed is not None:  # frozen: as it was when closed
             return {**closed.report, "month": month, "closed_by": closed.closed_by}
-        lines = [x for x in self.lines() if period_of(x.on) == month]
+        every = self.lines()
+        lines = [x for x in every if period_of(x.on) == month]
         ours = [e for e in expected if period_of(e.earliest) == month]
-        state = self.state(expected)
+        state = self.state(expected, lines=every)
         open_lines = {p.line for p in state.problems if p.line} | {
             x for s in state.suggestions for x in s.lines
         }
