@@ -10,7 +10,7 @@ from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import File, Form, Router, Schema, Status, UploadedFile
+from ninja import File, Form, Header, Router, Schema, Status, UploadedFile
 
 from api.auth import allowed_by, caller, caller_actor
 from config.audit import record_reads
@@ -1023,9 +1023,9 @@ class MatchIn(Schema):
 
 class CorrectionIn(Schema):
     line: str
-    kind: str  # write_off, recover or returned
+    kind: str  # write_off, recover, returned or difference
     reason: str
-    payment: str = ""  # for a return: the payment key it is for
+    payment: str = ""  # for a return or a difference: the payment key it is for
 
 
 def reconciliation_out(state: Any) -> ReconciliationOut:
@@ -1080,26 +1080,124 @@ def import_stripe(request: HttpRequest) -> Any:
     return Status(202, RunStarted(task=str(task.id), run_on=timezone.localdate(), watch=watch))
 
 
+class FundingIn(Schema):
+    amount_pence: int
+    reason: str
+
+
+class FundingStarted(Schema):
+    task: str
+    key: str
+    reference: str
+    watch: str
+
+
+class FundingOut(Schema):
+    key: str
+    amount_pence: int
+    amount: str
+    on: date
+    reference: str
+    topup: str
+    by: str
+    reason: str
+
+
+class PayoutOut(Schema):
+    payout: str
+    amount_pence: int
+    amount: str
+    arrival: date
+    trace_id: str
+    transactions: int
+    kinds: dict[str, int]
+
+
+class TreasuryOut(Schema):
+    fundings: list[FundingOut]
+    payouts: list[PayoutOut]
+
+
+FUND = allowed_by(policies.check_may_fund_stripe)
+
+
+@router.post("/stripe-funding", response={202: FundingStarted}, auth=FUND)
+def fund_stripe(
+    request: HttpRequest,
+    payload: FundingIn,
+    idempotency_key: str = Header(..., alias="Idempotency-Key"),
+) -> Any:
+    """Top the Stripe balance up from the council's bank: a worker asks Stripe (never this
+    request); the same Idempotency-Key again tops up once. The bank shows ``reference``."""
+    from payments.tasks import fund_stripe as task
+    from payments.treasury import bank_reference, check_funding
+
+    pence, why = check_funding(payload.amount_pence, payload.reason, idempotency_key)
+    started = task.delay(caller_actor(request).id, idempotency_key, pence, why)
+    return Status(
+        202,
+        FundingStarted(
+            task=str(started.id),
+            key=idempotency_key,
+            reference=bank_reference(idempotency_key),
+            watch="/api/v1/payments/stripe-funding",
+        ),
+    )
+
+
+@router.get("/stripe-funding", response=TreasuryOut, auth=READ)
+def stripe_funding(request: HttpRequest) -> TreasuryOut:
+    """Each top-up of the Stripe balance, and each payout from it to the council's bank."""
+    from payments.services import treasury
+
+    funds = treasury()
+    return TreasuryOut(
+        fundings=[
+            FundingOut(
+                key=f.key,
+                amount_pence=f.amount,
+                amount=format_pence(f.amount),
+                on=f.on,
+                reference=f.reference,
+                topup=f.topup,
+                by=f.actor,
+                reason=f.reason,
+            )
+            for f in funds.fundings()
+        ],
+        payouts=[
+            PayoutOut(
+                payout=p.payout,
+                amount_pence=p.amount,
+                amount=format_pence(p.amount),
+                arrival=p.arrival,
+                trace_id=p.trace_id,
+                transactions=len(p.transactions),
+                kinds=p.kinds,
+            )
+            for p in funds.payouts()
+        ],
+    )
+
+
 @router.get("/reconciliation", response=ReconciliationOut, auth=READ)
 def reconciliation(request: HttpRequest, account: str = "COUNCIL:BANK") -> ReconciliationOut:
     """What is matched, the suggestions waiting for a person, and the exceptions to clear, for
     the council's bank (``COUNCIL:BANK``) or Stripe's balance (``STRIPE:CLEARING``)."""
-    from payments.reconciliation import ReconciliationError
-    from payments.services import bank_expectations, reconciler, stripe_expectations
+    from payments.services import reconciliation_of
 
-    expected = {"COUNCIL:BANK": bank_expectations, "STRIPE:CLEARING": stripe_expectations}
-    if account not in expected:
-        raise ReconciliationError("COUNCIL:BANK or STRIPE:CLEARING", field="account")
-    return reconciliation_out(reconciler(account).state(expected[account]()))
+    side = reconciliation_of(account)
+    return reconciliation_out(side.rec.state(side.expected()))
 
 
 @router.post("/reconciliation/matches", response={201: ReconciliationOut}, auth=RECONCILE)
-def match(request: HttpRequest, payload: MatchIn) -> Any:
+def match(request: HttpRequest, payload: MatchIn, account: str = "COUNCIL:BANK") -> Any:
     """Confirm a suggestion, or match lines and payments by hand with a reason."""
-    from payments.services import bank_expectations, reconciler
+    from payments.services import reconciliation_of
 
-    rec, expected = reconciler(), bank_expectations()
-    rec.confirm(
+    side = reconciliation_of(account)
+    expected = side.expected()
+    side.rec.confirm(
         caller_actor(request),
         lines=payload.lines,
         expected=payload.expected,
@@ -1107,55 +1205,60 @@ def match(request: HttpRequest, payload: MatchIn) -> Any:
         reason=payload.reason,
         suggested=payload.suggested,
     )
-    return Status(201, reconciliation_out(rec.state(expected)))
+    return Status(201, reconciliation_out(side.rec.state(expected)))
 
 
 @router.post("/reconciliation/corrections", response={201: ReconciliationOut}, auth=RECONCILE)
-def propose_correction(request: HttpRequest, payload: CorrectionIn) -> Any:
+def propose_correction(
+    request: HttpRequest, payload: CorrectionIn, account: str = "COUNCIL:BANK"
+) -> Any:
     """A correcting ledger entry for a line: posted when a second finance officer approves."""
-    from payments.services import bank_expectations, reconciler
+    from payments.services import reconciliation_of
 
-    rec = reconciler()
-    rec.propose_correction(
+    side = reconciliation_of(account)
+    side.rec.propose_correction(
         caller_actor(request),
         line=payload.line,
         kind=payload.kind,
         reason=payload.reason,
         payment=payload.payment,
+        payments=side.expected(),
     )
-    return Status(201, reconciliation_out(rec.state(bank_expectations())))
+    return Status(201, reconciliation_out(side.rec.state(side.expected())))
 
 
 @router.post(
     "/reconciliation/corrections/{line}/approve", response=ReconciliationOut, auth=RECONCILE
 )
-def approve_correction(request: HttpRequest, line: str) -> ReconciliationOut:
-    from config.actor import Actor
-    from ledger.domain import Owner
-    from ledger.services import ledger_app
-    from payments.services import bank_expectations, reconciler
+def approve_correction(
+    request: HttpRequest, line: str, account: str = "COUNCIL:BANK"
+) -> ReconciliationOut:
+    from payments.services import payments_journal, reconciliation_of
 
-    rec = reconciler()
-    journal = ledger_app().journal(Actor.system(), context=Owner.PAYMENTS)
-    rec.approve_correction(caller_actor(request), line=line, journal=journal)
-    return reconciliation_out(rec.state(bank_expectations()))
+    side = reconciliation_of(account)
+    side.rec.approve_correction(caller_actor(request), line=line, journal=payments_journal())
+    return reconciliation_out(side.rec.state(side.expected()))
 
 
 @router.get("/reconciliation/periods/{month}", auth=READ)
-def period_report(request: HttpRequest, month: str) -> dict[str, Any]:
-    """A month's report: the bank's lines, matched and open, the difference, the balances."""
-    from payments.services import bank_balance_at, bank_expectations, reconciler
+def period_report(
+    request: HttpRequest, month: str, account: str = "COUNCIL:BANK"
+) -> dict[str, Any]:
+    """A month's report: the lines, matched and open, the difference, the balances."""
+    from payments.services import reconciliation_of
 
-    return reconciler().report(_month(month), bank_expectations(), balance_at=bank_balance_at)
+    side = reconciliation_of(account)
+    return side.rec.report(_month(month), side.expected(), balance_at=side.balance_at)
 
 
 @router.post("/reconciliation/periods/{month}/close", auth=RECONCILE)
-def close_period(request: HttpRequest, month: str) -> dict[str, Any]:
+def close_period(request: HttpRequest, month: str, account: str = "COUNCIL:BANK") -> dict[str, Any]:
     """Close the month at zero difference (recording who); it is then frozen."""
-    from payments.services import bank_balance_at, bank_expectations, reconciler
+    from payments.services import reconciliation_of
 
-    return reconciler().close(
-        caller_actor(request), _month(month), bank_expectations(), balance_at=bank_balance_at
+    side = reconciliation_of(account)
+    return side.rec.close(
+        caller_actor(request), _month(month), side.expected(), balance_at=side.balance_at
     )
 
 

@@ -118,6 +118,11 @@ SURPLUS_CONTINGENCY = int(os.environ.get("CARELEDGER_SURPLUS_CONTINGENCY", "0"))
 # A direct-payment return asks for evidence of one payment over this (pence), of cash taken
 # out, and of money to someone the agreement does not name; nothing else.
 RETURN_EVIDENCE_OVER = int(os.environ.get("CARELEDGER_RETURN_EVIDENCE_OVER", "50000"))
+# Bank reconciliation's tolerances (payments/reconciliation.py): days either side of a
+# payment's window for a suggestion, and pence a line may be off its payment to be offered
+# as an amount difference (never matched without the difference written off).
+RECONCILE_TOLERANCE_DAYS = int(os.environ.get("CARELEDGER_RECONCILE_TOLERANCE_DAYS", "3"))
+RECONCILE_TOLERANCE_PENCE = int(os.environ.get("CARELEDGER_RECONCILE_TOLERANCE_PENCE", "100"))
 
 # The council's recorded choice for people's assessed contributions (DOMAIN.md, money rules):
 # "net" takes the contribution off each direct payment; "gross" pays the direct payment whole

@@ -103,6 +103,7 @@ def act(request: HttpRequest, step: str) -> HttpResponse:
             kind=data.get("kind", ""),
             reason=data.get("reason", ""),
             payment=data.get("payment", ""),
+            payments=expected,
         ),
         "approve": lambda: rec.approve_correction(
             actor,

@@ -69,6 +69,12 @@ def check_may_reconcile(actor: Actor) -> None:
         raise NotPermittedError("the bank is reconciled by finance officers")
 
 
+def check_may_fund_stripe(actor: Actor) -> None:
+    """Money moved between the council's bank and its Stripe balance is finance's to move."""
+    if not actor.has(Role.FINANCE_OFFICER):
+        raise NotPermittedError("the Stripe balance is topped up by finance officers")
+
+
 def check_may_decide_surplus(actor: Actor) -> None:
     """Finance, or a team manager, works out a direct payment's surplus and decides it."""
     if not actor.has(Role.FINANCE_OFFICER, Role.TEAM_MANAGER):

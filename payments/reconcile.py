@@ -39,6 +39,7 @@ from payments.reconciliation import (
     ReconClaim,
     Resolution,
     ResolutionKind,
+    Tolerance,
     check_reason,
     claim_id,
     import_id,
@@ -52,6 +53,7 @@ ACCOUNT = "COUNCIL:BANK"
 CORRECTION_ACCOUNTS = {
     ResolutionKind.WRITE_OFF: ("COUNCIL:BANK-CHARGES", "expense", "Bank charges and write-offs"),
     ResolutionKind.RECOVER: ("COUNCIL:OVERPAYMENTS", "asset", "Overpayments to recover"),
+    ResolutionKind.DIFFERENCE: ("COUNCIL:BANK-CHARGES", "expense", "Bank charges and write-offs"),
 }
 
 
@@ -76,9 +78,12 @@ class Reconciler:
     """One account's reconciliation: the council's bank (``COUNCIL:BANK``: statements) or
     Stripe's balance (``STRIPE:CLEARING``: its balance transactions)."""
 
-    def __init__(self, app: Any, account: str = ACCOUNT) -> None:
+    def __init__(
+        self, app: Any, account: str = ACCOUNT, tolerance: Tolerance | None = None
+    ) -> None:
         self.app = app  # the PaymentsApplication: its repository and its save
         self.account = account
+        self.tolerance = tolerance or Tolerance()  # the council's, in days and pence
 
     # ------------------------------------------------------------------ imports
     def import_statement(
@@ -144,6 +149,7 @@ class Reconciler:
                 "reference": str(t.get("source") or ""),
                 "description": str(t.get("description") or t.get("type") or "")[:300],
                 "bank_ref": str(t["id"]),
+                "type": str(t.get("type") or ""),
             }
             for t in reversed(found)  # oldest first, as a statement
         ]
@@ -207,7 +213,11 @@ class Reconciler:
         open_expected = [e for e in expected if not self._settled(e.key)]
         last = max((x.on for x in lines), default=None)
         proposals, problems = propose(
-            open_lines, open_expected, statement_to=last, returns_of=expected
+            open_lines,
+            open_expected,
+            statement_to=last,
+            returns_of=expected,
+            tolerance=self.tolerance,
         )
         return State(
             matched=[p for p in proposals if p.automatic],
@@ -303,22 +313,42 @@ class Reconciler:
 
     # ------------------------------------------------------------------ corrections
     def propose_correction(
-        self, actor: Actor, *, line: str, kind: object, reason: object, payment: str = ""
+        self,
+        actor: Actor,
+        *,
+        line: str,
+        kind: object,
+        reason: object,
+        payment: str = "",
+        payments: list[Expected] | None = None,
     ) -> Resolution:
         """A correcting ledger entry for a line no payment explains (a write-off, a recovery,
-        money returned for ``payment``, owed to its payee again); posted once a second
-        finance officer approves it."""
+        money returned for ``payment``, owed to its payee again), or for the ``difference``
+        between a line and its ``payment`` (one of ``payments``, which the line then settles
+        too); posted once a second finance officer approves it."""
         policies.check_may_reconcile(actor)
         try:
             chosen = ResolutionKind(str(kind))
         except ValueError:
             raise ReconciliationError(
-                "choose write_off, recover or returned", field="kind"
+                "choose write_off, recover, returned or difference", field="kind"
             ) from None
         found = {x.id: x for x in self.lines()}.get(line)
         if found is None:
             raise ReconciliationError(f"no statement line {line}", field="line")
-        payable = ""
+        payable, amount = "", found.amount
+        if chosen is ResolutionKind.DIFFERENCE:
+            paid = {e.key: e for e in payments or []}.get(payment)
+            if paid is None:
+                raise ReconciliationError(
+                    "name the payment this line is for: one expected on this account",
+                    field="payment",
+                )
+            amount = found.amount - paid.amount  # what the bank did beyond the ledger
+            if amount == 0:
+                raise ReconciliationError(
+                    "the line and the payment agree: match them instead", field="kind"
+                )
         if chosen is ResolutionKind.RETURNED:
             if found.amount <= 0:
                 raise ReconciliationError("a return is money back in", field="kind")
@@ -335,14 +365,16 @@ class Reconciler:
             self.account,
             line,
             chosen.value,
-            found.amount,
+            amount,
             found.on,
             check_reason(reason),
             actor.id,
             payable,
         )
         claims = [ReconClaim(line, resolution.id)]
-        if payment:
+        if chosen is ResolutionKind.DIFFERENCE:
+            claims.append(ReconClaim(payment, resolution.id))  # the line settles it, once
+        elif payment:
             claims.append(ReconClaim(f"returned:{payment}", resolution.id))  # returned once
         try:
             self.app.save(resolution, *claims)
@@ -467,14 +499,14 @@ class Reconciler:
 
 
 def correction_draft(resolution: Resolution, payable: str, actor: Actor) -> EntryDraft:
-    """The correcting entry: out of the bank for a charge or a double payment, back into it for
-    a return (owed to the payee again)."""
-    amount = abs(resolution.amount)
+    """The correcting entry: out of the account reconciled (the bank, or Stripe's balance) for
+    a charge or a double payment, back into it for a return (owed to the payee again)."""
+    amount, ours = abs(resolution.amount), resolution.account  # the bank, or Stripe's balance
     if resolution.kind is ResolutionKind.RETURNED:
-        debit, credit = ACCOUNT, payable
+        debit, credit = ours, payable
     else:
         other = CORRECTION_ACCOUNTS[resolution.kind][0]
-        debit, credit = (other, ACCOUNT) if resolution.amount < 0 else (ACCOUNT, other)
+        debit, credit = (other, ours) if resolution.amount < 0 else (ours, other)
     return EntryDraft.create(
         idempotency_key=f"payments:reconciliation:{resolution.line}",
         # The payments context's own kinds: a double payment is owed back (a recovery); a

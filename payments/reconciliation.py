@@ -48,6 +48,7 @@ RULE_AMOUNT_DATE = "amount-date-v1"
 RULE_MANUAL = "manual-v1"
 RULE_FILE_TOTAL = "file-total-v1"
 RULE_SPLIT = "split-v1"
+RULE_TOLERANCE = "amount-tolerance-v1"
 
 
 class ReconciliationError(DomainError):
@@ -100,6 +101,25 @@ class ProblemKind(StrEnum):
     DUPLICATE = "duplicate"  # two lines for one payment
     AMBIGUOUS = "ambiguous"  # a line that fits more than one payment
     MISSING = "missing"  # a payment not on the bank after its days
+    DIFFERENCE = "difference"  # its reference, but an amount a little off (within tolerance)
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How far a line may stray from its payment and still be offered: ``days`` either side of
+    the payment's days (for a suggestion), ``pence`` off its amount (an amount difference)."""
+
+    days: int = 3
+    pence: int = 100
+
+    @classmethod
+    def create(cls, days: object, pence: object) -> Tolerance:
+        for value, field in ((days, "days"), (pence, "pence")):
+            if type(value) is not int or not 0 <= value <= 10_000:
+                raise ReconciliationError(
+                    "a tolerance is a whole number from 0 to 10,000", field=field
+                )
+        return cls(days, pence)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -116,10 +136,13 @@ def propose(
     *,
     statement_to: date | None = None,
     returns_of: list[Expected] | None = None,
+    tolerance: Tolerance = Tolerance(),
 ) -> tuple[list[Proposal], list[Problem]]:
     """What the rules say of the lines and payments not yet matched (``statement_to``: the
     last day the statements cover, past which a payment not seen is missing; ``returns_of``:
-    every payment made, matched or not, that money coming back may be for)."""
+    every payment made, matched or not, that money coming back may be for; ``tolerance``: the
+    council's, in days and pence)."""
+    slack = tolerance.days
     proposals: list[Proposal] = []
     problems: list[Problem] = []
     used_lines: set[str] = set()
@@ -164,6 +187,34 @@ def propose(
                 )
                 used_lines.add(x.id)
             used_expected.add(e.key)
+    # Its reference, within its days, but a few pence off: never matched, since a match never
+    # hides a difference; put right with the difference written off (a second officer's).
+    for e in expected:
+        if e.key in used_expected:
+            continue
+        near = [
+            x
+            for x in by_reference.get(e.reference, [])
+            if x.id not in used_lines
+            and within(x, e)
+            and (x.amount < 0) == (e.amount < 0)
+            and 0 < abs(x.amount - e.amount) <= tolerance.pence
+        ]
+        if len(near) == 1:
+            seen, off = abs(near[0].amount), abs(near[0].amount - e.amount)
+            problems.append(
+                Problem(
+                    ProblemKind.DIFFERENCE,
+                    near[0].id,
+                    e.key,
+                    f"{RULE_TOLERANCE}: {format_pence(seen)} with the reference {e.reference!r}"
+                    f" for {e.label} ({format_pence(abs(e.amount))}), {format_pence(off)}"
+                    f" {'more' if seen > abs(e.amount) else 'less'} (the tolerance is"
+                    f" {format_pence(tolerance.pence)}): write the difference off",
+                )
+            )
+            used_lines.add(near[0].id)
+            used_expected.add(e.key)
     # Several lines with a payment's reference adding up to it: many to one.
     for e in expected:
         if e.key in used_expected:
@@ -171,7 +222,7 @@ def propose(
         parts = [
             x
             for x in by_reference.get(e.reference, [])
-            if x.id not in used_lines and within(x, e, 3)
+            if x.id not in used_lines and within(x, e, slack)
         ]
         if len(parts) > 1 and sum(x.amount for x in parts) == e.amount:
             proposals.append(
@@ -199,7 +250,7 @@ def propose(
             for name, members in batches.items()
             if len(members) > 1
             and sum(m.amount for m in members) == line.amount
-            and all(within(line, m, 3) for m in members)
+            and all(within(line, m, slack) for m in members)
             and not any(m.key in used_expected for m in members)
         ]
         if len(files) != 1:
@@ -250,13 +301,13 @@ def propose(
         candidates = [
             e
             for e in by_amount.get(line.amount, [])
-            if e.key not in used_expected and within(line, e, 3)
+            if e.key not in used_expected and within(line, e, slack)
         ]
         if len(candidates) == 1:
             others = [
                 x
                 for x in rest_by_amount[line.amount]
-                if x.id != line.id and within(x, candidates[0], 3)
+                if x.id != line.id and within(x, candidates[0], slack)
             ]
             if not others:
                 proposals.append(
@@ -266,7 +317,7 @@ def propose(
                         (candidates[0].key,),
                         False,
                         f"{format_pence(-line.amount)} on {line.on:%-d %b %Y}, the one payment"
-                        f" of that amount within three days; the reference {line.reference!r}"
+                        f" of that amount within {slack} days; the reference {line.reference!r}"
                         f" is not its {candidates[0].reference!r}",
                     )
                 )
@@ -400,6 +451,7 @@ class ResolutionKind(StrEnum):
     WRITE_OFF = "write_off"  # a bank charge, or another amount the council bears
     RECOVER = "recover"  # paid twice: owed back by the payee
     RETURNED = "returned"  # money back in: the payment is owed again
+    DIFFERENCE = "difference"  # a payment's line a little off: the difference written off
 
 
 class Resolution(Aggregate):

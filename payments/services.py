@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -251,14 +252,27 @@ def current_destination(key: str) -> Destination:
 
 def reconciler(account: str = "COUNCIL:BANK") -> Any:
     """The reconciliation of the council's bank, or (``STRIPE:CLEARING``) of Stripe's balance."""
-    from payments.reconcile import Reconciler
+    from django.conf import settings
 
-    return Reconciler(payments_app(), account)
+    from payments.reconcile import Reconciler
+    from payments.reconciliation import Tolerance
+
+    tolerance = Tolerance.create(
+        settings.RECONCILE_TOLERANCE_DAYS, settings.RECONCILE_TOLERANCE_PENCE
+    )
+    return Reconciler(payments_app(), account, tolerance)
+
+
+def treasury() -> Any:
+    """Top-ups of the Stripe balance from the council's bank, and Stripe's payouts back."""
+    from payments.treasury import Treasury
+
+    return Treasury(payments_app())
 
 
 def stripe_expectations() -> list[Any]:
-    """What Stripe's balance should show for each transfer made: its amount out, the transfer
-    itself as the reference (a balance transaction's source)."""
+    """What Stripe's balance should show for each transfer made (its amount out, the transfer
+    itself as the reference: a balance transaction's source), each top-up and each payout."""
     from datetime import timedelta
 
     from payments.models import PaymentRecord
@@ -278,12 +292,13 @@ def stripe_expectations() -> list[Any]:
             label=row.label,
         )
         for row in rows.order_by("pay_on", "key")
-    ]
+    ] + treasury().stripe_expected()
 
 
 def bank_expectations() -> list[Any]:
-    """What the bank should show for each Bacs payment sent: its net out, its reference, the
-    days around its pay date it may land on (from the payments' read model, caught up)."""
+    """What the bank should show for each Bacs payment sent (its net out, its reference, the
+    days around its pay date it may land on, from the payments' read model, caught up), each
+    top-up of Stripe and each payout from it."""
     from datetime import timedelta
 
     from payments.models import PaymentRecord
@@ -306,7 +321,7 @@ def bank_expectations() -> list[Any]:
             batch_ref=_file_serial(row.rail_ref.split("#")[0]),
         )
         for row in rows.order_by("pay_on", "key")
-    ]
+    ] + treasury().bank_expected()
 
 
 def _file_serial(name: str) -> str:
@@ -323,8 +338,9 @@ def _file_serial(name: str) -> str:
         return ""
 
 
-def bank_balance_at(day: date) -> int:
-    """The ledger's balance of the council's bank account at the start of ``day``."""
+def bank_balance_at(day: date, code: str = "COUNCIL:BANK") -> int:
+    """The ledger's balance of the council's bank account (or ``code``) at the start of
+    ``day``."""
     from datetime import UTC, datetime, time
 
     from ledger import queries
@@ -332,10 +348,32 @@ def bank_balance_at(day: date) -> int:
 
     catch_up_ledger()
     try:
-        account = queries.account_by_code("COUNCIL:BANK")
+        account = queries.account_by_code(code)
     except DomainError:
         return 0
     return queries.balance(account, as_at=datetime.combine(day, time(), tzinfo=UTC))
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """One reconciled account: its reconciler, what the ledger expects on it, its balance."""
+
+    account: str
+    rec: Any
+    expected: Callable[[], list[Any]]
+
+    def balance_at(self, day: date) -> int:
+        return bank_balance_at(day, self.account)
+
+
+def reconciliation_of(account: str = "COUNCIL:BANK") -> Reconciliation:
+    """The council's bank (``COUNCIL:BANK``) or Stripe's balance (``STRIPE:CLEARING``)."""
+    from payments.reconciliation import ReconciliationError
+
+    expected = {"COUNCIL:BANK": bank_expectations, "STRIPE:CLEARING": stripe_expectations}
+    if account not in expected:
+        raise ReconciliationError("COUNCIL:BANK or STRIPE:CLEARING", field="account")
+    return Reconciliation(account, reconciler(account), expected[account])
 
 
 def monitoring() -> Any:

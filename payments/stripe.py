@@ -26,6 +26,8 @@ import stripe
 if TYPE_CHECKING:
     from stripe._base_address import BaseAddresses
 
+    from payments.treasury import PayoutSeen
+
 CURRENCY = "gbp"
 T = TypeVar("T")
 
@@ -287,17 +289,22 @@ def top_up(
     idempotency_key: str,
     description: str,
     metadata: Mapping[str, str] | None = None,
+    statement_descriptor: str = "",
 ) -> str:
-    """Add GBP funds to the platform balance (what transfers are paid from)."""
+    """Add GBP funds to the platform balance (what transfers are paid from);
+    ``statement_descriptor``: what the council's bank shows for it."""
+    params: dict[str, Any] = {
+        "amount": amount_pence,
+        "currency": CURRENCY,
+        "description": description,
+        "metadata": dict(metadata or {}),
+    }
+    if statement_descriptor:
+        params["statement_descriptor"] = statement_descriptor
     result = _call(
         f"top up {amount_pence}p",
         lambda: client().v1.topups.create(
-            params={
-                "amount": amount_pence,
-                "currency": CURRENCY,
-                "description": description,
-                "metadata": dict(metadata or {}),
-            },
+            params=params,  # type: ignore[arg-type]
             options={"idempotency_key": idempotency_key},
         ),
     )
@@ -324,13 +331,18 @@ def verify_webhook(payload: bytes, signature: str) -> stripe.Event:
         ) from e
 
 
-def balance_transactions(*, kind: str, known: set[str], page: int = 100) -> list[dict[str, Any]]:
-    """The platform's balance transactions of ``kind`` (newest first), page by page, up to
-    the first already ``known``: what a reconciliation has not imported yet."""
+def balance_transactions(
+    *, known: set[str], kind: str | None = None, page: int = 100
+) -> list[dict[str, Any]]:
+    """The platform's balance transactions (of ``kind``, or all: transfers, top-ups, payouts),
+    newest first, page by page, up to the first already ``known``: what a reconciliation has
+    not imported yet."""
     found: list[dict[str, Any]] = []
     after: str | None = None
     while True:
-        params: dict[str, Any] = {"limit": page, "type": kind}
+        params: dict[str, Any] = {"limit": page}
+        if kind:
+            params["type"] = kind
         if after:
             params["starting_after"] = after
         listed = _call(
@@ -353,3 +365,44 @@ def balance_transactions(*, kind: str, known: set[str], page: int = 100) -> list
         if not listed.has_more or not listed.data:
             return found
         after = listed.data[-1].id
+
+
+def payout_details(payout_id: str, *, page: int = 100) -> PayoutSeen:
+    """The platform's payout ``payout_id``, and its transactions through the ``payout``
+    filter of the balance transactions (only Stripe's automatic payouts have them)."""
+    found = _call(f"retrieve payout {payout_id}", lambda: client().v1.payouts.retrieve(payout_id))
+    trace = getattr(found, "trace_id", None)
+    listed: list[dict[str, Any]] = []
+    if found.automatic and found.status == "paid":
+        after: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": page, "payout": payout_id}
+            if after:
+                params["starting_after"] = after
+            batch = _call(
+                f"list payout {payout_id}'s transactions",
+                lambda asked=params: client().v1.balance_transactions.list(params=asked),  # type: ignore[arg-type,misc]
+            )
+            listed += [
+                {
+                    "id": t.id,
+                    "amount": t.amount,
+                    "type": t.type,
+                    "source": t.source if isinstance(t.source, str) else "",
+                }
+                for t in batch.data
+            ]
+            if not batch.has_more or not batch.data:
+                break
+            after = batch.data[-1].id
+    from payments.treasury import PayoutSeen
+
+    return PayoutSeen(
+        id=found.id,
+        amount=found.amount,
+        status=found.status,
+        automatic=bool(found.automatic),
+        arrival_date=int(found.arrival_date),
+        trace_id=str(trace.value or "") if trace is not None else "",
+        transactions=tuple(listed),
+    )

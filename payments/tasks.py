@@ -78,15 +78,57 @@ def act_on_stored_stripe_events() -> int:
 
 @shared_task(acks_late=True)
 def import_stripe_balance(started_by: str) -> dict[str, Any]:
-    """Stripe's transfers since the last import, into the Stripe balance's reconciliation, then
-    matched (a worker calls Stripe, never a request)."""
+    """Stripe's balance transactions since the last import (transfers, top-ups, payouts), into
+    the Stripe balance's reconciliation; each payout that has arrived recorded with what it
+    paid out; then both accounts matched (a worker calls Stripe, never a request)."""
     from payments import stripe
-    from payments.services import reconciler, stripe_expectations
+    from payments.services import (
+        bank_expectations,
+        payments_journal,
+        reconciler,
+        stripe_expectations,
+        treasury,
+    )
+    from payments.treasury import TreasuryError
 
     actor = Actor(id=started_by, roles=frozenset({Role.FINANCE_OFFICER}))
     rec = reconciler("STRIPE:CLEARING")
-    done = rec.import_stripe(
-        actor, fetch=lambda known: stripe.balance_transactions(kind="transfer", known=known)
-    )
+    done = rec.import_stripe(actor, fetch=lambda known: stripe.balance_transactions(known=known))
+    funds, journal = treasury(), payments_journal()
+    arrived, refused = 0, []
+    for payout in funds.payouts_to_record(rec.lines()):
+        try:
+            seen = stripe.payout_details(payout)
+            arrived += funds.record_payout(seen, journal=journal) is not None
+        except TreasuryError as exc:  # kept for finance; the other payouts go on
+            refused.append(str(exc))
     state = rec.match_automatically(actor, stripe_expectations())
-    return {"lines": done.lines, "new": done.new, "exceptions": len(state.problems)}
+    reconciler().match_automatically(actor, bank_expectations())  # a payout's line may wait
+    return {
+        "lines": done.lines,
+        "new": done.new,
+        "payouts": arrived,
+        "payouts_refused": refused,
+        "exceptions": len(state.problems),
+    }
+
+
+@shared_task(acks_late=True)
+def fund_stripe(started_by: str, key: str, amount_pence: int, reason: str) -> dict[str, Any]:
+    """Top the Stripe balance up from the council's bank (payments/treasury.py), once per key."""
+    from django.utils import timezone
+
+    from payments import stripe
+    from payments.services import payments_journal, treasury
+
+    actor = Actor(id=started_by, roles=frozenset({Role.FINANCE_OFFICER}))
+    made = treasury().fund(
+        actor,
+        key=key,
+        amount=amount_pence,
+        on=timezone.localdate(),
+        reason=reason,
+        top_up=stripe.top_up,
+        journal=payments_journal(),
+    )
+    return {"topup": made.topup, "reference": made.reference, "amount_pence": made.amount}

@@ -237,6 +237,7 @@ class ConnectBalanceTransaction(StripeObject):
         self.source = source
         self.status = "available"
         self.type = type
+        self._paid_out_by: str | None = None  # the automatic payout that swept it
 
 
 def _balance(account: str | None) -> int:
@@ -467,6 +468,7 @@ class ConnectPayout(StripeObject):
         metadata: dict[str, str],
         method: str,
         statement_descriptor: str | None,
+        automatic: bool = False,
     ) -> None:
         super().__init__()
         self._account = account.id if account else None
@@ -474,7 +476,7 @@ class ConnectPayout(StripeObject):
         self.application_fee = None
         self.application_fee_amount = None
         self.arrival_date = self.created + (0 if method == "instant" else 2 * DAY)
-        self.automatic = False
+        self.automatic = automatic
         self.currency = CURRENCY
         self.description = description
         self.destination = (account._bank_account() if account else None) or ("ba_" + random_id(24))
@@ -970,6 +972,33 @@ async def retrieve_payout(request: web.Request) -> web.Response:
     )
 
 
+@routes.post("/_config/payouts/automatic")
+async def automatic_payout(request: web.Request) -> web.Response:
+    """Test-only: what Stripe's payout schedule does each day: pay the available balance of
+    the platform (or the ``Stripe-Account``) out to its bank, as one automatic payout made of
+    every transaction not paid out before (listed by ``GET /v1/balance_transactions?payout=``)."""
+    account = _connected_account(request)
+    scope = account.id if account else None
+    swept = [txn for txn in _transactions_of(request) if txn._paid_out_by is None]
+    amount = sum(txn.amount for txn in swept)
+    if amount <= 0:
+        raise invalid(f"Nothing to pay out: the available balance is {amount}.")
+    payout = ConnectPayout(
+        account=account,
+        amount=amount,
+        description="STRIPE PAYOUT",
+        metadata={},
+        method="standard",
+        statement_descriptor=None,
+        automatic=True,
+    )
+    own = store[f"balance_transaction:{payout.balance_transaction}"]
+    for txn in [*swept, own]:
+        txn._paid_out_by = payout.id
+    emit("payout.created", payout, account=scope)
+    return _respond(payout)
+
+
 @routes.post("/_config/payouts/{id}/{status}")
 async def settle_payout(request: web.Request) -> web.Response:
     """Test-only: move a pending payout to ``paid`` or ``failed`` and emit the event."""
@@ -981,6 +1010,8 @@ async def settle_payout(request: web.Request) -> web.Response:
         raise invalid(f"Payout {payout.id} is not pending.")
     payout.status = status
     payout.trace_id = {"status": "supported", "value": "LOCAL" + random_id(10).upper()}
+    if payout.automatic and status == "paid":
+        payout.reconciliation_status = "completed"  # its transactions may be listed now
     if status == "failed":
         payout.failure_code = "could_not_process"
         payout.failure_message = "The bank could not process this payout."
@@ -1080,11 +1111,22 @@ async def _list_transactions(request: web.Request) -> web.Response:
     query, _ = await _params(request)
     kind = query.pop("type", None)
     source = query.pop("source", None)
+    paid_out_by = query.pop("payout", None)
     query.pop("currency", None)
+    if paid_out_by is not None:
+        payout = _get("payout", paid_out_by, param="payout")
+        if not payout.automatic:  # as Stripe answers: it cannot know a manual payout's
+            raise invalid(
+                "Balance transaction history can only be filtered on automatic transfers, "
+                "not manual.",
+                param="payout",
+            )
     items = [
         txn
         for txn in _transactions_of(request)
-        if (kind is None or txn.type == kind) and (source is None or txn.source == source)
+        if (kind is None or txn.type == kind)
+        and (source is None or txn.source == source)
+        and (paid_out_by is None or txn._paid_out_by == paid_out_by)
     ]
     return json_response(_list("/v1/balance_transactions", items, query))
 

@@ -47,6 +47,12 @@ class StripeServer:
             body = response.read()
         return json.loads(body) if body else {}
 
+    def flush(self) -> None:
+        """Forget every object (for a test that reconciles Stripe's whole balance)."""
+        request = urllib.request.Request(self.base_url + "/_config/data", method="DELETE")
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
 
 @pytest.fixture(scope="session")
 def stripe_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StripeServer]:

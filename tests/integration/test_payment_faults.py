@@ -41,9 +41,10 @@ WORKER = Actor(id="a.khan", roles=frozenset({Role.SOCIAL_WORKER}))
 FIGURES = BudgetFigures(total_weekly=30000, contribution_weekly=4000, direct_payment_weekly=30000)
 
 
-def people(ledger: Any, stripe_server: Any, count: int) -> list[str]:
+def people(ledger: Any, stripe_server: Any, count: int, *, fund: bool = True) -> list[str]:
     """``count`` budgets, each with a year allocated and a 4-weekly direct payment to a
-    connected account from ``RUN_ON``; returns the payments' keys."""
+    connected account from ``RUN_ON`` (and, with ``fund``, the platform topped up outside the
+    ledger); returns the payments' keys."""
     for code, kind in [("COUNCIL:CARE-FUND", "equity"), ("STRIPE:CLEARING", "asset")]:
         ledger.open_account(code=code, name=code, type=kind, actor="t")
     budgets = ledger.journal(Actor.system(), context=Owner.BUDGETS)
@@ -88,7 +89,9 @@ def people(ledger: Any, stripe_server: Any, count: int) -> list[str]:
             figures=FIGURES,
         )
         keys.append(f"payments:dp:{ref}:P01")
-    pay.top_up(amount_pence=100_000_000, idempotency_key=f"fund-{uuid.uuid4()}", description="f")
+    if fund:
+        key = f"fund-{uuid.uuid4()}"
+        pay.top_up(amount_pence=100_000_000, idempotency_key=key, description="f")
     return keys
 
 

@@ -309,3 +309,187 @@ def test_one_bank_debit_for_a_whole_bacs_file_matches_all_its_payments(
         e.key for e in expected
     )
     assert serial in match.evidence
+
+
+def test_a_month_on_both_rails_with_a_stripe_payout_closes_at_zero_on_both_accounts(
+    ledger: Any,
+    paid: list[str],
+    stripe_server: Any,
+    make_user: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Bacs and Stripe in one month: finance tops Stripe up from the bank, Stripe's transfers
+    pay two people, Stripe's automatic payout returns what is left with its trace id. The bank's
+    statement (with a return, a bank charge and a duplicate) and Stripe's balance are each
+    matched, put right and closed at zero, and the ledger equals both to the penny."""
+    from datetime import UTC, datetime, timedelta
+
+    import stripe
+    from django.utils import timezone
+
+    from config import celery_app
+    from payments import stripe as pay
+    from payments.rails import StripeRail
+    from payments.services import reconciliation_of
+    from payments.treasury import bank_reference
+    from tests.integration.helpers import signed_in
+    from tests.integration.test_payment_faults import RUN_ON, people
+
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)  # the tasks, run here
+    stripe_server.flush()  # Stripe's whole balance is this test's
+    finance = signed_in(make_user, "l.brown", Role.FINANCE_OFFICER)
+    auditor = signed_in(make_user, "a.audit", Role.AUDITOR)
+    stripe_keys = people(ledger, stripe_server, 2, fund=False)
+
+    # Finance tops Stripe up from the bank: once, however often the request is sent.
+    route = "/api/v1/payments/stripe-funding"
+    body = {"amount_pence": 300_000, "reason": "December's direct payments"}
+
+    def fund(client: Any, sent: dict[str, Any]) -> Any:
+        return client.post(
+            route, sent, content_type="application/json", HTTP_IDEMPOTENCY_KEY="topup-2026-12"
+        )
+
+    assert fund(auditor, body).status_code == 403
+    bad = fund(finance, {**body, "amount_pence": 0})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "amount_pence"
+    for _ in range(2):
+        started = fund(finance, body)
+        assert started.status_code == 202, started.content
+    assert started.json()["reference"] == bank_reference("topup-2026-12")
+    [funding] = auditor.get(route).json()["fundings"]
+    assert (funding["amount_pence"], funding["by"]) == (300_000, "l.brown")
+    assert len(pay.client().v1.topups.list().data) == 1
+
+    app, rail = payments_app(), StripeRail()
+    run = app.start_run(SYSTEM, rail=rail, run_on=RUN_ON, calendar=CAL)
+    assert app.work_run(SYSTEM, run, rail=rail, journal=journal(ledger)).paid == 2
+    # Stripe's schedule pays out what is left (£3,000 - 2 × £1,040), made of every
+    # transaction since: one payout, many transactions.
+    payout = stripe_server.post("/_config/payouts/automatic")
+    assert payout["amount"] == 300_000 - 2 * 104_000 and payout["automatic"] is True
+    # As Stripe: a manual payout (here a person's, from their own account) lists nothing.
+    person = {"stripe_account": pay.client().v1.accounts.list().data[0].id}
+    manual = pay.client().v1.payouts.create(params={"amount": 1, "currency": "gbp"}, options=person)  # type: ignore[arg-type]
+    with pytest.raises(stripe.InvalidRequestError, match="automatic transfers, not manual"):
+        pay.client().v1.balance_transactions.list(params={"payout": manual.id}, options=person)  # type: ignore[arg-type]
+    paid_out = stripe_server.post(f"/_config/payouts/{payout['id']}/paid")
+    trace = paid_out["trace_id"]["value"]
+
+    assert finance.post("/api/v1/payments/reconciliation/stripe-imports").status_code == 202
+    [arrived] = auditor.get(route).json()["payouts"]
+    assert (arrived["trace_id"], arrived["kinds"]) == (trace, {"topup": 1, "transfer": 2})
+    stripe_side = reconciliation_of("STRIPE:CLEARING")
+    state = stripe_side.rec.state(stripe_side.expected())
+    assert (state.problems, state.suggestions) == ([], [])
+    matched = {e for m in stripe_side.rec.matches() for e in m.expected}
+    assert matched == {*stripe_keys, "stripe:topup:topup-2026-12", f"stripe:payout:{payout['id']}"}
+    # Stripe's balance is what the ledger says it is: nothing left after the payout.
+    assert ledger.get_account("STRIPE:CLEARING").balance == 0
+    assert pay.client().v1.balance.retrieve().available[0].amount == 0
+
+    # The council's bank: the Bacs file's payments, the top-up out, the payout in.
+    on = timezone.localdate()
+    arrival = datetime.fromtimestamp(payout["arrival_date"], UTC).date()
+    statement = mt940(
+        [
+            ("261224", "D", "1040,00", "DP DN-RA P01|DP DN-RA P01"),
+            ("261224", "D", "1040,00", "DP DN-RB P01|DP DN-RB P01"),
+            ("261224", "D", "1040,00", "DP DN-RB P01|DP DN-RB P01 AGAIN"),
+            ("261224", "D", "1040,00", "DP DN-RC P01|DP DN-RC P01"),
+            ("261229", "C", "1040,00", "DP DN-RC P01|RETURNED ACCOUNT CLOSED"),
+            ("261231", "D", "55,20", "CHARGES|BANK CHARGES DECEMBER"),
+            (f"{on:%y%m%d}", "D", "3000,00", f"{funding['reference']}|STRIPE TOPUP"),
+            (f"{arrival:%y%m%d}", "C", "920,00", f"{trace}|STRIPE PAYOUT"),
+        ]
+    )
+    made = finance.post(
+        "/api/v1/payments/reconciliation/imports",
+        {"kind": "mt940", "file": _upload("dec.sta", statement)},
+    )
+    assert made.status_code == 201, made.content
+    bank = reconciliation_of("COUNCIL:BANK")
+    state = bank.rec.state(bank.expected())
+    kinds = sorted(p.kind.value for p in state.problems)
+    assert kinds == ["duplicate", "duplicate", "returned", "unexpected"]
+    rules = {e: m.rule for m in bank.rec.matches() for e in m.expected}
+    topup, paid_in = "bank:topup:topup-2026-12", f"bank:payout:{payout['id']}"
+    assert rules[topup] == rules[paid_in] == "reference-amount-v1"
+    by_kind: dict[ProblemKind, list[str]] = {}
+    for p in state.problems:
+        by_kind.setdefault(p.kind, []).append(str(p.line))
+    one, other = by_kind[ProblemKind.DUPLICATE]
+    bank.rec.confirm(
+        LBROWN,
+        lines=[one],
+        expected=["payments:dp:DN-RB:P01"],
+        payments=bank.expected(),
+        reason="the first debit is the payment",
+    )
+    corrections = [
+        (other, "recover", "", "paid twice by the bank"),
+        (by_kind[ProblemKind.RETURNED][0], "returned", "payments:dp:DN-RC:P01", "closed"),
+        (by_kind[ProblemKind.UNEXPECTED][0], "write_off", "", "December's charges"),
+    ]
+    for line, kind, payment, reason in corrections:
+        bank.rec.propose_correction(LBROWN, line=line, kind=kind, reason=reason, payment=payment)
+        approved = finance.post(f"/api/v1/payments/reconciliation/corrections/{line}/approve")
+        assert approved.status_code == 422  # the officer who proposed it
+        bank.rec.approve_correction(MPATEL, line=line, journal=journal(ledger))
+
+    # Every month with lines closes at zero, on each account (oldest first).
+    for account, months in [
+        ("COUNCIL:BANK", {"2026-12", f"{on:%Y-%m}", f"{arrival:%Y-%m}"}),
+        ("STRIPE:CLEARING", {f"{on:%Y-%m}", f"{arrival - timedelta(days=2):%Y-%m}"}),
+    ]:
+        for month in sorted(months):
+            close = f"/api/v1/payments/reconciliation/periods/{month}/close?account={account}"
+            closed = finance.post(close)
+            assert closed.status_code == 200, (account, month, closed.content)
+            assert closed.json()["difference_pence"] == 0
+    bank_total = sum(x.amount for x in bank.rec.lines())
+    assert bank_total == -(4 * 104_000) + 104_000 - 5520 - 300_000 + 92_000
+    assert ledger.get_account("COUNCIL:BANK").balance == bank_total
+
+
+def _upload(name: str, data: bytes) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data)
+
+
+def test_a_line_a_few_pence_off_is_put_right_by_writing_the_difference_off(
+    ledger: Any, paid: list[str], make_user: Any
+) -> None:
+    from tests.integration.helpers import signed_in
+
+    finance = signed_in(make_user, "l.brown", Role.FINANCE_OFFICER)
+    second = signed_in(make_user, "m.patel", Role.FINANCE_OFFICER)
+    statement = mt940(
+        [
+            ("261224", "D", "1040,35", "DP DN-RA P01|DP DN-RA P01 INCL FEE"),
+            ("261224", "D", "1040,00", "DP DN-RB P01|DP DN-RB P01"),
+            ("261224", "D", "1040,00", "DP DN-RC P01|DP DN-RC P01"),
+        ]
+    )
+    made = finance.post(
+        "/api/v1/payments/reconciliation/imports",
+        {"kind": "mt940", "file": _upload("dec.sta", statement)},
+    )
+    assert made.status_code == 201, made.content
+    [problem] = finance.get("/api/v1/payments/reconciliation").json()["exceptions"]
+    assert (problem["kind"], problem["expected"]) == ("difference", "payments:dp:DN-RA:P01")
+    assert "£0.35 more" in problem["why"]
+    route = "/api/v1/payments/reconciliation/corrections"
+    body = {"line": problem["line"], "kind": "difference", "reason": "the bank's fee"}
+    refused = finance.post(route, body, content_type="application/json")
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "payment"
+    body["payment"] = problem["expected"]
+    assert finance.post(route, body, content_type="application/json").status_code == 201
+    approve = f"{route}/{problem['line']}/approve"
+    assert finance.post(approve).status_code == 422  # a second officer approves
+    assert second.post(approve).json()["exceptions"] == []
+    close = second.post("/api/v1/payments/reconciliation/periods/2026-12/close")
+    assert close.status_code == 200 and close.json()["difference_pence"] == 0
+    assert ledger.get_account("COUNCIL:BANK-CHARGES").balance == 35
+    assert ledger.get_account("COUNCIL:BANK").balance == -(3 * 104000 + 35)

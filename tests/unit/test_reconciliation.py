@@ -127,3 +127,26 @@ def test_a_payment_the_bank_paid_in_parts_is_suggested_as_one_match() -> None:
     assert [(p.rule, p.lines, p.expected, p.automatic) for p in proposals] == [
         ("split-v1", ("L1", "L2"), ("A",), False)
     ]
+
+
+def test_an_amount_a_few_pence_off_is_a_difference_within_the_councils_tolerance() -> None:
+    from payments.reconciliation import ReconciliationError, Tolerance
+
+    payments = [expected("A", -104000, "DP A"), expected("B", -50000, "DP B")]
+    lines = [line(1, -104035, "DP A"), line(2, -49000, "DP B")]  # 35p over; £10 under
+    proposals, problems = propose(lines, payments, tolerance=Tolerance(days=3, pence=100))
+    assert proposals == []  # a match never hides a difference
+    kinds = {(p.kind, p.line, p.expected) for p in problems}
+    assert (ProblemKind.DIFFERENCE, "L1", "A") in kinds
+    [near] = [p for p in problems if p.kind is ProblemKind.DIFFERENCE]
+    assert "£0.35 more" in near.why and "amount-tolerance-v1" in near.why
+    # £10 off is beyond £1: not offered against B.
+    assert not any(p.kind is ProblemKind.DIFFERENCE and p.expected == "B" for p in problems)
+    _, wider = propose(lines, payments, tolerance=Tolerance(days=3, pence=1000))
+    assert sum(p.kind is ProblemKind.DIFFERENCE for p in wider) == 2
+    # Days: a suggestion by amount alone may be a day or two late, no further than the council says.
+    late = [line(3, -104000, "", on=date(2026, 12, 12))]
+    assert propose(late, payments[:1], tolerance=Tolerance(days=3))[0]
+    assert not propose(late, payments[:1], tolerance=Tolerance(days=1))[0]
+    with pytest.raises(ReconciliationError):
+        Tolerance.create(-1, 100)
