@@ -1254,11 +1254,15 @@ def period_report(
 @router.post("/reconciliation/periods/{month}/close", auth=RECONCILE)
 def close_period(request: HttpRequest, month: str, account: str = "COUNCIL:BANK") -> dict[str, Any]:
     """Close the month at zero difference (recording who); it is then frozen."""
-    from payments.services import reconciliation_of
+    from payments.services import payments_journal, reconciliation_of
 
     side = reconciliation_of(account)
     return side.rec.close(
-        caller_actor(request), _month(month), side.expected(), balance_at=side.balance_at
+        caller_actor(request),
+        _month(month),
+        side.expected(),
+        balance_at=side.balance_at,
+        journal=payments_journal(),
     )
 
 

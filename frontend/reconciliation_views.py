@@ -21,7 +21,7 @@ from ledger.domain import Owner
 from ledger.money import format_pence
 from payments import policies
 from payments.reconciliation import Resolution
-from payments.services import bank_balance_at, bank_expectations, reconciler
+from payments.services import bank_balance_at, bank_expectations, payments_journal, reconciler
 
 MAX_BYTES = 20 * 1024 * 1024
 LABELS = {
@@ -110,7 +110,9 @@ def act(request: HttpRequest, step: str) -> HttpResponse:
             line=data.get("line", ""),
             journal=ledger_app().journal(Actor.system(), context=Owner.PAYMENTS),
         ),
-        "close": lambda: rec.close(actor, month, expected, balance_at=bank_balance_at),
+        "close": lambda: rec.close(
+            actor, month, expected, balance_at=bank_balance_at, journal=payments_journal()
+        ),
     }
     if step not in commands:
         raise Http404("no such step")

@@ -27,7 +27,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any, ClassVar
 from uuid import UUID
@@ -41,10 +41,12 @@ from config.transcodings import ContextApplication
 from core.process import Downstream
 from ledger import domain, policies
 from ledger.domain import (
+    BOOKS_ID,
     Account,
     AccountClosedError,
     AccountState,
     AlreadyReversedError,
+    Books,
     ConflictError,
     EffectiveDateError,
     EffectiveDates,
@@ -231,6 +233,30 @@ class LedgerApplication(Downstream, ContextApplication):
                 back_off(attempt)
         raise ConflictError("the account kept changing: try again", field="code")
 
+    def books(self) -> Books:
+        """Which accounts' books are closed, and through when."""
+        try:
+            found: Books = self.repository.get(BOOKS_ID)
+        except AggregateNotFoundError:
+            return Books()
+        return found
+
+    def close_books(self, *, code: str, through: date, actor: str, reason: str) -> bool:
+        """Close ``code``'s books through ``through`` (a reconciled month): later entries dated
+        in it are refused. A post that passed its check a moment before may still land; the
+        closing report is worked out first, so a difference would show in the next period."""
+        self.get_account(code)
+        for attempt in attempts():
+            books = self.books()
+            if not books.close(code=code, through=through, actor=actor, reason=reason):
+                return False
+            try:
+                self.save(books)
+                return True
+            except IntegrityError:  # another close a moment ago: read again
+                back_off(attempt)
+        raise ConflictError("the books kept changing: try again", field="code")
+
     def get_account(self, code: str, *, field: str = "code") -> Account:
         try:
             account: Any = self.repository.get(account_id(check_code(code, field=field)))
@@ -285,9 +311,10 @@ class LedgerApplication(Downstream, ContextApplication):
         pending, done = list(drafts), dict[UUID, Recorded]()
         for attempt in attempts():
             try:
-                now = datetime.now(UTC)
+                now, books = datetime.now(UTC), self.books()
                 for draft in pending:
                     self.effective_dates.check(draft.effective_at, now=now)
+                    books.check(draft.legs, draft.effective_at)
                 entries = [JournalEntry.post(d) for d in pending]
                 step = self._step(pending, by, partial(take_entries, pending, by=by))
                 # The one-statement check knows no owners, and only finance's journal is
@@ -355,6 +382,7 @@ class LedgerApplication(Downstream, ContextApplication):
                 by=by,
             )
             self.effective_dates.check(draft.effective_at, now=now)
+            self.books().check(draft.legs, draft.effective_at)
             reversal = JournalEntry.post(draft, reverses=original.id)
             original.mark_reversed(reversal=reversal.id, actor=draft.actor, reason=draft.reason)
             step = self._step([draft], by, partial(take_entries, [draft], by=by))
@@ -700,6 +728,11 @@ class Journal:
 
     def post_entry(self, draft: EntryDraft) -> Recorded:
         return self.ledger.post_entry(draft, by=self.owner)
+
+    def close_books(self, *, code: str, through: date, reason: str) -> bool:
+        return self.ledger.close_books(
+            code=code, through=through, actor=self.actor.id, reason=reason
+        )
 
     def post_entries(
         self, drafts: Sequence[EntryDraft], *, tracking: Tracking | None = None

@@ -78,6 +78,10 @@ class EffectiveDateError(InvalidEntryError):
     """An effective date before the ledger opened, or further ahead than the council allows."""
 
 
+class BooksClosedError(EffectiveDateError):
+    """An entry dated in a period whose books are closed for one of its accounts."""
+
+
 class AccountNotEmptyError(LedgerError):
     """An account asked to close while it still holds money."""
 
@@ -1395,3 +1399,42 @@ class Hold(Aggregate):
 
 def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%-d %B %Y %H:%M") + " UTC"
+
+
+BOOKS_ID = uuid5(NAMESPACE, "books")
+
+
+class Books(Aggregate):
+    """Accounts whose books are closed through a day (a reconciled month, frozen): an entry
+    dated on or before that day that moves one of them is refused, so a correction goes in a
+    later period. One aggregate for the ledger, as closes are few and every post reads it."""
+
+    @event("Opened")
+    def __init__(self) -> None:
+        self.closed_through: dict[str, date] = {}
+
+    @staticmethod
+    def create_id() -> UUID:  # type: ignore[override]
+        return BOOKS_ID
+
+    def close(self, *, code: str, through: date, actor: str, reason: str) -> bool:
+        """Close ``code``'s books through ``through``; False if they were already."""
+        if self.closed_through.get(code, date.min) >= through:
+            return False
+        self._closed(code, through, actor, clean_text(reason, field="reason", limit=500))
+        return True
+
+    @event("Closed")
+    def _closed(self, code: str, through: date, actor: str, reason: str) -> None:
+        self.closed_through = {**self.closed_through, code: through}
+
+    def check(self, legs: Iterable[Leg], effective_at: datetime) -> None:
+        day = effective_at.astimezone(UTC).date()
+        for leg in legs:
+            through = self.closed_through.get(leg.account)
+            if through is not None and day <= through:
+                raise BooksClosedError(
+                    f"the books of {leg.account} are closed through"
+                    f" {through:%-d %B %Y}: date it after, in a period still open",
+                    field="effective_at",
+                )

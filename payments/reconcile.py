@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -471,10 +471,13 @@ class Reconciler:
         expected: list[Expected],
         *,
         balance_at: Callable[[date], int] | None = None,
+        journal: Any = None,
     ) -> dict[str, Any]:
-        """Close the month at zero difference; then it is frozen."""
+        """Close the month at zero difference; then it is frozen, here and (given the
+        ``journal``) in the ledger, which refuses an entry on the account dated in it."""
         policies.check_may_reconcile(actor)
         if self._period_or_none(month) is not None:
+            self._close_books(month, journal)  # if a crash came between the two, now
             raise PeriodClosedError(f"{month} is closed already", field="period")
         report = self.report(month, expected, balance_at=balance_at)
         if report["open_lines"] or report["open_payments"]:
@@ -491,7 +494,20 @@ class Reconciler:
             self.app.save(Period(self.account, month, actor.id, closed))
         except IntegrityError:
             raise PeriodClosedError(f"{month} is closed already", field="period") from None
+        self._close_books(month, journal)
         return {**report, "closed_by": actor.id}
+
+    def _close_books(self, month: str, journal: Any) -> None:
+        if journal is None:
+            return
+        start = date.fromisoformat(f"{month}-01")
+        last = date(start.year + start.month // 12, start.month % 12 + 1, 1) - timedelta(days=1)
+        closed = self._period_or_none(month)
+        journal.close_books(
+            code=self.account,
+            through=last,
+            reason=f"{month} reconciled to zero and closed by {closed.closed_by}",
+        )
 
     def matches(self) -> Iterator[Match]:
         for originator in self.app._originators(Match.Matched):  # type: ignore[attr-defined]

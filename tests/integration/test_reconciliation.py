@@ -155,7 +155,9 @@ def test_a_month_reconciled_to_zero_and_closed(ledger: Any, paid: list[str]) -> 
     rec.propose_correction(LBROWN, line=charge, kind="write_off", reason="December's charges")
     rec.approve_correction(MPATEL, line=charge, journal=journal(ledger))
 
-    closed = rec.close(MPATEL, "2026-12", expected, balance_at=bank_balance_at)
+    closed = rec.close(
+        MPATEL, "2026-12", expected, balance_at=bank_balance_at, journal=journal(ledger)
+    )
     assert (closed["open_lines"], closed["difference_pence"], closed["closed_by"]) == (
         0,
         0,
@@ -179,6 +181,21 @@ def test_a_month_reconciled_to_zero_and_closed(ledger: Any, paid: list[str]) -> 
             data=mt940([("261230", "D", "1,00", "LATE|A LATE CHARGE")]),
         )
     assert rec.report("2026-12", expected)["closed_by"] == "m.patel"  # as it was frozen
+    # The ledger itself refuses an entry on the bank dated in the closed month, whoever posts
+    # it; the same correction dated in January is taken.
+    from datetime import UTC, datetime
+
+    from ledger.domain import BooksClosedError
+    from tests.conftest import draft
+
+    legs = [("COUNCIL:BANK-CHARGES", "debit", 100), ("COUNCIL:BANK", "credit", 100)]
+    finance = ledger.journal(LBROWN)
+    with pytest.raises(BooksClosedError, match="closed through 31 December 2026"):
+        on = datetime(2026, 12, 30, tzinfo=UTC)
+        finance.post_entry(draft("late", legs, kind="adjustment", effective_at=on))
+    on = datetime(2027, 1, 2, tzinfo=UTC)
+    finance.post_entry(draft("late", legs, kind="adjustment", effective_at=on))
+    assert ledger.get_account("COUNCIL:BANK").balance == bank_total - 100
     assert closed["opening_balance_pence"] == 0
     assert closed["closing_balance_pence"] == bank_total
 
