@@ -988,10 +988,22 @@ RECONCILE = allowed_by(policies.check_may_reconcile)
 MAX_STATEMENT_BYTES = 20 * 1024 * 1024
 
 
+class MatchingOut(Schema):
+    status: str  # waiting, matching, done, failed
+    lines: int
+    done: int  # matches saved so far …
+    total: int  # … of those the rules make
+    exceptions: int
+    suggestions: int
+    error: str
+    watch: str
+
+
 class ImportOut(Schema):
     id: UUID
     lines: int
     new: bool  # False: this file was imported before, and nothing was added
+    matching: MatchingOut
 
 
 class ProposalOut(Schema):
@@ -1046,27 +1058,96 @@ def reconciliation_out(state: Any) -> ReconciliationOut:
 
 @router.post("/reconciliation/imports", response={201: ImportOut, 200: ImportOut}, auth=RECONCILE)
 def import_statement(
-    request: HttpRequest, file: File[UploadedFile], kind: Form[str], mapping: Form[str] = ""
+    request: HttpRequest,
+    file: File[UploadedFile],
+    kind: Form[str],
+    mapping: Form[str] = "",
+    bank: Form[str] = "",
 ) -> Any:
-    """A bank statement (mt940, camt053, or csv with its bank's column mapping as JSON): kept
-    once (the same file again adds nothing), then matched; what is left is listed."""
+    """A bank statement (mt940, camt053, or csv read through ``bank``'s saved mapping or a
+    ``mapping`` given as JSON): kept once (the same file again adds nothing), then matched,
+    at once when small, else by a worker (``matching.watch`` shows how far it is)."""
     from payments.bank_statements import CsvMapping, StatementError
-    from payments.services import bank_expectations, reconciler
+    from payments.services import match_import, reconciler
 
     if file.size and file.size > MAX_STATEMENT_BYTES:
         raise StatementError("must be smaller than 20 MB", field="file")
+    rec = reconciler()
     try:
         columns = CsvMapping(**json.loads(mapping)) if mapping else None
     except (ValueError, TypeError) as exc:
         raise StatementError(
             f"the mapping is not the columns' JSON: {exc}", field="mapping"
         ) from None
-    actor, rec = caller_actor(request), reconciler()
+    if columns is None and bank:
+        columns = rec.mapping(bank)
+    actor = caller_actor(request)
     done = rec.import_statement(
         actor, kind=kind, filename=file.name or "", data=file.read(), mapping=columns
     )
-    rec.match_automatically(actor, bank_expectations())
-    return Status(201 if done.new else 200, ImportOut(id=done.id, lines=done.lines, new=done.new))
+    job = match_import(actor, rec.account, done, file.name or "")
+    return Status(
+        201 if done.new else 200,
+        ImportOut(id=done.id, lines=done.lines, new=done.new, matching=job_out(job)),
+    )
+
+
+@router.get("/reconciliation/imports/{import_id}", response=MatchingOut, auth=READ)
+def matching_job(request: HttpRequest, import_id: UUID) -> MatchingOut:
+    """How far the matching of an import is."""
+    from config.errors import NotFound
+    from payments.models import MatchingJob
+
+    job = MatchingJob.objects.filter(id=import_id).first()
+    if job is None:
+        raise NotFound(f"no import {import_id}", field="import_id")
+    return job_out(job)
+
+
+def job_out(job: Any) -> MatchingOut:
+    return MatchingOut(
+        status=job.status,
+        lines=job.lines,
+        done=job.done,
+        total=job.total,
+        exceptions=job.exceptions,
+        suggestions=job.suggestions,
+        error=job.error,
+        watch=f"/api/v1/payments/reconciliation/imports/{job.id}",
+    )
+
+
+class MappingIn(Schema):
+    date: str
+    reference: str
+    description: str = ""
+    amount: str = ""
+    debit: str = ""
+    credit: str = ""
+    date_format: str = "%d/%m/%Y"
+    delimiter: str = ","
+
+
+class MappingOut(Schema):
+    bank: str
+    columns: dict[str, str]
+    by: str
+
+
+@router.put("/reconciliation/csv-mappings/{bank}", response=MappingOut, auth=RECONCILE)
+def save_mapping(request: HttpRequest, bank: str, payload: MappingIn) -> MappingOut:
+    """Keep a bank's CSV columns, so its files are imported with ``bank`` alone."""
+    from payments.services import reconciler
+
+    saved = reconciler().save_mapping(caller_actor(request), bank=bank, columns=payload.dict())
+    return MappingOut(bank=saved.bank, columns=saved.columns, by=saved.by)
+
+
+@router.get("/reconciliation/csv-mappings", response=list[MappingOut], auth=READ)
+def mappings(request: HttpRequest) -> list[MappingOut]:
+    from payments.services import reconciler
+
+    return [MappingOut(bank=m.bank, columns=m.columns, by=m.by) for m in reconciler().mappings()]
 
 
 @router.post("/reconciliation/stripe-imports", response={202: RunStarted}, auth=RECONCILE)

@@ -123,6 +123,8 @@ RETURN_EVIDENCE_OVER = int(os.environ.get("CARELEDGER_RETURN_EVIDENCE_OVER", "50
 # as an amount difference (never matched without the difference written off).
 RECONCILE_TOLERANCE_DAYS = int(os.environ.get("CARELEDGER_RECONCILE_TOLERANCE_DAYS", "3"))
 RECONCILE_TOLERANCE_PENCE = int(os.environ.get("CARELEDGER_RECONCILE_TOLERANCE_PENCE", "100"))
+# A statement of more lines than this is matched by a worker, its progress shown.
+RECONCILE_MATCH_IN_REQUEST = int(os.environ.get("CARELEDGER_RECONCILE_MATCH_IN_REQUEST", "2000"))
 
 # The council's recorded choice for people's assessed contributions (DOMAIN.md, money rules):
 # "net" takes the contribution off each direct payment; "gross" pays the direct payment whole

@@ -20,8 +20,15 @@ from identity.actors import actor_from_user
 from ledger.domain import Owner
 from ledger.money import format_pence
 from payments import policies
+from payments.models import MatchingJob
 from payments.reconciliation import Resolution
-from payments.services import bank_balance_at, bank_expectations, payments_journal, reconciler
+from payments.services import (
+    bank_balance_at,
+    bank_expectations,
+    match_import,
+    payments_journal,
+    reconciler,
+)
 
 MAX_BYTES = 20 * 1024 * 1024
 LABELS = {
@@ -33,7 +40,20 @@ LABELS = {
     "period": "Month",
     "approver": "Approval",
     "line": "Line",
+    "bank": "Bank",
 }
+
+
+MAPPING_FIELDS = [
+    ("bank", "Bank", "As you will choose it when importing, like Lloyds"),
+    ("date", "Date column", "The column's heading, as in the file"),
+    ("reference", "Reference column", ""),
+    ("description", "Description column (optional)", ""),
+    ("amount", "Amount column", "One signed amount; or leave it empty and give the two below"),
+    ("debit", "Money out column", ""),
+    ("credit", "Money in column", ""),
+    ("date_format", "Date format", "Like %d/%m/%Y for 24/12/2026; empty means that"),
+]
 
 
 @allowed_by(policies.check_may_read_payments)
@@ -47,6 +67,7 @@ def reconciliation(request: HttpRequest, errors: dict[str, str] | None = None) -
         report = rec.report(month, expected, balance_at=bank_balance_at)
     except ValueError:
         raise Http404("no such month") from None
+    jobs = list(MatchingJob.objects.filter(account=rec.account)[:5])
     pending = []
     for problem in state.problems:
         found = _resolution(rec, problem.line) if problem.line else None
@@ -58,6 +79,13 @@ def reconciliation(request: HttpRequest, errors: dict[str, str] | None = None) -
         "month": month,
         "report": report,
         "money": {k: format_pence(v) for k, v in report.items() if k.endswith("_pence")},
+        "jobs": jobs,
+        "matching": any(j.status in ("waiting", "matching") for j in jobs),
+        "banks": [m.bank for m in rec.mappings()],
+        "mapping_fields": [
+            (name, label, hint, (errors or {}).get(f"map-{name}", ""))
+            for name, label, hint in MAPPING_FIELDS
+        ],
         "may_act": actor_from_user(signed_in(request)).has(*policies.FINANCE),
         "errors": errors or {},
         "form": request.POST if errors else {},
@@ -90,6 +118,7 @@ def act(request: HttpRequest, step: str) -> HttpResponse:
     month = data.get("month", "")
     commands = {
         "import": lambda: _import(rec, actor, request),
+        "mapping": lambda: _save_mapping(rec, actor, data),
         "confirm": lambda: rec.confirm(
             actor,
             lines=data.getlist("lines"),
@@ -116,7 +145,15 @@ def act(request: HttpRequest, step: str) -> HttpResponse:
     }
     if step not in commands:
         raise Http404("no such step")
-    done, errors = attempt(commands[step], where=lambda path: (path, LABELS.get(path, path)))
+
+    def where(path: str) -> tuple[str, str]:
+        if step == "mapping":  # the columns form's own fields
+            name = path.removeprefix("mapping.") if path != "mapping" else "date"
+            label = dict((n, lab) for n, lab, _ in MAPPING_FIELDS).get(name, "Columns")
+            return f"map-{name}", label
+        return path, LABELS.get(path, path)
+
+    done, errors = attempt(commands[step], where=where)
     if errors:
         return reconciliation(request, errors)
     messages.success(request, _said(step, done))
@@ -132,22 +169,38 @@ def _import(rec: Any, actor: Actor, request: HttpRequest) -> Any:
         raise StatementError("choose the bank's statement file", field="file")
     if upload.size and upload.size > MAX_BYTES:
         raise StatementError("must be smaller than 20 MB", field="file")
+    kind = request.POST.get("kind", "")
+    mapping = rec.mapping(request.POST.get("bank", "")) if kind == "csv" else None
     done = rec.import_statement(
-        actor,
-        kind=request.POST.get("kind", ""),
-        filename=upload.name or "",
-        data=upload.read(),
+        actor, kind=kind, filename=upload.name or "", data=upload.read(), mapping=mapping
     )
-    rec.match_automatically(actor, bank_expectations())
-    return done
+    return match_import(actor, rec.account, done, upload.name or ""), done
+
+
+def _save_mapping(rec: Any, actor: Actor, data: Any) -> Any:
+    columns = {
+        name: data.get(name, "").strip()
+        for name in ("date", "reference", "description", "amount", "debit", "credit")
+    }
+    columns["date_format"] = data.get("date_format", "").strip() or "%d/%m/%Y"
+    return rec.save_mapping(actor, bank=data.get("bank", ""), columns=columns)
 
 
 def _said(step: str, done: Any) -> str:
     if step == "import":
-        if not done.new:
+        job, imported = done
+        if not imported.new:
             return "This file was imported before: nothing was added."
-        return f"The statement's {done.lines} lines are imported and matched where the rules say."
+        if job.status != "done":
+            return (
+                f"The statement's {imported.lines} lines are imported. A worker is matching"
+                " them: see how far it is under Imports."
+            )
+        return (
+            f"The statement's {imported.lines} lines are imported and matched where the rules say."
+        )
     return {
+        "mapping": "The bank's CSV columns are saved: choose the bank when you import its file.",
         "confirm": "The match is confirmed.",
         "correct": "The correction is proposed: a second finance officer approves it.",
         "approve": "The correction is approved and in the ledger.",

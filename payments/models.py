@@ -94,3 +94,24 @@ class InvoiceRecord(models.Model):
 
     class Meta:
         ordering = ["-submitted_at"]
+
+
+class MatchingJob(models.Model):
+    """An imported statement being matched by a worker (a large one), and how far it is."""
+
+    id = models.UUIDField(primary_key=True)  # the import's
+    account = models.CharField(max_length=40)
+    filename = models.CharField(max_length=300)
+    lines = models.IntegerField()
+    status = models.CharField(max_length=20)  # waiting, matching, done, failed
+    done = models.IntegerField(default=0)  # matches saved so far
+    total = models.IntegerField(default=0)  # matches the rules make
+    exceptions = models.IntegerField(default=0)
+    suggestions = models.IntegerField(default=0)
+    started_by = models.CharField(max_length=150)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True)
+    error = models.TextField(default="", blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]

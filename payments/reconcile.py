@@ -22,7 +22,7 @@ from config.actor import Actor
 from ledger.domain import EntryDraft
 from ledger.money import format_pence
 from payments import policies
-from payments.bank_statements import CsvMapping, StatementKind, parse
+from payments.bank_statements import CsvMapping, StatementError, StatementKind, parse
 from payments.reconciliation import (
     RULE_AMOUNT_DATE,
     RULE_MANUAL,
@@ -39,7 +39,9 @@ from payments.reconciliation import (
     ReconClaim,
     Resolution,
     ResolutionKind,
+    SavedMapping,
     Tolerance,
+    check_bank,
     check_reason,
     claim_id,
     import_id,
@@ -168,6 +170,42 @@ class Reconciler:
             return Imported(made.id, len(rows), False)
         return Imported(made.id, len(rows), True)
 
+    # ------------------------------------------------------------------ CSV mappings
+    def save_mapping(self, actor: Actor, *, bank: object, columns: dict[str, str]) -> SavedMapping:
+        """Keep a bank's CSV columns (checked now, as a file would be read) for its files."""
+        policies.check_may_reconcile(actor)
+        name = check_bank(bank)
+        try:
+            CsvMapping(**columns)
+        except TypeError as exc:
+            raise StatementError(
+                f"the mapping names no such column role: {exc}", field="mapping"
+            ) from None
+        try:
+            found: SavedMapping = self.app.repository.get(SavedMapping.create_id(name))
+        except AggregateNotFoundError:
+            found = SavedMapping(name, dict(columns), actor.id)
+        else:
+            found.change(dict(columns), actor.id)
+        self.app.save(found)
+        return found
+
+    def mapping(self, bank: object) -> CsvMapping:
+        name = check_bank(bank)
+        try:
+            found: SavedMapping = self.app.repository.get(SavedMapping.create_id(name))
+        except AggregateNotFoundError:
+            raise StatementError(
+                f"no CSV mapping is saved for {name!r}: save its columns first", field="bank"
+            ) from None
+        return CsvMapping(**found.columns)
+
+    def mappings(self) -> list[SavedMapping]:
+        return [
+            self.app.repository.get(o)
+            for o in self.app._originators(SavedMapping.Saved)  # type: ignore[attr-defined]
+        ]
+
     def _import_or_none(self, id_: UUID) -> BankImport | None:
         try:
             found: BankImport = self.app.repository.get(id_)
@@ -225,13 +263,22 @@ class Reconciler:
             problems=problems,
         )
 
-    def match_automatically(self, actor: Actor, expected: list[Expected]) -> State:
+    def match_automatically(
+        self,
+        actor: Actor,
+        expected: list[Expected],
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        every: int = 500,
+    ) -> State:
         """Save every match the rules make on their own (each with its rule and evidence);
-        what is left is for a person."""
+        what is left is for a person. ``progress(done, total)`` is told every ``every``
+        matches saved, and at the end."""
         policies.check_may_reconcile(actor)
         lines = {x.id: x for x in self.lines()}
         state = self.state(expected, lines=list(lines.values()))
-        for p in state.matched:
+        total = len(state.matched)
+        for n, p in enumerate(state.matched, start=1):
             try:
                 with_claims = self._match(
                     p.lines, p.expected, p.rule, p.evidence, "rule", "", lines
@@ -240,7 +287,11 @@ class Reconciler:
                 continue  # never into a closed month
             with suppress(IntegrityError):  # matched by another run a moment ago
                 self.app.save(*with_claims)
-        return self.state(expected)
+            if progress is not None and n % every == 0:
+                progress(n, total)
+        if progress is not None:
+            progress(total, total)
+        return self.state(expected, lines=list(lines.values()))
 
     def confirm(
         self,

@@ -532,3 +532,35 @@ class Period(Aggregate):
 
 def check_reason(reason: object) -> str:
     return clean_text(reason, field="reason", limit=1000, error=ReconciliationError)
+
+
+def mapping_id(bank: str) -> UUID:
+    return uuid5(NAMESPACE, f"csv-mapping:{bank.strip().casefold()}")
+
+
+class SavedMapping(Aggregate):
+    """One bank's CSV columns, saved once so each month's file is read the same way; changed
+    (never silently) when the bank changes its export."""
+
+    @event("Saved")
+    def __init__(self, bank: str, columns: dict[str, str], by: str) -> None:
+        self.bank = bank
+        self.columns = columns
+        self.by = by
+
+    @staticmethod
+    def create_id(bank: str) -> UUID:  # type: ignore[override]
+        return mapping_id(bank)
+
+    def change(self, columns: dict[str, str], by: str) -> None:
+        if columns != self.columns:
+            self._changed(columns, by)
+
+    @event("Changed")
+    def _changed(self, columns: dict[str, str], by: str) -> None:
+        self.columns = columns
+        self.by = by
+
+
+def check_bank(bank: object) -> str:
+    return clean_text(bank, field="bank", limit=80, error=ReconciliationError)

@@ -394,3 +394,55 @@ def dp_returns() -> Any:
     from payments.monitoring import Returns
 
     return Returns(payments_app(), threshold=settings.RETURN_EVIDENCE_OVER)
+
+
+def match_import(actor: Actor, account: str, imported: Any, filename: str) -> Any:
+    """Match an import: at once when it is small (a month's statement), else by a worker,
+    its progress kept on a ``MatchingJob`` that the page and the API show."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from payments.models import MatchingJob
+    from payments.tasks import match_statement
+
+    job, _ = MatchingJob.objects.get_or_create(
+        id=imported.id,
+        defaults={
+            "account": account,
+            "filename": filename[:300],
+            "lines": imported.lines,
+            "status": "waiting",
+            "started_by": actor.id,
+            "started_at": timezone.now(),
+        },
+    )
+    if job.status == "done" and not imported.new:
+        return job  # the same file again: matched before
+    if imported.lines <= settings.RECONCILE_MATCH_IN_REQUEST:
+        work_matching(actor, job)
+    else:
+        match_statement.delay(str(job.id), actor.id)
+    return job
+
+
+def work_matching(actor: Actor, job: Any) -> None:
+    """Match the job's account, telling the job how far it is; a failure is kept on it."""
+    from django.utils import timezone
+
+    side = reconciliation_of(job.account)
+
+    def progress(done: int, total: int) -> None:
+        job.status, job.done, job.total = "matching", done, total
+        job.save(update_fields=["status", "done", "total"])
+
+    job.status = "matching"
+    job.save(update_fields=["status"])
+    try:
+        state = side.rec.match_automatically(actor, side.expected(), progress=progress)
+    except Exception as exc:
+        job.status, job.error, job.finished_at = "failed", str(exc)[:2000], timezone.now()
+        job.save(update_fields=["status", "error", "finished_at"])
+        raise
+    job.status, job.finished_at = "done", timezone.now()
+    job.exceptions, job.suggestions = len(state.problems), len(state.suggestions)
+    job.save(update_fields=["status", "finished_at", "exceptions", "suggestions"])

@@ -132,3 +132,14 @@ def fund_stripe(started_by: str, key: str, amount_pence: int, reason: str) -> di
         journal=payments_journal(),
     )
     return {"topup": made.topup, "reference": made.reference, "amount_pence": made.amount}
+
+
+@shared_task(acks_late=True)
+def match_statement(job_id: str, started_by: str) -> dict[str, Any]:
+    """Match a large statement's lines (payments/services.py ``match_import``), with progress."""
+    from payments.models import MatchingJob
+    from payments.services import work_matching
+
+    job = MatchingJob.objects.get(id=job_id)
+    work_matching(Actor(id=started_by, roles=frozenset({Role.FINANCE_OFFICER})), job)
+    return {"done": job.done, "exceptions": job.exceptions, "suggestions": job.suggestions}

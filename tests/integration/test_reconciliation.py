@@ -510,3 +510,115 @@ def test_a_line_a_few_pence_off_is_put_right_by_writing_the_difference_off(
     assert close.status_code == 200 and close.json()["difference_pence"] == 0
     assert ledger.get_account("COUNCIL:BANK-CHARGES").balance == 35
     assert ledger.get_account("COUNCIL:BANK").balance == -(3 * 104000 + 35)
+
+
+def test_a_banks_csv_columns_are_saved_once_and_its_files_read_with_them(
+    ledger: Any, paid: list[str], make_user: Any
+) -> None:
+    from tests.integration.helpers import signed_in
+
+    finance = signed_in(make_user, "l.brown", Role.FINANCE_OFFICER)
+    auditor = signed_in(make_user, "a.audit", Role.AUDITOR)
+    route = "/api/v1/payments/reconciliation/csv-mappings/Lloyds"
+    columns = {"date": "Date", "reference": "Ref", "debit": "Out", "credit": "In"}
+    json_ = "application/json"
+    assert auditor.put(route, columns, content_type=json_).status_code == 403
+    bad = finance.put(route, {"date": "Date", "reference": "Ref"}, content_type=json_)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "mapping.amount"
+    assert finance.put(route, columns, content_type=json_).json()["by"] == "l.brown"
+    [saved] = auditor.get("/api/v1/payments/reconciliation/csv-mappings").json()
+    assert (saved["bank"], saved["columns"]["debit"]) == ("Lloyds", "Out")
+
+    data = b"Date,Ref,Out,In\n" + b"".join(
+        f"24/12/2026,DP {ref} P01,1040.00,\n".encode() for ref in paid
+    )
+
+    def upload(bank: str) -> Any:
+        sent = {"kind": "csv", "bank": bank, "file": _upload("lloyds.csv", data)}
+        return finance.post("/api/v1/payments/reconciliation/imports", sent)
+
+    unknown = upload("Barclays")
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "bank"
+    made = upload("lloyds")  # the bank's name as anyone writes it
+    assert made.status_code == 201, made.content
+    matching = made.json()["matching"]
+    assert (matching["status"], matching["total"], matching["exceptions"]) == ("done", 3, 0)
+    assert finance.get(matching["watch"]).json()["status"] == "done"
+
+
+@pytest.mark.postgres
+def test_a_large_statement_is_matched_by_a_worker_with_its_progress_shown(
+    ledger: Any, paid: list[str], make_user: Any, tmp_path: Path, settings: Any
+) -> None:
+    import time
+
+    from tests.integration.celery_process import celery_process
+    from tests.integration.helpers import signed_in
+
+    settings.RECONCILE_MATCH_IN_REQUEST = 1  # more than one line goes to the worker
+    finance = signed_in(make_user, "l.brown", Role.FINANCE_OFFICER)
+    statement = mt940([("261224", "D", "1040,00", f"DP {ref} P01|DP {ref} P01") for ref in paid])
+    with celery_process(tmp_path):
+        made = finance.post(
+            "/api/v1/payments/reconciliation/imports",
+            {"kind": "mt940", "file": _upload("dec.sta", statement)},
+        )
+        assert made.status_code == 201, made.content
+        watch = made.json()["matching"]["watch"]
+        assert made.json()["matching"]["status"] == "waiting"  # not matched in the request
+        deadline = time.monotonic() + 60
+        while finance.get(watch).json()["status"] not in ("done", "failed"):
+            assert time.monotonic() < deadline, finance.get(watch).json()
+            time.sleep(0.2)
+    job = finance.get(watch).json()
+    assert (job["status"], job["done"], job["total"], job["exceptions"]) == ("done", 3, 3, 0)
+    assert len(list(reconciler().matches())) == 3
+    page = finance.get("/finance/reconciliation/").content
+    assert b"Done: 3 matched" in page and b'http-equiv="refresh"' not in page
+
+
+def test_the_page_shows_how_far_a_workers_matching_is_and_refreshes_until_done(
+    make_user: Any,
+) -> None:
+    from datetime import UTC, datetime
+    from uuid import uuid4
+
+    from payments.models import MatchingJob
+    from tests.integration.helpers import signed_in
+
+    finance = signed_in(make_user, "l.brown", Role.FINANCE_OFFICER)
+    job = MatchingJob.objects.create(
+        id=uuid4(),
+        account="COUNCIL:BANK",
+        filename="year.sta",
+        lines=100_000,
+        status="matching",
+        done=40_000,
+        total=99_000,
+        started_by="l.brown",
+        started_at=datetime.now(UTC),
+    )
+    page = finance.get("/finance/reconciliation/").content.decode()
+    assert "40000 of 99000 matches saved" in page and 'http-equiv="refresh"' in page
+    job.status = "done"
+    job.save()
+    page = finance.get("/finance/reconciliation/").content.decode()
+    assert "Done: 99000 matched" in page and 'http-equiv="refresh"' not in page
+
+
+def test_finance_saves_a_banks_csv_columns_on_the_page(make_user: Any) -> None:
+    from tests.integration.helpers import signed_in
+
+    finance = signed_in(make_user, "l.brown", Role.FINANCE_OFFICER)
+    route = "/finance/reconciliation/mapping/"
+    refused = finance.post(route, {"bank": "Lloyds", "date": "Date", "reference": "Ref"})
+    body = refused.content.decode()
+    assert refused.status_code == 400 and "govuk-error-summary" in body
+    assert 'href="#map-amount"' in body and 'id="map-amount-error"' in body
+    assert 'value="Lloyds"' in body  # what was typed is kept
+    saved = finance.post(
+        route, {"bank": "Lloyds", "date": "Date", "reference": "Ref", "amount": "Amt"}
+    )
+    assert saved.status_code == 302
+    page = finance.get("/finance/reconciliation/").content.decode()
+    assert "Saved: Lloyds" in page and 'value="csv"' in page
