@@ -1386,6 +1386,7 @@ class SurplusOut(Schema):
     amount: str
     lines: list[str]
     history: list[list[str]]
+    asked_again: str
 
 
 def surplus_out(found: Any) -> SurplusOut:
@@ -1397,6 +1398,7 @@ def surplus_out(found: Any) -> SurplusOut:
         amount=format_pence(found.amount),
         lines=list(found.lines),
         history=[list(h) for h in found.history],
+        asked_again=found.asked_again,
     )
 
 
@@ -1414,6 +1416,27 @@ def find_surplus(request: HttpRequest, council_ref: str, payload: SurplusIn) -> 
         owed=[o.dict() for o in payload.owed],
     )
     return Status(201, surplus_out(found))
+
+
+@router.get("/budgets/{council_ref}/surpluses", response=list[SurplusOut], auth=SURPLUS)
+def surpluses(request: HttpRequest, council_ref: str) -> list[SurplusOut]:
+    """The budget's surpluses, newest first, each with its reasons and what was decided."""
+    from payments.services import monitoring
+
+    record_reads(caller(request), {council_ref: ["direct-payment surpluses"]}, request.path)
+    return [surplus_out(found) for found in monitoring().of_budget(council_ref)]
+
+
+@router.post("/budgets/{council_ref}/surpluses/{on}/ask-again", response=SurplusOut)
+def ask_again(request: HttpRequest, council_ref: str, on: date, payload: ReasonIn) -> SurplusOut:
+    """The person (or whoever acts for them) asks for a surplus notice to be looked at again:
+    nothing is recovered until it is reconsidered."""
+    from payments.services import monitoring
+
+    found = monitoring().ask_again(
+        caller_actor(request), budget=council_ref, on=on, reason=payload.reason
+    )
+    return surplus_out(found)
 
 
 @router.post("/budgets/{council_ref}/surpluses/{on}/reconsider", response=SurplusOut, auth=SURPLUS)

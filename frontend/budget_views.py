@@ -74,11 +74,66 @@ def direct_payments_of(council_ref: str) -> dict[str, Any]:
             "net": format_pence(due.net),
             "payee": due.payee.name,
         }
-    from payments.services import dp_returns
+    from payments.services import dp_returns, monitoring
 
     returns = dp_returns().of_budget(council_ref) if shown or recent else []
     open_return = returns[0] if returns and not returns[0].confirmed_by else None
-    return {"next_payment": shown, "direct_payments": recent, "open_return": open_return}
+    # A surplus the person has been told of (one only worked out is not theirs to see yet).
+    told = [
+        {"found": found, "amount": format_pence(found.amount), "key": found.on.isoformat()}
+        for found in monitoring().of_budget(council_ref)
+        if found.status.value != "found"
+    ]
+    return {
+        "next_payment": shown,
+        "direct_payments": recent,
+        "open_return": open_return,
+        "surpluses": told,
+    }
+
+
+@roles_required(Role.PERSON)
+def my_surplus(request: HttpRequest, council_ref: str, on: str) -> HttpResponse:
+    """A surplus notice with each of its reasons; the person may ask for it to be looked at
+    again, saying why."""
+    from datetime import date
+
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from frontend.forms import attempt
+    from payments.services import monitoring
+    from payments.surplus import SurplusError
+
+    actor = own_budget(request, council_ref)
+    watch = monitoring()
+    try:
+        found = watch.get(council_ref, date.fromisoformat(on))
+    except (ValueError, SurplusError):
+        raise Http404("no such surplus") from None
+    if found.status.value == "found":
+        raise Http404("not told yet")
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        _, errors = attempt(
+            lambda: watch.ask_again(
+                actor, budget=council_ref, on=found.on, reason=request.POST.get("reason", "")
+            ),
+            where=lambda path: ("reason", "Why it should be looked at again"),
+        )
+        if not errors:
+            messages.success(request, "Thank you: we will look at it again and write to you.")
+            return redirect("my-surplus", council_ref=council_ref, on=on)
+    context = {
+        "council_ref": council_ref,
+        "found": found,
+        "amount": format_pence(found.amount),
+        "balance": format_pence(found.balance),
+        "errors": errors,
+        "reason": request.POST.get("reason", "") if errors else "",
+    }
+    status = 400 if errors else 200
+    return render(request, "frontend/budget/surplus.html", context, status=status)
 
 
 def plan_pdf_response(council_ref: str, *, actor: Actor) -> HttpResponse:

@@ -14,9 +14,11 @@ from django.utils import timezone
 
 from config.audit import record_read
 from config.errors import NotFound
+from config.roles import Role
 from frontend.access import allowed_by, signed_in
 from frontend.forms import attempt, date_field, date_value
 from identity.actors import actor_from_user
+from ledger.money import format_pence
 from payments import policies
 from payments.application import payments_app
 from payments.direct_payments import ReviewOutcome
@@ -76,8 +78,18 @@ def record_dp_review(request: HttpRequest, council_ref: str) -> HttpResponse:
         if not errors:
             messages.success(request, f"The direct-payment review of {council_ref} is recorded.")
             return redirect("dp-reviews")
+    from payments.services import dp_returns, monitoring
+
+    latest = next(iter(dp_returns().of_budget(council_ref)), None)
     context = {
         "council_ref": council_ref,
+        # Regulation 7: the review sees the monitoring, the latest return and each surplus.
+        "latest_return": latest,
+        "surpluses": [
+            (s.on, format_pence(s.amount), s.status.value)
+            for s in monitoring().of_budget(council_ref)
+        ],
+        "may_monitor": actor.has(Role.FINANCE_OFFICER, Role.TEAM_MANAGER),
         "due_on": agreement.review_due_on(),
         "why": agreement.review_reason(),
         "outcomes": OUTCOMES,

@@ -10,6 +10,7 @@ from frontend import (
     evidence_views,
     grid_views,
     invoice_views,
+    monitoring_views,
     payment_views,
     provider_bank_views,
     provider_views,
@@ -93,6 +94,11 @@ urlpatterns = [
     ),
     path("my-budget/<str:council_ref>/return/", budget_views.my_return, name="my-return"),
     path(
+        "my-budget/<str:council_ref>/surplus/<str:on>/",
+        budget_views.my_surplus,
+        name="my-surplus",
+    ),
+    path(
         "my-budget/<str:council_ref>/who-has-looked/",
         budget_views.who_has_looked,
         name="who-has-looked",
@@ -110,6 +116,16 @@ urlpatterns = [
     # staff: personal budgets
     path("cases/", case_views.caseload, name="caseload"),
     path("cases/direct-payment-reviews/", dp_review_views.dp_reviews, name="dp-reviews"),
+    path(
+        "cases/<str:council_ref>/direct-payment-monitoring/",
+        monitoring_views.monitoring_page,
+        name="dp-monitoring",
+    ),
+    path(
+        "cases/<str:council_ref>/direct-payment-monitoring/act/",
+        monitoring_views.monitoring_act,
+        name="dp-monitoring-act",
+    ),
     path(
         "cases/<str:council_ref>/direct-payment-review/",
         dp_review_views.record_dp_review,

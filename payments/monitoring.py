@@ -95,6 +95,22 @@ class Monitoring:
         self.app.save(found)
         return found
 
+    def of_budget(self, budget: str) -> list[Surplus]:
+        """The budget's surpluses, newest first."""
+        found = [
+            self.app.repository.get(o)
+            for o in self.app._originators(Surplus.Found)  # type: ignore[attr-defined]
+        ]
+        return sorted((s for s in found if s.budget == budget), key=lambda s: s.on, reverse=True)
+
+    def ask_again(self, actor: Actor, *, budget: str, on: date, reason: object) -> Surplus:
+        """The person, or whoever acts for them, asks for the notice to be looked at again."""
+        policies.check_may_confirm_return(actor, budget)
+        found = self.get(budget, on)
+        found.ask_again(reason=reason, actor=actor.id)
+        self.app.save(found)
+        return found
+
     def recover_from_payments(
         self, actor: Actor, *, budget: str, on: date, reason: object, today: date
     ) -> Surplus:

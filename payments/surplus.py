@@ -115,6 +115,7 @@ class Surplus(Aggregate):
         self.history: list[tuple[str, str, str]] = []  # (what, why, who)
         self.recovered_from: date | None = None
         self.entry: UUID | None = None
+        self.asked_again = ""  # the person's reason, until it is reconsidered
 
     @staticmethod
     def create_id(budget: str, on: date) -> UUID:  # type: ignore[override]
@@ -145,11 +146,28 @@ class Surplus(Aggregate):
 
     @event("Reconsidered")
     def _reconsidered(self, amount: int, lines: list[str], reason: str, actor: str) -> None:
-        self.amount, self.lines = amount, lines
+        self.amount, self.lines, self.asked_again = amount, lines, ""
         self.history.append(("reconsidered", reason, actor))
+
+    def ask_again(self, *, reason: object, actor: str) -> None:
+        """The person (or whoever acts for them) asks for the notice to be looked at again:
+        nothing is recovered while it is."""
+        self.check(SurplusStatus.NOTICED, doing="ask again")
+        why = clean_text(reason, field="reason", limit=1000, error=SurplusError)
+        self._asked_again(why, actor)
+
+    @event("AskedAgain")
+    def _asked_again(self, reason: str, actor: str) -> None:
+        self.asked_again = reason
+        self.history.append(("asked again", reason, actor))
 
     def recover_from_payments(self, *, applies_from: date, reason: object, actor: str) -> None:
         self.check(SurplusStatus.NOTICED, doing="recover it")
+        if self.asked_again:
+            raise SurplusStateError(
+                "the person asked for this to be looked at again: reconsider it first",
+                field="status",
+            )
         if not self.amount:
             raise SurplusError("there is no surplus to recover", field="amount")
         why = clean_text(reason, field="reason", limit=1000, error=SurplusError)

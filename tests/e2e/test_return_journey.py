@@ -85,3 +85,22 @@ def test_a_person_confirms_their_return_answering_only_what_is_asked(
     assert confirmed.confirmed_by == "lee" and confirmed.evidence == [
         (2, "bus fares to the day centre")
     ]
+    # A surplus told to Lee: read from My budget, with its reasons, and asked about again.
+    from payments.services import monitoring
+
+    manager = Actor(id="t.manager", roles=frozenset({Role.TEAM_MANAGER}))
+    monitoring().find(manager, budget=REF, on=date(2026, 12, 10), balance=400000, owed=[])
+    monitoring().notice(manager, budget=REF, on=date(2026, 12, 10))
+    page.get_by_role("navigation", name="Account").get_by_role("link", name="My budget").click()
+    page.get_by_role("link", name="see why, and what happens now").click()
+    assert "Kept for what is coming" in page.content()
+    assert serious_violations(page) == []
+    page.get_by_role("button", name="Ask us to look at it again").click()
+    assert "There is a problem" in page.content()
+    assert serious_violations(page) == []
+    page.get_by_label("Ask us to look at it again").fill("the agency's December bill is unpaid")
+    page.get_by_role("button", name="Ask us to look at it again").click()
+    assert "Nothing is taken back until we have" in page.content()
+    assert serious_violations(page) == []
+    [asked] = monitoring().of_budget(REF)
+    assert asked.asked_again == "the agency's December bill is unpaid"

@@ -172,3 +172,70 @@ def test_a_return_is_prefilled_and_asks_evidence_for_the_exceptions_only(
     assert extra.status_code == 422
     done = own.post(confirm, answers, content_type="application/json")
     assert done.status_code == 200 and done.json()["confirmed_by"] == "sam"
+
+
+def test_finance_decides_a_surplus_on_its_page_and_the_person_asks_for_it_again(
+    ledger: Any, make_user: Any
+) -> None:
+    """On the pages: a team manager works out a surplus (a wrong amount gets the GOV.UK error
+    summary), sends the notice; the person reads it on My budget with each reason and asks
+    for it to be looked at again, which stops its recovery until it is reconsidered; the
+    direct-payment review shows the monitoring."""
+    from django.test import Client
+
+    from marketplace.models import PersonAccount
+
+    app = payments_app()
+    budget(ledger, REF)
+    agree(app, REF, Payee.create(kind="person", name="Sam"), date(2026, 12, 28))
+    manager = signed_in(make_user, "t.manager", Role.TEAM_MANAGER)
+    page = f"/cases/{REF}/direct-payment-monitoring/"
+    act = page + "act/"
+    worker = signed_in(make_user, "alex", Role.SOCIAL_WORKER)
+    assert worker.get(page).status_code == 403
+    assert manager.get(page).status_code == 200
+    day = {"on-day": "1", "on-month": "12", "on-year": "2026"}
+    wrong = manager.post(act, {"step": "find", **day, "balance": "3,000.5", "owed": ""})
+    body = wrong.content.decode()
+    assert wrong.status_code == 400 and "govuk-error-summary" in body and 'href="#balance"' in body
+    bad_owed = manager.post(act, {"step": "find", **day, "balance": "3000", "owed": "wages 200"})
+    assert bad_owed.status_code == 400 and 'href="#owed"' in bad_owed.content.decode()
+    made = manager.post(
+        act, {"step": "find", **day, "balance": "3,000.00", "owed": "PA wages, 200.00"}
+    )
+    assert made.status_code == 302
+    shown = manager.get(page).content.decode()
+    assert "£720.00" in shown and "Still to pay from the account: PA wages, £200.00" in shown
+    sam = make_user("sam", Role.PERSON.value)
+    PersonAccount.objects.create(user=sam, person=REF)
+    own = Client()
+    own.force_login(sam)
+    notice = f"/my-budget/{REF}/surplus/2026-12-01/"
+    assert own.get(notice).status_code == 404  # only worked out: not told yet
+    surplus = {"surplus": "2026-12-01"}
+    assert manager.post(act, {**surplus, "step": "notice"}).status_code == 302
+    told = own.get(notice).content.decode()
+    assert "£720.00" in told and "8 weeks of payments" in told
+    empty = own.post(notice, {"reason": ""})
+    assert empty.status_code == 400 and 'href="#reason"' in empty.content.decode()
+    asked = own.post(notice, {"reason": "the care agency's December bill, £120, is unpaid"})
+    assert asked.status_code == 302
+    assert "Nothing is taken back until we have" in own.get(notice).content.decode()
+    refused = manager.post(act, {**surplus, "step": "recover", "reason": "policy"})
+    assert refused.status_code == 400 and "reconsider it first" in refused.content.decode()
+    again = {**surplus, "step": "reconsider", "owed": "PA wages, 200.00\nCare agency, 120.00"}
+    assert manager.post(act, {**again, "reason": "the bill she showed"}).status_code == 302
+    assert manager.post(act, {**surplus, "step": "recover", "reason": "policy"}).status_code == 302
+    assert "comes off your payments" in own.get(notice).content.decode()
+    [found] = manager.get(f"/api/v1/payments/budgets/{REF}/surpluses").json()
+    assert (found["amount_pence"], found["status"]) == (60000, "recovering")
+    assert [h[0] for h in found["history"]] == [
+        "noticed",
+        "asked again",
+        "reconsidered",
+        "recovered from payments",
+    ]
+    review = signed_in(make_user, "b.worker", Role.SOCIAL_WORKER).get(
+        f"/cases/{REF}/direct-payment-review/"
+    )
+    assert "£600.00, recovering" in review.content.decode()
