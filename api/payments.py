@@ -1538,17 +1538,22 @@ def record_dp_return(
     file: File[UploadedFile],
     kind: Form[str],
     closing_balance_pence: Form[int],
+    bank: Form[str] = "",
 ) -> Any:
-    """The direct-payment account's statement (or a prepaid card's feed), recorded against the
-    budget and pre-filled as the person's return: only the exceptions ask for evidence."""
-    from payments.services import dp_returns
+    """The direct-payment account's statement (MT940, camt.053), or a bank's or prepaid card
+    provider's CSV feed read with the columns saved for ``bank`` (the reconciliation's saved
+    mappings), recorded against the budget and pre-filled as the person's return: only the
+    exceptions ask for evidence."""
+    from payments.services import dp_returns, reconciler
 
+    mapping = reconciler().mapping(bank) if kind == "csv" and bank else None
     found = dp_returns().record(
         caller_actor(request),
         budget=council_ref,
         kind=kind,
         data=file.read(MAX_STATEMENT_BYTES + 1),
         closing_balance=closing_balance_pence,
+        mapping=mapping,
     )
     return Status(201, return_out(found))
 

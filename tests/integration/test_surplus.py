@@ -128,7 +128,26 @@ def test_a_return_is_prefilled_and_asks_evidence_for_the_exceptions_only(
             "file": SimpleUploadedFile("dp.csv", statement),
         },
     )
-    assert made.status_code == 422  # a CSV needs its bank's mapping: not taken on this route
+    assert made.status_code == 422  # a CSV needs its bank's or card provider's saved columns
+    # A prepaid card provider's feed, read with the columns saved for it.
+    columns = {"date": "Date", "reference": "Reference", "amount": "Amount"}
+    saved = finance.put(
+        "/api/v1/payments/reconciliation/csv-mappings/Allpay card",
+        columns,
+        content_type="application/json",
+    )
+    assert saved.status_code == 200, saved.content
+    fed = finance.post(
+        route,
+        {
+            "kind": "csv",
+            "bank": "Allpay card",
+            "closing_balance_pence": 18000,
+            "file": SimpleUploadedFile("card.csv", statement),
+        },
+    )
+    assert fed.status_code == 201, fed.content
+    assert fed.json()["exceptions"] == [2, 3]  # the cash and the payment over £500
     # Recorded from the council's copy (MT940): cash and one payment over £500 ask for evidence.
     from tests.integration.test_reconciliation import mt940
 
