@@ -6,6 +6,8 @@ shows what it says and asks it to act."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
+from uuid import uuid4
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,13 +24,8 @@ from ledger.money import format_pence
 from payments import policies
 from payments.models import MatchingJob
 from payments.reconciliation import Resolution
-from payments.services import (
-    bank_balance_at,
-    bank_expectations,
-    match_import,
-    payments_journal,
-    reconciler,
-)
+from payments.services import match_import, payments_journal, reconciliation_of, treasury
+from payments.tasks import fund_stripe, import_stripe_balance
 
 MAX_BYTES = 20 * 1024 * 1024
 LABELS = {
@@ -41,6 +38,8 @@ LABELS = {
     "approver": "Approval",
     "line": "Line",
     "bank": "Bank",
+    "amount_pence": "Amount",
+    "idempotency_key": "Top-up",
 }
 
 
@@ -56,17 +55,31 @@ MAPPING_FIELDS = [
 ]
 
 
+STRIPE = "STRIPE:CLEARING"
+ACCOUNTS = {"COUNCIL:BANK": "The council's bank", "STRIPE:CLEARING": "Stripe's balance"}
+
+
+def _side(request: HttpRequest) -> Any:
+    account = request.POST.get("account") or request.GET.get("account") or "COUNCIL:BANK"
+    if account not in ACCOUNTS:
+        raise Http404("no such account")
+    return reconciliation_of(account)
+
+
 @allowed_by(policies.check_may_read_payments)
 def reconciliation(request: HttpRequest, errors: dict[str, str] | None = None) -> HttpResponse:
-    rec = reconciler()
-    expected = bank_expectations()
-    state = rec.state(expected)
-    lines = {x.id: x for x in rec.lines()}
+    side = _side(request)
+    rec, expected = side.rec, side.expected()
+    lines_read = rec.lines()
+    state = rec.state(expected, lines=lines_read)
+    lines = {x.id: x for x in lines_read}
     month = request.GET.get("month") or f"{timezone.localdate():%Y-%m}"
     try:
-        report = rec.report(month, expected, balance_at=bank_balance_at)
+        report = rec.report(month, expected, balance_at=side.balance_at)
     except ValueError:
         raise Http404("no such month") from None
+    stripe = side.account == "STRIPE:CLEARING"
+    funds = treasury() if stripe else None
     jobs = list(MatchingJob.objects.filter(account=rec.account)[:5])
     pending = []
     for problem in state.problems:
@@ -89,6 +102,12 @@ def reconciliation(request: HttpRequest, errors: dict[str, str] | None = None) -
         "may_act": actor_from_user(signed_in(request)).has(*policies.FINANCE),
         "errors": errors or {},
         "form": request.POST if errors else {},
+        "account": side.account,
+        "accounts": ACCOUNTS.items(),
+        "stripe": stripe,
+        "fundings": [(f, format_pence(f.amount)) for f in funds.fundings()] if funds else [],
+        "payouts": [(p, format_pence(p.amount)) for p in funds.payouts()] if funds else [],
+        "funding_key": uuid4(),  # one top-up however often the form is sent
     }
     return render(
         request,
@@ -113,11 +132,13 @@ def _resolution(rec: Any, line: str) -> Resolution | None:
 def act(request: HttpRequest, step: str) -> HttpResponse:
     from ledger.services import ledger_app
 
-    actor, rec, data = actor_from_user(signed_in(request)), reconciler(), request.POST
-    expected = bank_expectations()
+    actor, data, side = actor_from_user(signed_in(request)), request.POST, _side(request)
+    rec, expected = side.rec, side.expected()
     month = data.get("month", "")
     commands = {
         "import": lambda: _import(rec, actor, request),
+        "stripe-import": lambda: import_stripe_balance.delay(actor.id),
+        "fund": lambda: _fund(actor, data),
         "mapping": lambda: _save_mapping(rec, actor, data),
         "confirm": lambda: rec.confirm(
             actor,
@@ -140,10 +161,10 @@ def act(request: HttpRequest, step: str) -> HttpResponse:
             journal=ledger_app().journal(Actor.system(), context=Owner.PAYMENTS),
         ),
         "close": lambda: rec.close(
-            actor, month, expected, balance_at=bank_balance_at, journal=payments_journal()
+            actor, month, expected, balance_at=side.balance_at, journal=payments_journal()
         ),
     }
-    if step not in commands:
+    if step not in commands or (step in ("stripe-import", "fund") and rec.account != STRIPE):
         raise Http404("no such step")
 
     def where(path: str) -> tuple[str, str]:
@@ -157,8 +178,32 @@ def act(request: HttpRequest, step: str) -> HttpResponse:
     if errors:
         return reconciliation(request, errors)
     messages.success(request, _said(step, done))
-    suffix = f"?month={month}" if month else ""
-    return redirect(f"/finance/reconciliation/{suffix}")
+    query = {"month": month} if month else {}
+    if side.account != "COUNCIL:BANK":
+        query["account"] = side.account
+    return redirect(f"/finance/reconciliation/{'?' + urlencode(query) if query else ''}")
+
+
+def _fund(actor: Actor, data: Any) -> Any:
+    """Ask a worker to top Stripe up (never this request); its key makes a resent form one
+    top-up."""
+    from payments.treasury import bank_reference, check_funding
+
+    key = data.get("key", "")
+    pence = _pounds(data.get("amount", ""))
+    amount, why = check_funding(pence, data.get("reason", ""), key)
+    fund_stripe.delay(actor.id, key, amount, why)
+    return bank_reference(key)
+
+
+def _pounds(text: str) -> object:
+    from ledger.money import MoneyError, parse_pounds
+    from payments.treasury import TreasuryError
+
+    try:
+        return parse_pounds(text)
+    except MoneyError as exc:
+        raise TreasuryError(str(exc), field="amount_pence") from None
 
 
 def _import(rec: Any, actor: Actor, request: HttpRequest) -> Any:
@@ -199,7 +244,13 @@ def _said(step: str, done: Any) -> str:
         return (
             f"The statement's {imported.lines} lines are imported and matched where the rules say."
         )
+    if step == "fund":
+        return (
+            f"The top-up is asked for: the council's bank will show it as {done}. It is listed"
+            " here once Stripe has made it."
+        )
     return {
+        "stripe-import": "A worker is reading Stripe's balance transactions: refresh in a moment.",
         "mapping": "The bank's CSV columns are saved: choose the bank when you import its file.",
         "confirm": "The match is confirmed.",
         "correct": "The correction is proposed: a second finance officer approves it.",

@@ -77,3 +77,16 @@ def test_finance_clears_the_exceptions_and_closes_the_month(
     assert "by mpatel" in page.get_by_test_id("report").inner_text()
     assert serious_violations(page) == []
     assert ledger.get_account("COUNCIL:BANK").balance == -(2 * 104000) - 1250
+    # Stripe's balance, on the same page: its top-up form's errors, with axe.
+    page.get_by_role("link", name="Stripe's balance").click()
+    assert serious_violations(page) == []
+    page.get_by_label("Amount").fill("ten pounds")
+    page.get_by_role("button", name="Top up").click()
+    assert "Amount:" in page.locator(".govuk-error-summary").inner_text()
+    assert serious_violations(page) == []
+    # A person's direct-payment monitoring, with the form's errors.
+    page.goto(f"{base}/cases/DN-EA/direct-payment-monitoring/")
+    assert serious_violations(page) == []
+    page.get_by_role("button", name="Work out the surplus").click()
+    assert "Date of the balance" in page.locator(".govuk-error-summary").inner_text()
+    assert serious_violations(page) == []

@@ -622,3 +622,44 @@ def test_finance_saves_a_banks_csv_columns_on_the_page(make_user: Any) -> None:
     assert saved.status_code == 302
     page = finance.get("/finance/reconciliation/").content.decode()
     assert "Saved: Lloyds" in page and 'value="csv"' in page
+
+
+def test_finance_reconciles_stripes_balance_and_tops_it_up_on_the_page(
+    ledger: Any,
+    stripe_server: Any,
+    make_user: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from config import celery_app
+    from tests.integration.helpers import signed_in
+
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)  # the tasks, run here
+    finance = signed_in(make_user, "l.brown", Role.FINANCE_OFFICER)
+    page = "/finance/reconciliation/?account=STRIPE:CLEARING"
+    shown = finance.get(page).content.decode()
+    assert "Top up Stripe from the council" in shown and "Import Stripe" in shown
+    assert 'aria-current="page">Stripe' in shown
+    act = "/finance/reconciliation/fund/"
+    sent = {"account": "STRIPE:CLEARING", "key": "form-1", "amount": "12.345", "reason": "x"}
+    wrong = finance.post(act, sent)
+    assert wrong.status_code == 400 and 'href="#amount_pence"' in wrong.content.decode()
+    for _ in range(2):  # the form sent twice: one top-up
+        made = finance.post(act, {**sent, "amount": "2,500.00"})
+        assert made.status_code == 302 and "account=STRIPE" in made["Location"]
+    shown = finance.get(page).content.decode()
+    assert shown.count("Top-up by l.brown") == 1 and "£2,500.00" in shown
+    assert (
+        finance.post("/finance/reconciliation/fund/", {**sent, "account": "X"}).status_code == 404
+    )
+    imported = finance.post(
+        "/finance/reconciliation/stripe-import/", {"account": "STRIPE:CLEARING"}
+    )
+    assert imported.status_code == 302
+    from payments.services import reconciliation_of
+
+    stripe_side = reconciliation_of("STRIPE:CLEARING")
+    matched = {e for m in stripe_side.rec.matches() for e in m.expected}
+    assert "stripe:topup:form-1" in matched
+    from payments.treasury import bank_reference
+
+    assert bank_reference("form-1") in finance.get(page).content.decode()
