@@ -663,3 +663,72 @@ def test_finance_reconciles_stripes_balance_and_tops_it_up_on_the_page(
     from payments.treasury import bank_reference
 
     assert bank_reference("form-1") in finance.get(page).content.decode()
+
+
+CONFIRMING = """
+import sys, time
+from pathlib import Path
+from config.actor import Actor
+from config.roles import Role
+from payments.reconciliation import AlreadyMatchedError
+from payments.services import bank_expectations, reconciler
+go, line, who = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+rec, expected = reconciler(), bank_expectations()
+print("ready", flush=True)
+while not go.exists():
+    time.sleep(0.01)
+try:
+    rec.confirm(
+        Actor(id=who, roles=frozenset({Role.FINANCE_OFFICER})),
+        lines=[line],
+        expected=["payments:dp:DN-RC:P01"],
+        payments=expected,
+        reason=f"matched by {who}",
+    )
+    print("matched", flush=True)
+except AlreadyMatchedError:
+    print("taken", flush=True)
+"""
+
+
+@pytest.mark.postgres
+def test_officers_in_several_processes_confirming_one_line_match_it_once(
+    ledger: Any, paid: list[str], tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    from tests.integration.child import PRELUDE, ROOT, child_env
+
+    rec = reconciler()
+    rec.import_statement(
+        LBROWN,
+        kind="mt940",
+        filename="dec.sta",
+        data=mt940([("261224", "D", "1040,00", "BACS|ONE PAYMENT, NO REFERENCE")]),
+    )
+    [line] = [x.id for x in rec.lines()]
+    go = tmp_path / "go"
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", PRELUDE + CONFIRMING, str(go), line, f"officer-{n}"],
+            env=child_env(),
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(4)
+    ]
+    for child in children:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready", child.communicate()[1]
+    go.touch()  # all at once
+    said = []
+    for child in children:
+        out, err = child.communicate(timeout=60)
+        assert child.returncode == 0, err
+        said.append(out.strip())
+    assert sorted(said) == ["matched", "taken", "taken", "taken"]
+    [match] = list(rec.matches())
+    assert match.lines == (line,) and match.expected == ("payments:dp:DN-RC:P01",)
