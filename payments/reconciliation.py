@@ -469,8 +469,10 @@ class Resolution(Aggregate):
         reason: str,
         by: str,
         payable: str = "",  # a returned payment's payable: owed again
+        payment: str = "",  # a difference's payment, which the line settles with it
     ) -> None:
         self.payable = payable
+        self.payment = payment
         self.account = account
         self.line = line
         self.kind = ResolutionKind(kind)

@@ -732,3 +732,28 @@ def test_officers_in_several_processes_confirming_one_line_match_it_once(
     assert sorted(said) == ["matched", "taken", "taken", "taken"]
     [match] = list(rec.matches())
     assert match.lines == (line,) and match.expected == ("payments:dp:DN-RC:P01",)
+
+
+def test_a_batch_of_matches_with_one_taken_meanwhile_saves_the_others(
+    ledger: Any, paid: list[str]
+) -> None:
+    """Automatic matches are saved in batches, one transaction each; a line another officer
+    matched a moment ago refuses only its own match, not the batch's."""
+    from uuid import uuid4
+
+    from payments.reconciliation import ReconClaim
+
+    rec = reconciler()
+    rec.import_statement(
+        LBROWN,
+        kind="mt940",
+        filename="dec.sta",
+        data=mt940([("261224", "D", "1040,00", f"DP {ref} P01|DP {ref} P01") for ref in paid]),
+    )
+    lines = {x.id: x for x in rec.lines()}
+    state = rec.state(bank_expectations(), lines=list(lines.values()))
+    taken = state.matched[0].lines[0]
+    payments_app().save(ReconClaim(taken, uuid4()))  # claimed a moment ago
+    rec._save_matches(state.matched, lines)
+    saved = {e for m in rec.matches() for e in m.expected}
+    assert saved == {e for p in state.matched[1:] for e in p.expected} and len(saved) == 2
