@@ -172,6 +172,25 @@ def timeline(
             f"invoice {invoice.number}",
             f"/api/v1/payments/invoices?person={ref}",
         )
+    # Direct-payment monitoring: each return and each surplus, waived or recovered.
+    from payments.services import dp_returns, monitoring
+
+    for found in monitoring().of_budget(ref):
+        steps += _steps(
+            pays,
+            found.id,
+            "payments",
+            f"surplus of {found.on:%-d %B %Y}",
+            f"/api/v1/payments/budgets/{ref}/surpluses",
+        )
+    for kept in dp_returns().of_budget(ref):
+        steps += _steps(
+            pays,
+            kept.id,
+            "payments",
+            f"direct-payment return to {kept.as_at:%-d %B %Y}",
+            f"/api/v1/payments/budgets/{ref}/dp-returns",
+        )
     for entry in ledger_models.Entry.objects.filter(budget=ref).order_by("position"):
         steps.append(
             Step(

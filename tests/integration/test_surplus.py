@@ -254,6 +254,10 @@ def test_finance_decides_a_surplus_on_its_page_and_the_person_asks_for_it_again(
         "reconsidered",
         "recovered from payments",
     ]
+    from audit.trace import timeline
+
+    traced = [(s.what, s.actor) for s in timeline(REF).steps if s.subject.startswith("surplus")]
+    assert ("Surplus.AskedAgain", "sam") in traced and traced[0] == ("Surplus.Found", "t.manager")
     review = signed_in(make_user, "b.worker", Role.SOCIAL_WORKER).get(
         f"/cases/{REF}/direct-payment-review/"
     )
