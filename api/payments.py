@@ -1335,13 +1335,14 @@ def period_report(
 @router.post("/reconciliation/periods/{month}/close", auth=RECONCILE)
 def close_period(request: HttpRequest, month: str, account: str = "COUNCIL:BANK") -> dict[str, Any]:
     """Close the month at zero difference (recording who); it is then frozen."""
-    from payments.services import payments_journal, reconciliation_of
+    from payments.services import payments_journal, reconciliation_of, today
 
     side = reconciliation_of(account)
     return side.rec.close(
         caller_actor(request),
         _month(month),
         side.expected(),
+        today=today(),
         balance_at=side.balance_at,
         journal=payments_journal(),
     )

@@ -24,7 +24,13 @@ from ledger.money import format_pence
 from payments import policies
 from payments.models import MatchingJob
 from payments.reconciliation import Resolution
-from payments.services import match_import, payments_journal, reconciliation_of, treasury
+from payments.services import (
+    match_import,
+    payments_journal,
+    reconciliation_of,
+    today,
+    treasury,
+)
 from payments.tasks import fund_stripe, import_stripe_balance
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -161,7 +167,12 @@ def act(request: HttpRequest, step: str) -> HttpResponse:
             journal=ledger_app().journal(Actor.system(), context=Owner.PAYMENTS),
         ),
         "close": lambda: rec.close(
-            actor, month, expected, balance_at=side.balance_at, journal=payments_journal()
+            actor,
+            month,
+            expected,
+            today=today(),
+            balance_at=side.balance_at,
+            journal=payments_journal(),
         ),
     }
     if step not in commands or (step in ("stripe-import", "fund") and rec.account != STRIPE):

@@ -478,6 +478,7 @@ class LedgerApplication(Downstream, ContextApplication):
             found.check_release_at(at)
             self.effective_dates.check(at, now=now)
             draft = found.posting_draft(amount=part, effective_at=at, actor=actor, reason=reason)
+            self.books().check(draft.legs, draft.effective_at)
             entry = JournalEntry.post(draft, hold=found.id)
             found.post(
                 entry=entry.id, amount=part, actor=draft.actor, reason=draft.reason, effective_at=at
@@ -730,6 +731,11 @@ class Journal:
         return self.ledger.post_entry(draft, by=self.owner)
 
     def close_books(self, *, code: str, through: date, reason: str) -> bool:
+        """Finance's books, or the payments context's (which reconciles the bank)."""
+        if self.owner not in (Owner.FINANCE, Owner.PAYMENTS):
+            raise policies.NotPermittedError(
+                "the books of an account are closed by finance or by its reconciliation"
+            )
         return self.ledger.close_books(
             code=code, through=through, actor=self.actor.id, reason=reason
         )

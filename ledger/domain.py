@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid5
+from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate, event
 
@@ -1402,6 +1403,7 @@ def _utc(moment: datetime) -> str:
 
 
 BOOKS_ID = uuid5(NAMESPACE, "books")
+COUNCIL_TIME = ZoneInfo("Europe/London")
 
 
 class Books(Aggregate):
@@ -1429,7 +1431,9 @@ class Books(Aggregate):
         self.closed_through = {**self.closed_through, code: through}
 
     def check(self, legs: Iterable[Leg], effective_at: datetime) -> None:
-        day = effective_at.astimezone(UTC).date()
+        # The council's day, as its bank dates a statement and a payment its pay date (a pay
+        # date's entry is its London midnight: 23:00 UTC the day before, in summer).
+        day = effective_at.astimezone(COUNCIL_TIME).date()
         for leg in legs:
             through = self.closed_through.get(leg.account)
             if through is not None and day <= through:

@@ -540,15 +540,29 @@ class Reconciler:
         month: str,
         expected: list[Expected],
         *,
+        today: date,
         balance_at: Callable[[date], int] | None = None,
         journal: Any = None,
     ) -> dict[str, Any]:
-        """Close the month at zero difference; then it is frozen, here and (given the
-        ``journal``) in the ledger, which refuses an entry on the account dated in it."""
+        """Close the month at zero difference, once it has ended and the months before it
+        are closed; then it is frozen, here and (given the ``journal``) in the ledger, which
+        refuses an entry on the account dated in it."""
         policies.check_may_reconcile(actor)
         if self._period_or_none(month) is not None:
             self._close_books(month, journal)  # if a crash came between the two, now
             raise PeriodClosedError(f"{month} is closed already", field="period")
+        if _month_end(month) >= today:
+            raise ReconciliationError(
+                f"{month} has not ended: a month is closed once its last day has passed,"
+                " or its payments still to come would be refused",
+                field="period",
+            )
+        earlier = sorted({period_of(x.on) for x in self.lines()} - {month}, reverse=True)
+        for before in (m for m in earlier if m < month):
+            if self._period_or_none(before) is None:
+                raise ReconciliationError(
+                    f"{before} is still open: close the months in order", field="period"
+                )
         report = self.report(month, expected, balance_at=balance_at)
         if report["open_lines"] or report["open_payments"]:
             raise ReconciliationError(
@@ -570,18 +584,21 @@ class Reconciler:
     def _close_books(self, month: str, journal: Any) -> None:
         if journal is None:
             return
-        start = date.fromisoformat(f"{month}-01")
-        last = date(start.year + start.month // 12, start.month % 12 + 1, 1) - timedelta(days=1)
         closed = self._period_or_none(month)
         journal.close_books(
             code=self.account,
-            through=last,
+            through=_month_end(month),
             reason=f"{month} reconciled to zero and closed by {closed.closed_by}",
         )
 
     def matches(self) -> Iterator[Match]:
         for originator in self.app._originators(Match.Matched):  # type: ignore[attr-defined]
             yield self.app.repository.get(originator)
+
+
+def _month_end(month: str) -> date:
+    start = date.fromisoformat(f"{month}-01")
+    return date(start.year + start.month // 12, start.month % 12 + 1, 1) - timedelta(days=1)
 
 
 def correction_draft(resolution: Resolution, payable: str, actor: Actor) -> EntryDraft:

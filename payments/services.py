@@ -263,6 +263,13 @@ def reconciler(account: str = "COUNCIL:BANK") -> Any:
     return Reconciler(payments_app(), account, tolerance)
 
 
+def today() -> date:
+    """The council's date today (one place, so a test may say which day it is)."""
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
 def treasury() -> Any:
     """Top-ups of the Stripe balance from the council's bank, and Stripe's payouts back."""
     from payments.treasury import Treasury

@@ -25,8 +25,14 @@ __all__ = ["ledger"]
 
 
 def test_finance_clears_the_exceptions_and_closes_the_month(
-    live_server: Any, page: Page, ledger: Any, make_user: Any, tmp_path: Path
+    live_server: Any,
+    page: Page,
+    ledger: Any,
+    make_user: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr("payments.services.today", lambda: date(2027, 1, 4))  # December ended
     app = payments_app()
     for n, ref in enumerate(["DN-EA", "DN-EB"]):
         budget(ledger, ref)

@@ -39,6 +39,7 @@ from tests.integration.test_payment_runs import (
 pytestmark = pytest.mark.django_db(transaction=True)
 __all__ = ["ledger"]
 LBROWN = Actor(id="l.brown", roles=frozenset({Role.FINANCE_OFFICER}))
+AFTER = date(2027, 1, 4)  # December has ended: it may be closed
 MPATEL = Actor(id="m.patel", roles=frozenset({Role.FINANCE_OFFICER}))
 
 
@@ -52,6 +53,12 @@ def mt940(lines: list[tuple[str, str, str, str]]) -> bytes:
         ":20:STMT-2026-12\n:25:401234/12345678\n:28C:00001/001\n:60F:C261201GBP0,00\n"
         f"{body}:62F:D261231GBP0,00\n-\n"
     ).encode()
+
+
+@pytest.fixture
+def after_december(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The council's today, for the routes and pages: after December, so it may close."""
+    monkeypatch.setattr("payments.services.today", lambda: AFTER)
 
 
 @pytest.fixture
@@ -100,7 +107,7 @@ def test_a_month_reconciled_to_zero_and_closed(ledger: Any, paid: list[str]) -> 
     report = rec.report("2026-12", expected)
     assert (report["open_lines"], report["difference_pence"]) == (4, 3 * 104000 + 5520)
     with pytest.raises(ReconciliationError, match="4 lines"):
-        rec.close(LBROWN, "2026-12", expected)
+        rec.close(LBROWN, "2026-12", expected, today=AFTER)
 
     lines = {p.kind: [] for p in state.problems}  # type: ignore[var-annotated]
     for p in state.problems:
@@ -155,8 +162,15 @@ def test_a_month_reconciled_to_zero_and_closed(ledger: Any, paid: list[str]) -> 
     rec.propose_correction(LBROWN, line=charge, kind="write_off", reason="December's charges")
     rec.approve_correction(MPATEL, line=charge, journal=journal(ledger))
 
+    with pytest.raises(ReconciliationError, match="has not ended"):  # its payments to come
+        rec.close(MPATEL, "2026-12", expected, today=date(2026, 12, 31))
     closed = rec.close(
-        MPATEL, "2026-12", expected, balance_at=bank_balance_at, journal=journal(ledger)
+        MPATEL,
+        "2026-12",
+        expected,
+        today=AFTER,
+        balance_at=bank_balance_at,
+        journal=journal(ledger),
     )
     assert (closed["open_lines"], closed["difference_pence"], closed["closed_by"]) == (
         0,
@@ -172,7 +186,7 @@ def test_a_month_reconciled_to_zero_and_closed(ledger: Any, paid: list[str]) -> 
     assert ledger.get_account("COUNCIL:BANK-CHARGES").balance == 5520
     # Frozen: nothing more goes into December.
     with pytest.raises(PeriodClosedError):
-        rec.close(LBROWN, "2026-12", expected)
+        rec.close(LBROWN, "2026-12", expected, today=AFTER)
     with pytest.raises(PeriodClosedError, match="which is closed"):
         rec.import_statement(
             LBROWN,
@@ -201,7 +215,7 @@ def test_a_month_reconciled_to_zero_and_closed(ledger: Any, paid: list[str]) -> 
 
 
 def test_finance_reconciles_through_the_api_and_an_auditor_changes_nothing(
-    ledger: Any, paid: list[str], make_user: Any
+    ledger: Any, paid: list[str], make_user: Any, after_december: None
 ) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -454,7 +468,11 @@ def test_a_month_on_both_rails_with_a_stripe_payout_closes_at_zero_on_both_accou
         assert approved.status_code == 422  # the officer who proposed it
         bank.rec.approve_correction(MPATEL, line=line, journal=journal(ledger))
 
-    # Every month with lines closes at zero, on each account (oldest first).
+    # Every month with lines closes at zero, on each account (oldest first), once it ended.
+    from payments.reconcile import _month_end
+
+    ended = _month_end(max("2026-12", f"{arrival:%Y-%m}")) + timedelta(days=1)
+    monkeypatch.setattr("payments.services.today", lambda: ended)
     for account, months in [
         ("COUNCIL:BANK", {"2026-12", f"{on:%Y-%m}", f"{arrival:%Y-%m}"}),
         ("STRIPE:CLEARING", {f"{on:%Y-%m}", f"{arrival - timedelta(days=2):%Y-%m}"}),
@@ -476,7 +494,7 @@ def _upload(name: str, data: bytes) -> Any:
 
 
 def test_a_line_a_few_pence_off_is_put_right_by_writing_the_difference_off(
-    ledger: Any, paid: list[str], make_user: Any
+    ledger: Any, paid: list[str], make_user: Any, after_december: None
 ) -> None:
     from tests.integration.helpers import signed_in
 
@@ -757,3 +775,22 @@ def test_a_batch_of_matches_with_one_taken_meanwhile_saves_the_others(
     rec._save_matches(state.matched, lines)
     saved = {e for m in rec.matches() for e in m.expected}
     assert saved == {e for p in state.matched[1:] for e in p.expected} and len(saved) == 2
+
+
+def test_months_close_in_order(ledger: Any, paid: list[str]) -> None:
+    rec = reconciler()
+    statement = mt940(
+        [("261224", "D", "1040,00", f"DP {ref} P01|DP {ref} P01") for ref in paid]
+        + [("270105", "D", "4,00", "CHARGES|BANK CHARGES JANUARY")]
+    )
+    rec.import_statement(LBROWN, kind="mt940", filename="s.sta", data=statement)
+    expected = bank_expectations()
+    state = rec.match_automatically(LBROWN, expected)
+    [charge] = [p.line for p in state.problems]
+    rec.propose_correction(LBROWN, line=str(charge), kind="write_off", reason="January")
+    rec.approve_correction(MPATEL, line=str(charge), journal=journal(ledger))
+    february = date(2027, 2, 2)
+    with pytest.raises(ReconciliationError, match="2026-12 is still open"):
+        rec.close(LBROWN, "2027-01", expected, today=february)
+    rec.close(LBROWN, "2026-12", expected, today=february)
+    assert rec.close(LBROWN, "2027-01", expected, today=february)["difference_pence"] == 0

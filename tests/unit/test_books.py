@@ -25,3 +25,13 @@ def test_an_entry_dated_in_closed_books_is_refused_and_a_later_one_taken() -> No
     assert refused.value.field == "effective_at"
     books.check(legs("X", "COUNCIL:BANK"), datetime(2027, 1, 1, tzinfo=UTC))
     books.check(legs("X", "STRIPE:CLEARING"), datetime(2026, 12, 1, tzinfo=UTC))  # still open
+
+
+def test_the_books_close_on_the_councils_day_not_utcs() -> None:
+    """A pay date's entry is its London midnight: 1 July's is 30 June 23:00 UTC. June closed
+    must not refuse it."""
+    books = Books()
+    books.close(code="COUNCIL:BANK", through=date(2027, 6, 30), actor="m", reason="June")
+    books.check(legs("X", "COUNCIL:BANK"), datetime(2027, 6, 30, 23, 0, tzinfo=UTC))
+    with pytest.raises(BooksClosedError):
+        books.check(legs("X", "COUNCIL:BANK"), datetime(2027, 6, 30, 22, 59, tzinfo=UTC))
