@@ -98,6 +98,12 @@ class Reconciler:
         mapping: CsvMapping | None = None,
     ) -> Imported:
         policies.check_may_reconcile(actor)
+        if self.account != ACCOUNT:
+            raise ReconciliationError(
+                "Stripe's balance is read from Stripe itself: import a bank statement on the"
+                " council's bank",
+                field="account",
+            )
         lines = parse(kind, data, mapping)
         for month in sorted({period_of(line.on) for line in lines}):
             if self._period_or_none(month) is not None:
@@ -417,6 +423,13 @@ class Reconciler:
             if amount == 0:
                 raise ReconciliationError(
                     "the line and the payment agree: match them instead", field="kind"
+                )
+            if (found.amount < 0) != (paid.amount < 0) or abs(amount) > self.tolerance.pence:
+                raise ReconciliationError(
+                    f"the line is {format_pence(abs(amount))} off the payment, beyond the"
+                    f" council's tolerance of {format_pence(self.tolerance.pence)} (or the"
+                    " other way): it is not this payment's; match it by hand or correct it",
+                    field="payment",
                 )
         if chosen is ResolutionKind.RETURNED:
             if found.amount <= 0:

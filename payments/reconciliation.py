@@ -30,7 +30,7 @@ records who closed it, and is frozen: a later correction goes in a later period.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -158,9 +158,14 @@ def propose(
             <= (e.latest.toordinal() + slack)
         )
 
+    # Two payments with one reference and amount cannot be told apart by it; and a payment
+    # with no reference (a payout without its trace id yet) is matched by nothing here.
+    alike = Counter((e.reference, e.amount) for e in expected)
     for e in expected:
+        if not e.reference or alike[(e.reference, e.amount)] > 1:
+            continue
         fits = [x for x in by_reference.get(e.reference, []) if x.amount == e.amount]
-        fits = [x for x in fits if within(x, e)]
+        fits = [x for x in fits if within(x, e) and x.id not in used_lines]
         if len(fits) == 1:
             proposals.append(
                 Proposal(
@@ -187,10 +192,32 @@ def propose(
                 )
                 used_lines.add(x.id)
             used_expected.add(e.key)
+    # Several lines with a payment's reference adding up to it: many to one.
+    for e in expected:
+        if e.key in used_expected or not e.reference:
+            continue
+        parts = [
+            x
+            for x in by_reference.get(e.reference, [])
+            if x.id not in used_lines and within(x, e, slack)
+        ]
+        if len(parts) > 1 and sum(x.amount for x in parts) == e.amount:
+            proposals.append(
+                Proposal(
+                    RULE_SPLIT,
+                    tuple(x.id for x in parts),
+                    (e.key,),
+                    False,
+                    f"{len(parts)} lines with the reference {e.reference!r} adding up to"
+                    f" {format_pence(-e.amount)}",
+                )
+            )
+            used_lines.update(x.id for x in parts)
+            used_expected.add(e.key)
     # Its reference, within its days, but a few pence off: never matched, since a match never
     # hides a difference; put right with the difference written off (a second officer's).
     for e in expected:
-        if e.key in used_expected:
+        if e.key in used_expected or not e.reference:
             continue
         near = [
             x
@@ -214,28 +241,6 @@ def propose(
                 )
             )
             used_lines.add(near[0].id)
-            used_expected.add(e.key)
-    # Several lines with a payment's reference adding up to it: many to one.
-    for e in expected:
-        if e.key in used_expected:
-            continue
-        parts = [
-            x
-            for x in by_reference.get(e.reference, [])
-            if x.id not in used_lines and within(x, e, slack)
-        ]
-        if len(parts) > 1 and sum(x.amount for x in parts) == e.amount:
-            proposals.append(
-                Proposal(
-                    RULE_SPLIT,
-                    tuple(x.id for x in parts),
-                    (e.key,),
-                    False,
-                    f"{len(parts)} lines with the reference {e.reference!r} adding up to"
-                    f" {format_pence(-e.amount)}",
-                )
-            )
-            used_lines.update(x.id for x in parts)
             used_expected.add(e.key)
     # One line for a whole Bacs file: the file's total, one to many.
     batches: dict[str, list[Expected]] = defaultdict(list)

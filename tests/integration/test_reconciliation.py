@@ -289,6 +289,8 @@ def test_stripe_transfers_are_imported_incrementally_and_matched_to_the_penny(
     total = sum(x.amount for x in rec.lines() if x.id in matched)
     assert total == -3 * 104000 == ledger.get_account("STRIPE:CLEARING").balance
     assert reconciler().lines() == []  # the bank's reconciliation is another account's
+    with pytest.raises(ReconciliationError, match="read from Stripe itself"):
+        rec.import_statement(LBROWN, kind="mt940", filename="s", data=mt940([]))
 
 
 def test_the_api_asks_a_worker_for_stripes_transfers(
@@ -519,6 +521,10 @@ def test_a_line_a_few_pence_off_is_put_right_by_writing_the_difference_off(
     body = {"line": problem["line"], "kind": "difference", "reason": "the bank's fee"}
     refused = finance.post(route, body, content_type="application/json")
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "payment"
+    wrong = finance.post(
+        route, {**body, "payment": "payments:dp:DN-RB:P01"}, content_type="application/json"
+    )
+    assert wrong.status_code == 409  # that payment is matched to its own line already
     body["payment"] = problem["expected"]
     assert finance.post(route, body, content_type="application/json").status_code == 201
     approve = f"{route}/{problem['line']}/approve"

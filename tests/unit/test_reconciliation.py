@@ -150,3 +150,36 @@ def test_an_amount_a_few_pence_off_is_a_difference_within_the_councils_tolerance
     assert not propose(late, payments[:1], tolerance=Tolerance(days=1))[0]
     with pytest.raises(ReconciliationError):
         Tolerance.create(-1, 100)
+
+
+def test_payments_alike_by_reference_or_without_one_are_never_matched_at_once() -> None:
+    payments = [expected("A", -1000, "SAME"), expected("B", -1000, "SAME"), expected("P", 5000, "")]
+    lines = [line(1, -1000, "SAME"), line(2, 5000, "")]
+    proposals, problems = propose(lines, payments)
+    assert not any(p.automatic for p in proposals)  # which of A and B? and P by no reference
+    assert (ProblemKind.AMBIGUOUS, "L1") in {(p.kind, p.line) for p in problems}
+
+
+def test_a_difference_is_written_off_only_within_the_tolerance_and_for_its_payment() -> None:
+    from types import SimpleNamespace
+
+    from payments.reconcile import Reconciler
+    from payments.reconciliation import ReconciliationError, Tolerance
+
+    class Imports(Reconciler):
+        def lines(self) -> list[Line]:
+            return [line(1, -105000, "DP A"), line(2, 1000, "DP A")]
+
+    rec = Imports(SimpleNamespace(), tolerance=Tolerance(pence=100))
+    actor = SimpleNamespace(id="f", has=lambda *roles: True)
+    payments = [expected("A", -104000, "DP A")]
+    for n, why in [(1, "beyond the"), (2, "beyond the")]:  # £10 off; money in for money out
+        with pytest.raises(ReconciliationError, match=why):
+            rec.propose_correction(
+                actor,  # type: ignore[arg-type]
+                line=f"L{n}",
+                kind="difference",
+                reason="x",
+                payment="A",
+                payments=payments,
+            )
