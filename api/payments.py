@@ -1175,6 +1175,7 @@ class FundingStarted(Schema):
 
 class FundingOut(Schema):
     key: str
+    status: str  # requested (Stripe not yet answered), made
     amount_pence: int
     amount: str
     on: date
@@ -1210,11 +1211,13 @@ def fund_stripe(
 ) -> Any:
     """Top the Stripe balance up from the council's bank: a worker asks Stripe (never this
     request); the same Idempotency-Key again tops up once. The bank shows ``reference``."""
+    from payments.services import today
     from payments.tasks import fund_stripe as task
     from payments.treasury import bank_reference, check_funding
 
     pence, why = check_funding(payload.amount_pence, payload.reason, idempotency_key)
-    started = task.delay(caller_actor(request).id, idempotency_key, pence, why)
+    on = today().isoformat()  # the day asked for, however late the worker makes it
+    started = task.delay(caller_actor(request).id, idempotency_key, pence, why, on)
     return Status(
         202,
         FundingStarted(
@@ -1236,6 +1239,7 @@ def stripe_funding(request: HttpRequest) -> TreasuryOut:
         fundings=[
             FundingOut(
                 key=f.key,
+                status="made" if f.entry is not None else "requested",
                 amount_pence=f.amount,
                 amount=format_pence(f.amount),
                 on=f.on,

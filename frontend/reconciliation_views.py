@@ -21,16 +21,10 @@ from frontend.forms import attempt
 from identity.actors import actor_from_user
 from ledger.domain import Owner
 from ledger.money import format_pence
-from payments import policies
+from payments import policies, services
 from payments.models import MatchingJob
 from payments.reconciliation import Resolution
-from payments.services import (
-    match_import,
-    payments_journal,
-    reconciliation_of,
-    today,
-    treasury,
-)
+from payments.services import match_import, payments_journal, reconciliation_of, treasury
 from payments.tasks import fund_stripe, import_stripe_balance
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -170,7 +164,7 @@ def act(request: HttpRequest, step: str) -> HttpResponse:
             actor,
             month,
             expected,
-            today=today(),
+            today=services.today(),
             balance_at=side.balance_at,
             journal=payments_journal(),
         ),
@@ -203,7 +197,7 @@ def _fund(actor: Actor, data: Any) -> Any:
     key = data.get("key", "")
     pence = _pounds(data.get("amount", ""))
     amount, why = check_funding(pence, data.get("reason", ""), key)
-    fund_stripe.delay(actor.id, key, amount, why)
+    fund_stripe.delay(actor.id, key, amount, why, services.today().isoformat())
     return bank_reference(key)
 
 

@@ -311,6 +311,17 @@ def top_up(
     return result.id
 
 
+def find_topup(key: str) -> str | None:
+    """The platform's top-up made for careledger's ``key`` (in its metadata), among the newest
+    hundred: a retry comes within days, long past Stripe's 24 hours of idempotency."""
+    listed = _call("list the top-ups", lambda: client().v1.topups.list(params={"limit": 100}))
+    for topup in listed.data:
+        metadata = topup.metadata.to_dict() if topup.metadata else {}
+        if metadata.get("careledger_key") == key:
+            return str(topup.id)
+    return None
+
+
 # ---------------------------------------------------------------------------- webhooks
 
 
@@ -387,6 +398,7 @@ def payout_details(payout_id: str, *, page: int = 100) -> PayoutSeen:
                 {
                     "id": t.id,
                     "amount": t.amount,
+                    "net": t.net,
                     "type": t.type,
                     "source": t.source if isinstance(t.source, str) else "",
                 }
@@ -405,4 +417,5 @@ def payout_details(payout_id: str, *, page: int = 100) -> PayoutSeen:
         arrival_date=int(found.arrival_date),
         trace_id=str(trace.value or "") if trace is not None else "",
         transactions=tuple(listed),
+        reconciliation_status=str(getattr(found, "reconciliation_status", "") or ""),
     )

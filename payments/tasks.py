@@ -6,6 +6,7 @@ holds a worker for at most its timeout (payments/stripe.py), and the payment is 
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 
@@ -15,6 +16,8 @@ from django.utils import timezone
 from config.actor import Actor
 from config.roles import Role
 from payments.services import run_payments
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, acks_late=True)
@@ -81,6 +84,7 @@ def import_stripe_balance(started_by: str) -> dict[str, Any]:
     """Stripe's balance transactions since the last import (transfers, top-ups, payouts), into
     the Stripe balance's reconciliation; each payout that has arrived recorded with what it
     paid out; then both accounts matched (a worker calls Stripe, never a request)."""
+    from config.errors import DomainError
     from payments import stripe
     from payments.services import (
         bank_expectations,
@@ -89,7 +93,6 @@ def import_stripe_balance(started_by: str) -> dict[str, Any]:
         stripe_expectations,
         treasury,
     )
-    from payments.treasury import TreasuryError
 
     actor = Actor(id=started_by, roles=frozenset({Role.FINANCE_OFFICER}))
     rec = reconciler("STRIPE:CLEARING")
@@ -100,8 +103,9 @@ def import_stripe_balance(started_by: str) -> dict[str, Any]:
         try:
             seen = stripe.payout_details(payout)
             arrived += funds.record_payout(seen, journal=journal) is not None
-        except TreasuryError as exc:  # kept for finance; the other payouts go on
-            refused.append(str(exc))
+        except (DomainError, stripe.StripeFailure) as exc:  # the other payouts go on
+            logger.warning("payout %s not recorded: %s", payout, exc)
+            refused.append(f"{payout}: {exc}")
     state = rec.match_automatically(actor, stripe_expectations())
     reconciler().match_automatically(actor, bank_expectations())  # a payout's line may wait
     return {
@@ -114,10 +118,11 @@ def import_stripe_balance(started_by: str) -> dict[str, Any]:
 
 
 @shared_task(acks_late=True)
-def fund_stripe(started_by: str, key: str, amount_pence: int, reason: str) -> dict[str, Any]:
-    """Top the Stripe balance up from the council's bank (payments/treasury.py), once per key."""
-    from django.utils import timezone
-
+def fund_stripe(
+    started_by: str, key: str, amount_pence: int, reason: str, on: str
+) -> dict[str, Any]:
+    """Top the Stripe balance up from the council's bank (payments/treasury.py), once per key,
+    dated the day it was asked for."""
     from payments import stripe
     from payments.services import payments_journal, treasury
 
@@ -126,9 +131,10 @@ def fund_stripe(started_by: str, key: str, amount_pence: int, reason: str) -> di
         actor,
         key=key,
         amount=amount_pence,
-        on=timezone.localdate(),
+        on=date.fromisoformat(on),
         reason=reason,
         top_up=stripe.top_up,
+        find=stripe.find_topup,
         journal=payments_journal(),
     )
     return {"topup": made.topup, "reference": made.reference, "amount_pence": made.amount}

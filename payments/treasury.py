@@ -63,32 +63,33 @@ def check_funding(amount: object, reason: object, key: str) -> tuple[int, str]:
 
 
 class Funding(Aggregate):
-    """A top-up of the Stripe balance from the council's bank, and its ledger entry."""
+    """A top-up of the Stripe balance from the council's bank: recorded as asked for before
+    Stripe is, then made (Stripe's top-up and the ledger's entry)."""
 
-    @event("Funded")
+    @event("Requested")
     def __init__(
-        self,
-        key: str,
-        amount: int,
-        on: date,
-        reference: str,
-        topup: str,
-        entry: UUID,
-        actor: str,
-        reason: str,
+        self, key: str, amount: int, on: date, reference: str, actor: str, reason: str
     ) -> None:
         self.key = key
         self.amount = amount
-        self.on = on
+        self.on = on  # the day it was asked for: the entry's date, however late it is made
         self.reference = reference
-        self.topup = topup
-        self.entry = entry
         self.actor = actor
         self.reason = reason
+        self.topup = ""
+        self.entry: UUID | None = None
 
     @staticmethod
     def create_id(key: str) -> UUID:  # type: ignore[override]
         return uuid5(NAMESPACE, f"funding:{key}")
+
+    def made(self, *, topup: str, entry: UUID) -> None:
+        if self.entry is None:
+            self._made(topup, entry)
+
+    @event("Made")
+    def _made(self, topup: str, entry: UUID) -> None:
+        self.topup, self.entry = topup, entry
 
 
 class StripePayout(Aggregate):
@@ -129,6 +130,7 @@ class PayoutSeen:
     arrival_date: int
     trace_id: str
     transactions: tuple[dict[str, Any], ...]
+    reconciliation_status: str = "completed"
 
 
 class Treasury:
@@ -144,53 +146,72 @@ class Treasury:
         on: date,
         reason: object,
         top_up: Callable[..., str],
+        find: Callable[[str], str | None],
         journal: Any,
     ) -> Funding:
-        """Top the Stripe balance up from the council's bank; the same ``key`` again returns
-        what was done (Stripe's top-up and the ledger's entry are keyed by it too)."""
+        """Top the Stripe balance up from the council's bank, once per ``key``: the request is
+        kept before Stripe is asked, so a retry (the same key, any day after) finds Stripe's
+        top-up (``find``: by the key in its metadata, past Stripe's own 24 hours of
+        idempotency) instead of making another, and posts the entry on the day asked."""
         policies.check_may_fund_stripe(actor)
         pence, why = check_funding(amount, reason, key)
-        found = self._get(Funding.create_id(key))
-        if found is not None:
+        found: Funding | None = self._get(Funding.create_id(key))
+        if found is None:
+            asked = Funding(key, pence, on, bank_reference(key), actor.id, why)
+            try:
+                self.app.save(asked)
+                found = asked
+            except IntegrityError:  # the same key, a moment ago
+                found = self.app.repository.get(asked.id)
+        assert found is not None
+        if found.amount != pence:
+            raise TreasuryError(
+                f"this key asked for a top-up of {format_pence(found.amount)}: use a new key",
+                field="idempotency_key",
+            )
+        if found.entry is not None:
             return found
-        reference = bank_reference(key)
-        topup = top_up(
-            amount_pence=pence,
-            idempotency_key=f"payments:topup:{key}",
-            description=f"careledger top-up: {why}",
-            statement_descriptor=reference,
+        topup = (
+            found.topup
+            or find(key)
+            or top_up(
+                amount_pence=found.amount,
+                idempotency_key=f"payments:topup:{key}",
+                description=f"careledger top-up: {found.reason}",
+                statement_descriptor=found.reference,
+                metadata={"careledger_key": key},
+            )
         )
         entry = journal.post_entry(
             EntryDraft.create(
                 idempotency_key=f"payments:topup:{key}",
                 kind="settlement",
                 legs=[
-                    {"account": CLEARING, "side": "debit", "amount": pence},
-                    {"account": BANK, "side": "credit", "amount": pence},
+                    {"account": CLEARING, "side": "debit", "amount": found.amount},
+                    {"account": BANK, "side": "credit", "amount": found.amount},
                 ],
-                effective_at=datetime.combine(on, time(), tzinfo=UTC),
-                actor=actor.id,
-                reason=f"Stripe top-up {topup} of {format_pence(pence)}: {why}",
+                effective_at=datetime.combine(found.on, time(), tzinfo=UTC),
+                actor=found.actor,
+                reason=f"Stripe top-up {topup} of {format_pence(found.amount)}: {found.reason}",
                 source_document=f"stripe-topup:{topup}",
             )
         )
-        made = Funding(key, pence, on, reference, topup, UUID(str(entry.id)), actor.id, why)
-        try:
-            self.app.save(made)
-        except IntegrityError:  # the same key, a moment ago
-            return self.app.repository.get(made.id)  # type: ignore[no-any-return]
-        return made
+        found.made(topup=topup, entry=UUID(str(entry.id)))
+        self.app.save(found)
+        return found
 
     def record_payout(self, seen: PayoutSeen, *, journal: Any) -> StripePayout | None:
         """Record an automatic payout that has arrived (a pending or failed one moved nothing
         into the bank): its transactions must come to its amount."""
         if not (seen.automatic and seen.status == "paid"):
             return None
+        if seen.reconciliation_status != "completed":
+            return None  # Stripe has not listed all its transactions yet: the next import
         found = self._get(StripePayout.create_id(seen.id))
         if found is not None:
             return found
         included = [t for t in seen.transactions if t.get("source") != seen.id]
-        total = sum(int(t["amount"]) for t in included)
+        total = sum(int(t["net"]) for t in included)  # a payout pays out what is net of fees
         if total != seen.amount:
             raise TreasuryError(
                 f"payout {seen.id} is {format_pence(seen.amount)} but its transactions come to"
@@ -238,7 +259,7 @@ class Treasury:
         return sorted({x.reference for x in lines if x.reference.startswith("po_")} - known)
 
     def fundings(self) -> list[Funding]:
-        return [self.app.repository.get(o) for o in self.app._originators(Funding.Funded)]  # type: ignore[attr-defined]
+        return [self.app.repository.get(o) for o in self.app._originators(Funding.Requested)]  # type: ignore[attr-defined]
 
     def payouts(self) -> list[StripePayout]:
         return [self.app.repository.get(o) for o in self.app._originators(StripePayout.Arrived)]  # type: ignore[attr-defined]
@@ -257,6 +278,7 @@ class Treasury:
                     label=f"Stripe top-up {f.reference}",
                 )
                 for f in self.fundings()
+                if f.entry is not None
             ),
             *(
                 Expected(
@@ -284,6 +306,7 @@ class Treasury:
                     label=f"Stripe top-up {f.topup}",
                 )
                 for f in self.fundings()
+                if f.entry is not None
             ),
             *(
                 Expected(

@@ -800,3 +800,72 @@ def test_months_close_in_order(ledger: Any, paid: list[str]) -> None:
         rec.close(LBROWN, "2027-01", expected, today=february)
     rec.close(LBROWN, "2026-12", expected, today=february)
     assert rec.close(LBROWN, "2027-01", expected, today=february)["difference_pence"] == 0
+
+
+def test_a_top_up_whose_entry_failed_is_finished_later_without_a_second_top_up(
+    ledger: Any, stripe_server: Any
+) -> None:
+    """Stripe made the top-up, then the ledger refused its entry (a crash, a database down):
+    the request was kept first, so a retry days later (past Stripe's 24 hours of idempotency,
+    here a new Stripe key) finds the top-up by its key and posts the entry, dated the day it
+    was asked for; Stripe holds one top-up for it."""
+    from payments import stripe as pay
+    from payments.services import payments_journal, treasury
+
+    class Down:
+        def post_entry(self, draft: Any) -> Any:
+            raise ConnectionError("the database went away")
+
+    funds, key, asked_on = treasury(), f"retry-{uuid4_hex()}", date(2026, 12, 1)
+    with pytest.raises(ConnectionError):
+        funds.fund(
+            LBROWN,
+            key=key,
+            amount=50_000,
+            on=asked_on,
+            reason="December",
+            top_up=pay.top_up,
+            find=pay.find_topup,
+            journal=Down(),
+        )
+    [waiting] = [f for f in funds.fundings() if f.key == key]
+    assert waiting.entry is None and funds.bank_expected() == []  # not expected until made
+
+    def fresh_key(**kw: Any) -> str:  # Stripe has forgotten the first key by now
+        return pay.top_up(**{**kw, "idempotency_key": f"{kw['idempotency_key']}-later"})
+
+    made = funds.fund(
+        LBROWN,
+        key=key,
+        amount=50_000,
+        on=date(2026, 12, 9),
+        reason="December",
+        top_up=fresh_key,
+        find=pay.find_topup,
+        journal=payments_journal(),
+    )
+    assert made.entry is not None and made.on == asked_on
+    ours = [
+        t
+        for t in pay.client().v1.topups.list(params={"limit": 100}).data
+        if t.metadata and t.metadata.to_dict().get("careledger_key") == key
+    ]
+    assert len(ours) == 1 and made.topup == ours[0].id
+    assert ledger.get_account("STRIPE:CLEARING").balance == 50_000
+    with pytest.raises(Exception, match="use a new key"):
+        funds.fund(
+            LBROWN,
+            key=key,
+            amount=60_000,
+            on=asked_on,
+            reason="more",
+            top_up=pay.top_up,
+            find=pay.find_topup,
+            journal=payments_journal(),
+        )
+
+
+def uuid4_hex() -> str:
+    from uuid import uuid4
+
+    return uuid4().hex[:8]
