@@ -53,12 +53,16 @@ def monitoring_page(
     except NotFound:
         raise Http404("no direct payment") from None
     record_reads(signed_in(request), {council_ref: ["direct-payment monitoring"]}, request.path)
+    posted = request.POST.get("surplus", "") if errors else ""
     surpluses = [
         {
             "found": s,
             "amount": format_pence(s.amount),
             "balance": format_pence(s.balance),
             "key": s.on.isoformat(),
+            "reason_error": (errors or {}).get(f"reason-{s.on.isoformat()}", ""),
+            "owed_error": (errors or {}).get(f"owed-{s.on.isoformat()}", ""),
+            "typed": request.POST if posted == s.on.isoformat() else {},
         }
         for s in monitoring().of_budget(council_ref)
     ]
@@ -114,10 +118,18 @@ def monitoring_act(request: HttpRequest, council_ref: str) -> HttpResponse:
     }
     if step not in commands or (step != "find" and on is None):
         raise Http404("no such step")
-    _, errors = attempt(
-        commands[step],
-        where=lambda path: (path.split("[")[0], LABELS.get(path.split("[")[0], "Surplus")),
-    )
+
+    def where(path: str) -> tuple[str, str]:
+        field = path.split("[")[0]
+        label = LABELS.get(field, "Surplus")
+        if step == "find":
+            return field, label
+        # A surplus's own form: its fields carry its day, and a refusal of the step itself
+        # (not yet noticed, asked again) lands on its reason.
+        key = data.get("surplus", "")
+        return (f"owed-{key}" if field == "owed" else f"reason-{key}"), label
+
+    _, errors = attempt(commands[step], where=where)
     if errors:
         return monitoring_page(request, council_ref, errors)
     messages.success(request, DONE[step])

@@ -241,7 +241,11 @@ def test_finance_decides_a_surplus_on_its_page_and_the_person_asks_for_it_again(
     assert asked.status_code == 302
     assert "Nothing is taken back until we have" in own.get(notice).content.decode()
     refused = manager.post(act, {**surplus, "step": "recover", "reason": "policy"})
-    assert refused.status_code == 400 and "reconsider it first" in refused.content.decode()
+    body = refused.content.decode()
+    assert refused.status_code == 400 and "reconsider it first" in body
+    # The summary links to this surplus's own field, which shows the error and keeps the text.
+    assert 'href="#reason-2026-12-01"' in body and 'id="reason-2026-12-01-error"' in body
+    assert 'value="policy"' in body
     again = {**surplus, "step": "reconsider", "owed": "PA wages, 200.00\nCare agency, 120.00"}
     assert manager.post(act, {**again, "reason": "the bill she showed"}).status_code == 302
     assert manager.post(act, {**surplus, "step": "recover", "reason": "policy"}).status_code == 302
