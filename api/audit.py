@@ -63,6 +63,8 @@ class StepOut(Schema):
     reason: str
     rule: str
     link: str
+    correlation: str  # the chain: its first request or job
+    causation: str  # what led to it: request:…, task:…, event:<context>:<position>
 
 
 class TimelineOut(Schema):

@@ -35,6 +35,8 @@ class Step:
     role: str  # the actor's roles now ("system" for the scheduled jobs)
     rule: str
     link: str  # where to see it (an API or page path)
+    correlation: str = ""  # the chain it is part of: its first request or job
+    causation: str = ""  # what led to it: a request, a task, an upstream event
 
 
 @dataclass
@@ -102,6 +104,8 @@ def _steps(app: Any, originator: UUID, context: str, subject: str, link: str) ->
                 role="",
                 rule=rule,
                 link=link,
+                correlation=getattr(e, "correlation", ""),
+                causation=getattr(e, "causation", ""),
             )
         )
     return found

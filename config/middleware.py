@@ -93,3 +93,24 @@ class RejectNulMiddleware:
         return HttpResponse(
             f"{field}: {message}", status=400, content_type="text/plain; charset=utf-8"
         )
+
+
+class CorrelationMiddleware:
+    """Each request is a cause: what it records carries ``request:<id>`` as its causation, and
+    the caller's ``X-Correlation-ID`` (or that same id) as its correlation, which the response
+    names back (config/correlation.py)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from uuid import uuid4
+
+        from config.correlation import caused_by, clean, current
+
+        cause = f"request:{uuid4().hex}"
+        with caused_by(cause, correlation=clean(request.headers.get("X-Correlation-ID", ""))):
+            chain = current()[0]
+            response = self.get_response(request)
+        response["X-Correlation-ID"] = chain
+        return response

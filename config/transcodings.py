@@ -19,7 +19,10 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, Transcoder, Transcoding
+from eventsourcing.domain import Snapshot
+from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent, Transcoder, Transcoding
+
+from config.correlation import current
 
 PLAIN = (str, int, float, bool, type(None))
 
@@ -121,8 +124,27 @@ def register_values(transcoder: JSONTranscoder, types: Iterable[type[Any]]) -> N
             transcoder.register(ValueObjectAsDict(cls, name))
 
 
+class CorrelatingMapper(Mapper[UUID]):
+    """Writes the correlation and causation ids of what is being done (config/correlation.py)
+    onto each event as it is stored, so every context's events carry them."""
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        correlation, causation = current()
+        if (correlation or causation) and not isinstance(domain_event, Snapshot):
+            held = vars(domain_event)
+            if "correlation" not in held:  # an event stored twice keeps its first ids
+                object.__setattr__(domain_event, "correlation", correlation)
+                object.__setattr__(domain_event, "causation", causation)
+        return super().to_stored_event(domain_event)
+
+
 class ContextApplication(Application[UUID]):
-    """The base of every context's application: events and snapshots that read back whole."""
+    """The base of every context's application: events and snapshots that read back whole,
+    each event with the ids of the request or event that led to it."""
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        base = super().construct_mapper()
+        return CorrelatingMapper(base.transcoder, base.compressor, base.cipher)
 
     # The domain modules whose enums and value objects the aggregates hold.
     domain_modules: ClassVar[tuple[ModuleType, ...]] = ()

@@ -76,6 +76,15 @@ class Downstream(Application[Any]):
                 raise
 
 
+def caused_by_event(upstream: Application[Any], position: int, event: Any) -> Any:
+    """What a step records is caused by the upstream event, in that event's chain."""
+    from config.correlation import caused_by
+
+    return caused_by(
+        f"event:{upstream.name}:{position}", correlation=getattr(event, "correlation", "")
+    )
+
+
 class ProcessManager(ABC):
     """Follows ``upstream``'s log and issues commands to ``downstream``, each exactly once."""
 
@@ -115,7 +124,9 @@ class ProcessManager(ABC):
                 tracking = Tracking(self.name, notification.id)
                 event = self.upstream.mapper.to_domain_event(notification)
                 try:
-                    if self.handle(event, tracking):
+                    with caused_by_event(self.upstream, notification.id, event):
+                        done = self.handle(event, tracking)
+                    if done:
                         last_done = notification.id
                 except DomainError as refusal:
                     self.park(event, tracking, refusal)

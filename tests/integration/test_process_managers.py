@@ -193,3 +193,69 @@ def test_a_parked_step_runs_again_once_its_cause_is_put_right(
     listed = StringIO()
     call_command("step_failures", stdout=listed)
     assert listed.getvalue().strip() == "No parked steps."
+
+
+def test_the_entry_a_fresh_follower_posts_carries_the_chain_of_the_request_before_it(
+    assessed: str,
+) -> None:
+    """The budget is allocated in one process, in a request's chain, and the process is killed
+    before its entry; a follower started in another process posts the entry, caused by the
+    budget's event and in the same chain: the ids travel with the stored events, not in
+    memory."""
+    child = spawn_child(
+        ALLOCATE_THEN_HANG.replace(
+            'services.allocate("',
+            "from config.correlation import caused_by\n"
+            'with caused_by("request:first", correlation="chain-of-the-assessment"):\n'
+            '  services.allocate("',
+        )
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "budget saved", (
+            child.stderr.read() if child.stderr else ""
+        )
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=30)
+    run_child("from budgets.processes import budget_entries\nprint(budget_entries().catch_up())")
+    reset_applications()
+    [entry] = entries_for(REF)
+    budgets = budget_app()
+    allocated = [
+        n
+        for n in budgets.recorder.select_notifications(0, 500, inclusive_of_start=False)
+        if n.originator_id == budget_app().get_budget(REF).id
+    ]
+    [stored] = [budgets.mapper.to_domain_event(n) for n in allocated][:1]
+    assert (stored.correlation, stored.causation) == ("chain-of-the-assessment", "request:first")  # type: ignore[attr-defined]
+    assert entry.correlation == "chain-of-the-assessment"  # type: ignore[attr-defined]
+    assert entry.causation == f"event:{budgets.name}:{allocated[0].id}"  # type: ignore[attr-defined]
+
+
+def test_a_request_names_its_chain_and_what_it_records_carries_it(
+    assessed: str, make_user: Any
+) -> None:
+    from config.roles import Role
+    from tests.integration.helpers import signed_in
+
+    worker = signed_in(make_user, "alex", Role.SOCIAL_WORKER)
+    made = worker.post(
+        f"/api/v1/budgets/people/{REF}/budget",
+        {"weekly_pence": WEEKLY, "split": {"council_managed": WEEKLY}},
+        content_type="application/json",
+        HTTP_X_CORRELATION_ID="case-review-2026-12",
+    )
+    assert made.status_code == 201, made.content
+    assert made["X-Correlation-ID"] == "case-review-2026-12"
+    [entry] = entries_for(REF)
+    assert entry.correlation == "case-review-2026-12"  # type: ignore[attr-defined]
+    assert entry.causation.startswith("event:")  # type: ignore[attr-defined]
+    from audit.trace import timeline
+
+    steps = timeline(REF).steps
+    allocated = [s for s in steps if s.subject == f"budget {REF}"]
+    assert allocated and allocated[-1].correlation == "case-review-2026-12"
+    assert allocated[-1].causation.startswith("request:")
+    other = worker.get(f"/api/v1/budgets/people/{REF}", HTTP_X_CORRELATION_ID="<bad id>")
+    assert other["X-Correlation-ID"].startswith("request:")  # not taken: a new one is made

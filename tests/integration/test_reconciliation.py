@@ -586,6 +586,7 @@ def test_a_large_statement_is_matched_by_a_worker_with_its_progress_shown(
         made = finance.post(
             "/api/v1/payments/reconciliation/imports",
             {"kind": "mt940", "file": _upload("dec.sta", statement)},
+            HTTP_X_CORRELATION_ID="year-end-2026",
         )
         assert made.status_code == 201, made.content
         watch = made.json()["matching"]["watch"]
@@ -597,6 +598,11 @@ def test_a_large_statement_is_matched_by_a_worker_with_its_progress_shown(
     job = finance.get(watch).json()
     assert (job["status"], job["done"], job["total"], job["exceptions"]) == ("done", 3, 3, 0)
     assert len(list(reconciler().matches())) == 3
+    # The worker's matches are in the chain of the request that asked for them.
+    match = next(reconciler().matches())
+    [matched] = list(payments_app().repository.event_store.get(match.id))
+    assert matched.correlation == "year-end-2026"  # type: ignore[attr-defined]
+    assert matched.causation.startswith("task:")  # type: ignore[attr-defined]
     page = finance.get("/finance/reconciliation/").content
     assert b"Done: 3 matched" in page and b"Refresh this page" not in page
 
