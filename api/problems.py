@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from eventsourcing.persistence import IntegrityError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -131,3 +132,11 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return problem(request, exc.status_code, str(exc))
+
+    @api.exception_handler(IntegrityError)
+    def changed_meanwhile(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
+        # Two people saving the same thing at once: the event store kept the first; nothing
+        # of the second was recorded, and it may be sent again.
+        return problem(
+            request, 409, "someone else changed this a moment ago: look again, then try again"
+        )
