@@ -17,15 +17,26 @@ from ledger.domain import EntryDraft
 from ledger.money import format_pence
 from payments import policies
 from payments.surplus import (
+    Monitored,
     Surplus,
     SurplusError,
     SurplusPolicy,
     SurplusStatus,
+    monitored_id,
     owed_items,
     pence_of,
     surplus_id,
     work_out,
 )
+
+
+def monitored(app: Any, budget: str) -> Monitored:
+    """The budget's list of surpluses and returns (an empty one, not yet saved, if none)."""
+    try:
+        found: Monitored = app.repository.get(monitored_id(budget))
+    except AggregateNotFoundError:
+        return Monitored(budget)
+    return found
 
 
 class Monitoring:
@@ -51,8 +62,10 @@ class Monitoring:
             owed=owed_items(owed),
         )
         found = Surplus(budget, on, pence, amount, lines, self.policy, actor.id)
+        listed = monitored(self.app, budget)
+        listed.add_surplus(found.id)
         try:
-            self.app.save(found)
+            self.app.save(found, listed)
         except IntegrityError:  # the same day's already found
             raise SurplusError(
                 f"a surplus was worked out for {budget} on {on:%-d %B %Y} already", field="on"
@@ -97,11 +110,8 @@ class Monitoring:
 
     def of_budget(self, budget: str) -> list[Surplus]:
         """The budget's surpluses, newest first."""
-        found = [
-            self.app.repository.get(o)
-            for o in self.app._originators(Surplus.Found)  # type: ignore[attr-defined]
-        ]
-        return sorted((s for s in found if s.budget == budget), key=lambda s: s.on, reverse=True)
+        found = [self.app.repository.get(s) for s in monitored(self.app, budget).surpluses]
+        return sorted(found, key=lambda s: s.on, reverse=True)
 
     def ask_again(self, actor: Actor, *, budget: str, on: date, reason: object) -> Surplus:
         """The person, or whoever acts for them, asks for the notice to be looked at again."""
@@ -200,8 +210,10 @@ class Returns:
             max(x.on for x in lines),
             actor.id,
         )
+        listed = monitored(self.app, budget)
+        listed.add_return(made.id)
         try:
-            self.app.save(made)
+            self.app.save(made, listed)
         except IntegrityError:  # the same statement again: the return made from it before
             found: Any = self.app.repository.get(made.id)
             return found
@@ -209,13 +221,8 @@ class Returns:
 
     def of_budget(self, budget: str) -> list[Any]:
         """The budget's returns, newest first."""
-        from payments.dp_returns import DpReturn
-
-        found = [
-            self.app.repository.get(originator)
-            for originator in self.app._originators(DpReturn.Prefilled)  # type: ignore[attr-defined]
-        ]
-        return sorted((r for r in found if r.budget == budget), key=lambda r: r.as_at, reverse=True)
+        found = [self.app.repository.get(r) for r in monitored(self.app, budget).returns]
+        return sorted(found, key=lambda r: r.as_at, reverse=True)
 
     def confirm(
         self, actor: Actor, *, budget: str, return_id: Any, evidence: dict[int, object]

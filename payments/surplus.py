@@ -206,3 +206,36 @@ def owed_items(items: list[dict[str, object]]) -> list[Owed]:
         what = clean_text(item.get("what"), field=f"owed[{n}].what", limit=200, error=SurplusError)
         found.append(Owed(what, pence_of(item.get("amount"), f"owed[{n}].amount")))
     return found
+
+
+def monitored_id(budget: str) -> UUID:
+    return uuid5(NAMESPACE, f"monitored:{budget}")
+
+
+class Monitored(Aggregate):
+    """One budget's surpluses and returns, listed as each is made (saved with it), so a page
+    about one person reads theirs and nobody else's."""
+
+    @event("Started")
+    def __init__(self, budget: str) -> None:
+        self.budget = budget
+        self.surpluses: list[UUID] = []
+        self.returns: list[UUID] = []
+
+    @staticmethod
+    def create_id(budget: str) -> UUID:  # type: ignore[override]
+        return monitored_id(budget)
+
+    def add_surplus(self, surplus: UUID) -> None:
+        self._surplus_added(surplus)
+
+    @event("SurplusAdded")
+    def _surplus_added(self, surplus: UUID) -> None:
+        self.surpluses = [*self.surpluses, surplus]
+
+    def add_return(self, kept: UUID) -> None:
+        self._return_added(kept)
+
+    @event("ReturnAdded")
+    def _return_added(self, kept: UUID) -> None:
+        self.returns = [*self.returns, kept]
