@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 
 from config.eventstore import eventstore_env
 
@@ -28,6 +29,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
+    "ninja",  # the API docs' Swagger UI from its own static files, not a CDN (CSP: 'self')
     "ledger",
     "accreditation",
     "marketplace",
@@ -53,7 +56,26 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
+
+# Content-Security-Policy (django-csp), on every run: only careledger's own scripts, styles and
+# images; an inline script only with the request's nonce; no frames, no plug-ins, forms posted
+# back to careledger alone. The API docs are Swagger UI's own files (ninja's static), no CDN.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # The largest body a request may carry, refused over it with 413 naming the limit
 # (config.middleware, config.urls.bad_request): a form or JSON body 2.5 MB (Django's default,

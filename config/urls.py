@@ -10,7 +10,18 @@ from api import problems
 from api.main import api
 from frontend import error_views
 
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    """The container's health check: the web process answers and its database does."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")
+
+
 urlpatterns = [
+    path("healthz", healthz),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),
     path("api/v1/", api.urls),
     # GOV.UK Frontend's compiled CSS asks for its fonts and images under /assets/.

@@ -95,7 +95,7 @@ def test_entry_page_links_an_entry_and_its_reversal(app: Any, entry: Any, make_u
     # The legs, who recorded it, and its link in the hash chain, as stored.
     db_entry = models.Entry.objects.get(id=entry.id)
     link = models.ChainLink.objects.get(position=db_entry.position)
-    assert f'<code style="word-break:break-all">{link.hash}</code>' in original
+    assert f'<code class="app-break-all">{link.hash}</code>' in original
     assert 'data-testid="actor">tester<' in original
     for line in db_entry.lines.select_related("account"):
         assert line.account.code in original
