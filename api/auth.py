@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
+from ninja.errors import HttpError
 from ninja.security import HttpBearer, SessionAuth
 
-from api.models import ApiToken
+from api.models import ApiToken, TokenFailure
 from api.problems import Forbidden
 from config.actor import Actor
+from config.client_ip import client_ip
 from config.roles import Role, has_any_role
 from identity.actors import actor_from_user
 
@@ -26,9 +29,18 @@ Policy = Callable[[Actor], object]
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
+        address = client_ip(request)
+        if TokenFailure.throttled(address):
+            raise HttpError(
+                429,
+                "too many requests with a token that is not valid came from your address:"
+                f" wait {settings.API_TOKEN_FAILURE_MINUTES} minutes, then use a valid token",
+            )
         user = ApiToken.user_for(token)
-        if user is not None:
-            request.user = user  # type: ignore[assignment]
+        if user is None:
+            TokenFailure.objects.create(address=address)  # unknown, revoked or expired
+            return None
+        request.user = user  # type: ignore[assignment]
         return user
 
 

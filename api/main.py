@@ -2,7 +2,17 @@
 
 from ninja import NinjaAPI
 
-from api import audit, budgets, ledger, marketplace, payments, problems, register, transparency
+from api import (
+    audit,
+    budgets,
+    ledger,
+    marketplace,
+    payments,
+    problems,
+    register,
+    tokens,
+    transparency,
+)
 from api.auth import session_or_token
 
 api = NinjaAPI(
@@ -22,3 +32,4 @@ api.add_router("/payments", payments.router)
 api.add_router("/audit", audit.router)
 api.add_router("/budgets", budgets.router)
 api.add_router("/transparency", transparency.router)
+api.add_router("/tokens", tokens.router)

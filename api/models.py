@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -15,6 +16,11 @@ from django.utils import timezone
 
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def max_days() -> int:
+    """The longest a token lives (the council's API_TOKEN_MAX_DAYS): it must be made again."""
+    return int(getattr(settings, "API_TOKEN_MAX_DAYS", 90))
 
 
 class ApiToken(models.Model):
@@ -27,25 +33,56 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True)
     revoked_at = models.DateTimeField(null=True)
+    # None: made before tokens expired, so it lives its maximum from when it was made.
+    expires_at = models.DateTimeField(null=True)
+
+    class Meta:
+        ordering = ["-created_at"]
 
     @classmethod
-    def issue(cls, user: object, name: str) -> tuple[ApiToken, str]:
+    def issue(cls, user: object, name: str, *, days: int | None = None) -> tuple[ApiToken, str]:
+        """A new token for ``user``, living ``days`` (at most the council's maximum)."""
+        lives = min(days or max_days(), max_days())
         token = "cl_" + secrets.token_urlsafe(32)
-        return cls.objects.create(
-            user=user, name=name, prefix=token[:8], token_hash=digest(token)
-        ), token
+        made = cls.objects.create(
+            user=user,
+            name=name,
+            prefix=token[:8],
+            token_hash=digest(token),
+            expires_at=timezone.now() + timedelta(days=lives),
+        )
+        return made, token
 
     @classmethod
     def user_for(cls, token: str) -> object | None:
+        """The active user whose live token this is: not revoked, not expired."""
+        now = timezone.now()
+        live = models.Q(expires_at__gt=now) | models.Q(
+            expires_at=None, created_at__gt=now - timedelta(days=max_days())
+        )
         found = (
             cls.objects.select_related("user")
-            .filter(token_hash=digest(token), revoked_at=None)
+            .filter(live, token_hash=digest(token), revoked_at=None)
             .first()
         )
         if found is None or not found.user.is_active:
             return None
-        cls.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
+        cls.objects.filter(pk=found.pk).update(last_used_at=now)
         return found.user
+
+
+class TokenFailure(models.Model):
+    """A request with a bearer token that is no live token, by the address it came from: a
+    storm of them from one address is refused for a while (api/auth.py)."""
+
+    address = models.CharField(max_length=64, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    @classmethod
+    def throttled(cls, address: str) -> bool:
+        since = timezone.now() - timedelta(minutes=int(settings.API_TOKEN_FAILURE_MINUTES))
+        recent = cls.objects.filter(address=address, at__gt=since)
+        return recent.count() >= int(settings.API_TOKEN_FAILURE_LIMIT)
 
 
 class PersonalDataRead(models.Model):

@@ -29,6 +29,9 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = [
     o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o
 ] or [f"https://{host}" for host in ALLOWED_HOSTS]
+# The TLS proxy appends the client's address to X-Forwarded-For: sign-in and token throttles
+# count that address, not the proxy's (config/client_ip.py).
+CARELEDGER_TRUSTED_PROXIES = int(os.environ.get("CARELEDGER_TRUSTED_PROXIES", "1"))
 SECURE_SSL_REDIRECT = True
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the container's own health check, on plain HTTP
 SESSION_COOKIE_SECURE = True

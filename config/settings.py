@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "csp",
+    "axes",
     "ninja",  # the API docs' Swagger UI from its own static files, not a CDN (CSP: 'self')
     "ledger",
     "accreditation",
@@ -57,7 +58,30 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it answers a locked-out sign-in
 ]
+
+# Sign-in throttling (django-axes): 10 wrong passwords for one account, or from one address,
+# lock it for 15 minutes (the page says so, 429). The address is the client's, not a proxy's
+# (config/client_ip.py); a right password does not reset the count an attacker has built.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("CARELEDGER_SIGN_IN_ATTEMPTS", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("CARELEDGER_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
+AXES_LOCKOUT_TEMPLATE = "frontend/locked_out.html"
+AXES_RESET_ON_SUCCESS = False
+# API tokens live at most this many days, and 20 requests with a bad token from one address
+# within 15 minutes have that address refused (429) until the storm has passed.
+API_TOKEN_MAX_DAYS = int(os.environ.get("CARELEDGER_API_TOKEN_MAX_DAYS", "90"))
+API_TOKEN_FAILURE_LIMIT = int(os.environ.get("CARELEDGER_API_TOKEN_FAILURES", "20"))
+API_TOKEN_FAILURE_MINUTES = 15
+AXES_VERBOSE = False
+# How many proxies in front append to X-Forwarded-For (production: the TLS proxy, 1).
+CARELEDGER_TRUSTED_PROXIES = int(os.environ.get("CARELEDGER_TRUSTED_PROXIES", "0"))
 
 # Content-Security-Policy (django-csp), on every run: only careledger's own scripts, styles and
 # images; an inline script only with the request's nonce; no frames, no plug-ins, forms posted

@@ -12,10 +12,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("username")
         parser.add_argument("--name", default="machine client")
+        parser.add_argument("--days", type=int, default=None, help="at most the maximum")
 
-    def handle(self, *args: Any, username: str, name: str, **options: Any) -> None:
+    def handle(
+        self, *args: Any, username: str, name: str, days: int | None, **options: Any
+    ) -> None:
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"no user called {username}")
-        _, token = ApiToken.issue(user, name)
+        _, token = ApiToken.issue(user, name, days=days)
         self.stdout.write(token)
