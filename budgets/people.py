@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
+from nhs_number import is_valid as nhs_checksum_ok
 
 from budgets.domain import OUTCOMES, BudgetError, Risk, Severity, UnmetNeed
 from config.errors import Conflict, gather
@@ -36,10 +37,7 @@ def nhs_number(value: object) -> str:
     digits = "".join(ch for ch in str(value or "") if not ch.isspace())
     if len(digits) != 10 or not ascii_digits(digits):
         raise BudgetError("must be 10 digits, like 943 476 5919", field="nhs_number")
-    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
-    check = 11 - total % 11
-    check = 0 if check == 11 else check
-    if check == 10 or check != int(digits[9]):
+    if not nhs_checksum_ok(digits):  # the NHS's modulus 11, by the maintained nhs-number
         raise BudgetError(
             "is not a valid NHS number: its check digit does not match", field="nhs_number"
         )
