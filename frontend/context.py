@@ -9,7 +9,11 @@ from ledger.policies import may_read
 
 def service(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
+    from django.conf import settings
+
     return {
+        "session_seconds": settings.SESSION_COOKIE_AGE,
+        "session_minutes": settings.SESSION_COOKIE_AGE // 60,
         "user_roles": sorted(roles_of(user)),
         "can_read_ledger": may_read(actor_from_user(user)),
     }

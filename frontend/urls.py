@@ -25,6 +25,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("sign-in/", views.sign_in, name="sign-in"),
     path("sign-out/", views.sign_out, name="sign-out"),
+    path("session/keep-alive/", views.keep_alive, name="keep-alive"),
+    path("signed-out/", views.signed_out, name="signed-out"),
     # the ledger explorer
     path("ledger/", views.ledger_accounts, name="ledger-accounts"),
     path("ledger/accounts/<str:code>/", views.ledger_statement, name="ledger-statement"),

@@ -71,6 +71,22 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     return redirect("sign-in")
 
 
+@require_POST
+def keep_alive(request: HttpRequest) -> HttpResponse:
+    """The timeout warning's "Stay signed in": the session lives its full time again (it is
+    saved on every request); 401 if it has ended already."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=401)
+    request.session.modified = True
+    return HttpResponse(status=204)
+
+
+def signed_out(request: HttpRequest) -> HttpResponse:
+    """Where the timeout warning goes when the time is up (or its "Sign out" is chosen)."""
+    logout(request)
+    return render(request, "frontend/signed_out.html")
+
+
 def _display(account: models.Account, value: int) -> str:
     return format_pence(account.on_normal_side(value))
 

@@ -126,3 +126,16 @@ def test_behind_the_proxy_the_cookies_are_secure_and_plain_http_is_sent_to_https
         assert signed.status_code == 302, signed.content
         assert signed.cookies["sessionid"]["secure"] and page.cookies["csrftoken"]["secure"]
         assert signed.cookies["sessionid"]["httponly"]
+
+
+def test_a_session_is_kept_alive_on_request_and_ends_on_time(client: Any, make_user: Any) -> None:
+    from django.conf import settings
+
+    assert settings.SESSION_COOKIE_AGE == 30 * 60 and settings.SESSION_SAVE_EVERY_REQUEST
+    assert client.post("/session/keep-alive/").status_code == 401  # not signed in
+    client.force_login(make_user("asha", Role.SOCIAL_WORKER.value))
+    page = client.get("/cases/").content.decode()
+    assert 'id="timeout-warning"' in page and f'data-seconds="{30 * 60}"' in page
+    assert client.post("/session/keep-alive/").status_code == 204
+    assert "You have been signed out" in client.get("/signed-out/").content.decode()
+    assert client.post("/session/keep-alive/").status_code == 401  # ended
