@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "frontend.middleware.NotAllowedPageMiddleware",  # inside CSP: its page gets the header
     "axes.middleware.AxesMiddleware",  # last: it answers a locked-out sign-in
 ]
 
@@ -157,6 +158,11 @@ CARELEDGER_SIGNING_KEY = os.environ.get(
     "CARELEDGER_SIGNING_KEY", str(VAR_DIR / "transparency-ed25519.pem")
 )
 CARELEDGER_ORIGIN = os.environ.get("CARELEDGER_ORIGIN", "careledger demo council")
+# Where the phase banner's feedback goes, and who answers the privacy notice (the council).
+CARELEDGER_FEEDBACK_EMAIL = os.environ.get("CARELEDGER_FEEDBACK_EMAIL", "feedback@council.example")
+CARELEDGER_DATA_PROTECTION_EMAIL = os.environ.get(
+    "CARELEDGER_DATA_PROTECTION_EMAIL", "dataprotection@council.example"
+)
 
 # The council's surplus policy for direct payments (payments/surplus.py): weeks of payments a
 # person keeps, and a contingency (pence) on top, before anything counts as surplus.

@@ -43,3 +43,19 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 
 handler400 = bad_request
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return problems.problem(request, 404, "there is nothing at this address")
+    return error_views.not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return problems.problem(request, 500, "something went wrong on our side: try again later")
+    return error_views.server_error(request)
+
+
+handler404 = not_found
+handler500 = server_error

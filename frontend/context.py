@@ -14,6 +14,7 @@ def service(request: HttpRequest) -> dict[str, Any]:
     return {
         "session_seconds": settings.SESSION_COOKIE_AGE,
         "session_minutes": settings.SESSION_COOKIE_AGE // 60,
+        "feedback_email": settings.CARELEDGER_FEEDBACK_EMAIL,
         "user_roles": sorted(roles_of(user)),
         "can_read_ledger": may_read(actor_from_user(user)),
     }

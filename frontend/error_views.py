@@ -1,4 +1,5 @@
-"""The GOV.UK pages for a request refused before any view ran (config.urls.bad_request)."""
+"""The GOV.UK pages for a request refused before any view ran (config.urls.bad_request), and
+for a page not found, a method not allowed and a server error (config/urls.py handlers)."""
 
 from __future__ import annotations
 
@@ -36,3 +37,28 @@ def bad_request(request: HttpRequest, exception: Exception | None) -> HttpRespon
         }
         return render(request, "frontend/errors/too_large.html", context, status=413)
     return render(request, "frontend/errors/bad_request.html", {"back": back}, status=400)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "frontend/errors/not_found.html", status=404)
+
+
+def not_allowed(request: HttpRequest, allowed: str) -> HttpResponse:
+    """A form's address opened in the browser (a GET where only POST is taken)."""
+    response = render(
+        request, "frontend/errors/not_allowed.html", {"back": _back(request)}, status=405
+    )
+    response["Allow"] = allowed
+    return response
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The GOV.UK problem page; a plain one if even the page cannot be drawn."""
+    try:
+        return render(request, "frontend/errors/server_error.html", status=500)
+    except Exception:  # the fault may be in what the page itself needs
+        return HttpResponse(
+            "Sorry, there is a problem with the service. Try again later.",
+            content_type="text/plain; charset=utf-8",
+            status=500,
+        )

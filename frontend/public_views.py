@@ -235,3 +235,18 @@ def transparency(request: HttpRequest) -> HttpResponse:
     )
     context = {"page": page, "key": tree.public_key_b64(), "fingerprint": tree.fingerprint()}
     return render(request, "frontend/public/transparency.html", context)
+
+
+def accessibility(request: HttpRequest) -> HttpResponse:
+    return render(request, "frontend/about/accessibility.html")
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    from django.conf import settings
+
+    context = {"data_protection_email": settings.CARELEDGER_DATA_PROTECTION_EMAIL}
+    return render(request, "frontend/about/privacy.html", context)
+
+
+def cookies(request: HttpRequest) -> HttpResponse:
+    return render(request, "frontend/about/cookies.html")

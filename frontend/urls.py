@@ -27,6 +27,9 @@ urlpatterns = [
     path("sign-out/", views.sign_out, name="sign-out"),
     path("session/keep-alive/", views.keep_alive, name="keep-alive"),
     path("signed-out/", views.signed_out, name="signed-out"),
+    path("accessibility/", public_views.accessibility, name="accessibility"),
+    path("privacy/", public_views.privacy, name="privacy"),
+    path("cookies/", public_views.cookies, name="cookies"),
     # the ledger explorer
     path("ledger/", views.ledger_accounts, name="ledger-accounts"),
     path("ledger/accounts/<str:code>/", views.ledger_statement, name="ledger-statement"),

@@ -91,7 +91,7 @@ def test_a_person_confirms_their_return_answering_only_what_is_asked(
     manager = Actor(id="t.manager", roles=frozenset({Role.TEAM_MANAGER}))
     monitoring().find(manager, budget=REF, on=date(2026, 12, 10), balance=400000, owed=[])
     monitoring().notice(manager, budget=REF, on=date(2026, 12, 10))
-    page.get_by_role("navigation", name="Account").get_by_role("link", name="My budget").click()
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="My budget").click()
     page.get_by_role("link", name="see why, and what happens now").click()
     assert "Kept for what is coming" in page.content()
     assert serious_violations(page) == []
