@@ -202,6 +202,7 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request when it is missing
 
 SESSION_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "frontend.error_views.csrf_failure"
 # A signed-in session ends after 30 minutes without a request (each request renews it); the
 # pages warn two minutes before, with the GOV.UK timeout warning (frontend/static/careledger).
 SESSION_COOKIE_AGE = int(os.environ.get("CARELEDGER_SESSION_MINUTES", "30")) * 60

@@ -62,3 +62,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
             content_type="text/plain; charset=utf-8",
             status=500,
         )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form whose CSRF check failed (CSRF_FAILURE_VIEW): the GOV.UK page, 403."""
+    return render(request, "frontend/errors/csrf.html", {"back": _back(request)}, status=403)

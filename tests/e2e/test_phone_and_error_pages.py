@@ -22,6 +22,11 @@ def test_error_and_footer_pages_have_no_violation_of_any_impact(
     for path in ["/no/such/page/", "/sign-out/", "/accessibility/", "/privacy/", "/cookies/"]:
         page.goto(f"{live_server.url}{path}")
         assert violations(page) == [], path
+    page.goto(f"{live_server.url}/sign-in/")
+    page.context.clear_cookies()  # the form's CSRF cookie gone: it is refused
+    page.get_by_role("button", name="Sign in").click()
+    assert "Your form could not be sent" in page.content()
+    assert violations(page) == []
 
 
 def test_on_a_phone_the_menu_folds_and_opens(live_server: Any, page: Page) -> None:

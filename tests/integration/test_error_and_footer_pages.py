@@ -53,3 +53,11 @@ def test_the_footer_pages(client: Any, path: str, heading: str) -> None:
     for link in ("/accessibility/", "/privacy/", "/cookies/"):
         assert f'href="{link}"' in page  # in every page's footer
     assert 'role="region" aria-label="Service phase"' in page and "give your feedback" in page
+
+
+def test_a_form_without_its_csrf_token_gets_the_gov_uk_page() -> None:
+    from django.test import Client
+
+    refused = Client(enforce_csrf_checks=True).post("/sign-in/", {"username": "x"})
+    assert refused.status_code == 403
+    assert "Your form could not be sent" in refused.content.decode()
