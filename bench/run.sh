@@ -10,6 +10,9 @@
 #
 # With --payments it runs bench/payments.py (payment runs on each rail, invoice validations) on
 # the cluster; the rest of the arguments go to it, e.g.  bash bench/run.sh --payments --count 500
+#
+# With --load it runs bench/load.py (50 users for 60 s against gunicorn, the projections and a
+# Celery worker, loopback only) on the cluster, e.g.  bash bench/run.sh --load --users 20
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib/postgres.sh
@@ -26,6 +29,15 @@ if [ "${1:-}" = "--payments" ]; then
     "$(.venv/bin/python --version); $("$(pg_bindir)/postgres" --version)"
   DATABASE_URL="$PG_URL" .venv/bin/python bench/payments.py --json "$OUT/payments.json" "$@"
   echo "(results in $OUT/payments.json)"
+  exit 0
+fi
+
+if [ "${1:-}" = "--load" ]; then
+  shift
+  echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(free -g | awk '/^Mem:/ {print $2}') GiB;" \
+    "$(.venv/bin/python --version); $("$(pg_bindir)/postgres" --version)"
+  CARELEDGER_VAR="$OUT/var" DATABASE_URL="$PG_URL" .venv/bin/python bench/load.py --json "$OUT/load.json" "$@"
+  echo "(results in $OUT/load.json)"
   exit 0
 fi
 
