@@ -236,8 +236,10 @@ def main() -> None:
     ]
     try:
         wait_for(f"{base}/healthz")
+        users = [User(n, base, token, 0.0, PASSWORD) for n in range(args.users)]  # signed in
         until = time.monotonic() + args.seconds
-        users = [User(n, base, token, until, PASSWORD) for n in range(args.users)]
+        for user in users:
+            user.until = until
         load_before = os.getloadavg()
         started = time.monotonic()
         for user in users:

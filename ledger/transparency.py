@@ -21,9 +21,13 @@ Leaves are appended, never changed: the tree is as append-only as the ledger it 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
+import os
 import secrets
+import tempfile
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,11 +108,19 @@ def sync_leaves(batch: int = 2000) -> int:
 
 
 _tree: MerkleTree | None = None
+# A web process serves requests on several threads: the tree is appended to and read under
+# this lock (re-entrant: a reader holding it may bring the tree up to date).
+TREE_LOCK = threading.RLock()
 
 
 def tree() -> MerkleTree:
     """This process's copy of the tree, brought up to the stored leaves (appended to, never
-    rebuilt: the leaves never change)."""
+    rebuilt: the leaves never change). Read it holding ``TREE_LOCK``."""
+    with TREE_LOCK:
+        return _synced()
+
+
+def _synced() -> MerkleTree:
     global _tree
     if _tree is not None and len(_tree):
         # Still the stored tree (not another store's, as tests switch): its last leaf agrees.
@@ -146,12 +158,17 @@ def signing_key() -> Any:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
+        # Written whole under another name, then linked into place, which fails if another
+        # process got there first (use theirs): nobody ever reads a half-written key.
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".signing-key-")
         try:
-            with path.open("xb") as out:  # another process made it first: use theirs
+            with os.fdopen(fd, "wb") as out:
                 out.write(pem)
-            path.chmod(0o600)
-        except FileExistsError:
-            pass
+            os.chmod(temporary, 0o600)
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
     return serialization.load_pem_private_key(path.read_bytes(), password=None)
 
 
@@ -187,7 +204,8 @@ def publish_checkpoint() -> models.Checkpoint:
     latest = models.Checkpoint.objects.order_by("-size").first()
     if latest is not None and latest.size >= size:
         return latest
-    root = tree().root(size).hex()
+    with TREE_LOCK:
+        root = tree().root(size).hex()
     now = datetime.now(UTC).replace(microsecond=0)
     origin = settings.CARELEDGER_ORIGIN
     signature = signing_key().sign(checkpoint_note(origin, size, root, now.isoformat()))
@@ -205,7 +223,8 @@ def publish_checkpoint() -> models.Checkpoint:
 
 def consistency(first: int, second: int) -> list[str]:
     """The proof that the tree of ``first`` leaves is a prefix of the one of ``second``."""
-    return [p.hex() for p in tree().consistency_proof(first, second)]
+    with TREE_LOCK:
+        return [p.hex() for p in tree().consistency_proof(first, second)]
 
 
 # ---------------------------------------------------------------------------- statements
@@ -231,13 +250,14 @@ def statement(budget: str) -> Statement:
             id__in=[leaf.entry for leaf in leaves]
         ).prefetch_related("lines__account")
     }
-    the_tree = tree()
     items = []
-    for leaf in leaves:
-        data = leaf_of(entries[leaf.entry], leaf.salt)
-        assert leaf_hash(canonical(data)).hex() == leaf.hash, "a leaf no longer matches its entry"
-        proof = the_tree.inclusion_proof(leaf.index, checkpoint.size)
-        items.append({"index": leaf.index, "leaf": data, "proof": [p.hex() for p in proof]})
+    with TREE_LOCK:
+        the_tree = tree()
+        for leaf in leaves:
+            data = leaf_of(entries[leaf.entry], leaf.salt)
+            assert leaf_hash(canonical(data)).hex() == leaf.hash, "a leaf no longer matches"
+            proof = the_tree.inclusion_proof(leaf.index, checkpoint.size)
+            items.append({"index": leaf.index, "leaf": data, "proof": [p.hex() for p in proof]})
     body = {
         "v": VERSION,
         "budget": budget,

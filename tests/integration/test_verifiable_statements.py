@@ -201,3 +201,75 @@ def test_an_auditor_checks_a_statement_on_the_audit_pages(
     assert auditor.post("/audit/verify/", {}).status_code == 400
     worker = signed_in(make_user, "alex", Role.SOCIAL_WORKER)
     assert worker.get("/audit/verify/").status_code == 403
+
+
+@pytest.mark.postgres  # SQLite's in-memory test database refuses concurrent writers outright
+@pytest.mark.django_db(transaction=True)
+def test_statements_made_at_once_on_many_threads_all_verify(
+    statement: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A web process answers on several threads: found by the load test, a thread could read
+    the tree while another was building it ("the tree has 0 leaves, not 32")."""
+    import time
+    from threading import Thread
+
+    from ledger.services import ledger_app
+
+    more = [draft(f"more-{n}", [("BANK", "debit", 1), ("OTHER", "credit", 1)]) for n in range(300)]
+    ledger_app().post_entries(more)
+    transparency._tree = None  # as a process that has made no statement yet
+    # Building the tree is made slow, so the threads overlap while it is built, as the load
+    # test's did on a busy machine.
+    from ledger.merkle import MerkleTree
+
+    append = MerkleTree.append
+
+    def slow_append(self: MerkleTree, leaf: bytes) -> None:
+        time.sleep(0.0002)
+        append(self, leaf)
+
+    monkeypatch.setattr(MerkleTree, "append", slow_append)
+    made: list[Any] = []
+    failed: list[BaseException] = []
+
+    def make() -> None:
+        try:
+            made.append(transparency.statement(REF).as_json())
+        except BaseException as exc:  # noqa: BLE001 - kept, to be shown
+            failed.append(exc)
+
+    threads = [Thread(target=make) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failed == [] and len(made) == 8
+    for document in made:
+        verified = check(tmp_path, document)
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+KEY_CHILD = """
+from ledger import transparency
+from cryptography.hazmat.primitives import serialization
+key = transparency.signing_key().public_key()
+print(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex())
+"""
+
+
+def test_processes_starting_at_once_make_one_signing_key_and_none_reads_half(
+    tmp_path: Path,
+) -> None:
+    """Found by the load test: a process read the key file while another was writing it."""
+    from tests.integration.child import spawn_child
+
+    path = tmp_path / "keys" / "transparency-ed25519.pem"
+    children = [spawn_child(KEY_CHILD, CARELEDGER_SIGNING_KEY=str(path)) for _ in range(6)]
+    keys = []
+    for child in children:
+        out, err = child.communicate(timeout=120)
+        assert child.returncode == 0, err
+        keys.append(out.strip())
+    assert len(set(keys)) == 1 and len(keys[0]) == 64
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary left behind
