@@ -43,8 +43,13 @@ def test_assess_allocate_plan_sign_off_and_the_person_sees_it(
     Membership.objects.create(
         user=make_user("priya", Role.PROVIDER_STAFF.value, password=PASSWORD), provider_id=planner
     )
-    make_user("alex", Role.SOCIAL_WORKER.value, password=PASSWORD)
-    make_user("jo", Role.TEAM_MANAGER.value, password=PASSWORD)
+    for username, first, last, role in [
+        ("alex", "Alex", "Morgan", Role.SOCIAL_WORKER),
+        ("jo", "Jo", "Fletcher", Role.TEAM_MANAGER),
+    ]:
+        named = make_user(username, role.value, password=PASSWORD)
+        named.first_name, named.last_name = first, last
+        named.save()
     lee = make_user("lee", Role.PERSON.value, password=PASSWORD)
     PersonAccount.objects.create(user=lee, person=REF)
     base = live_server.url
@@ -142,7 +147,9 @@ def test_assess_allocate_plan_sign_off_and_the_person_sees_it(
     assert serious_violations(page) == []
     page.get_by_role("button", name="Sign off").click()
     expect(page.get_by_test_id("banner")).to_have_text("Recorded.")
-    assert "signed off by alex and jo" in page.content()
+    # People by their names and roles, not their account names.
+    named = "signed off by Alex Morgan, social worker, and Jo Fletcher, team manager"
+    assert named in page.content()
     page.get_by_role("button", name="Sign out").click()
 
     # Lee sees all of it.
@@ -156,7 +163,7 @@ def test_assess_allocate_plan_sign_off_and_the_person_sees_it(
     )
     assert "the council pays £80.00 a week into your direct-payment account" in content
     assert "You contribute £20.00 a week" in content
-    assert "Signed off by alex and jo." in content
+    assert "Signed off by Alex Morgan, social worker, and Jo Fletcher, team manager." in content
     assert "Your next review is due by" in content
     assert "as Lee put it." in content
     assert serious_violations(page) == []
