@@ -1,6 +1,7 @@
 """The Celery app: workers and beat read their settings from Django's (CELERY_*)."""
 
 import os
+from contextlib import ExitStack
 
 from celery import Celery
 from celery.signals import before_task_publish, task_postrun, task_prerun
@@ -15,7 +16,7 @@ app.autodiscover_tasks()
 # A task is a cause in the chain of whoever asked for it (a request, another task): the
 # asker's correlation travels in the task's headers (config/correlation.py).
 HEADER = "careledger_correlation"
-_open: dict[str, object] = {}
+_open: dict[str, ExitStack] = {}
 
 
 @before_task_publish.connect
@@ -31,8 +32,8 @@ def _start_cause(task_id: str = "", task: object = None, **_: object) -> None:
     from config.correlation import caused_by
 
     asked = getattr(getattr(task, "request", None), HEADER, "") or ""
-    cause = caused_by(f"task:{task_id}", correlation=str(asked))
-    cause.__enter__()
+    cause = ExitStack()  # closed when the task ends (task_postrun)
+    cause.enter_context(caused_by(f"task:{task_id}", correlation=str(asked)))
     _open[task_id] = cause
 
 
@@ -40,4 +41,4 @@ def _start_cause(task_id: str = "", task: object = None, **_: object) -> None:
 def _end_cause(task_id: str = "", **_: object) -> None:
     cause = _open.pop(task_id, None)
     if cause is not None:
-        cause.__exit__(None, None, None)  # type: ignore[attr-defined]
+        cause.close()

@@ -83,3 +83,18 @@ def date_field(data: Any, name: str) -> tuple[date | None, str | None]:
         return date(year, month, day), None
     except (ValueError, OverflowError):  # not a number, no such day, or far too large
         return None, "must be a real date, for example 27 3 2027"
+
+
+def pounds_or_refuse(
+    text: str, *, field: str, error: type[DomainError], empty: int | None = None
+) -> int:
+    """Pounds typed in a form, in pence; ``empty`` for nothing typed (if given); else the
+    context's own error on ``field``, in the money parser's words."""
+    from ledger.money import MoneyError, parse_pounds
+
+    if empty is not None and not text.strip():
+        return empty
+    try:
+        return parse_pounds(text)
+    except MoneyError as exc:
+        raise error(str(exc), field=field) from None

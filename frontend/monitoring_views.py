@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST
 from config.audit import record_reads
 from config.errors import NotFound
 from frontend.access import allowed_by, signed_in
-from frontend.forms import attempt, date_field, date_value
+from frontend.forms import attempt, date_field, date_value, pounds_or_refuse
 from identity.actors import actor_from_user
-from ledger.money import MoneyError, format_pence, parse_pounds
+from ledger.money import format_pence
 from payments import policies
 from payments.services import dp_returns, monitoring, payments_journal
 from payments.surplus import SurplusError
@@ -99,7 +99,9 @@ def monitoring_act(request: HttpRequest, council_ref: str) -> HttpResponse:
             actor,
             budget=council_ref,
             on=day,
-            balance=_pounds(data.get("balance", ""), "balance"),
+            balance=pounds_or_refuse(
+                data.get("balance", ""), field="balance", error=SurplusError, empty=0
+            ),
             owed=_owed(data.get("owed", "")),
         )
 
@@ -143,15 +145,6 @@ def _on(text: str) -> date | None:
         return None
 
 
-def _pounds(text: str, field: str) -> int:
-    if not text.strip():
-        return 0
-    try:
-        return parse_pounds(text)
-    except MoneyError as exc:
-        raise SurplusError(str(exc), field=field) from None
-
-
 def _owed(text: str) -> list[dict[str, object]]:
     """One line each, "what, £amount": what is still to pay from the account."""
     found: list[dict[str, object]] = []
@@ -161,5 +154,6 @@ def _owed(text: str) -> list[dict[str, object]]:
             raise SurplusError(
                 f"line {n + 1}: write what it is, a comma, then the amount", field="owed"
             )
-        found.append({"what": what.strip(), "amount": _pounds(amount, "owed")})
+        pence = pounds_or_refuse(amount, field="owed", error=SurplusError, empty=0)
+        found.append({"what": what.strip(), "amount": pence})
     return found

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from config.actor import Actor
 from frontend.access import allowed_by, signed_in
-from frontend.forms import attempt
+from frontend.forms import attempt, pounds_or_refuse
 from identity.actors import actor_from_user
 from ledger.domain import Owner
 from ledger.money import format_pence
@@ -75,7 +75,9 @@ def reconciliation(request: HttpRequest, errors: dict[str, str] | None = None) -
     lines = {x.id: x for x in lines_read}
     month = request.GET.get("month") or f"{timezone.localdate():%Y-%m}"
     try:
-        report = rec.report(month, expected, balance_at=side.balance_at)
+        report = rec.report(
+            month, expected, balance_at=side.balance_at, lines=lines_read, state=state
+        )
     except ValueError:
         raise Http404("no such month") from None
     stripe = side.account == "STRIPE:CLEARING"
@@ -192,23 +194,13 @@ def act(request: HttpRequest, step: str) -> HttpResponse:
 def _fund(actor: Actor, data: Any) -> Any:
     """Ask a worker to top Stripe up (never this request); its key makes a resent form one
     top-up."""
-    from payments.treasury import bank_reference, check_funding
+    from payments.treasury import TreasuryError, bank_reference, check_funding
 
     key = data.get("key", "")
-    pence = _pounds(data.get("amount", ""))
+    pence = pounds_or_refuse(data.get("amount", ""), field="amount_pence", error=TreasuryError)
     amount, why = check_funding(pence, data.get("reason", ""), key)
     fund_stripe.delay(actor.id, key, amount, why, services.today().isoformat())
     return bank_reference(key)
-
-
-def _pounds(text: str) -> object:
-    from ledger.money import MoneyError, parse_pounds
-    from payments.treasury import TreasuryError
-
-    try:
-        return parse_pounds(text)
-    except MoneyError as exc:
-        raise TreasuryError(str(exc), field="amount_pence") from None
 
 
 def _import(rec: Any, actor: Actor, request: HttpRequest) -> Any:

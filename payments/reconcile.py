@@ -511,40 +511,42 @@ class Reconciler:
         expected: list[Expected],
         *,
         balance_at: Callable[[date], int] | None = None,
+        lines: list[Line] | None = None,
+        state: State | None = None,
     ) -> dict[str, Any]:
         """The month's report: the bank's lines, what is matched and put right, what is open,
-        and the difference (open items, in pence); the ledger's opening and closing balance."""
+        and the difference (open items, in pence); the ledger's opening and closing balance.
+        (``lines`` and ``state``: every line and what matching says now, when the caller has
+        them already.)"""
         closed = self._period_or_none(month)
         if closed is not None:  # frozen: as it was when closed
             return {**closed.report, "month": month, "closed_by": closed.closed_by}
-        every = self.lines()
-        lines = [x for x in every if period_of(x.on) == month]
+        every = self.lines() if lines is None else lines
+        in_month = [x for x in every if period_of(x.on) == month]
         ours = [e for e in expected if period_of(e.earliest) == month]
-        state = self.state(expected, lines=every)
+        state = self.state(expected, lines=every) if state is None else state
         open_lines = {p.line for p in state.problems if p.line} | {
             x for s in state.suggestions for x in s.lines
         }
         open_expected = {p.expected for p in state.problems if p.expected and not p.line} | {
             x for s in state.suggestions for x in s.expected
         }
-        in_month_open = [x for x in lines if x.id in open_lines]
+        in_month_open = [x for x in in_month if x.id in open_lines]
         expected_open = [e for e in ours if e.key in open_expected]
-        start = date.fromisoformat(f"{month}-01")
-        end = date(start.year + start.month // 12, start.month % 12 + 1, 1)
         report = {
             "month": month,
-            "lines": len(lines),
-            "bank_total_pence": sum(x.amount for x in lines),
-            "matched_or_put_right": len(lines) - len(in_month_open),
+            "lines": len(in_month),
+            "bank_total_pence": sum(x.amount for x in in_month),
+            "matched_or_put_right": len(in_month) - len(in_month_open),
             "open_lines": len(in_month_open),
             "open_payments": len(expected_open),
             "difference_pence": sum(abs(x.amount) for x in in_month_open)
             + sum(abs(e.amount) for e in expected_open),
         }
         if balance_at is not None:
-            report["opening_balance_pence"] = balance_at(start)
-            report["closing_balance_pence"] = balance_at(end)
-        report["closed_by"] = getattr(self._period_or_none(month), "closed_by", "")
+            report["opening_balance_pence"] = balance_at(date.fromisoformat(f"{month}-01"))
+            report["closing_balance_pence"] = balance_at(_month_end(month) + timedelta(days=1))
+        report["closed_by"] = ""  # open: frozen months returned above
         return report
 
     def close(
