@@ -7,6 +7,7 @@ from api import (
     budgets,
     ledger,
     marketplace,
+    notifications,
     payments,
     problems,
     register,
@@ -33,3 +34,4 @@ api.add_router("/audit", audit.router)
 api.add_router("/budgets", budgets.router)
 api.add_router("/transparency", transparency.router)
 api.add_router("/tokens", tokens.router)
+api.add_router("/notifications", notifications.router)

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "marketplace",
     "budgets",
     "payments",
+    "notifications",
     "api",
     "frontend",
 ]
@@ -244,6 +245,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.remind_dp_reviews",
         "schedule": crontab(hour=7, minute=5),
     },
+    # Notices not yet sent (their first task lost, or a failure to try again): every 30 s.
+    "send-waiting-notices": {"task": "notifications.tasks.send_waiting_notices", "schedule": 30.0},
     "remind-reviews-due": {
         "task": "budgets.tasks.remind_reviews_due",
         "schedule": crontab(hour=7, minute=0),
@@ -272,6 +275,18 @@ STRIPE_API_KEY = os.environ.get("STRIPE_API_KEY", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_TIMEOUT = float(os.environ.get("STRIPE_TIMEOUT", "10"))
+
+# GOV.UK Notify (notifications/notify.py): the service's API key, and Notify's address (the
+# local server, devtools/notify_server, in the demo run and tests). Without a key, notices are
+# recorded and wait: nothing is sent. NOTIFY_CALLBACK_TOKEN is the bearer token set in Notify
+# for its delivery receipts (POST /api/v1/notifications/notify-callback).
+NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
+NOTIFY_API_BASE = os.environ.get("NOTIFY_API_BASE", "")
+NOTIFY_TEMPLATE_IDS = os.environ.get("NOTIFY_TEMPLATE_IDS", "")
+NOTIFY_CALLBACK_TOKEN = os.environ.get("NOTIFY_CALLBACK_TOKEN", "")
+NOTIFY_TIMEOUT = float(os.environ.get("NOTIFY_TIMEOUT", "10"))
+# Where links in notices point: the service's own address.
+CARELEDGER_BASE_URL = os.environ.get("CARELEDGER_BASE_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

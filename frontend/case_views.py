@@ -81,8 +81,13 @@ def _case(
         }
         for e in engagements
     ]
+    from notifications.application import notifications_app
+    from notifications.services import for_case
+
     context: dict[str, Any] = {
         "s": summary,
+        "reach": notifications_app().contact_of(actor, council_ref),
+        "notices": for_case(council_ref)[:50],
         "weekly_text": format_pence(summary.budget.weekly) if summary.budget else "",
         "indicative_text": (
             format_pence(summary.budget.indicative_weekly) if summary.budget else ""

@@ -54,7 +54,10 @@ def attempt(
             else:
                 field = path.split("[")[0].split(".")[0]
                 label = LABELS.get(field, field.replace("_", " ").capitalize())
-            errors.setdefault(field, f"{label}: {exc.message}")
+            # A message written for its field as a sentence ("Enter an email address ...")
+            # stands alone; a rule's fragment ("must be ...") is prefixed with the label.
+            text = exc.message if exc.message[:1].isupper() else f"{label}: {exc.message}"
+            errors.setdefault(field, text)
         return None, errors
 
 

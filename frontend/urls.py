@@ -11,6 +11,7 @@ from frontend import (
     grid_views,
     invoice_views,
     monitoring_views,
+    notice_views,
     payment_views,
     provider_bank_views,
     provider_views,
@@ -148,6 +149,7 @@ urlpatterns = [
         name="case-contribution",
     ),
     path("cases/<str:council_ref>/plan.pdf", case_views.plan_pdf, name="case-plan-pdf"),
+    path("cases/<str:council_ref>/contact/", notice_views.case_contact, name="case-contact"),
     path("cases/<str:council_ref>/", case_views.case, name="case"),
     path("cases/<str:council_ref>/<str:step>/", case_views.act, name="case-act"),
     # a provider's area

@@ -173,3 +173,86 @@ def worker(council: Any, make_user: Any) -> Any:
 
     care_fund_and_grid()
     return signed_in(make_user, "alex", Role.SOCIAL_WORKER)
+
+
+NOTIFY_KEY = (
+    "careledger_tests-26b2c5d0-7f0a-4c1e-9a57-3d1f0b6a8e21-6c9d4e1a-0b7f-4a2d-8e5c-91f3a2b7d640"
+)
+NOTIFY_CALLBACK_TOKEN = "callback-token-for-tests"
+NOTIFY_CALLBACK = "/api/v1/notifications/notify-callback"
+
+
+@dataclass
+class NotifyServer:
+    base_url: str
+    process: subprocess.Popen[bytes]
+
+    def call(self, path: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+        request = urllib.request.Request(
+            self.base_url + path,
+            data=None if data is None else json.dumps(data).encode(),
+            method="GET" if data is None else "POST",
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())  # type: ignore[no-any-return]
+
+    def messages(self) -> list[dict[str, Any]]:
+        return list(self.call("/_local/messages")["messages"])
+
+
+@pytest.fixture(scope="session")
+def notify_process(
+    live_server: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[NotifyServer]:
+    """The local Notify server (python -m devtools.notify_server) as its own process, its
+    delivery receipts posted to this test session's live server."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("notify_server") / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "devtools.notify_server",
+                "--port",
+                str(port),
+                "--api-key",
+                NOTIFY_KEY,
+                "--callback",
+                live_server.url + NOTIFY_CALLBACK,
+                "--callback-token",
+                NOTIFY_CALLBACK_TOKEN,
+                "--delivery-delay",
+                "0.1",
+            ],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    server = NotifyServer(base_url=f"http://127.0.0.1:{port}", process=process)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            server.call("/_local/messages")
+            break
+        except (urllib.error.URLError, ConnectionError):
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"notify_server did not start:\n{log.read_text()}") from None
+            time.sleep(0.1)
+    try:
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def notify_server(notify_process: NotifyServer, settings: Any) -> NotifyServer:
+    """The server emptied, and careledger's settings pointing at it."""
+    notify_process.call("/_local/reset", {})
+    settings.NOTIFY_API_KEY = NOTIFY_KEY
+    settings.NOTIFY_API_BASE = notify_process.base_url
+    settings.NOTIFY_CALLBACK_TOKEN = NOTIFY_CALLBACK_TOKEN
+    return notify_process

@@ -13,6 +13,9 @@ from core.process import ProcessManager
 from ledger.services import projection
 from marketplace.projections import MarketplaceProjection
 from marketplace.services import marketplace_app
+from notifications.application import notifications_app
+from notifications.projections import NoticeProjection
+from notifications.services import notice_steps
 from payments.application import payments_app
 from payments.processes import (
     budget_changes,
@@ -33,6 +36,7 @@ def process_managers() -> list[ProcessManager]:
         plan_fee_postings(),
         review_fee_postings(),
         budget_changes(),
+        *notice_steps(),
     ]
 
 
@@ -58,6 +62,7 @@ class Command(BaseCommand):
                 MarketplaceProjection(marketplace_app()),
                 CaseProjection(budget_app()),
                 PaymentsProjection(payments_app()),
+                NoticeProjection(notifications_app()),
             ]
             for follower in followers:
                 try:

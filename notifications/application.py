@@ -1,0 +1,160 @@
+"""The notifications context's one door: notices asked for, sent through GOV.UK Notify once,
+their delivery receipts; and each person's stated way to be told.
+
+Notices are asked for by the process managers (notifications/processes.py), each keyed by
+the event that called for it, and sent by a Celery worker (notifications/tasks.py), never by a
+request. ``send`` claims the notice (a version of the aggregate: one worker only), asks Notify
+by its reference first when an earlier attempt may have got through, then sends, and records
+what happened. Notify is the adapter ``gateway`` (notifications/notify.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError, Tracking
+
+import notifications.domain
+import notifications.templates
+from config.actor import Actor
+from config.applications import application
+from config.errors import NotFound
+from config.transcodings import ContextApplication
+from core.process import Downstream
+from notifications import policies
+from notifications.domain import Contact, Notice, Reach, Status, contact_id, notice_id
+
+
+class SendError(Exception):
+    """Notify refused a message (``retryable`` False: it would refuse it again) or could not
+    be reached."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class Gateway(Protocol):
+    def send(self, notice: Notice) -> dict[str, Any]:
+        """Send the notice; Notify's answer (its ``id``). Raises ``SendError``."""
+
+    def find(self, reference: str) -> dict[str, Any] | None:
+        """The message Notify holds with this reference, if any. Raises ``SendError``."""
+
+
+@dataclass(frozen=True)
+class Sent:
+    status: Status
+    notify_id: str = ""
+    asked_first: bool = False
+
+
+class NotificationsApplication(Downstream, ContextApplication):
+    name = "Notifications"
+    domain_modules = (notifications.domain, notifications.templates)
+
+    # ------------------------------------------------------------------ contact preferences
+    def state_contact(self, actor: Actor, *, person: str, **raw: Any) -> Reach:
+        """Record how a person wants to be told (email, text message or letter) and where."""
+        policies.check_may_state_contact(actor, person)
+        reach = Reach.create(**raw)
+        key = f"person:{person}"
+        try:
+            contact: Contact = self.repository.get(contact_id(key))
+        except AggregateNotFoundError:
+            contact = Contact(recipient_key=key)
+        contact.state(reach, actor=actor.id)
+        self.save(contact)
+        return reach
+
+    def contact_of(self, actor: Actor, person: str) -> Reach | None:
+        policies.check_may_read_contact(actor, person)
+        return self.reach(f"person:{person}")
+
+    def reach(self, recipient_key: str) -> Reach | None:
+        """The stated way to reach someone (for the process managers)."""
+        try:
+            contact: Contact = self.repository.get(contact_id(recipient_key))
+        except AggregateNotFoundError:
+            return None
+        return contact.reach
+
+    # ------------------------------------------------------------------ notices
+    def request(self, notices: Sequence[Notice], tracking: Tracking | None) -> list[Notice]:
+        """Save notices asked for by one event, with the step's position. Those already there
+        (the step ran before, with no position recorded) are left as they are."""
+        new = [n for n in notices if not self._exists(n.id)]
+        try:
+            self.save_tracked(*new, tracking=tracking)
+        except IntegrityError:
+            # Another runner saved this step first: its notices and position stand.
+            lost = tracking is None or not self.is_tracked(tracking)
+            if lost and any(not self._exists(n.id) for n in new):
+                raise
+        return new
+
+    def _exists(self, id: UUID) -> bool:
+        try:
+            self.repository.get(id)
+        except AggregateNotFoundError:
+            return False
+        return True
+
+    def notice(self, id: UUID) -> Notice:
+        try:
+            found: Notice = self.repository.get(id)
+        except AggregateNotFoundError:
+            raise NotFound("no such notice", field="notice") from None
+        return found
+
+    def send(self, id: UUID, gateway: Gateway, *, now: datetime) -> Sent:
+        """Send one notice if it is due; what it is now. At most one message reaches Notify
+        however many workers try at once, and however many answers are lost."""
+        notice = self.notice(id)
+        if not notice.claim(now):
+            return Sent(notice.status, notice.notify_id)
+        try:
+            self.save(notice)
+        except IntegrityError:  # another worker claimed it first
+            current = self.notice(id)
+            return Sent(current.status, current.notify_id)
+        asked_first = notice.must_ask_first
+        try:
+            found = gateway.find(notice.reference) if asked_first else None
+            answer = found or gateway.send(notice)
+        except SendError as e:
+            notice.record_attempt_failed(str(e), retryable=e.retryable, at=now)
+        else:
+            notice.record_sent(str(answer["id"]), str(answer.get("status", "")), at=now)
+        self.save(notice)
+        return Sent(notice.status, notice.notify_id, asked_first=asked_first and bool(found))
+
+    def report(self, *, reference: str, notify_id: str, status: str, at: datetime) -> bool:
+        """Notify's delivery receipt for the message with this reference. True when it
+        changed the notice; a receipt for no notice of ours is refused."""
+        try:
+            id = UUID(str(reference).split("/")[0])
+        except ValueError:
+            raise NotFound("no notice has this reference", field="reference") from None
+        for _ in range(3):  # a worker saving the same notice a moment before: read again
+            notice = self.notice(id)
+            if not notice.report(notify_id=notify_id, status=status, at=at):
+                return False
+            try:
+                self.save(notice)
+                return True
+            except IntegrityError:
+                continue
+        raise IntegrityError(f"notice {id} kept changing")
+
+
+def notifications_app() -> NotificationsApplication:
+    return application(NotificationsApplication)
+
+
+__all__ = ["NotificationsApplication", "SendError", "notice_id", "notifications_app"]
