@@ -143,7 +143,10 @@ class RegisterProjection(Projection):
                 body=f"It expires on {record.expires_on:%-d %B %Y}. Apply to renew it "
                 "before then, or it will lapse and people cannot choose you.",
                 at=event.timestamp,
+                about=f"accreditation:{aid}",
             )
+        if step in ("Renewed", "Expired", "Withdrawn"):
+            Notice.clear(f"accreditation:{aid}", at=event.timestamp, by=step.lower())
 
 
 def flag_engagements(
@@ -172,6 +175,7 @@ def flag_engagements(
             body=text + ". You can keep your support while you choose what to do, "
             "or choose another provider. Your social worker can help you decide.",
             at=at,
+            about=str(engagement.id),
         )
 
 

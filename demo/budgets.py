@@ -63,6 +63,25 @@ PEOPLE: list[tuple[str, str, date, str, dict[str, Any], str]] = [
 ]
 
 
+# How each demo person wants to be told (notifications/): email, a text, a letter, and one
+# with nothing recorded, whose notices the case page shows as not sent.
+CONTACTS = {
+    "DN-000123": {"preferred": "email", "email": "sam.patel@example.org"},
+    "DN-000790": {"preferred": "letter", "address": "12 Thorne Road\nDoncaster\nDN1 2HJ"},
+    "DN-000791": {"preferred": "sms", "phone": "07700 900 982"},
+    "DN-000792": {"preferred": "email", "email": "asha.begum@example.org"},
+    "DN-000793": {"preferred": "email", "email": "joe.clarke@example.org"},
+}
+
+
+def load_contacts() -> None:
+    from notifications.application import notifications_app
+
+    app = notifications_app()
+    for ref, how in CONTACTS.items():
+        app.state_contact(WORKER, person=ref, **how)  # the same again records nothing
+
+
 def _outcomes(needs: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {
         code: {

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 
 from config.actor import Actor
 from config.roles import Role
-from demo.budgets import load_budgets, load_plans
+from demo.budgets import load_budgets, load_contacts, load_plans
 from demo.payments import load_direct_payments
 from demo.register import load_marketplace, load_register
 from ledger.domain import EntryDraft
@@ -42,7 +42,15 @@ def load_users() -> None:
     User = get_user_model()
     for username, (first, last, role) in USERS.items():
         user, created = User.objects.get_or_create(
-            username=username, defaults={"first_name": first, "last_name": last}
+            username=username,
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                # Staff are told by email (the local Notify server keeps what it is sent).
+                "email": f"{first}.{last}@council.example".lower()
+                if role.value != "person"
+                else "",
+            },
         )
         if created:
             user.set_password(PASSWORD)
@@ -101,6 +109,7 @@ def load_ledger() -> None:
 def load() -> None:
     load_users()
     load_ledger()
+    load_contacts()
     load_register()
     load_marketplace()
     load_plans()  # Sam's plan is written by the planner he engaged in the marketplace

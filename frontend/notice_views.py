@@ -10,6 +10,8 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
 from budgets.services import person_summary
 from config.errors import NotFound
@@ -17,6 +19,7 @@ from config.roles import Role
 from frontend.access import roles_required, signed_in
 from frontend.forms import attempt
 from identity.actors import actor_from_user
+from marketplace import queries as marketplace
 from notifications.application import notifications_app
 
 WAYS = [("email", "Email"), ("sms", "Text message"), ("letter", "Letter")]
@@ -55,3 +58,17 @@ def case_contact(request: HttpRequest, council_ref: str) -> HttpResponse:
         "errors": errors,
     }
     return render(request, "frontend/cases/contact.html", context, status=400 if errors else 200)
+
+
+@require_POST
+@roles_required(Role.PERSON, Role.PROVIDER_STAFF)
+def dismiss(request: HttpRequest, notice_id: int) -> HttpResponse:
+    """The recipient has read a notice: it clears (the marketplace's policy decides whose)."""
+    try:
+        marketplace.dismiss_notice(actor_from_user(signed_in(request)), notice_id)
+    except NotFound:
+        raise Http404("no such notice") from None
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = "/"
+    return redirect(back)

@@ -21,12 +21,12 @@ from accreditation.payment_accounts import request_onboarding_link
 from accreditation.services import accreditation_app
 from accreditation.services import catch_up as catch_up_register
 from accreditation.tasks import refresh_payouts
+from config.errors import NotFound
 from config.roles import Role
 from frontend.access import roles_required, signed_in
 from frontend.forms import attempt, date_field
 from identity.actors import actor_from_user
 from marketplace import queries
-from marketplace.models import Notice
 from marketplace.services import catch_up, marketplace_app
 
 
@@ -49,9 +49,11 @@ def _render(
             e.expiring = (  # type: ignore[attr-defined]
                 e.expires_on is not None and not e.expired and (e.expires_on - today).days <= 30  # type: ignore[attr-defined]
             )
-        engagements = list(queries.engagements(actor))
+        engagements = list(queries.engagements(actor))  # only this provider's (the policy)
+        people = _people({g.person for g in engagements})
         for g in engagements:
             g.service_label = Service(g.service).label  # type: ignore[attr-defined]
+            g.name, g.contact = people.get(g.person, (g.person, ""))  # type: ignore[attr-defined]
         applied = {
             s.service for s in services if s.status not in ("refused", "withdrawn", "expired")
         }
@@ -61,10 +63,28 @@ def _render(
             evidence=evidence,
             requests=[g for g in engagements if g.status == "requested"],
             active=[g for g in engagements if g.status == "active"],
-            notices=Notice.objects.filter(recipient=str(provider_id))[:20],
+            notices=queries.open_notices([str(provider_id)]),
             can_apply=[(s.value, s.label) for s in Service if s.value not in applied],
         )
     return render(request, "frontend/provider/area.html", context, status=status)
+
+
+def _people(refs: set[str]) -> dict[str, tuple[str, str]]:
+    """The name and how to reach each person who chose this provider (their engagements are
+    the marketplace's policy's: a provider sees only its own)."""
+    from budgets.services import budget_app
+    from notifications.application import notifications_app
+
+    found: dict[str, tuple[str, str]] = {}
+    for ref in sorted(refs):
+        try:
+            name = budget_app().get_person(ref).details.name
+        except NotFound:
+            name = ref
+        reach = notifications_app().reach(f"person:{ref}")
+        ways = [reach.email, reach.phone, ", ".join(reach.address)] if reach else []
+        found[ref] = (name, "; ".join(w for w in ways if w))
+    return found
 
 
 @roles_required(Role.PROVIDER_STAFF)

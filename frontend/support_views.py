@@ -19,7 +19,6 @@ from frontend.forms import attempt
 from identity.actors import actor_from_user
 from ledger.money import format_pence
 from marketplace import queries
-from marketplace.models import Notice
 from marketplace.services import catch_up, marketplace_app
 
 
@@ -42,7 +41,7 @@ def _render(
     people = [ref for ref, _ in actor.on_behalf_of]
     context: dict[str, Any] = {
         "engagements": engagements,
-        "notices": Notice.objects.filter(recipient__in=people)[:20],
+        "notices": queries.open_notices(people),
         "errors": errors or {},
         "has_person": bool(people),
     }

@@ -149,6 +149,7 @@ urlpatterns = [
         name="case-contribution",
     ),
     path("cases/<str:council_ref>/plan.pdf", case_views.plan_pdf, name="case-plan-pdf"),
+    path("notices/<int:notice_id>/dismiss/", notice_views.dismiss, name="notice-dismiss"),
     path("cases/<str:council_ref>/contact/", notice_views.case_contact, name="case-contact"),
     path("cases/<str:council_ref>/", case_views.case, name="case"),
     path("cases/<str:council_ref>/<str:step>/", case_views.act, name="case-act"),

@@ -58,12 +58,28 @@ class Notice(models.Model):
     body = models.TextField()
     created_at = models.DateTimeField()
     position = models.CharField(max_length=80, unique=True)  # the event that caused it
+    # What it is about (an engagement, an accreditation): once that is acted on (a request
+    # answered, support ended, an accreditation renewed) the notice clears; its recipient
+    # may also dismiss it once read.
+    about = models.CharField(max_length=80, blank=True, db_index=True)
+    cleared_at = models.DateTimeField(null=True)
+    cleared_by = models.CharField(max_length=150, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
 
     @classmethod
-    def send(cls, *, position: str, recipient: str, subject: str, body: str, at: Any) -> None:
+    def clear(cls, about: str, *, at: Any, by: str, recipient: str | None = None) -> None:
+        """Clear what is still open about ``about`` (for ``recipient`` only, if named)."""
+        found = cls.objects.filter(about=about, cleared_at__isnull=True)
+        if recipient is not None:
+            found = found.filter(recipient=recipient)
+        found.update(cleared_at=at, cleared_by=by)
+
+    @classmethod
+    def send(
+        cls, *, position: str, recipient: str, subject: str, body: str, at: Any, about: str = ""
+    ) -> None:
         """Once per causing event. A subject built from long names is cut to fit, not
         refused: a projection that stops on one notice stops every read model after it."""
         limit = SUBJECT_LIMIT
@@ -71,7 +87,13 @@ class Notice(models.Model):
             subject = subject[: limit - 1] + "…"
         cls.objects.get_or_create(
             position=position,
-            defaults={"recipient": recipient, "subject": subject, "body": body, "created_at": at},
+            defaults={
+                "recipient": recipient,
+                "subject": subject,
+                "body": body,
+                "created_at": at,
+                "about": about,
+            },
         )
 
 

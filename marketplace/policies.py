@@ -176,3 +176,13 @@ def check_may_publish_tariff(actor: Actor) -> None:
     """The council's tariff is published by the register administrator."""
     if not actor.has(Role.REGISTER_ADMIN):
         raise NotPermittedError("the tariff is published by the register administrator")
+
+
+def check_may_dismiss_notice(actor: Actor, *, recipient: str) -> None:
+    """A notice is dismissed by whom it was for: the person (or who acts for them), or the
+    provider's staff. Anyone else is told there is no such notice."""
+    own = actor.acts_for(recipient) or (
+        actor.organisation is not None and str(actor.organisation) == recipient
+    )
+    if not own:
+        raise NotVisible("no such notice", field="notice")

@@ -59,15 +59,26 @@ class MarketplaceProjection(Projection):
                 "A new request for " + Service(event.service).label.lower(),
                 f"Person {event.person} has chosen you. Accept or decline the request.",
                 event.timestamp,
+                about=str(eid),
             )
             return
         record = models.EngagementRecord.objects.get(id=eid)
         provider = ProviderRecord.objects.filter(id=record.provider_id).first()
         name = provider.name if provider else "The provider"
+        if step in ("Accepted", "Declined", "RequestWithdrawn"):
+            # The provider's "new request" notice is acted on: it clears.
+            models.Notice.clear(
+                str(eid), at=event.timestamp, by=step.lower(), recipient=str(record.provider_id)
+            )
         if step == "Accepted":
             record.status, record.started_on = "active", event.on
             self._notice(
-                position, record.person, f"{name} accepted your request", "", event.timestamp
+                position,
+                record.person,
+                f"{name} accepted your request",
+                "",
+                event.timestamp,
+                about=str(eid),
             )
         elif step == "Declined":
             record.status, record.outcome_reason = "declined", event.reason
@@ -78,6 +89,7 @@ class MarketplaceProjection(Projection):
                 f"{name} declined your request",
                 event.reason,
                 event.timestamp,
+                about=str(eid),
             )
         elif step == "RequestWithdrawn":
             record.status, record.outcome_reason = "withdrawn", event.reason
@@ -86,6 +98,8 @@ class MarketplaceProjection(Projection):
             record.status, record.ended_on = "ended", event.on
             record.closed_at = event.timestamp
             record.outcome_reason = f"ended by the {event.by}: {event.reason}"
+            # Support ended: what was flagged about it no longer needs doing.
+            models.Notice.clear(str(eid), at=event.timestamp, by="ended")
         elif step == "FeedbackGiven":
             record.feedback_rating, record.feedback_comment = event.rating, event.comment
             record.feedback_status = "awaiting moderation"
@@ -94,11 +108,14 @@ class MarketplaceProjection(Projection):
         record.save()
 
     @staticmethod
-    def _notice(position: int, recipient: str, subject: str, body: str, at: Any) -> None:
+    def _notice(
+        position: int, recipient: str, subject: str, body: str, at: Any, about: str = ""
+    ) -> None:
         models.Notice.send(
             position=f"marketplace:{position}",
             recipient=recipient,
             subject=subject,
             body=body,
             at=at,
+            about=about,
         )

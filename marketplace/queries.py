@@ -14,6 +14,7 @@ from accreditation import models as register
 from accreditation.domain import Service
 from accreditation.projections import CLOSING, flag_text
 from config.actor import Actor
+from config.errors import NotVisible
 from config.validation import council_ref
 from marketplace import models, policies
 from marketplace.domain import MarketplaceError
@@ -66,3 +67,22 @@ def flag(engagement: models.EngagementRecord) -> str:
         return ""
     label = Service(service.service).label.lower()
     return flag_text(service.provider.name, label, closing.step.lower(), closing.at, closing.reason)
+
+
+def open_notices(recipients: list[str], limit: int = 20) -> list[models.Notice]:
+    """The notices still to act on or read, newest first."""
+    found = models.Notice.objects.filter(recipient__in=recipients, cleared_at__isnull=True)
+    return list(found[:limit])
+
+
+def dismiss_notice(actor: Actor, notice_id: int) -> None:
+    """The recipient has read it: it clears (policies.check_may_dismiss_notice)."""
+    from django.utils import timezone
+
+    notice = models.Notice.objects.filter(id=notice_id).first()
+    if notice is None:
+        raise NotVisible("no such notice", field="notice")
+    policies.check_may_dismiss_notice(actor, recipient=notice.recipient)
+    if notice.cleared_at is None:
+        notice.cleared_at, notice.cleared_by = timezone.now(), actor.id
+        notice.save(update_fields=["cleared_at", "cleared_by"])

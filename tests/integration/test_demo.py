@@ -57,6 +57,23 @@ def test_the_demo_has_a_budget_at_each_stage_and_the_planner_can_write_marys_pla
     case = worker.get("/cases/DN-000123/").content.decode().replace("&#x27;", "'")
     assert "Mexborough Money Matters's accreditation for money management was suspended" in case
 
+    # Who was told what: the managers ask for the demo's notices (nothing is sent without
+    # NOTIFY_API_KEY); Mary is told by letter, Ade (no way recorded) is shown as not told.
+    from notifications.models import NoticeRecord
+    from notifications.services import catch_up as catch_up_notices
+    from notifications.services import notice_steps
+
+    for step in notice_steps():
+        step.catch_up()
+    catch_up_notices()
+    told = {(n.recipient, n.kind): (n.channel, n.status) for n in NoticeRecord.objects.all()}
+    assert told[("person:DN-000123", "provider_changed")] == ("email", "waiting")
+    assert ("staff:socialworker", "case_provider_changed") in told
+    assert any(k[0] == "person:DN-000790" and v[0] == "letter" for k, v in told.items())
+    case = worker.get("/cases/DN-000123/").content.decode()
+    assert "Your provider&#x27;s accreditation changed" in case
+    assert "By email, sam.patel@example.org" in case
+
     from budgets.services import budget_app
 
     sam = budget_app().reviews("DN-000123")
@@ -71,6 +88,8 @@ def test_the_demo_has_a_budget_at_each_stage_and_the_planner_can_write_marys_pla
     call_command("verify_ledger", stdout=again)
     assert again.getvalue().split()[-1] == head  # the rebuilt chain ends where it did
     assert {case.council_ref: stage(case) for case in CaseRecord.objects.all()} == stages
+    rebuilt = {(n.recipient, n.kind): (n.channel, n.status) for n in NoticeRecord.objects.all()}
+    assert rebuilt == told
 
     # One demo user per role, each able to sign in with the documented password.
     from config.roles import Role

@@ -11,6 +11,8 @@ from ledger.projections import TamperedError
 from ledger.services import projection
 from marketplace.projections import MarketplaceProjection
 from marketplace.services import marketplace_app
+from notifications.application import notifications_app
+from notifications.projections import NoticeProjection
 
 
 class Command(BaseCommand):
@@ -22,6 +24,7 @@ class Command(BaseCommand):
             ("register", RegisterProjection(accreditation_app())),
             ("marketplace", MarketplaceProjection(marketplace_app())),
             ("cases", CaseProjection(budget_app())),
+            ("notices", NoticeProjection(notifications_app())),
         ]:
             started = time.perf_counter()
             try:

@@ -1,0 +1,70 @@
+"""Notices on a person's and a provider's pages clear once acted on: a provider's "new
+request" when it is answered, an expiry reminder when the accreditation is renewed; and the
+recipient may dismiss one once read (nobody else may: they are told it does not exist)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from marketplace.models import Notice
+from marketplace.services import catch_up, marketplace_app
+from notifications.application import notifications_app
+from tests.integration.helpers import (
+    ALEX,
+    accredited_provider,
+    assessed_person,
+    person,
+    person_actor,
+    provider_staff,
+    staff_of,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+REF = "DN-000321"
+
+
+def test_a_request_notice_clears_when_answered_and_a_person_dismisses_theirs(
+    council: Any, make_user: Any
+) -> None:
+    planner = accredited_provider("1200001", name="Connect Doncaster")
+    provider = staff_of(make_user, "priya", planner)
+    sam = person(make_user, "sam", REF)
+    assessed_person(REF)
+    notifications_app().state_contact(ALEX, person=REF, preferred="email", email="sam@example.org")
+    market = marketplace_app()
+    engagement = market.choose(
+        actor=person_actor(REF),
+        person=REF,
+        provider=planner,
+        service="support_planning",
+        today=date.today(),
+        key="k1",
+    )
+    catch_up()
+    page = provider.get("/provider/").content.decode()
+    assert "A new request for independent support planning" in page
+    # The provider sees who asked and how to reach them (their own requests only).
+    assert "Sam Patel: Independent support planning" in page and "sam@example.org" in page
+    market.accept(engagement, actor=provider_staff(planner), today=date.today())
+    catch_up()
+    assert "A new request for" not in provider.get("/provider/").content.decode()
+    cleared = Notice.objects.get(recipient=str(planner))
+    assert cleared.cleared_by == "accepted" and cleared.cleared_at is not None
+
+    page = sam.get("/my-support/").content.decode()
+    assert "Connect Doncaster accepted your request" in page
+    notice = Notice.objects.get(recipient=REF)
+    # Another person (or the provider) may not dismiss Sam's notice: no such notice.
+    other = person(make_user, "ade", "DN-000322")
+    assert other.post(f"/notices/{notice.id}/dismiss/", {"next": "/my-support/"}).status_code == 404
+    assert provider.post(f"/notices/{notice.id}/dismiss/").status_code == 404
+    done = sam.post(f"/notices/{notice.id}/dismiss/", {"next": "/my-support/"})
+    assert done.status_code == 302 and done["Location"] == "/my-support/"
+    assert "accepted your request" not in sam.get("/my-support/").content.decode()
+    assert Notice.objects.get(id=notice.id).cleared_by == "sam"
+    # A next that leaves the site goes home instead.
+    again = sam.post(f"/notices/{notice.id}/dismiss/", {"next": "https://evil.example/"})
+    assert again["Location"] == "/"
