@@ -96,15 +96,22 @@ QUEUES: dict[str, Queue] = {
 }
 
 
-def caseload(queue: str, *, actor: Actor, today: date) -> tuple[str, QuerySet[CaseRecord]]:
-    """The cases in a queue (an unknown queue is everyone), by name; for the council's staff."""
+def caseload(
+    queue: str, *, actor: Actor, today: date, search: str = ""
+) -> tuple[str, QuerySet[CaseRecord]]:
+    """The cases in a queue (an unknown queue is everyone), by name; for the council's staff.
+    ``search`` keeps those whose name or council reference holds it (any case)."""
     from budgets.services import catch_up_cases
 
     if not actor.has(*policies.READERS):
         raise NotPermittedError("the caseload is for the council's staff")
     catch_up_cases()
     name = queue if queue in QUEUES else "all"
-    return name, QUEUES[name].select(CaseRecord.objects.all(), actor, today).order_by("name")
+    cases = QUEUES[name].select(CaseRecord.objects.all(), actor, today)
+    words = search.strip()[:100]
+    if words:
+        cases = cases.filter(Q(name__icontains=words) | Q(council_ref__icontains=words))
+    return name, cases.order_by("name", "council_ref")
 
 
 def describe(cases: Iterable[CaseRecord], *, today: date) -> None:

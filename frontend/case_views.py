@@ -7,6 +7,7 @@ context's (budgets/policies.py, budgets/queries.py); these views ask them and re
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -39,8 +40,12 @@ CLOSED = ("declined", "ended", "withdrawn")
 @roles_required(*STAFF)
 def caseload(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
+    search = request.GET.get("q", "").strip()[:100]
     queue, cases = queries.caseload(
-        request.GET.get("queue", "all"), actor=actor_from_user(signed_in(request)), today=today
+        request.GET.get("queue", "all"),
+        actor=actor_from_user(signed_in(request)),
+        today=today,
+        search=search,
     )
     page = Paginator(cases, 50).get_page(request.GET.get("page"))
     queries.describe(page, today=today)
@@ -48,7 +53,14 @@ def caseload(request: HttpRequest) -> HttpResponse:
         case.weekly_text = format_pence(case.weekly) if case.weekly is not None else ""  # type: ignore[attr-defined]
     record_read(signed_in(request), [case.council_ref for case in page], request.get_full_path())
     queues = {name: q.label for name, q in queries.QUEUES.items()}
-    context = {"page": page, "queue": queue, "queues": queues, "query_prefix": f"queue={queue}&"}
+    prefix = urlencode({"queue": queue, **({"q": search} if search else {})}) + "&"
+    context = {
+        "page": page,
+        "queue": queue,
+        "queues": queues,
+        "query_prefix": prefix,
+        "search": search,
+    }
     return render(request, "frontend/cases/caseload.html", context)
 
 

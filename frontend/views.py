@@ -23,6 +23,7 @@ from budgets.services import reviews_due_for
 from config.audit import record_read, record_reads
 from config.validation import ascii_digits
 from frontend.access import allowed_by, signed_in
+from frontend.start_pages import start_page
 from identity.actors import actor_from_user
 from ledger import models, queries
 from ledger.domain import EntryKind, LedgerError, NotFoundError
@@ -41,9 +42,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def sign_in(request: HttpRequest) -> HttpResponse:
-    next_url = request.POST.get("next") or request.GET.get("next") or "/"
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
-        next_url = "/"
+        next_url = ""
     errors: dict[str, str] = {}
     username = ""
     if request.method == "POST":
@@ -59,7 +60,8 @@ def sign_in(request: HttpRequest) -> HttpResponse:
                 errors["username"] = "Enter a username and password that match an account"
             else:
                 login(request, user)
-                return redirect(next_url)
+                # Where they were going, else their role's own start page.
+                return redirect(next_url or start_page(user))
     status = 400 if errors else 200
     context = {"errors": errors, "username": username, "next": next_url}
     return render(request, "frontend/sign_in.html", context, status=status)

@@ -108,7 +108,7 @@ def test_assess_allocate_plan_sign_off_and_the_person_sees_it(
     # The planner writes the plan, with every part the Care Act asks for.
     sign_in(page, base, "priya")
     page.get_by_role("link", name="Your organisation").click()
-    page.get_by_role("link", name=f"write the plan for {REF}").click()
+    page.get_by_role("link", name="write the plan for Lee Hart").click()
     page.wait_for_url(f"**/cases/{REF}/plan/")
     page.get_by_role("button", name="Save the plan").click()  # empty: refused, part by part
     expect(page.locator(".govuk-error-summary")).to_be_visible()  # waits for the reply
