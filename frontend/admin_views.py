@@ -62,8 +62,13 @@ def _detail(
         }
         for c in checklist.criteria(version)
     ]
+    data = request.POST if errors else {}
     context: dict[str, Any] = {
         "record": record,
+        "decide_actions": DECIDE,
+        "change_actions": CHANGE_WHEN_SUSPENDED if record.status == "suspended" else CHANGE,
+        "chosen": data.get("action", ""),
+        "reason": data.get("reason", ""),
         "label": Service(record.service).label,
         "criteria": criteria,
         "version": version,
@@ -72,6 +77,48 @@ def _detail(
         "errors": errors or {},
     }
     return render(request, "frontend/admin/accreditation.html", context, status=status)
+
+
+# Each decision on one form: what to do, and one reason box for it.
+DECIDE = [
+    ("accredit", "Accredit", "Every criterion is met: people can choose them"),
+    ("refuse", "Refuse", "The criteria are not met"),
+]
+CHANGE = [
+    ("suspend", "Suspend", "No new requests while the council looks into a concern"),
+    ("renew", "Renew", "Extend the accreditation to a new date"),
+    ("withdraw", "Withdraw", "End the accreditation: they can no longer give this support"),
+]
+CHANGE_WHEN_SUSPENDED = [
+    ("reinstate", "Reinstate", "The concern is resolved: people can choose them again"),
+    CHANGE[2],
+]
+# Steps that affect the people already engaged: confirmed first, with how many.
+CONFIRM = {"suspend": "Suspend", "withdraw": "Withdraw"}
+
+
+def _confirm(request: HttpRequest, accreditation: UUID, step: str) -> HttpResponse:
+    """Before a suspension or a withdrawal: who it affects, and the reason once more."""
+    from marketplace.queries import open_with
+    from marketplace.services import catch_up as catch_up_marketplace
+
+    catch_up()
+    record = models.ServiceRecord.objects.select_related("provider").filter(id=accreditation)
+    found = record.first()
+    if found is None:
+        raise Http404("no such accreditation")
+    catch_up_marketplace()
+    people = open_with(found.provider_id, found.service)
+    context = {
+        "record": found,
+        "label": Service(found.service).label,
+        "step": step,
+        "verb": CONFIRM[step],
+        "affected": len(people),
+        "reason": request.POST.get("reason", ""),
+        "errors": {},
+    }
+    return render(request, "frontend/admin/confirm.html", context)
 
 
 @roles_required(Role.REGISTER_ADMIN)
@@ -126,8 +173,14 @@ def act(request: HttpRequest, accreditation: UUID, step: str) -> HttpResponse:
             reason=data.get("reason", ""),
         ),
     }
+    if step == "decide":  # the one form: its chosen action
+        step = data.get("action", "")
+        if step not in commands:
+            return _detail(request, accreditation, {"action": "Select what you want to do"}, 400)
     if step not in commands:
         raise Http404("no such step")
+    if step in CONFIRM and data.get("confirmed") != "yes":
+        return _confirm(request, accreditation, step)
     if step in ("accredit", "renew") and (date_error or expires_on is None):
         return _detail(
             request,

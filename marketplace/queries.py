@@ -6,6 +6,7 @@ engagements they may see, as the commands do; the adapters log staff's reads.
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from django.db.models import QuerySet
@@ -86,3 +87,14 @@ def dismiss_notice(actor: Actor, notice_id: int) -> None:
     if notice.cleared_at is None:
         notice.cleared_at, notice.cleared_by = timezone.now(), actor.id
         notice.save(update_fields=["cleared_at", "cleared_by"])
+
+
+def open_with(provider: UUID, service: str, at: Any = None) -> list[str]:
+    """The people whose engagements with the provider's service are open (at ``at``, when
+    given: requested by then and not closed before), each once."""
+    found = models.EngagementRecord.objects.filter(provider_id=provider, service=str(service))
+    if at is None:
+        found = found.filter(closed_at__isnull=True)
+    else:
+        found = found.filter(requested_at__lte=at).exclude(closed_at__lte=at)
+    return sorted(set(found.values_list("person", flat=True)))

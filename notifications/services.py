@@ -75,19 +75,11 @@ def _worker_of(ref: str) -> str:
 
 def _open_engagements(provider: Any, service: str, event: Any) -> list[str]:
     """The people whose engagements were open with the service when the event happened."""
-    from marketplace.models import EngagementRecord
+    from marketplace.queries import open_with
     from marketplace.services import catch_up as catch_up_marketplace
 
     catch_up_marketplace()
-    at = event.timestamp
-    found = (
-        EngagementRecord.objects.filter(
-            provider_id=provider, service=str(service), requested_at__lte=at
-        )
-        .exclude(closed_at__lte=at)
-        .values_list("person", flat=True)
-    )
-    return sorted(set(found))
+    return open_with(provider, service, at=event.timestamp)
 
 
 def _link(path: str) -> str:

@@ -250,7 +250,11 @@ JOURNEYS: dict[str, Journey] = {
             "admin",
             lambda w: Done(w[A], None),
             lambda w, step=step: (f"{REGISTER}/accreditations/{w[A]}/{step}", {"reason": "r"}),  # type: ignore[misc]
-            lambda w, step=step: (f"/register/admin/{w[A]}/{step}/", {"reason": "r"}),  # type: ignore[misc]
+            # The page's confirmation already given ("this affects N people").
+            lambda w, step=step: (  # type: ignore[misc]
+                f"/register/admin/{w[A]}/{step}/",
+                {"reason": "r", "confirmed": "yes"},
+            ),
         )
         for step in ("suspend", "reinstate", "withdraw")
     },

@@ -110,12 +110,21 @@ def test_provider_uploads_and_the_admin_suspends_from_the_pages(
     assert good.status_code == 302
     admin = signed_in(make_user, "admin", Role.REGISTER_ADMIN)
     aid = accreditation_app().accreditation_of(planner, "support_planning").id
-    refused = admin.post(f"/register/admin/{aid}/suspend/", {"reason": ""})
-    assert refused.status_code == 400 and b"govuk-error-summary" in refused.content
-    assert (
-        admin.post(f"/register/admin/{aid}/suspend/", {"reason": "Insurance lapsed"}).status_code
-        == 302
+    # One form, one reason box: the action chosen, then who a suspension affects.
+    unchosen = admin.post(f"/register/admin/{aid}/decide/", {"reason": "x"})
+    assert unchosen.status_code == 400 and b"Select what you want to do" in unchosen.content
+    asked = admin.post(f"/register/admin/{aid}/decide/", {"action": "suspend", "reason": "x"})
+    assert asked.status_code == 200
+    assert b"This affects 0 people." in asked.content  # nothing suspended yet
+    assert accreditation_app().accreditation_of(planner, "support_planning").status.value == (
+        "accredited"
     )
+    refused = admin.post(f"/register/admin/{aid}/suspend/", {"reason": "", "confirmed": "yes"})
+    assert refused.status_code == 400 and b"govuk-error-summary" in refused.content
+    done = admin.post(
+        f"/register/admin/{aid}/suspend/", {"reason": "Insurance lapsed", "confirmed": "yes"}
+    )
+    assert done.status_code == 302
     register = Client().get("/register/").content.decode()
     assert 'data-testid="status-1300005-support_planning">Suspended<' in register
 
@@ -218,16 +227,18 @@ def test_the_admin_reaches_accredited_services_from_the_queue_and_withdraws_one(
     assert f'href="/register/admin/{aid}/">Thorne Planners' in page
 
     for step, status in (("suspend", "suspended"), ("reinstate", "accredited")):
-        done = admin.post(f"/register/admin/{aid}/{step}/", {"reason": f"{step} for a reason"})
+        sent = {"reason": f"{step} for a reason", "confirmed": "yes"}
+        done = admin.post(f"/register/admin/{aid}/{step}/", sent)
         assert done.status_code == 302
         catch_up()
         assert EngagementRecord.objects.get(person="DN-000123").status == "requested"
         register = Client().get("/register/").content.decode()
         assert f'data-testid="status-1300030-support_planning">{status.capitalize()}<' in register
-    assert (
-        admin.post(f"/register/admin/{aid}/withdraw/", {"reason": "Left Doncaster"}).status_code
-        == 302
-    )
+    asked = admin.post(f"/register/admin/{aid}/withdraw/", {"reason": "Left Doncaster"})
+    assert "This affects 1 person" in asked.content.decode()  # Sam's request is open
+    assert "Left Doncaster" in asked.content.decode()  # the reason carried to the one box
+    confirmed = {"reason": "Left Doncaster", "confirmed": "yes"}
+    assert admin.post(f"/register/admin/{aid}/withdraw/", confirmed).status_code == 302
     register = Client().get("/register/").content.decode()
     assert 'data-testid="status-1300030-support_planning">Withdrawn<' in register
     notices = sam.get("/my-support/").content.decode()
