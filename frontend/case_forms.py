@@ -25,7 +25,7 @@ from config.audit import record_read
 from config.errors import DomainError, NotFound
 from config.roles import Role
 from frontend.access import allowed_by, roles_required, signed_in
-from frontend.forms import attempt, date_field, date_value, whole_number
+from frontend.forms import attempt, date_field, date_value, sentence, whole_number
 from identity.actors import actor_from_user
 from ledger.money import MoneyError, format_pence, parse_pounds
 
@@ -94,7 +94,9 @@ def new_person(request: HttpRequest) -> HttpResponse:
             )
         )
         if date_error or born is None:
-            errors["date_of_birth"] = f"Date of birth: {date_error or 'enter their date of birth'}"
+            errors["date_of_birth"] = sentence(
+                "Date of birth", date_error or "enter their date of birth"
+            )
         if not errors:
             messages.success(request, f"{data.get('name', '').strip()} registered.")
             return redirect("case-assessment", council_ref=ref)
@@ -229,11 +231,11 @@ def allocation(request: HttpRequest, council_ref: str) -> HttpResponse:
         for name, label in AMOUNTS.items():
             value, error = pounds(data, name, required=name == "weekly")
             if error:
-                errors[name] = f"{label}: {error}"
+                errors[name] = sentence(label, error)
             amounts[name] = value or 0
         start, date_error = date_field(data, "direct_payment_start")
         if date_error:
-            errors["direct_payment_start"] = f"Direct payments start: {date_error}"
+            errors["direct_payment_start"] = sentence("Direct payments start", date_error)
         if not errors:
             _, errors = attempt(
                 lambda: services.allocate(
@@ -361,7 +363,9 @@ def review(request: HttpRequest, council_ref: str) -> HttpResponse:
     if request.method == "POST":
         on, date_error = date_field(data, "on")
         if date_error or on is None:
-            errors["on"] = f"Date of the review: {date_error or 'enter the date it took place'}"
+            errors["on"] = sentence(
+                "Date of the review", date_error or "enter the date it took place"
+            )
         else:
             answers: dict[str, dict[str, object]] = {}
             for key, label in outcomes:
@@ -442,7 +446,7 @@ def revision(request: HttpRequest, council_ref: str) -> HttpResponse:
         for name, label in {"weekly": "New budget a week", **ways}.items():
             value, error = pounds(data, name, required=name == "weekly")
             if error:
-                errors[name] = f"{label}: {error}"
+                errors[name] = sentence(label, error)
             amounts[name] = value or 0
         if not errors:
             _, errors = attempt(
@@ -492,7 +496,7 @@ def contribution(request: HttpRequest, council_ref: str) -> HttpResponse:
     if request.method == "POST":
         amount, error = pounds(data, "contribution", required=True)
         if error:
-            errors["contribution"] = f"New contribution a week: {error}"
+            errors["contribution"] = sentence("New contribution a week", error)
         since, wrong = date_field(data, "effective_from")
         if wrong or since is None:
             errors["effective_from"] = f"Date it applies from {wrong or 'is required'}"

@@ -26,7 +26,42 @@ LABELS = {
     "note": "Note",
     "status": "Status",
     "nhs_number": "NHS number",
+    "name": "Full name",
+    "date_of_birth": "Date of birth",
+    "council_ref": "Council reference",
+    "contact": "Contact details",
+    "decides_for_them": "Who decides for them",
+    "nominee": "Nominated person",
+    "advocate": "Independent advocate",
+    "engagement": "Engagement",
+    "weekly": "Weekly budget",
+    "adjustment_reason": "Reason for the adjustment",
+    "contribution_weekly": "The contribution a week",
 }
+
+
+def sentence(label: str, message: str, *, item: bool = False) -> str:
+    """A refusal as the GOV.UK error message for its field, in plain English: "Enter the
+    reason", "NHS number must be 10 digits, like 943 476 5919", "Say whether the person can
+    make this decision", never "Has capacity: say whether ...".
+
+    A message already written as a sentence for its field (capitalised) stands as it is; a
+    rule's fragment ("must be ...", "is not ...") follows the field's label; an instruction
+    ("say whether ...", "choose ...") is the sentence itself, unless it is about one ``item``
+    of several (an outcome of the assessment), which it then names first.
+    """
+    if not message or message[:1].isupper():
+        return message
+    if message == "is required":
+        noun = label if label[:2].isupper() else label[:1].lower() + label[1:]  # NHS, not nHS
+        return f"Enter the {noun}"
+    if message[:1].isdigit() or message.startswith(
+        ("must ", "is ", "cannot ", "can ", "has ", "does ", "should ")
+    ):
+        return f"{label} {message}"
+    if item:
+        return f"{label}: {message}"
+    return message[:1].upper() + message[1:]
 
 
 def attempt(
@@ -54,10 +89,7 @@ def attempt(
             else:
                 field = path.split("[")[0].split(".")[0]
                 label = LABELS.get(field, field.replace("_", " ").capitalize())
-            # A message written for its field as a sentence ("Enter an email address ...")
-            # stands alone; a rule's fragment ("must be ...") is prefixed with the label.
-            text = exc.message if exc.message[:1].isupper() else f"{label}: {exc.message}"
-            errors.setdefault(field, text)
+            errors.setdefault(field, sentence(label, exc.message, item=where is not None))
         return None, errors
 
 

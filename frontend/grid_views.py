@@ -17,7 +17,7 @@ from budgets import policies
 from budgets.domain import GridVersion, Risk, Severity
 from budgets.services import budget_app
 from frontend.access import allowed_by, signed_in
-from frontend.forms import attempt, date_field, date_value, whole_number
+from frontend.forms import attempt, date_field, date_value, sentence, whole_number
 from identity.actors import actor_from_user
 from ledger.money import MoneyError, format_pence, parse_pounds
 
@@ -85,11 +85,13 @@ def change(request: HttpRequest) -> HttpResponse:
             price: int | None = parse_pounds(data.get("pence_per_point", ""))
         except MoneyError as exc:
             price = None
-            errors["pence_per_point"] = f"Price per point: {exc}"
+            errors["pence_per_point"] = sentence("Price per point", str(exc))
         if not errors and "publish" in data:
             effective, date_error = date_field(data, "effective_from")
             if date_error or effective is None:
-                errors["effective_from"] = f"Takes effect from: {date_error or 'enter a date'}"
+                errors["effective_from"] = sentence(
+                    "Takes effect from", date_error or "enter a date"
+                )
             else:
                 number, errors = attempt(
                     lambda: app.publish_grid(
@@ -171,7 +173,7 @@ def sign_off_rules(request: HttpRequest) -> HttpResponse:
             ceiling: object = parse_pounds(data.get("weekly_ceiling", ""))
         except MoneyError as exc:
             ceiling = None
-            errors["weekly_ceiling"] = f"Weekly ceiling: {exc}"
+            errors["weekly_ceiling"] = sentence("Weekly ceiling", str(exc))
         if not errors:
             _, errors = attempt(
                 lambda: app.publish_sign_off_rules(

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from config.actor import Actor
 from config.roles import Role
 from frontend.access import roles_required, signed_in
-from frontend.forms import attempt, date_field, date_value
+from frontend.forms import attempt, date_field, date_value, sentence
 from identity.actors import actor_from_user
 from ledger.domain import Owner
 from ledger.money import MoneyError, format_pence, parse_pounds
@@ -81,16 +81,18 @@ def provider_invoices(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     day, date_error = date_field(data, "service_date")
     if date_error or day is None:
-        errors["service_date"] = f"Service date: {date_error or 'enter the date of the service'}"
+        errors["service_date"] = sentence(
+            "Service date", date_error or "enter the date of the service"
+        )
     try:
         amount: object = parse_pounds(data.get("amount", ""))
     except MoneyError as exc:
-        errors["amount"] = f"Amount: {exc}"
+        errors["amount"] = sentence("Amount", str(exc))
         amount = None
     try:
         engagement = UUID(data.get("engagement", ""))
     except ValueError:
-        errors["engagement"] = "Engagement: choose the engagement the invoice is for"
+        errors["engagement"] = "Choose the engagement the invoice is for"
     if errors:
         return _invoices_page(request, errors, 400)
     assert day is not None

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 
 from accreditation.models import ProviderRecord
 from frontend.access import allowed_by, signed_in
-from frontend.forms import attempt
+from frontend.forms import attempt, sentence
 from identity.actors import actor_from_user
 from ledger.money import MoneyError, format_pence, parse_pounds
 from marketplace.models import EngagementRecord
@@ -36,10 +36,10 @@ def variances(request: HttpRequest) -> HttpResponse:
         try:
             amount = parse_pounds(data.get("amount", ""))
         except MoneyError as exc:
-            errors["amount"] = f"Amount: {exc}"
+            errors["amount"] = sentence("Amount", str(exc))
         engagement = _engagement(data.get("engagement", ""))
         if engagement is None:
-            errors["engagement"] = "Engagement: choose the engagement"
+            errors["engagement"] = "Choose the engagement"
         if not errors:
             _, errors = attempt(
                 lambda: payments_app().approve_variance(

@@ -94,5 +94,5 @@ def test_finance_clears_the_exceptions_and_closes_the_month(
     page.goto(f"{base}/cases/DN-EA/direct-payment-monitoring/")
     assert serious_violations(page) == []
     page.get_by_role("button", name="Work out the surplus").click()
-    assert "Date of the balance" in page.locator(".govuk-error-summary").inner_text()
+    assert "Enter the date of the balance" in page.locator(".govuk-error-summary").inner_text()
     assert serious_violations(page) == []

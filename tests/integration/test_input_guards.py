@@ -127,7 +127,7 @@ def test_the_registration_page_reads_no_nhs_number_in_other_digits(
     assert response.status_code == 400
     page = response.content.decode()
     assert summary_links(page) == ["nhs_number"]
-    assert "NHS number: must be 10 digits, like 943 476 5919" in page
+    assert "NHS number must be 10 digits, like 943 476 5919" in page
     with pytest.raises(NotFound):
         budget_app().get_person(REGISTRATION["council_ref"])
 
@@ -171,7 +171,7 @@ def test_the_registration_page_names_the_record_an_nhs_number_is_on(worker: Clie
     assert response.status_code == 400
     page = response.content.decode()
     assert summary_links(page) == ["nhs_number"]
-    assert "NHS number: 943 476 5919 is already recorded for DN-000900" in page
+    assert "NHS number 943 476 5919 is already recorded for DN-000900" in page
     assert 'value="9434765919"' in page  # what was typed is shown again
     with pytest.raises(NotFound):
         budget_app().get_person("DN-000901")

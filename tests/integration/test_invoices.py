@@ -638,7 +638,7 @@ def test_a_team_manager_approves_a_variance_on_its_page(allocated: str, make_use
     missing = manager.post("/finance/variances/", form)
     assert (
         missing.status_code == 400
-        and "Engagement: choose the engagement" in missing.content.decode()
+        and "Choose the engagement" in missing.content.decode()
     )
     no_reason = manager.post("/finance/variances/", form | {"engagement": engagement, "reason": ""})
     assert no_reason.status_code == 400 and "There is a problem" in no_reason.content.decode()

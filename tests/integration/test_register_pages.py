@@ -82,7 +82,7 @@ def test_a_person_chooses_and_the_provider_accepts(council: Any, make_user: Any)
     lee = person(make_user, "lee", "DN-000456")
     assert lee.post(f"/my-support/{engagement.id}/end/", {"reason": "x"}).status_code == 404
     ended = sam.post(f"/my-support/{engagement.id}/end/", {"reason": ""})
-    assert ended.status_code == 400 and b"Reason: is required" in ended.content
+    assert ended.status_code == 400 and b"Enter the reason" in ended.content
     assert EngagementRecord.objects.get(id=engagement.id).status == "active"
 
 
@@ -302,7 +302,7 @@ def test_feedback_is_published_only_once_moderated_and_a_decline_says_why(
     assert "No room in May" in lee.get("/my-support/").content.decode()
 
     bad = sam.post(f"/my-support/{sams.id}/feedback/", {"rating": "6", "comment": "x"})
-    assert bad.status_code == 400 and b"Rating: must be a whole number from 1 to 5" in bad.content
+    assert bad.status_code == 400 and b"Rating must be a whole number from 1 to 5" in bad.content
     given = sam.post(f"/my-support/{sams.id}/feedback/", {"rating": "5", "comment": "Listened."})
     assert given.status_code == 302
     profile = f"/register/providers/{planner}/"

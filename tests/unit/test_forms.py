@@ -53,3 +53,31 @@ def test_a_date_in_other_digits_is_not_a_date(day: str, month: str, year: str) -
     found, error = date_field({"d-day": day, "d-month": month, "d-year": year}, "d")
     assert found is None
     assert error == "must be a real date, for example 27 3 2027"
+
+
+@pytest.mark.parametrize(
+    ("label", "message", "shown"),
+    [
+        (
+            "NHS number",
+            "must be 10 digits, like 943 476 5919",
+            "NHS number must be 10 digits, like 943 476 5919",
+        ),
+        ("Reason", "is required", "Enter the reason"),
+        ("NHS number", "is required", "Enter the NHS number"),
+        (
+            "Has capacity",
+            "say whether the person can make this decision",
+            "Say whether the person can make this decision",
+        ),
+        (
+            "Email",
+            "Enter an email address like name@example.com",
+            "Enter an email address like name@example.com",
+        ),
+    ],
+)
+def test_errors_are_sentences_for_their_field(label: str, message: str, shown: str) -> None:
+    from frontend.forms import sentence
+
+    assert sentence(label, message) == shown
