@@ -99,6 +99,10 @@ def _case(
     context: dict[str, Any] = {
         "s": summary,
         "reach": notifications_app().contact_of(actor, council_ref),
+        # What the team manager signs and the panel decides on: the plan as it stands now,
+        # and every review, on the page where they decide.
+        "plan_parts": _plan_parts(plan),
+        "reviews": _reviews(summary.reviews),
         "notices": for_case(council_ref)[:50],
         "weekly_text": format_pence(summary.budget.weekly) if summary.budget else "",
         "indicative_text": (
@@ -115,6 +119,29 @@ def _case(
         "can_panel_decide": policies.may(actor, Step.PANEL_DECIDES, plan),
     }
     return render(request, "frontend/cases/case.html", context, status=status)
+
+
+def _plan_parts(plan: Any) -> list[tuple[str, str]]:
+    from budgets.plan import DIRECT_PAYMENT_PARTS, REQUIRED_PARTS
+
+    if not plan or not plan.versions:
+        return []
+    titles = {**REQUIRED_PARTS, **DIRECT_PAYMENT_PARTS}
+    latest = plan.versions[-1]["parts"]
+    return [(titles.get(key, key), value) for key, value in latest.items() if value]
+
+
+def _reviews(reviews: Any) -> list[dict[str, Any]]:
+    from budgets.review import SCALE
+
+    found = []
+    for review in reversed(reviews.reviews if reviews else []):
+        outcomes = [
+            (outcome, SCALE.get(answer["scale"], answer["scale"]), answer.get("in_their_words"))
+            for outcome, answer in review["outcomes"].items()
+        ]
+        found.append({**review, "outcome_lines": outcomes})
+    return found
 
 
 @roles_required(*STAFF)
