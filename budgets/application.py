@@ -30,6 +30,7 @@ import budgets.review
 import budgets.sign_off
 from budgets import policies
 from budgets.budget import WEEKS_A_YEAR, PersonalBudget, budget_id
+from budgets.decision import Decision, not_eligible_decision
 from budgets.domain import (
     BudgetError,
     Calculation,
@@ -184,6 +185,13 @@ class BudgetApplication(ContextApplication):
 
     def assessment(self, council_ref: str) -> Assessment:
         return self._get(Assessment.create_id(council_ref), "assessment")  # type: ignore[no-any-return]
+
+    def not_eligible_decision(self, actor: Actor, council_ref: str) -> Decision:
+        """The written decision for a person found not eligible (budgets/decision.py), for
+        those the policy lets see the person (policies.may_see)."""
+        self.may_see(actor, council_ref)
+        name = self.get_person(council_ref).details.name
+        return not_eligible_decision(council_ref, name, self.assessment(council_ref))
 
     def indicative(self, council_ref: str, *, today: date) -> Calculation:
         """The indicative budget from the latest eligible assessment and the grid in force."""

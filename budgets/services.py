@@ -99,6 +99,8 @@ class PersonSummary:
     changes: list[Entry]  # the allocation, the contribution and each revision
     # The budget's account in the ledger: its balance, what is held on it and what is left.
     left: Standing | None = None
+    # The latest assessment's finding (None before any): not eligible has a written decision.
+    eligible: bool | None = None
 
 
 def person_summary(council_ref: str, *, actor: Actor) -> PersonSummary:
@@ -134,7 +136,16 @@ def person_summary(council_ref: str, *, actor: Actor) -> PersonSummary:
         paid=list(entries.filter(kind__in=PAID_KINDS)[:200]),
         changes=list(entries.filter(kind__in=("allocation", "contribution", "adjustment"))[:200]),
         left=left_in(available(council_ref)),
+        eligible=_eligible(app, council_ref),
     )
+
+
+def _eligible(app: Any, council_ref: str) -> bool | None:
+    try:
+        versions = app.assessment(council_ref).versions
+    except NotFound:
+        return None
+    return bool(versions[-1]["eligible"]) if versions else None
 
 
 __all__ = [

@@ -60,6 +60,8 @@ PEOPLE: list[tuple[str, str, date, str, dict[str, Any], str]] = [
     ("DN-000791", "Tom Green", date(1972, 12, 1), "4505577104", TOM_NEEDS, "panel"),
     ("DN-000792", "Asha Begum", date(1948, 7, 19), "4010232145", MARY_NEEDS, "written"),
     ("DN-000793", "Joe Clarke", date(1966, 3, 8), "9434765870", MARY_NEEDS, "worker signed"),
+    # Assessed, needs not eligible: given a written decision (budgets/decision.py).
+    ("DN-000794", "Pat Doyle", date(1955, 6, 21), "4010232153", MARY_NEEDS, "not eligible"),
 ]
 
 
@@ -71,6 +73,7 @@ CONTACTS = {
     "DN-000791": {"preferred": "sms", "phone": "07700 900 982"},
     "DN-000792": {"preferred": "email", "email": "asha.begum@example.org"},
     "DN-000793": {"preferred": "email", "email": "joe.clarke@example.org"},
+    "DN-000794": {"preferred": "email", "email": "pat.doyle@example.org"},
 }
 
 
@@ -145,9 +148,9 @@ def load_budgets() -> None:
             own_words={"day_in_my_life": f"{name.split()[0]} told us about a typical day."},
             outcomes=_outcomes(needs),
             arises_from_impairment=True,
-            significant_impact=True,
+            significant_impact=stage != "not eligible",
         )
-        if stage == "assessed":
+        if stage in ("assessed", "not eligible"):
             continue
         weekly = app.indicative(ref, today=START).weekly
         dp = 20000 if ref == "DN-000123" else 0
@@ -169,7 +172,7 @@ def load_plans() -> None:
     app = budget_app()
     parts = {key: f"{label}: written with the person." for key, label in REQUIRED_PARTS.items()}
     for ref, _name, _born, _nhs, _needs, stage in PEOPLE:
-        if stage in ("assessed", "allocated"):
+        if stage in ("assessed", "not eligible", "allocated"):
             continue
         try:
             app.plan(ref)

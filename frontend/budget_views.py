@@ -156,6 +156,14 @@ def my_plan_pdf(request: HttpRequest, council_ref: str) -> HttpResponse:
 
 
 @roles_required(Role.PERSON)
+def my_decision(request: HttpRequest, council_ref: str) -> HttpResponse:
+    """The person's written eligibility decision; someone else's reference is not found."""
+    from frontend.case_views import decision_page
+
+    return decision_page(request, council_ref, for_staff=False)
+
+
+@roles_required(Role.PERSON)
 def my_statement(request: HttpRequest, council_ref: str) -> HttpResponse:
     """The person's statement anyone can check (docs/verify.md), as a JSON download; someone
     else's reference is not found."""

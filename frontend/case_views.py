@@ -22,7 +22,7 @@ from budgets import policies, queries
 from budgets.policies import Step
 from budgets.services import budget_app, person_summary
 from config.audit import record_read
-from config.errors import NotFound
+from config.errors import DomainError, NotFound
 from config.roles import Role
 from frontend.access import roles_required, signed_in
 from frontend.budget_views import plan_pdf_response
@@ -198,3 +198,22 @@ def act(request: HttpRequest, council_ref: str, step: str) -> HttpResponse:
         return _case(request, council_ref, errors, 400)
     messages.success(request, "Recorded.")
     return redirect("case", council_ref=council_ref)
+
+
+@roles_required(*STAFF)
+def decision(request: HttpRequest, council_ref: str) -> HttpResponse:
+    """The written decision for a person found not eligible, as they were given it."""
+    return decision_page(request, council_ref, for_staff=True)
+
+
+def decision_page(request: HttpRequest, council_ref: str, *, for_staff: bool) -> HttpResponse:
+    actor = actor_from_user(signed_in(request))
+    try:
+        found = budget_app().not_eligible_decision(actor, council_ref)
+    except NotFound:
+        raise Http404("no such person") from None
+    except DomainError:  # no assessment, or found eligible: there is no such letter
+        raise Http404("no eligibility decision") from None
+    record_read(signed_in(request), [council_ref], request.path)
+    context = {"d": found, "for_staff": for_staff}
+    return render(request, "frontend/cases/decision.html", context)

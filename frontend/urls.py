@@ -89,6 +89,9 @@ urlpatterns = [
     path("my-budget/", budget_views.my_budget, name="my-budget"),
     path("my-budget/<str:council_ref>/plan.pdf", budget_views.my_plan_pdf, name="my-plan-pdf"),
     path(
+        "my-budget/<str:council_ref>/decision/", budget_views.my_decision, name="my-decision"
+    ),
+    path(
         "my-budget/<str:council_ref>/statement/",
         budget_views.my_statement_page,
         name="my-statement-page",
@@ -150,6 +153,7 @@ urlpatterns = [
     ),
     path("cases/<str:council_ref>/plan.pdf", case_views.plan_pdf, name="case-plan-pdf"),
     path("notices/<int:notice_id>/dismiss/", notice_views.dismiss, name="notice-dismiss"),
+    path("cases/<str:council_ref>/decision/", case_views.decision, name="case-decision"),
     path("cases/<str:council_ref>/contact/", notice_views.case_contact, name="case-contact"),
     path("cases/<str:council_ref>/", case_views.case, name="case"),
     path("cases/<str:council_ref>/<str:step>/", case_views.act, name="case-act"),

@@ -7,7 +7,8 @@ twice. Then a worker sends each one (notifications/tasks.py).
   person;
 - accreditation: a service suspended or withdrawn → each person whose open engagement is with
   it, and their case worker;
-- budgets: a review coming up → the person and their worker;
+- budgets: a review coming up → the person and their worker; needs found not eligible →
+  the person, with their written decision;
 - payments: a direct payment paid → the person, with its remittance; a surplus noticed → the
   person; a payment failed → finance.
 
@@ -211,11 +212,33 @@ class AccreditationNotices(NoticeSteps):
         return found
 
 
-class ReviewNotices(NoticeSteps):
+class BudgetNotices(NoticeSteps):
+    """A review coming up → the person and their worker; needs found not eligible → the
+    person, with their written decision."""
+
     name = "budgets-to-notices"
 
     def notices(self, event: Any) -> list[Notice]:
-        if type(event).__qualname__ != "Reviews.ReminderSent":
+        step = type(event).__qualname__
+        if step == "Assessment.VersionRecorded" and not event.eligible:
+            ref: str = self.upstream.repository.get(event.originator_id).council_ref
+            who = self.directory.person(ref)
+            values = {
+                "name": who[0].name,
+                "on": date_words(event.on),
+                "link": self.directory.link(f"/my-budget/{ref}/decision/"),
+            }
+            return [
+                self.notice(
+                    event,
+                    "eligibility_decision",
+                    who,
+                    values,
+                    case_ref=ref,
+                    about="needs not eligible",
+                )
+            ]
+        if step != "Reviews.ReminderSent":
             return []
         reviews: Any = self.upstream.repository.get(
             event.originator_id, version=event.originator_version

@@ -18,11 +18,11 @@ from notifications.domain import Notice, Reach, Recipient, Status
 from notifications.models import NoticeRecord
 from notifications.processes import (
     AccreditationNotices,
+    BudgetNotices,
     Directory,
     MarketplaceNotices,
     NoticeSteps,
     PaymentNotices,
-    ReviewNotices,
 )
 from notifications.projections import NoticeProjection
 
@@ -123,7 +123,7 @@ def notice_steps() -> list[NoticeSteps]:
         for cls, upstream in [
             (MarketplaceNotices, marketplace_app()),
             (AccreditationNotices, accreditation_app()),
-            (ReviewNotices, budget_app()),
+            (BudgetNotices, budget_app()),
             (PaymentNotices, payments_app()),
         ]
     ]

@@ -113,6 +113,18 @@ KINDS: dict[str, Kind] = {
             "(((council_ref))).",
         ),
         _kind(
+            "eligibility_decision",
+            "Eligibility decision",
+            "Your assessment: our decision",
+            "Dear ((name)),\n\nWe assessed your needs on ((on)). We have decided that your "
+            "needs do not meet the eligibility criteria for care and support from the "
+            "council.\n\nYour written decision, with our reasons and what you can do next, "
+            "is at ((link))\n\nIf your needs change, you can ask for a new assessment at any "
+            "time.",
+            "We have decided your needs do not meet the eligibility criteria for care and "
+            "support. Your written decision: ((link))",
+        ),
+        _kind(
             "review_due",
             "Review coming up",
             "Your care and support plan is due for review on ((due_on))",

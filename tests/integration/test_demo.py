@@ -33,6 +33,7 @@ def test_the_demo_has_a_budget_at_each_stage_and_the_planner_can_write_marys_pla
         "DN-000791": "With the panel",
         "DN-000792": "Plan written",
         "DN-000793": "Waiting for the team manager",
+        "DN-000794": "Assessed: not eligible",
     }
     provider = Client()
     provider.force_login(get_user_model().objects.get(username="provider"))
