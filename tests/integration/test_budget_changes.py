@@ -194,8 +194,7 @@ def test_a_worker_changes_the_contribution_on_the_case_page(council: Any, make_u
     too_much = worker.post(route, {**when, "contribution": "500.00", "reason": "pension rose"})
     assert too_much.status_code == 400
     assert (
-        "New contribution a week cannot be more than the budget itself"
-        in too_much.content.decode()
+        "New contribution a week cannot be more than the budget itself" in too_much.content.decode()
     )
     assert budget_app().get_budget(REF).contribution_weekly == 4000  # nothing recorded
     done = worker.post(route, {**when, "contribution": "50.00", "reason": "pension rose"})

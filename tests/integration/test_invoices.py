@@ -636,10 +636,7 @@ def test_a_team_manager_approves_a_variance_on_its_page(allocated: str, make_use
     assert page.status_code == 200 and f"{REF}: Connect Doncaster" in page.content.decode()
     form = {"kind": "support_plan", "amount": "600.00", "reason": "complex needs"}
     missing = manager.post("/finance/variances/", form)
-    assert (
-        missing.status_code == 400
-        and "Choose the engagement" in missing.content.decode()
-    )
+    assert missing.status_code == 400 and "Choose the engagement" in missing.content.decode()
     no_reason = manager.post("/finance/variances/", form | {"engagement": engagement, "reason": ""})
     assert no_reason.status_code == 400 and "There is a problem" in no_reason.content.decode()
     assert payments_app().variance_of(engagement, FeeKind.SUPPORT_PLAN) is None
