@@ -42,6 +42,40 @@ DIRECT_PAYMENT_PARTS = {
 }
 
 
+def first_draft(assessment: dict[str, Any]) -> dict[str, str]:
+    """A plan's first version, started from the assessment it follows (one version of
+    ``Assessment.versions``): the needs as the assessment found them, with what the person's
+    own strengths meet and what is left; why they are eligible; the outcomes in the person's
+    own words. Whoever writes the plan checks and changes each part before saving it."""
+    from budgets.domain import OUTCOMES
+
+    needs = []
+    for o in assessment["outcomes"]:
+        if not o["need_without_support"]:
+            continue
+        line = f"{OUTCOMES.get(o['outcome'], o['outcome'])}: {o['need_without_support']}"
+        if o["met_by_strengths"]:
+            line += f". Met in part by: {o['met_by_strengths']}"
+        if o["unmet_severity"]:
+            line += f". Left unmet: {o['unmet_severity']}, {o['risk']} risk"
+        needs.append(line + ".")
+    words = assessment["own_words"]
+    outcomes = [
+        f"{title}: {words[key]}"
+        for key, title in (
+            ("important_to_me", "What is important to me"),
+            ("important_for_me", "What is important for me"),
+            ("good_days", "A good day"),
+        )
+        if words.get(key)
+    ]
+    return {
+        "needs": "\n".join(needs),
+        "eligibility": " ".join(assessment["reasons"]),
+        "outcomes": "\n".join(outcomes),
+    }
+
+
 class Author(StrEnum):
     PERSON = "person"
     PLANNER = "planner"  # an accredited support planner engaged through the marketplace

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from budgets import policies, services
 from budgets.domain import OUTCOMES, Risk, Severity
-from budgets.plan import DIRECT_PAYMENT_PARTS, REQUIRED_PARTS
+from budgets.plan import DIRECT_PAYMENT_PARTS, REQUIRED_PARTS, first_draft
 from budgets.review import SCALE
 from config.audit import record_read
 from config.errors import DomainError, NotFound
@@ -316,6 +316,10 @@ def plan_editor(request: HttpRequest, council_ref: str) -> HttpResponse:
         return _back(author, council_ref)
     parts = {**REQUIRED_PARTS, **(DIRECT_PAYMENT_PARTS if budget.split.direct_payment else {})}
     errors: dict[str, str] = {}
+    drafted_from = None
+    if plan is None and request.method == "GET":  # the first version starts from the assessment
+        latest = app.assessment(council_ref).versions[-1]
+        current, drafted_from = first_draft(latest), latest["on"]
     data = request.POST if request.method == "POST" else current
     if request.method == "POST":
         _, errors = attempt(
@@ -341,6 +345,7 @@ def plan_editor(request: HttpRequest, council_ref: str) -> HttpResponse:
         "budget_weekly": format_pence(budget.weekly),
         "direct_payment": format_pence(budget.split.direct_payment),
         "author": author,
+        "drafted_from": drafted_from,
     }
     return _form(request, "plan.html", context, errors)
 

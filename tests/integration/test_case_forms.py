@@ -232,6 +232,14 @@ def test_the_engaged_planner_writes_the_plan_and_no_other_provider_can(
     stranger = staff_of(make_user, "sol", other)
 
     assert stranger.get(f"/cases/{REF}/plan/").status_code == 403  # the policy refuses
+    # The first version starts from the assessment: its needs, why eligible, their words.
+    first = priya.get(f"/cases/{REF}/plan/").content.decode().replace("&#x27;", "'")
+    assert 'data-testid="drafted-from"' in first
+    assert (
+        "Maintaining personal hygiene: Cannot get in or out of the bath. Met in part by: "
+        "Daughter helps at weekends. Left unmet: substantial, high risk." in first
+    )
+    assert "The needs arise from a physical or mental impairment or illness." in first
     missing = priya.post(f"/cases/{REF}/plan/", {"needs": "Help to wash"})
     assert missing.status_code == 400
     assert summary_links(missing.content.decode()) == [  # every missing part, together

@@ -278,3 +278,37 @@ def test_a_version_is_signed_off_only_at_the_budget_it_carries() -> None:
     with pytest.raises(BudgetError, match="write the plan anew") as err:
         plan.sign(role="team manager", actor="jo", policy=POLICY, weekly=35000, indicative=32200)
     assert err.value.field == "plan" and not plan.signed_off
+
+
+def test_the_first_draft_starts_from_the_assessment() -> None:
+    from budgets.plan import first_draft
+
+    draft = first_draft(
+        {
+            "outcomes": [
+                {
+                    "outcome": "hygiene",
+                    "need_without_support": "Cannot wash alone",
+                    "met_by_strengths": "",
+                    "unmet_severity": "substantial",
+                    "risk": "high",
+                },
+                {
+                    "outcome": "nutrition",
+                    "need_without_support": "",
+                    "met_by_strengths": "",
+                    "unmet_severity": None,
+                    "risk": None,
+                },
+            ],
+            "own_words": {"important_to_me": "My garden", "good_days": ""},
+            "reasons": ["Arises from an impairment.", "Significant impact."],
+        }
+    )
+    assert draft == {
+        "needs": (
+            "Maintaining personal hygiene: Cannot wash alone. Left unmet: substantial, high risk."
+        ),
+        "eligibility": "Arises from an impairment. Significant impact.",
+        "outcomes": "What is important to me: My garden",
+    }
