@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from ninja import Router, Schema
 
-from api.auth import caller_actor
+from api.auth import caller, caller_actor
 from api.problems import problem
+from config.audit import record_read
 from config.errors import DomainError
 from notifications import policies
 from notifications.application import notifications_app
@@ -74,6 +75,7 @@ def case_notices(request: HttpRequest, council_ref: str) -> list[dict[str, Any]]
     """Every notice about one person's case, newest first: who, what, when, Notify's id and
     status."""
     policies.check_may_read_contact(caller_actor(request), council_ref)
+    record_read(caller(request), [council_ref], request.path)  # who was told what: personal
     return [
         {
             **{f: getattr(n, f) for f in NoticeOut.model_fields if f != "id"},
@@ -109,6 +111,7 @@ def state_contact(request: HttpRequest, council_ref: str, body: ContactIn) -> di
 @router.get("/contacts/{council_ref}", response={200: ContactOut, 404: dict})
 def contact(request: HttpRequest, council_ref: str) -> Any:
     reach = notifications_app().contact_of(caller_actor(request), council_ref)
+    record_read(caller(request), [council_ref], request.path)
     if reach is None:
         return problem(request, 404, "no way to reach this person is recorded yet")
     return {**reach.__dict__, "address": list(reach.address)}

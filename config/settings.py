@@ -247,6 +247,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Notices not yet sent (their first task lost, or a failure to try again): every 30 s.
     "send-waiting-notices": {"task": "notifications.tasks.send_waiting_notices", "schedule": 30.0},
+    # Where sent messages stand, for those no receipt has moved (letters have none).
+    "check-sent-notices": {"task": "notifications.tasks.check_sent_notices", "schedule": 300.0},
     "remind-reviews-due": {
         "task": "budgets.tasks.remind_reviews_due",
         "schedule": crontab(hour=7, minute=0),

@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from budgets.services import person_summary
+from config.audit import record_read
 from config.errors import NotFound
 from config.roles import Role
 from frontend.access import roles_required, signed_in
@@ -33,6 +34,7 @@ def case_contact(request: HttpRequest, council_ref: str) -> HttpResponse:
     except NotFound:
         raise Http404("no such person") from None
     app = notifications_app()
+    record_read(signed_in(request), [council_ref], request.path)
     errors: dict[str, str] = {}
     if request.method == "POST":
         values: dict[str, Any] = {

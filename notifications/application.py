@@ -10,7 +10,8 @@ what happened. Notify is the adapter ``gateway`` (notifications/notify.py).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -23,11 +24,22 @@ import notifications.domain
 import notifications.templates
 from config.actor import Actor
 from config.applications import application
-from config.errors import NotFound
+from config.errors import NotFound, NotVisible
 from config.transcodings import ContextApplication
 from core.process import Downstream
 from notifications import policies
-from notifications.domain import Contact, Notice, Reach, Status, contact_id, notice_id
+from notifications.domain import (
+    CLAIM_LAPSES,
+    Contact,
+    Notice,
+    Reach,
+    Status,
+    contact_id,
+    notice_id,
+)
+
+# A claim held longer than this is not sent on: by the lapse another worker may send it.
+HOLD_LIMIT = CLAIM_LAPSES.total_seconds() / 2
 
 
 class SendError(Exception):
@@ -46,6 +58,9 @@ class Gateway(Protocol):
     def find(self, reference: str) -> dict[str, Any] | None:
         """The message Notify holds with this reference, if any. Raises ``SendError``."""
 
+    def status(self, notify_id: str) -> dict[str, Any]:
+        """Notify's notification by its id. Raises ``SendError``."""
+
 
 @dataclass(frozen=True)
 class Sent:
@@ -57,11 +72,15 @@ class Sent:
 class NotificationsApplication(Downstream, ContextApplication):
     name = "Notifications"
     domain_modules = (notifications.domain, notifications.templates)
+    # Whether the budgets context has a record of the person (services.py wires it).
+    person_exists: Callable[[str], bool] | None = None
 
     # ------------------------------------------------------------------ contact preferences
     def state_contact(self, actor: Actor, *, person: str, **raw: Any) -> Reach:
         """Record how a person wants to be told (email, text message or letter) and where."""
         policies.check_may_state_contact(actor, person)
+        if self.person_exists is not None and not self.person_exists(person):
+            raise NotVisible("no such person", field="person")
         reach = Reach.create(**raw)
         key = f"person:{person}"
         try:
@@ -123,16 +142,53 @@ class NotificationsApplication(Downstream, ContextApplication):
         except IntegrityError:  # another worker claimed it first
             current = self.notice(id)
             return Sent(current.status, current.notify_id)
+        held_from = time.monotonic()
         asked_first = notice.must_ask_first
+        found: dict[str, Any] | None = None
+        answer: dict[str, Any] = {}
+        failure: SendError | None = None
         try:
             found = gateway.find(notice.reference) if asked_first else None
+            if found is None and time.monotonic() - held_from > HOLD_LIMIT:
+                # Held so long another worker may take the claim as dead and send too.
+                raise SendError("held too long before sending: tried again", retryable=True)
             answer = found or gateway.send(notice)
         except SendError as e:
-            notice.record_attempt_failed(str(e), retryable=e.retryable, at=now)
-        else:
-            notice.record_sent(str(answer["id"]), str(answer.get("status", "")), at=now)
-        self.save(notice)
+            failure = e
+
+        def outcome(n: Notice) -> None:
+            if failure is None:
+                n.record_sent(str(answer["id"]), str(answer.get("status", "")), at=now)
+            elif not n.notify_id:  # unless Notify's receipt came first: it has the message
+                n.record_attempt_failed(str(failure), retryable=failure.retryable, at=now)
+
+        notice = self._apply(id, notice, outcome)
         return Sent(notice.status, notice.notify_id, asked_first=asked_first and bool(found))
+
+    def _apply(self, id: UUID, notice: Notice, step: Callable[[Notice], None]) -> Notice:
+        """Record what the send came to; a receipt saved meanwhile: read it and apply again."""
+        for _ in range(3):
+            step(notice)
+            try:
+                self.save(notice)
+                return notice
+            except IntegrityError:
+                notice = self.notice(id)
+        raise IntegrityError(f"notice {id} kept changing")
+
+    def refresh(self, id: UUID, gateway: Gateway, *, now: datetime) -> bool:
+        """Ask Notify where a sent message stands, for one no receipt has moved (a letter:
+        Notify sends no receipts for letters; a receipt lost on the way)."""
+        notice = self.notice(id)
+        if notice.status is not Status.SENT or not notice.notify_id:
+            return False
+        found = gateway.status(notice.notify_id)
+        return self.report(
+            reference=notice.reference,
+            notify_id=notice.notify_id,
+            status=str(found.get("status", "")),
+            at=now,
+        )
 
     def report(self, *, reference: str, notify_id: str, status: str, at: datetime) -> bool:
         """Notify's delivery receipt for the message with this reference. True when it
@@ -143,7 +199,9 @@ class NotificationsApplication(Downstream, ContextApplication):
             raise NotFound("no notice has this reference", field="reference") from None
         for _ in range(3):  # a worker saving the same notice a moment before: read again
             notice = self.notice(id)
-            if not notice.report(notify_id=notify_id, status=status, at=at):
+            if not notice.report(
+                notify_id=notify_id, status=status, at=at, reference=str(reference)
+            ):
                 return False
             try:
                 self.save(notice)
@@ -154,7 +212,12 @@ class NotificationsApplication(Downstream, ContextApplication):
 
 
 def notifications_app() -> NotificationsApplication:
-    return application(NotificationsApplication)
+    app = application(NotificationsApplication)
+    if app.person_exists is None:
+        from notifications.services import person_exists
+
+        app.person_exists = person_exists
+    return app
 
 
 __all__ = ["NotificationsApplication", "SendError", "notice_id", "notifications_app"]

@@ -133,6 +133,7 @@ class Notice(Aggregate):
         self.status = Status.WAITING if channel else Status.NO_CONTACT
         self.error = ""
         self.next_attempt_at: datetime | None = None
+        self.earlier_ids: list[str] = []  # Notify's ids of sends that failed at Notify
 
     @staticmethod
     def create_id(key: str) -> UUID:  # type: ignore[override]
@@ -203,7 +204,9 @@ class Notice(Aggregate):
         return self.attempts > 1 or self.sends > 1
 
     def record_sent(self, notify_id: str, status: str, at: datetime) -> None:
-        if self.notify_id and self.status is not Status.WAITING:
+        """Notify has this send's message: its id (from its answer, a lookup by reference, or
+        its receipt). Nothing changes for a message already known, or an earlier send's."""
+        if self.notify_id or notify_id in self.earlier_ids:
             return
         self._sent(notify_id=notify_id, notify_status=status or "created", at=at)
 
@@ -228,13 +231,24 @@ class Notice(Aggregate):
         self.status = Status.FAILED if gave_up else Status.WAITING
         self.next_attempt_at = next_attempt_at
 
-    def report(self, *, notify_id: str, status: str, at: datetime) -> bool:
+    def report(self, *, notify_id: str, status: str, at: datetime, reference: str = "") -> bool:
         """Notify's delivery receipt (or a status asked for). False when it changes nothing:
-        a receipt for an earlier send, or the same status again."""
+        a receipt for an earlier send, the same status again, or one out of order (a final
+        status, delivered or failed, is never followed by one on the way)."""
+        adopted = False
+        if not self.notify_id and reference == self.reference and notify_id:
+            # The receipt came before the sender recorded Notify's answer, or the answer was
+            # lost: its reference says it is this send's message.
+            self.record_sent(notify_id, "created", at=at)
+            adopted = self.notify_id == notify_id
         if notify_id != self.notify_id or status == self.notify_status:
-            return False
-        if self.status is Status.DELIVERED and NOTIFY_STATUSES.get(status) is Status.SENT:
-            return False  # receipts out of order: a later one has been seen
+            return adopted
+        new = NOTIFY_STATUSES.get(status)
+        if new is None:
+            return adopted  # a status Notify does not document: nothing to act on
+        final = (Status.DELIVERED, Status.FAILED)
+        if self.status in final and new not in final:
+            return adopted  # late, or replayed: a technical failure now would send twice
         self._reported(notify_status=status, at=at)
         return True
 
@@ -244,6 +258,7 @@ class Notice(Aggregate):
         self.status = NOTIFY_STATUSES.get(notify_status, Status.SENT)
         self.error = FAILURE_REASONS.get(notify_status, "")
         if self.status is Status.WAITING:  # Notify's technical failure: a new send
+            self.earlier_ids = [*getattr(self, "earlier_ids", []), self.notify_id]
             self.sends += 1
             self.attempts = 0
             self.notify_id = ""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from notifications_python_client.errors import HTTPError
+from notifications_python_client.errors import APIError, HTTPError
 from notifications_python_client.notifications import NotificationsAPIClient
 
 from notifications.application import SendError
@@ -49,7 +49,8 @@ class NotifyGateway:
             settings.NOTIFY_API_KEY,
             base_url=settings.NOTIFY_API_BASE,
             template_ids=json.loads(settings.NOTIFY_TEMPLATE_IDS or "{}"),
-            timeout=settings.NOTIFY_TIMEOUT,
+            # Well inside a claim's lapse (domain.CLAIM_LAPSES), whatever the setting says.
+            timeout=min(settings.NOTIFY_TIMEOUT, 30),
         )
 
     def template(self, kind: str, channel: Channel) -> str:
@@ -74,13 +75,24 @@ class NotifyGateway:
                 )
         except HTTPError as e:
             raise SendError(_message(e), retryable=retryable(e.status_code)) from e
+        except APIError as e:  # an answer that is not Notify's JSON: try again later
+            raise SendError(f"Notify's answer could not be read: {e}", retryable=True) from e
+        if not isinstance(answer, dict) or "id" not in answer:
+            raise SendError("Notify's answer had no id", retryable=True)
         return dict(answer)
+
+    def status(self, notify_id: str) -> dict[str, Any]:
+        """Notify's notification by its id (for messages no receipt came for: letters)."""
+        try:
+            return dict(self.client.get_notification_by_id(notify_id))
+        except APIError as e:
+            raise SendError(str(e), retryable=True) from e
 
     def find(self, reference: str) -> dict[str, Any] | None:
         try:
             found = self.client.get_all_notifications(reference=reference)
-        except HTTPError as e:
-            raise SendError(_message(e), retryable=True) from e
+        except APIError as e:
+            raise SendError(str(e), retryable=True) from e
         got = found.get("notifications") or []
         # The newest that Notify still holds as sent or on its way (a technical failure was
         # never sent: that send is made again under a new reference).

@@ -35,7 +35,7 @@ class NoticeProjection(Projection):
                     "kind": notice.kind,
                     "label": KINDS[notice.kind].label,
                     "recipient": notice.recipient.key,
-                    "recipient_name": notice.recipient.name,
+                    "recipient_name": notice.recipient.name[:200],
                     "channel": notice.channel,
                     "to": notice.to,
                     "case_ref": notice.case_ref,

@@ -4,14 +4,16 @@ notices (with the facts of other contexts they need), and handing new notices to
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from eventsourcing.application import AggregateNotFoundError
 
+from config.errors import NotFound
 from config.roles import Role
 from notifications.application import NotificationsApplication, notifications_app
 from notifications.domain import Notice, Reach, Recipient, Status
@@ -33,12 +35,22 @@ def catch_up(until: int | None = None) -> int:
     return NoticeProjection(notifications_app()).catch_up(until)
 
 
+def person_exists(ref: str) -> bool:
+    from budgets.services import budget_app
+
+    try:
+        budget_app().get_person(ref)
+    except NotFound:
+        return False
+    return True
+
+
 def _person(ref: str) -> tuple[Recipient, Reach | None]:
     from budgets.services import budget_app
 
     try:
         name = budget_app().get_person(ref).details.name
-    except Exception:  # noqa: BLE001 - a person not in the budgets context: named by ref
+    except NotFound:  # a person with no record in the budgets context: named by reference
         name = ref
     return Recipient("person", ref, name), notifications_app().reach(f"person:{ref}")
 
@@ -46,7 +58,10 @@ def _person(ref: str) -> tuple[Recipient, Reach | None]:
 def _provider(provider: Any) -> tuple[Recipient, Reach | None]:
     from accreditation.services import accreditation_app
 
-    details: Any = accreditation_app().repository.get(UUID(str(provider))).details
+    try:
+        details: Any = accreditation_app().repository.get(UUID(str(provider))).details
+    except AggregateNotFoundError:  # parks the step (core/process.py) for someone to look at
+        raise NotFound(f"no provider {provider} to tell", field="provider") from None
     reach = Reach(preferred="email", email=details.email) if details.email else None
     return Recipient("provider", str(provider), details.name), reach
 
@@ -137,6 +152,15 @@ def due(now: datetime, limit: int = 200) -> list[UUID]:
         | Q(status=Status.WAITING.value, next_attempt_at__lte=now)
         | Q(status=Status.SENDING.value)
     ).order_by("requested_at")
+    return list(rows.values_list("id", flat=True)[:limit])
+
+
+def sent_without_receipt(now: datetime, *, minutes: int = 10, limit: int = 200) -> list[UUID]:
+    """Notices sent a while ago that no receipt has moved since (letters, lost receipts)."""
+    catch_up()
+    rows = NoticeRecord.objects.filter(
+        status=Status.SENT.value, updated_at__lte=now - timedelta(minutes=minutes)
+    ).order_by("updated_at")
     return list(rows.values_list("id", flat=True)[:limit])
 
 

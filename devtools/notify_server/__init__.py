@@ -11,6 +11,7 @@ delivery receipt is posted to the callback URL with the bearer token, as Notify 
 It keeps what it was sent, for tests and for the outbox page at ``/``. ``POST /_local/faults``
 makes the next sends fail (``{"fail": 2, "status": 503}``) or, with ``"after_send": true``,
 keep the message but answer 500, the answer lost: a client that retries must not send twice.
+``{"lookups": 1}`` makes the next lookup by reference fail.
 
 Never used in production: there ``notifications/notify.py`` talks to GOV.UK Notify.
 """
@@ -62,6 +63,7 @@ class Faults:
     fail: int = 0
     status: int = 500
     after_send: bool = False
+    lookups: int = 0  # the next lookups by reference (GET /v2/notifications) fail too
 
 
 @dataclass
@@ -148,7 +150,7 @@ def _template(service: Service, body: dict[str, Any], channel: Channel) -> Kind:
         raise NotifyError(
             400,
             "BadRequestError",
-            f"{channel.value} template is not suitable for {its_channel.value} notification",
+            f"{its_channel.value} template is not suitable for {channel.value} notification",
         )
     return kind
 
@@ -190,6 +192,8 @@ async def _send(request: web.Request, channel: Channel) -> web.Response:
         body = await request.json()
     except json.JSONDecodeError:
         raise NotifyError(400, "BadRequestError", "Invalid JSON supplied in POST data") from None
+    if not isinstance(body, dict):
+        raise NotifyError(400, "ValidationError", "request body is not of type object")
     kind = _template(service, body, channel)
     values = _personalisation(body, kind, channel)
     to = _recipient(body, channel, values)
@@ -246,13 +250,13 @@ async def _send(request: web.Request, channel: Channel) -> web.Response:
 
 
 async def _deliver(service: Service, stored: dict[str, Any]) -> None:
-    """created → sending → delivered (or the simulated recipient's failure), then the receipt."""
+    """created → sending → delivered (or the simulated recipient's failure), then the receipt.
+    A letter: accepted (printing) → received (posted), and no receipt, as Notify does."""
+    letter = stored["type"] == "letter"
     await asyncio.sleep(service.delivery_delay / 2)
-    stored["status"], stored["sent_at"] = "sending", now()
+    stored["status"], stored["sent_at"] = "accepted" if letter else "sending", now()
     await asyncio.sleep(service.delivery_delay / 2)
-    final = SIMULATED.get(stored["to"], "delivered")
-    if stored["type"] == "letter":
-        final = "received"
+    final = "received" if letter else SIMULATED.get(stored["to"], "delivered")
     stored["status"], stored["completed_at"] = final, now()
     if service.callback_url and stored["type"] != "letter":
         await _callback(service, stored)
@@ -272,7 +276,8 @@ async def _callback(service: Service, stored: dict[str, Any]) -> None:
         "template_version": 1,
     }
     headers = {"Authorization": f"Bearer {service.callback_token}"}
-    # Notify retries a callback that fails, five times over some minutes: here, over seconds.
+    # Notify retries a callback only when the service's answer is a 5xx or a 429, or none
+    # came: five times, 5 minutes apart (here, seconds apart). Any other answer ends it.
     for attempt in range(6):
         try:
             async with (
@@ -280,9 +285,9 @@ async def _callback(service: Service, stored: dict[str, Any]) -> None:
                 session.post(service.callback_url, json=receipt, headers=headers) as answer,
             ):
                 service.callbacks.append({"receipt": receipt, "status": answer.status})
-                if answer.status < 300:
+                if answer.status < 500 and answer.status != 429:
                     return
-        except Exception as e:  # noqa: BLE001 - a callback that fails is tried again
+        except Exception as e:  # noqa: BLE001 - no answer: tried again
             service.callbacks.append({"receipt": receipt, "error": str(e)})
         await asyncio.sleep(0.5 * 2**attempt)
     log.warning("callback for %s given up", stored["id"])
@@ -312,6 +317,10 @@ def _public(stored: dict[str, Any]) -> dict[str, Any]:
 async def get_notification(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     service.authenticate(request)
+    try:
+        uuid.UUID(request.match_info["id"])
+    except ValueError:
+        raise NotifyError(400, "ValidationError", "notification_id is not a valid UUID") from None
     stored = service.notifications.get(request.match_info["id"])
     if stored is None:
         raise NotifyError(404, "NoResultFound", "No result found")
@@ -322,6 +331,9 @@ async def get_notification(request: web.Request) -> web.Response:
 async def list_notifications(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     service.authenticate(request)
+    if service.faults.lookups > 0:
+        service.faults.lookups -= 1
+        raise NotifyError(service.faults.status, "Exception", "Internal server error")
     wanted = request.query
     found = [
         _public(n)
@@ -341,6 +353,7 @@ async def set_faults(request: web.Request) -> web.Response:
         fail=int(body.get("fail", 0)),
         status=int(body.get("status", 500)),
         after_send=bool(body.get("after_send", False)),
+        lookups=int(body.get("lookups", 0)),
     )
     return web.json_response({"ok": True})
 

@@ -249,10 +249,23 @@ def notify_process(
 
 
 @pytest.fixture
-def notify_server(notify_process: NotifyServer, settings: Any) -> NotifyServer:
-    """The server emptied, and careledger's settings pointing at it."""
+def notify_server(
+    notify_process: NotifyServer, settings: Any, tmp_path: Path
+) -> Iterator[NotifyServer]:
+    """The server emptied, and careledger's settings pointing at it. The tasks handed to a
+    worker go to this test's own broker, not the demo's (var/broker.sqlite3)."""
+    from config import celery_app
+    from tests.integration.celery_process import _forget_connections
+
     notify_process.call("/_local/reset", {})
     settings.NOTIFY_API_KEY = NOTIFY_KEY
     settings.NOTIFY_API_BASE = notify_process.base_url
     settings.NOTIFY_CALLBACK_TOKEN = NOTIFY_CALLBACK_TOKEN
-    return notify_process
+    old = celery_app.conf.broker_url
+    celery_app.conf.broker_url = f"sqla+sqlite:///{tmp_path / 'test-broker.sqlite3'}"
+    _forget_connections()
+    try:
+        yield notify_process
+    finally:
+        celery_app.conf.broker_url = old
+        _forget_connections()

@@ -261,7 +261,8 @@ def test_notify_down_or_its_answer_lost_is_tried_again_and_sends_once(
     assert len(notify_server.messages()) == 1
     assert app.notice(notice.id).attempts == 3
 
-    # Kept by Notify with its answer lost (500): the next attempt finds it by its reference.
+    # Kept by Notify with its answer lost (500), then Notify's receipt: it names the notice by
+    # its reference, so the notice takes Notify's id from it, and nothing is sent again.
     market.choose(
         actor=person_actor("DN-000124"),
         person="DN-000124",
@@ -275,11 +276,87 @@ def test_notify_down_or_its_answer_lost_is_tried_again_and_sends_once(
     notify_server.call("/_local/faults", {"fail": 1, "status": 500, "after_send": True})
     assert app.send(second.id, gateway, now=now).status is Status.WAITING
     assert len(notify_server.messages()) == 2  # Notify has it, careledger did not hear
-    again = app.send(second.id, gateway, now=later)
-    assert (again.status, again.asked_first) == (Status.SENT, True)
-    assert len(notify_server.messages()) == 2  # found, not sent again
     [kept] = [m for m in notify_server.messages() if m["reference"] == str(second.id)]
+    wait_for(lambda: app.notice(second.id).status is Status.DELIVERED, "the receipt adopted")
     assert app.notice(second.id).notify_id == kept["id"]
+    assert app.send(second.id, gateway, now=later).status is Status.DELIVERED  # not due
+    assert len(notify_server.messages()) == 2
+
+
+def lettered(ref: str, planner: Any) -> NoticeRecord:
+    """Someone told by letter, whose request was accepted: the letter notice (letters get no
+    receipts from Notify, so nothing moves the notice but careledger's own steps)."""
+    assessed_person(ref, nhs="4505577104")
+    notifications_app().state_contact(
+        ALEX, person=ref, preferred="letter", address="Flat 2\n10 High Street\nDoncaster\nDN1 1AA"
+    )
+    engagement = marketplace_app().choose(
+        actor=person_actor(ref),
+        person=ref,
+        provider=planner,
+        service="support_planning",
+        today=TODAY,
+        key=f"k-{ref}",
+    )
+    marketplace_app().accept(engagement, actor=provider_staff(planner), today=TODAY)
+    run_steps()
+    return next(n for n in records() if n.channel == "letter")
+
+
+def test_an_answer_lost_with_no_receipt_is_found_by_reference_and_sent_once(
+    people: Any, notify_server: Any
+) -> None:
+    from notifications.notify import NotifyGateway
+
+    letter = lettered("DN-000130", accredited_provider("1100009"))
+    app, gateway, now = notifications_app(), NotifyGateway.from_settings(), datetime.now(UTC)
+    notify_server.call("/_local/faults", {"fail": 1, "status": 500, "after_send": True})
+    assert app.send(letter.id, gateway, now=now).status is Status.WAITING
+    # The lookup fails too (Notify still down): tried again later, nothing sent.
+    notify_server.call("/_local/faults", {"lookups": 1, "status": 503})
+    later = now + timedelta(minutes=5)
+    assert app.send(letter.id, gateway, now=later).status is Status.WAITING
+    again = app.send(letter.id, gateway, now=later + timedelta(minutes=5))
+    assert (again.status, again.asked_first) == (Status.SENT, True)
+    letters = [m for m in notify_server.messages() if m["type"] == "letter"]
+    assert len(letters) == 1 and app.notice(letter.id).notify_id == letters[0]["id"]
+    # No receipt comes for a letter: the beat task asks Notify where it stands.
+    from notifications.tasks import check_sent_notices
+
+    wait_for(lambda: notify_server.messages()[-1]["status"] == "received", "the letter posted")
+    assert check_sent_notices(older_than_minutes=0) >= 1
+    assert app.notice(letter.id).status is Status.DELIVERED
+
+
+def test_a_technical_failure_at_notify_sends_once_more_and_never_after_a_final_status(
+    people: Any, notify_server: Any
+) -> None:
+    letter = lettered("DN-000131", accredited_provider("1100010"))
+    assert send_waiting_notices() == 2  # the provider's email and the person's letter
+    first = notifications_app().notice(letter.id)
+    client = Client()
+
+    def receipt(notify_id: str, reference: str, status: str) -> bytes:
+        body = {"id": notify_id, "reference": reference, "status": status}
+        return client.post(
+            NOTIFY_CALLBACK,
+            body,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {NOTIFY_CALLBACK_TOKEN}",
+        ).content
+
+    # Notify could not send it (its own fault): a second send, under its own reference.
+    assert receipt(first.notify_id, first.reference, "technical-failure") == b"recorded"
+    assert receipt(first.notify_id, first.reference, "technical-failure") == b"seen before"
+    assert send_waiting_notices() == 1
+    letters = [m for m in notify_server.messages() if m["type"] == "letter"]
+    assert [m["reference"] for m in letters] == [str(letter.id), f"{letter.id}/2"]
+    # Delivered: a technical failure now, late or replayed, sends nothing more.
+    resent = notifications_app().notice(letter.id)
+    assert receipt(resent.notify_id, resent.reference, "received") == b"recorded"
+    assert receipt(resent.notify_id, resent.reference, "technical-failure") == b"seen before"
+    assert send_waiting_notices() == 0
+    assert len([m for m in notify_server.messages() if m["type"] == "letter"]) == 2
 
 
 def test_the_callback_needs_the_token_and_a_receipt_again_changes_nothing(

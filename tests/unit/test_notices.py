@@ -151,3 +151,30 @@ def test_every_template_names_what_it_needs_and_renders() -> None:
     assert kind.placeholders(Channel.SMS) <= kind.placeholders(Channel.EMAIL)
     text = render(kind.email.body, {**VALUES, "reason": "We are full"})
     assert "We are full" in text and "((" not in text
+
+
+def test_a_receipt_before_the_answer_is_taken_by_its_reference() -> None:
+    n = notice()
+    n.claim(NOW)  # sent, Notify's answer not yet recorded (or lost)
+    assert not n.report(notify_id="n-1", status="delivered", at=NOW, reference="someone-else")
+    assert n.report(notify_id="n-1", status="delivered", at=NOW, reference=n.reference)
+    assert (n.notify_id, n.status) == ("n-1", Status.DELIVERED)
+    n.record_sent("n-1", "created", at=NOW)  # the sender's answer, late: changes nothing
+    assert n.status is Status.DELIVERED
+
+
+def test_a_final_status_is_never_followed_by_one_on_the_way() -> None:
+    n = notice()
+    n.claim(NOW)
+    n.record_sent("n-1", "created", at=NOW)
+    assert n.report(notify_id="n-1", status="permanent-failure", at=NOW)
+    assert not n.report(notify_id="n-1", status="sending", at=NOW)
+    assert not n.report(notify_id="n-1", status="technical-failure", at=NOW)  # no resend
+    assert not n.report(notify_id="n-1", status="no-such-status", at=NOW)
+    assert n.status is Status.FAILED and n.sends == 1
+    m = notice()
+    m.claim(NOW)
+    m.record_sent("n-2", "created", at=NOW)
+    assert m.report(notify_id="n-2", status="technical-failure", at=NOW)
+    m.record_sent("n-2", "created", at=NOW)  # the failed send's id again: not this send's
+    assert (m.notify_id, m.status) == ("", Status.WAITING)
