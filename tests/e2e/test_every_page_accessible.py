@@ -1,6 +1,7 @@
 """Every page, in Chromium with axe at every impact (not only serious ones): the demo council
 loaded, each role signed in and every page it can reach followed from its start page, one page
-of each kind (a case, an entry, a provider...), at a desktop's width and at a phone's."""
+of each kind (a case, an entry, a provider...), at a desktop's width and at a phone's. Each
+page names people, never their accounts (the audit timeline apart)."""
 
 from __future__ import annotations
 
@@ -63,6 +64,11 @@ def violations(page: Page) -> list[str]:
     ]
 
 
+# Account names that are no word of English: a page showing one names an account, not a
+# person ("alex", not "Alex Morgan, social worker"). The audit timeline keeps them on purpose.
+ACCOUNTS = re.compile(r"\b(socialworker|teammanager|registeradmin)\b")
+
+
 def crawl(page: Page, base: str, checked: set[str], limit: int = 150) -> dict[str, list[str]]:
     """Follow the site's links from the start page; axe each kind of page not checked yet
     (by another role: the same page may differ by role, its kind is checked once)."""
@@ -84,6 +90,9 @@ def crawl(page: Page, base: str, checked: set[str], limit: int = 150) -> dict[st
         if kind_of(path) not in checked:
             checked.add(kind_of(path))
             bad = violations(page)
+            shown = ACCOUNTS.findall(page.inner_text("main"))
+            if shown and not path.startswith("/audit/"):
+                bad.append(f"names accounts, not people: {sorted(set(shown))}")
             if bad:
                 found[path] = bad
         for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
