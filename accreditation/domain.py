@@ -19,7 +19,7 @@ from eventsourcing.domain import Aggregate, event
 
 from config import versions
 from config.errors import Conflict, DomainError
-from config.validation import clean_text
+from config.validation import clean_text, is_email_address
 from ledger.money import MoneyError, check_pence, parse_pounds
 
 NAMESPACE = UUID("5b1c5d8e-3f0a-4c7e-9a51-0b6f1e2d3c4a")
@@ -99,7 +99,6 @@ REMINDER_DAYS = (60, 30, 7)
 _CHARITY = re.compile(r"^(\d{6,7}(-\d{1,2})?|SC0\d{5}|NIC1\d{5})$", re.ASCII)
 _COMPANY = re.compile(r"^(\d{8}|[A-Z]{2}\d{6})$", re.ASCII)
 _DISTRICT = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]?$", re.ASCII)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def text(value: object, *, field: str, limit: int, required: bool = True) -> str:
@@ -201,7 +200,7 @@ class ProviderDetails:
             raw.get("registration_kind"), raw.get("registration_number")
         )
         email = text(raw.get("email"), field="email", limit=254)
-        if not _EMAIL.match(email):
+        if not is_email_address(email):
             raise AccreditationError(
                 "must be an email address, like name@example.org", field="email"
             )

@@ -62,3 +62,16 @@ def council_ref(
             field=field,
         )
     return ref
+
+
+def is_email_address(text: str) -> bool:
+    """An email address in the form RFC 5322 and the internet's rules allow (by the
+    maintained ``email-validator``: the at-sign, the domain's labels, what may be quoted),
+    without asking the network whether its domain takes mail."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True

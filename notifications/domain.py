@@ -20,7 +20,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from config.errors import DomainError, gather
-from config.validation import clean_text
+from config.validation import clean_text, is_email_address
 from notifications.templates import KINDS, Channel
 
 NAMESPACE = UUID("0e5f8e02-8a43-4c57-b4b2-7f0f0d6c9a14")
@@ -31,7 +31,6 @@ CLAIM_LAPSES = timedelta(minutes=5)
 # How long after a failed attempt the next one is due: 1, 2, 4 ... minutes, then hourly.
 MAX_ATTEMPTS = 10
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 UK_MOBILE = re.compile(r"^(?:\+44|0)7\d{9}$")
 POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$", re.IGNORECASE)
 
@@ -306,7 +305,7 @@ class Reach:
 
         def email() -> str:
             value = _text(raw.get("email"), "email", 254)
-            if value and not EMAIL.match(value):
+            if value and not is_email_address(value):
                 raise NotificationError(
                     "Enter an email address in the correct format, like name@example.com",
                     field="email",

@@ -178,3 +178,12 @@ def test_a_final_status_is_never_followed_by_one_on_the_way() -> None:
     assert m.report(notify_id="n-2", status="technical-failure", at=NOW)
     m.record_sent("n-2", "created", at=NOW)  # the failed send's id again: not this send's
     assert (m.notify_id, m.status) == ("", Status.WAITING)
+
+
+@pytest.mark.parametrize(
+    "address", ["a@b.c.", "a..b@example.org", "sam@-example.org", "sam@example..org"]
+)
+def test_an_email_address_the_old_pattern_let_by_is_refused(address: str) -> None:
+    with pytest.raises(NotificationError) as refused:
+        Reach.create(preferred="email", email=address)
+    assert refused.value.field == "email"
