@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.middleware.SlidingSessionMiddleware",  # after auth: it renews signed-in sessions
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -207,7 +208,7 @@ CSRF_FAILURE_VIEW = "frontend.error_views.csrf_failure"
 # A signed-in session ends after 30 minutes without a request (each request renews it); the
 # pages warn two minutes before, with the GOV.UK timeout warning (frontend/static/careledger).
 SESSION_COOKIE_AGE = int(os.environ.get("CARELEDGER_SESSION_MINUTES", "30")) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False  # renewed once a minute (config/middleware.py)
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 

@@ -42,6 +42,12 @@ class Projection(ABC):
 
     def catch_up(self, until: int | None = None) -> int:
         """Apply every notification not yet projected (or up to ``until``); return the position."""
+        # Nothing new (most pages, most of the time): answered without taking the tracking
+        # row's lock, which every request catching up would otherwise queue on.
+        position = self.position()
+        wanted = until if until is not None else (self.app.recorder.max_notification_id() or 0)
+        if position >= wanted:
+            return position
         ProjectionPosition.objects.get_or_create(name=self.name)
         while True:
             with transaction.atomic():

@@ -12,7 +12,8 @@ def service(request: HttpRequest) -> dict[str, Any]:
     from django.conf import settings
 
     return {
-        "session_seconds": settings.SESSION_COOKIE_AGE,
+        # The time truly left: the session is renewed at most once a minute.
+        "session_seconds": getattr(request, "session_seconds_left", settings.SESSION_COOKIE_AGE),
         "session_minutes": settings.SESSION_COOKIE_AGE // 60,
         "feedback_email": settings.CARELEDGER_FEEDBACK_EMAIL,
         "user_roles": sorted(roles_of(user)),

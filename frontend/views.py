@@ -75,11 +75,15 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def keep_alive(request: HttpRequest) -> HttpResponse:
-    """The timeout warning's "Stay signed in": the session lives its full time again (it is
-    saved on every request); 401 if it has ended already."""
+    """The timeout warning's "Stay signed in": the session lives its full time again; 401 if
+    it has ended already."""
+    import time
+
+    from config.middleware import TOUCHED
+
     if not request.user.is_authenticated:
         return HttpResponse(status=401)
-    request.session.modified = True
+    request.session[TOUCHED] = int(time.time())
     return HttpResponse(status=204)
 
 

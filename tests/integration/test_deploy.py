@@ -131,11 +131,35 @@ def test_behind_the_proxy_the_cookies_are_secure_and_plain_http_is_sent_to_https
 def test_a_session_is_kept_alive_on_request_and_ends_on_time(client: Any, make_user: Any) -> None:
     from django.conf import settings
 
-    assert settings.SESSION_COOKIE_AGE == 30 * 60 and settings.SESSION_SAVE_EVERY_REQUEST
+    import time
+
+    from django.contrib.sessions.models import Session
+
+    from config.middleware import TOUCHED
+
+    assert settings.SESSION_COOKIE_AGE == 30 * 60
     assert client.post("/session/keep-alive/").status_code == 401  # not signed in
     client.force_login(make_user("asha", Role.SOCIAL_WORKER.value))
     page = client.get("/cases/").content.decode()
     assert 'id="timeout-warning"' in page and f'data-seconds="{30 * 60}"' in page
+
+    def touched(seconds_ago: int) -> Any:
+        session = client.session
+        session[TOUCHED] = int(time.time()) - seconds_ago
+        session.save()
+        return Session.objects.get(session_key=session.session_key).expire_date
+
+    # Renewed at most once a minute: 30 s after the last, the page is told 29½ minutes left
+    # and nothing is written; 2 minutes after, the session is saved with its full time again.
+    before = touched(30)
+    page = client.get("/cases/").content.decode()
+    left = int(page.split('data-seconds="')[1].split('"')[0])
+    assert 30 * 60 - 32 <= left <= 30 * 60 - 30  # a second may pass between the two
+    assert Session.objects.get(session_key=client.session.session_key).expire_date == before
+    before = touched(120)
+    page = client.get("/cases/").content.decode()
+    assert f'data-seconds="{30 * 60}"' in page
+    assert Session.objects.get(session_key=client.session.session_key).expire_date > before
     assert client.post("/session/keep-alive/").status_code == 204
     assert "You have been signed out" in client.get("/signed-out/").content.decode()
     assert client.post("/session/keep-alive/").status_code == 401  # ended
