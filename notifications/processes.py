@@ -79,6 +79,10 @@ class NoticeSteps(ProcessManager):
         self.on_saved(self.downstream.request(wanted, tracking))
         return True
 
+    def as_at(self, event: Any) -> Any:
+        """The upstream aggregate as the event left it."""
+        return self.upstream.repository.get(event.originator_id, version=event.originator_version)
+
     def notice(
         self,
         event: Any,
@@ -109,9 +113,7 @@ class MarketplaceNotices(NoticeSteps):
         if step not in ("Engagement.Requested", "Engagement.Accepted", "Engagement.Declined"):
             return []
         d = self.directory
-        engagement: Any = self.upstream.repository.get(
-            event.originator_id, version=event.originator_version
-        )
+        engagement: Any = self.as_at(event)
         person, provider, service = engagement.person, engagement.provider, engagement.service
         label = Service(service).label.lower()
         org = d.provider(provider)
@@ -164,9 +166,7 @@ class AccreditationNotices(NoticeSteps):
         if step not in CHANGES:
             return []
         change, what_happens = CHANGES[step]
-        accreditation: Any = self.upstream.repository.get(
-            event.originator_id, version=event.originator_version
-        )
+        accreditation: Any = self.as_at(event)
         d = self.directory
         label = Service(accreditation.service).label.lower()
         org = d.provider(accreditation.provider)
@@ -240,9 +240,7 @@ class BudgetNotices(NoticeSteps):
             ]
         if step != "Reviews.ReminderSent":
             return []
-        reviews: Any = self.upstream.repository.get(
-            event.originator_id, version=event.originator_version
-        )
+        reviews: Any = self.as_at(event)
         ref, due = reviews.council_ref, date_words(event.due_on)
         d = self.directory
         who = d.person(ref)
@@ -282,9 +280,7 @@ class PaymentNotices(NoticeSteps):
         if step not in ("Payment.Paid", "Payment.Failed", "Surplus.Noticed"):
             return []
         d = self.directory
-        found: Any = self.upstream.repository.get(
-            event.originator_id, version=event.originator_version
-        )
+        found: Any = self.as_at(event)
         if step == "Surplus.Noticed":
             who = d.person(found.budget)
             values = {

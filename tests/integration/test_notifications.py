@@ -85,6 +85,25 @@ def people(council: Any, make_user: Any) -> dict[str, Any]:
     return {"alex": alex, "lee": lee}
 
 
+def a_payment(n: int, *, run: Any) -> Payment:
+    """Sam's direct payment for period ``n``: £1,200.00 less £160.00 of contribution."""
+    return Payment(
+        key=f"payments:dp:{REF}:P{n:02d}",
+        budget=REF,
+        kind="period",
+        rail="bacs",
+        destination=Destination(name="Sam"),
+        gross=120000,
+        netted=16000,
+        pay_on=TODAY,
+        period_start=TODAY,
+        period_end=TODAY + timedelta(days=27),
+        label=f"Direct payment, period {n}",
+        reason="4 weeks",
+        run=run,
+    )
+
+
 def sent_bodies(notify_server: Any) -> dict[str, list[dict[str, Any]]]:
     found: dict[str, list[dict[str, Any]]] = {}
     for message in notify_server.messages():
@@ -126,40 +145,12 @@ def test_every_notice_is_sent_once_recorded_shown_and_its_receipt_recorded(
     assert reviews.remind(today=TODAY)
     budget_app().save(reviews)
     payments = payments_app()
-    paid = Payment(
-        key=f"payments:dp:{REF}:P01",
-        budget=REF,
-        kind="period",
-        rail="bacs",
-        destination=Destination(name="Sam"),
-        gross=120000,
-        netted=16000,
-        pay_on=TODAY,
-        period_start=TODAY,
-        period_end=TODAY + timedelta(days=27),
-        label="Direct payment, period 1",
-        reason="4 weeks",
-        run=engagement,
-    )
+    paid = a_payment(1, run=engagement)
     entry = engagement  # any id: the ledger's own steps are tested elsewhere
     paid.record_posted(entry)
     paid.record_sent("BACS-1")
     paid.record_paid(entry, datetime.now(UTC))
-    failed = Payment(
-        key=f"payments:dp:{REF}:P02",
-        budget=REF,
-        kind="period",
-        rail="bacs",
-        destination=Destination(name="Sam"),
-        gross=120000,
-        netted=16000,
-        pay_on=TODAY,
-        period_start=TODAY,
-        period_end=TODAY + timedelta(days=27),
-        label="Direct payment, period 2",
-        reason="4 weeks",
-        run=engagement,
-    )
+    failed = a_payment(2, run=engagement)
     failed.record_failure("the payee's bank account is closed", retryable=False)
     surplus = Surplus(
         budget=REF,
