@@ -15,7 +15,9 @@ server answers), mixing:
 - a person's budget (``/my-budget/``, signed in) and their verifiable statement (its API);
 - ledger posts through the API with a bearer token, each with its own Idempotency-Key.
 
-It reports requests per second, p50/p95/p99 by kind and in all, and errors by status, then
+It reports requests per second, p50/p95/p99 by kind and in all, errors by status (with the
+first of each kind), and each part's CPU time per request and share of the cores (gunicorn,
+PostgreSQL, the projections, the worker, the generator itself: read from /proc), then
 checks that every post the server acknowledged is in the ledger exactly once
 (``verify_ledger`` over the whole log as well). Target: no error, p99 under 500 ms.
 """
@@ -116,8 +118,9 @@ class User(threading.Thread):
             started = time.perf_counter()
             try:
                 status = self.send(kind)
-            except requests.RequestException:
+            except requests.RequestException as e:
                 status = 0  # no answer at all
+                self.first_errors.setdefault(f"{kind} (no answer)", repr(e)[:300])
             self.timings[kind].append(time.perf_counter() - started)
             self.statuses[(kind, status)] += 1
 
@@ -152,6 +155,58 @@ class User(threading.Thread):
         return answer.status_code
 
 
+def _ticks(pid: int) -> int:
+    """A process's CPU time so far (user and system, every thread), in clock ticks."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def _family(root: int) -> list[int]:
+    """``root`` and every process below it (gunicorn's workers)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                )
+            except (OSError, IndexError, ValueError):
+                continue
+    found, frontier = [root], [root]
+    while frontier:
+        frontier = [pid for pid, parent in parents.items() if parent in frontier]
+        found += frontier
+    return found
+
+
+def cpu_by_part(parts: dict[str, int]) -> dict[str, float]:
+    """CPU seconds so far of each part (a process and its children), and of PostgreSQL's
+    backends: where the machine's time goes, to say why a target is missed."""
+    tick = os.sysconf("SC_CLK_TCK")
+    # The generator is the others' parent: its own time only.
+    found = {
+        name: sum(map(_ticks, [pid] if pid == os.getpid() else _family(pid))) / tick
+        for name, pid in parts.items()
+    }
+    backends = [
+        int(p.name)
+        for p in Path("/proc").iterdir()
+        if p.name.isdigit() and _comm(p) in ("postgres", "postmaster")
+    ]
+    found["PostgreSQL"] = sum(map(_ticks, backends)) / tick
+    return found
+
+
+def _comm(entry: Path) -> str:
+    try:
+        return (entry / "comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else 0.0
@@ -161,6 +216,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn's worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads in each worker")
     parser.add_argument("--json")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
@@ -196,11 +253,15 @@ def main() -> None:
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",
-                "2",
+                str(args.workers),
                 "--threads",
-                "4",
+                str(args.threads),
                 "--timeout",
                 "60",
+                # Keep each user's connection: gunicorn's 2 s default closes one between two
+                # requests, and a post sent on it as it closes is reset, answered by nobody.
+                "--keep-alive",
+                "75",
             ],
             cwd=ROOT,
             env=env,
@@ -240,13 +301,21 @@ def main() -> None:
         until = time.monotonic() + args.seconds
         for user in users:
             user.until = until
+        parts = {
+            "web (gunicorn)": processes[0].pid,
+            "projections": processes[1].pid,
+            "Celery worker": processes[2].pid,
+            "load generator": os.getpid(),
+        }
         load_before = os.getloadavg()
+        cpu_before = cpu_by_part(parts)
         started = time.monotonic()
         for user in users:
             user.start()
         for user in users:
             user.join()
         took = time.monotonic() - started
+        cpu_after = cpu_by_part(parts)
         load_after = os.getloadavg()
     finally:
         for process in processes:
@@ -304,6 +373,15 @@ def main() -> None:
         "posts_recorded_once": recorded,
         "verify_ledger": verified,
         "load": {"before": list(load_before), "after": list(load_after)},
+        # Of the machine's CPU time over the run (cores × seconds), each part's share.
+        "cpu_share": {
+            name: (cpu_after[name] - cpu_before[name]) / ((os.cpu_count() or 1) * took)
+            for name in cpu_after
+        },
+        "cpu_ms_per_request": {
+            name: (cpu_after[name] - cpu_before[name]) * 1000 / max(1, len(every))
+            for name in cpu_after
+        },
     }
     print(json.dumps(results, indent=2))
     met = not errors and results["p99_ms"] < 500 and recorded == len(acknowledged)
@@ -314,6 +392,8 @@ def main() -> None:
         f" {recorded} of {len(acknowledged)} acknowledged posts recorded once;"
         f" target (0 errors, p99 < 500 ms): {'met' if met else 'not met'}"
     )
+    shares = ", ".join(f"{k} {v:.0%}" for k, v in results["cpu_share"].items())
+    print(f"CPU of the {os.cpu_count()} cores over the run: {shares}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
 
