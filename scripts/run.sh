@@ -42,4 +42,6 @@ trap 'kill $(jobs -p) 2>/dev/null' EXIT
 .venv/bin/celery -A config worker --beat --pool=solo --concurrency=1 --loglevel=WARNING \
   --schedule var/celery-beat-schedule --without-heartbeat --without-gossip --without-mingle &
 echo "careledger: http://$BIND  (API docs: http://$BIND/api/docs; notices sent: ${NOTIFY_API_BASE:-GOV.UK Notify}/)"
-.venv/bin/gunicorn config.wsgi --bind "$BIND" --workers 2 --threads 4 --access-logfile -
+# Keep-alive 75 s: gunicorn's 2 s closed connections between requests, and a post sent on one
+# as it closed was reset (bench/load.py found it).
+.venv/bin/gunicorn config.wsgi --bind "$BIND" --workers 2 --threads 4 --keep-alive 75 --access-logfile -
