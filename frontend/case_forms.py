@@ -158,6 +158,7 @@ def assessment(request: HttpRequest, council_ref: str) -> HttpResponse:
                 significant_impact=data.get("significant_impact") == "yes",
             ),
             where=_assessment_field,
+            items=True,
         )
         if not errors:
             verdict = "eligible" if result.eligible else "not eligible"

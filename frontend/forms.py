@@ -40,6 +40,26 @@ LABELS = {
 }
 
 
+# A label that starts with one of these needs no "the" after "Enter".
+_OWN_ARTICLE = {
+    "a",
+    "an",
+    "the",
+    "your",
+    "their",
+    "his",
+    "her",
+    "who",
+    "what",
+    "why",
+    "how",
+    "which",
+    "when",
+    "where",
+    "whether",
+}
+
+
 def sentence(label: str, message: str, *, item: bool = False) -> str:
     """A refusal as the GOV.UK error message for its field, in plain English: "Enter the
     reason", "NHS number must be 10 digits, like 943 476 5919", "Say whether the person can
@@ -53,10 +73,13 @@ def sentence(label: str, message: str, *, item: bool = False) -> str:
     if not message or message[:1].isupper():
         return message
     if message == "is required":
-        noun = label if label[:2].isupper() else label[:1].lower() + label[1:]  # NHS, not nHS
-        return f"Enter the {noun}"
+        acronym = label[:2].isalpha() and label[:2].isupper()
+        noun = label if acronym else label[:1].lower() + label[1:]  # NHS, not nHS
+        first = noun.split(" ", 1)[0]
+        # "Enter who decides for them", "Enter the reason", never "Enter the the needs".
+        return f"Enter {noun}" if first in _OWN_ARTICLE else f"Enter the {noun}"
     if message[:1].isdigit() or message.startswith(
-        ("must ", "is ", "cannot ", "can ", "has ", "does ", "should ")
+        ("must ", "is ", "cannot be ", "can only ", "has ", "does ", "should ")
     ):
         return f"{label} {message}"
     if item:
@@ -65,7 +88,10 @@ def sentence(label: str, message: str, *, item: bool = False) -> str:
 
 
 def attempt(
-    command: Callable[[], Any], where: Callable[[str], tuple[str, str]] | None = None
+    command: Callable[[], Any],
+    where: Callable[[str], tuple[str, str]] | None = None,
+    *,
+    items: bool = False,
 ) -> tuple[Any, dict[str, str]]:
     """Run a command; on refusal return the errors for the page, keyed by field id.
 
@@ -74,7 +100,8 @@ def attempt(
     A refusal of the actor themselves (``NotAllowed``) is no error of the form: it goes on to
     the view's ``roles_required``, which shows the forbidden page. Nor is a thing the actor may
     not see (``NotVisible``): ``roles_required`` shows the 404 page, as for one that does not
-    exist.
+    exist. ``items``: the labels ``where`` gives name one item of several (an outcome of the
+    assessment), which each message then names first.
     """
     try:
         return command(), {}
@@ -89,7 +116,7 @@ def attempt(
             else:
                 field = path.split("[")[0].split(".")[0]
                 label = LABELS.get(field, field.replace("_", " ").capitalize())
-            errors.setdefault(field, sentence(label, exc.message, item=where is not None))
+            errors.setdefault(field, sentence(label, exc.message, item=items))
         return None, errors
 
 

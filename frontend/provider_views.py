@@ -21,6 +21,7 @@ from accreditation.payment_accounts import request_onboarding_link
 from accreditation.services import accreditation_app
 from accreditation.services import catch_up as catch_up_register
 from accreditation.tasks import refresh_payouts
+from config.actor import Actor
 from config.errors import NotFound
 from config.roles import Role
 from frontend.access import roles_required, signed_in
@@ -50,7 +51,7 @@ def _render(
                 e.expires_on is not None and not e.expired and (e.expires_on - today).days <= 30  # type: ignore[attr-defined]
             )
         engagements = list(queries.engagements(actor))  # only this provider's (the policy)
-        people = _people({g.person for g in engagements})
+        people = _people(actor, engagements)
         for g in engagements:
             g.service_label = Service(g.service).label  # type: ignore[attr-defined]
             g.name, g.contact = people.get(g.person, (g.person, ""))  # type: ignore[attr-defined]
@@ -69,21 +70,23 @@ def _render(
     return render(request, "frontend/provider/area.html", context, status=status)
 
 
-def _people(refs: set[str]) -> dict[str, tuple[str, str]]:
-    """The name and how to reach each person who chose this provider (their engagements are
-    the marketplace's policy's: a provider sees only its own)."""
-    from budgets.services import budget_app
+def _people(actor: Actor, engagements: list[Any]) -> dict[str, tuple[str, str]]:
+    """The name and the way to reach each person with an open engagement: the notifications
+    context's policy lets a provider read the contact of someone who chose them."""
+    from budgets.models import CaseRecord
+    from budgets.services import catch_up_cases
     from notifications.application import notifications_app
 
+    catch_up_cases()
+    refs = {g.person for g in engagements if g.status in ("requested", "active")}
+    names = dict(CaseRecord.objects.filter(council_ref__in=refs).values_list("council_ref", "name"))
     found: dict[str, tuple[str, str]] = {}
     for ref in sorted(refs):
         try:
-            name = budget_app().get_person(ref).details.name
+            reach = notifications_app().contact_of(actor, ref)
         except NotFound:
-            name = ref
-        reach = notifications_app().reach(f"person:{ref}")
-        ways = [reach.email, reach.phone, ", ".join(reach.address)] if reach else []
-        found[ref] = (name, "; ".join(w for w in ways if w))
+            reach = None
+        found[ref] = (names.get(ref, ref), reach.route()[1].replace("\n", ", ") if reach else "")
     return found
 
 

@@ -74,6 +74,8 @@ class NotificationsApplication(Downstream, ContextApplication):
     domain_modules = (notifications.domain, notifications.templates)
     # Whether the budgets context has a record of the person (services.py wires it).
     person_exists: Callable[[str], bool] | None = None
+    # Whether a provider has an open engagement with the person (the marketplace's fact).
+    engaged_with: policies.EngagedWith | None = None
 
     # ------------------------------------------------------------------ contact preferences
     def state_contact(self, actor: Actor, *, person: str, **raw: Any) -> Reach:
@@ -92,7 +94,7 @@ class NotificationsApplication(Downstream, ContextApplication):
         return reach
 
     def contact_of(self, actor: Actor, person: str) -> Reach | None:
-        policies.check_may_read_contact(actor, person)
+        policies.check_may_read_contact(actor, person, engaged_with=self.engaged_with)
         return self.reach(f"person:{person}")
 
     def reach(self, recipient_key: str) -> Reach | None:
@@ -214,9 +216,9 @@ class NotificationsApplication(Downstream, ContextApplication):
 def notifications_app() -> NotificationsApplication:
     app = application(NotificationsApplication)
     if app.person_exists is None:
-        from notifications.services import person_exists
+        from notifications.services import engaged_with, person_exists
 
-        app.person_exists = person_exists
+        app.person_exists, app.engaged_with = person_exists, engaged_with
     return app
 
 

@@ -45,6 +45,16 @@ def person_exists(ref: str) -> bool:
     return True
 
 
+def engaged_with(provider: UUID, ref: str) -> bool:
+    from marketplace.models import EngagementRecord
+    from marketplace.services import catch_up as catch_up_marketplace
+
+    catch_up_marketplace()
+    return EngagementRecord.objects.filter(
+        provider_id=provider, person=ref, status__in=("requested", "active")
+    ).exists()
+
+
 def _person(ref: str) -> tuple[Recipient, Reach | None]:
     from budgets.services import budget_app
 

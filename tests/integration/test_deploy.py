@@ -129,10 +129,9 @@ def test_behind_the_proxy_the_cookies_are_secure_and_plain_http_is_sent_to_https
 
 
 def test_a_session_is_kept_alive_on_request_and_ends_on_time(client: Any, make_user: Any) -> None:
-    from django.conf import settings
-
     import time
 
+    from django.conf import settings
     from django.contrib.sessions.models import Session
 
     from config.middleware import TOUCHED

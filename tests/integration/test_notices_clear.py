@@ -48,6 +48,12 @@ def test_a_request_notice_clears_when_answered_and_a_person_dismisses_theirs(
     assert "A new request for independent support planning" in page
     # The provider sees who asked and how to reach them (their own requests only).
     assert "Sam Patel: Independent support planning" in page and "sam@example.org" in page
+    # The notifications context's rule, for the page and the API alike: a provider the
+    # person chose reads how to reach them; any other is told there is no such person.
+    contact = f"/api/v1/notifications/contacts/{REF}"
+    assert provider.get(contact).json()["email"] == "sam@example.org"
+    other_provider = staff_of(make_user, "sol", accredited_provider("1200002"))
+    assert other_provider.get(contact).status_code == 404
     market.accept(engagement, actor=provider_staff(planner), today=date.today())
     catch_up()
     assert "A new request for" not in provider.get("/provider/").content.decode()
