@@ -147,6 +147,11 @@ class RegisterProjection(Projection):
             )
         if step in ("Renewed", "Expired", "Withdrawn"):
             Notice.clear(f"accreditation:{aid}", at=event.timestamp, by=step.lower())
+        if step == "Reinstated":  # what people were told of the suspension no longer holds
+            for engagement in EngagementRecord.objects.filter(
+                provider_id=record.provider_id, service=record.service
+            ):
+                Notice.clear(f"flag:{engagement.id}", at=event.timestamp, by="reinstated")
 
 
 def flag_engagements(
@@ -175,8 +180,10 @@ def flag_engagements(
             body=text + ". You can keep your support while you choose what to do, "
             "or choose another provider. Your social worker can help you decide.",
             at=at,
-            about=str(engagement.id),
+            about=f"flag:{engagement.id}",
         )
+        if engagement.closed_at is not None:  # ended since: nothing left to act on
+            Notice.clear(f"flag:{engagement.id}", at=engagement.closed_at, by="ended")
 
 
 def flag_text(provider: str, label: str, what: str, at: datetime, reason: str) -> str:

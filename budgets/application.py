@@ -49,7 +49,7 @@ from budgets.people import (
     PersonDetails,
     person_id,
 )
-from budgets.plan import DEMO_POLICY, Plan, Route, SignOffPolicy, plan_id
+from budgets.plan import DEMO_POLICY, Plan, Route, SignOffPolicy, first_draft, plan_id
 from budgets.review import Reviews
 from budgets.sign_off import SignOffRules
 from config.actor import Actor
@@ -185,6 +185,12 @@ class BudgetApplication(ContextApplication):
 
     def assessment(self, council_ref: str) -> Assessment:
         return self._get(Assessment.create_id(council_ref), "assessment")  # type: ignore[no-any-return]
+
+    def first_plan_draft(self, actor: Actor, council_ref: str) -> dict[str, str]:
+        """A plan's first version, started from the latest assessment (budgets.plan), for
+        whoever the policy lets write the plan (plan_author)."""
+        self.plan_author(actor, council_ref)
+        return first_draft(self.assessment(council_ref).versions[-1])
 
     def not_eligible_decision(self, actor: Actor, council_ref: str) -> Decision:
         """The written decision for a person found not eligible (budgets/decision.py), for

@@ -97,7 +97,12 @@ CHANGE_WHEN_SUSPENDED = [
 CONFIRM = {"suspend": "Suspend", "withdraw": "Withdraw"}
 
 
-def _confirm(request: HttpRequest, accreditation: UUID, step: str) -> HttpResponse:
+def _confirm(
+    request: HttpRequest,
+    accreditation: UUID,
+    step: str,
+    errors: dict[str, str] | None = None,
+) -> HttpResponse:
     """Before a suspension or a withdrawal: who it affects, and the reason once more."""
     from marketplace.queries import open_with
     from marketplace.services import catch_up as catch_up_marketplace
@@ -116,9 +121,9 @@ def _confirm(request: HttpRequest, accreditation: UUID, step: str) -> HttpRespon
         "verb": CONFIRM[step],
         "affected": len(people),
         "reason": request.POST.get("reason", ""),
-        "errors": {},
+        "errors": errors or {},
     }
-    return render(request, "frontend/admin/confirm.html", context)
+    return render(request, "frontend/admin/confirm.html", context, status=400 if errors else 200)
 
 
 @roles_required(Role.REGISTER_ADMIN)
@@ -189,8 +194,12 @@ def act(request: HttpRequest, accreditation: UUID, step: str) -> HttpResponse:
             400,
         )
     _, errors = attempt(commands[step])
+    if errors and step in CONFIRM:  # refused after "Yes": the same question, with why
+        return _confirm(request, accreditation, step, errors)
     if errors:
-        return _detail(request, accreditation, errors, 400)
+        # The page has one reason box and one choice: a refusal of either lands there.
+        moved = {"reasons": "reason", "status": "action"}
+        return _detail(request, accreditation, {moved.get(k, k): v for k, v in errors.items()}, 400)
     catch_up()
     messages.success(request, "Recorded. The public register shows it now.")
     return redirect("register-admin-accreditation", accreditation=accreditation)

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from budgets import policies, services
 from budgets.domain import OUTCOMES, Risk, Severity
-from budgets.plan import DIRECT_PAYMENT_PARTS, REQUIRED_PARTS, first_draft
+from budgets.plan import DIRECT_PAYMENT_PARTS, REQUIRED_PARTS
 from budgets.review import SCALE
 from config.audit import record_read
 from config.errors import DomainError, NotFound
@@ -319,8 +319,8 @@ def plan_editor(request: HttpRequest, council_ref: str) -> HttpResponse:
     errors: dict[str, str] = {}
     drafted_from = None
     if plan is None and request.method == "GET":  # the first version starts from the assessment
-        latest = app.assessment(council_ref).versions[-1]
-        current, drafted_from = first_draft(latest), latest["on"]
+        current = app.first_plan_draft(actor, council_ref)
+        drafted_from = app.assessment(council_ref).versions[-1]["on"]
     data = request.POST if request.method == "POST" else current
     if request.method == "POST":
         _, errors = attempt(

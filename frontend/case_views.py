@@ -28,6 +28,7 @@ from frontend.access import roles_required, signed_in
 from frontend.budget_views import plan_pdf_response
 from frontend.forms import LABELS, attempt
 from identity.actors import actor_from_user
+from identity.names import display_name
 from ledger.money import format_pence
 from marketplace.models import EngagementRecord
 from marketplace.queries import flag
@@ -49,8 +50,11 @@ def caseload(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(cases, 50).get_page(request.GET.get("page"))
     queries.describe(page, today=today)
+    # Each worker named once for the page, not once a row.
+    names = {worker: display_name(worker) for worker in {case.worker for case in page} if worker}
     for case in page:
         case.weekly_text = format_pence(case.weekly) if case.weekly is not None else ""  # type: ignore[attr-defined]
+        case.worker_name = names.get(case.worker, "")  # type: ignore[attr-defined]
     record_read(signed_in(request), [case.council_ref for case in page], request.get_full_path())
     queues = {name: q.label for name, q in queries.QUEUES.items()}
     prefix = urlencode({"queue": queue, **({"q": search} if search else {})}) + "&"

@@ -14,6 +14,7 @@ def service(request: HttpRequest) -> dict[str, Any]:
     return {
         # The time truly left: the session is renewed at most once a minute.
         "session_seconds": getattr(request, "session_seconds_left", settings.SESSION_COOKIE_AGE),
+        "session_age": settings.SESSION_COOKIE_AGE,
         "session_minutes": settings.SESSION_COOKIE_AGE // 60,
         "feedback_email": settings.CARELEDGER_FEEDBACK_EMAIL,
         "user_roles": sorted(roles_of(user)),

@@ -100,6 +100,7 @@ class MarketplaceProjection(Projection):
             record.outcome_reason = f"ended by the {event.by}: {event.reason}"
             # Support ended: what was flagged about it no longer needs doing.
             models.Notice.clear(str(eid), at=event.timestamp, by="ended")
+            models.Notice.clear(f"flag:{eid}", at=event.timestamp, by="ended")
         elif step == "FeedbackGiven":
             record.feedback_rating, record.feedback_comment = event.rating, event.comment
             record.feedback_status = "awaiting moderation"

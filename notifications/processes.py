@@ -223,9 +223,15 @@ class BudgetNotices(NoticeSteps):
         if step == "Assessment.VersionRecorded" and not event.eligible:
             ref: str = self.upstream.repository.get(event.originator_id).council_ref
             who = self.directory.person(ref)
+            from budgets.decision import NEXT_STEPS
+
             values = {
                 "name": who[0].name,
                 "on": date_words(event.on),
+                # The written decision itself, not only a link: most people found not
+                # eligible have no account to follow it with.
+                "reasons": "\n".join(f"* {r}" for r in event.reasons),
+                "next_steps": "\n".join(f"* {step}" for step in NEXT_STEPS),
                 "link": self.directory.link(f"/my-budget/{ref}/decision/"),
             }
             return [

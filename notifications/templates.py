@@ -118,9 +118,10 @@ KINDS: dict[str, Kind] = {
             "Your assessment: our decision",
             "Dear ((name)),\n\nWe assessed your needs on ((on)). We have decided that your "
             "needs do not meet the eligibility criteria for care and support from the "
-            "council.\n\nYour written decision, with our reasons and what you can do next, "
-            "is at ((link))\n\nIf your needs change, you can ask for a new assessment at any "
-            "time.",
+            "council. This is your written record of that decision (Care Act 2014, section "
+            "13).\n\n# Why we decided this\n\nNeeds are eligible when all three of these are "
+            "true. For you:\n\n((reasons))\n\n# What you can do next\n\n((next_steps))\n\n"
+            "You can also read this decision at ((link))",
             "We have decided your needs do not meet the eligibility criteria for care and "
             "support. Your written decision: ((link))",
         ),

@@ -159,6 +159,9 @@ def test_a_session_is_kept_alive_on_request_and_ends_on_time(client: Any, make_u
     page = client.get("/cases/").content.decode()
     assert f'data-seconds="{30 * 60}"' in page
     assert Session.objects.get(session_key=client.session.session_key).expire_date > before
+    touched(120)
+    assert client.post("/session/keep-alive/").status_code == 204  # "Stay signed in"
+    assert int(time.time()) - client.session[TOUCHED] <= 1  # renewed now, in full
     assert client.post("/session/keep-alive/").status_code == 204
     assert "You have been signed out" in client.get("/signed-out/").content.decode()
     assert client.post("/session/keep-alive/").status_code == 401  # ended

@@ -56,6 +56,10 @@ def test_a_written_decision_for_needs_not_eligible(council: Any, make_user: Any)
     catch_up()
     [told] = NoticeRecord.objects.filter(kind="eligibility_decision")
     assert (told.recipient, told.channel, told.status) == (f"person:{REF}", "email", "waiting")
+    # The decision itself travels in the notice (a letter, for someone without email).
+    written = notifications_app().notice(told.id).personalisation
+    assert "* There is not a significant impact on their wellbeing." in written["reasons"]
+    assert "ask for a new assessment at any time" in written["next_steps"]
 
     eligible = assessed_person("DN-000557", nhs="4857773457")
     assert worker.get(f"/cases/{eligible}/decision/").status_code == 404

@@ -74,3 +74,33 @@ def test_a_request_notice_clears_when_answered_and_a_person_dismisses_theirs(
     # A next that leaves the site goes home instead.
     again = sam.post(f"/notices/{notice.id}/dismiss/", {"next": "https://evil.example/"})
     assert again["Location"] == "/"
+
+
+def test_a_suspension_notice_clears_when_the_provider_is_reinstated(
+    council: Any, make_user: Any
+) -> None:
+    from accreditation.domain import Service, accreditation_id
+    from accreditation.services import accreditation_app
+    from accreditation.services import catch_up as catch_up_register
+    from tests.integration.helpers import REGISTRAR
+
+    planner = accredited_provider("1200003", name="Thorne Planners")
+    sam = person(make_user, "sam", REF)
+    marketplace_app().choose(
+        actor=person_actor(REF),
+        person=REF,
+        provider=planner,
+        service="support_planning",
+        today=date.today(),
+        key="k3",
+    )
+    catch_up()
+    aid = accreditation_id(planner, Service.SUPPORT_PLANNING)
+    register = accreditation_app()
+    register.suspend(aid, actor=REGISTRAR, reason="Insurance lapsed", today=date.today())
+    catch_up_register()
+    assert "Thorne Planners can no longer take new work" in sam.get("/my-support/").content.decode()
+    register.reinstate(aid, actor=REGISTRAR, reason="Insurance renewed", today=date.today())
+    catch_up_register()
+    assert "can no longer take new work" not in sam.get("/my-support/").content.decode()
+    assert Notice.objects.get(about__startswith="flag:").cleared_by == "reinstated"

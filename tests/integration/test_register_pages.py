@@ -121,6 +121,7 @@ def test_provider_uploads_and_the_admin_suspends_from_the_pages(
     )
     refused = admin.post(f"/register/admin/{aid}/suspend/", {"reason": "", "confirmed": "yes"})
     assert refused.status_code == 400 and b"govuk-error-summary" in refused.content
+    assert b"Yes, suspend" in refused.content  # the same question again, with why
     done = admin.post(
         f"/register/admin/{aid}/suspend/", {"reason": "Insurance lapsed", "confirmed": "yes"}
     )

@@ -4,18 +4,19 @@
 // itself either way (SESSION_COOKIE_AGE): this only warns.
 const dialog = document.getElementById("timeout-warning");
 if (dialog && typeof dialog.showModal === "function") {
-  const seconds = Number(dialog.dataset.seconds);
-  const warnBefore = Math.min(120, Math.floor(seconds / 2));
+  // The time left now, and the session's whole age (what "Stay signed in" gives it again).
+  const age = Number(dialog.dataset.age || dialog.dataset.seconds);
+  const warnBefore = Math.min(120, Math.floor(age / 2));
   const left = dialog.querySelector("[data-left]");
   let warnTimer, endTimer, tick;
 
   const minutes = (s) => (s >= 60 ? `${Math.ceil(s / 60)} minute${Math.ceil(s / 60) > 1 ? "s" : ""}` : `${s} seconds`);
 
-  function start() {
+  function start(seconds) {
     clearTimeout(warnTimer);
     clearTimeout(endTimer);
     clearInterval(tick);
-    warnTimer = setTimeout(warn, (seconds - warnBefore) * 1000);
+    warnTimer = setTimeout(warn, Math.max(0, seconds - warnBefore) * 1000);
     endTimer = setTimeout(() => window.location.assign(dialog.dataset.signedOut), seconds * 1000);
   }
 
@@ -38,11 +39,11 @@ if (dialog && typeof dialog.showModal === "function") {
     });
     if (answer.ok) {
       dialog.close();
-      start();
+      start(age);
     } else {
       window.location.assign(dialog.dataset.signedOut);
     }
   });
   dialog.addEventListener("cancel", (event) => event.preventDefault()); // Esc: choose a button
-  start();
+  start(Number(dialog.dataset.seconds));
 }
