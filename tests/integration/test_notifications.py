@@ -23,7 +23,6 @@ from accreditation.domain import Service, accreditation_id
 from accreditation.services import accreditation_app
 from budgets.review import Reviews
 from budgets.services import budget_app
-from config.actor import Actor
 from config.roles import Role
 from marketplace.services import marketplace_app
 from notifications.application import notifications_app
@@ -274,13 +273,9 @@ def test_notify_down_or_its_answer_lost_is_tried_again_and_sends_once(
     assert len(notify_server.messages()) == 2
 
 
-def lettered(ref: str, planner: Any) -> NoticeRecord:
-    """Someone told by letter, whose request was accepted: the letter notice (letters get no
-    receipts from Notify, so nothing moves the notice but careledger's own steps)."""
-    assessed_person(ref, nhs="4505577104")
-    notifications_app().state_contact(
-        ALEX, person=ref, preferred="letter", address="Flat 2\n10 High Street\nDoncaster\nDN1 1AA"
-    )
+def accepted(ref: str, planner: Any) -> None:
+    """The person asked the planner for support planning, the planner accepted, and the
+    notice steps ran."""
     engagement = marketplace_app().choose(
         actor=person_actor(ref),
         person=ref,
@@ -291,6 +286,16 @@ def lettered(ref: str, planner: Any) -> NoticeRecord:
     )
     marketplace_app().accept(engagement, actor=provider_staff(planner), today=TODAY)
     run_steps()
+
+
+def lettered(ref: str, planner: Any) -> NoticeRecord:
+    """Someone told by letter, whose request was accepted: the letter notice (letters get no
+    receipts from Notify, so nothing moves the notice but careledger's own steps)."""
+    assessed_person(ref, nhs="4505577104")
+    notifications_app().state_contact(
+        ALEX, person=ref, preferred="letter", address="Flat 2\n10 High Street\nDoncaster\nDN1 1AA"
+    )
+    accepted(ref, planner)
     return next(n for n in records() if n.channel == "letter")
 
 
@@ -401,17 +406,7 @@ def test_a_person_with_no_way_to_reach_them_is_shown_as_not_told(
     council: Any, notify_server: Any
 ) -> None:
     assessed_person("DN-000125")
-    planner = accredited_provider("1100005")
-    engagement = marketplace_app().choose(
-        actor=person_actor("DN-000125"),
-        person="DN-000125",
-        provider=planner,
-        service="support_planning",
-        today=TODAY,
-        key="k",
-    )
-    marketplace_app().accept(engagement, actor=provider_staff(planner), today=TODAY)
-    run_steps()
+    accepted("DN-000125", accredited_provider("1100005"))
     told = {n.kind: n.status for n in records()}
     assert told == {"request_received": "waiting", "request_accepted": "no-contact"}
     assert send_waiting_notices() == 1
@@ -419,24 +414,7 @@ def test_a_person_with_no_way_to_reach_them_is_shown_as_not_told(
 
 
 def test_a_letter_for_someone_without_email(council: Any, notify_server: Any) -> None:
-    assessed_person("DN-000126")
-    notifications_app().state_contact(
-        Actor("alex", frozenset({Role.SOCIAL_WORKER})),
-        person="DN-000126",
-        preferred="letter",
-        address="Flat 2\n10 High Street\nDoncaster\nDN1 1AA",
-    )
-    planner = accredited_provider("1100006")
-    engagement = marketplace_app().choose(
-        actor=person_actor("DN-000126"),
-        person="DN-000126",
-        provider=planner,
-        service="support_planning",
-        today=TODAY,
-        key="k",
-    )
-    marketplace_app().accept(engagement, actor=provider_staff(planner), today=TODAY)
-    run_steps()
+    lettered("DN-000126", accredited_provider("1100006"))
     send_waiting_notices()
     letter = next(m for m in notify_server.messages() if m["type"] == "letter")
     assert letter["to"].splitlines() == ["Flat 2", "10 High Street", "Doncaster", "DN1 1AA"]
