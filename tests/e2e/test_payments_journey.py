@@ -226,7 +226,7 @@ def test_two_finance_officers_set_a_providers_bank_account(
     page.get_by_label("How you checked them").fill("called back on the register's number")
     page.get_by_role("button", name="Record the new details").click()
     assert (
-        "Sort code: enter a sort code of 6 digits"
+        "Enter a sort code of 6 digits"
         in page.locator(".govuk-error-summary").inner_text()
     )
     assert serious_violations(page) == []

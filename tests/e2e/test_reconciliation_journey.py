@@ -60,7 +60,7 @@ def test_finance_clears_the_exceptions_and_closes_the_month(
     page.get_by_role("link", name="Bank reconciliation").click()
     assert serious_violations(page) == []
     page.get_by_role("button", name="Import and match").click()  # no file chosen
-    assert "choose the bank's statement file" in page.locator(".govuk-error-summary").inner_text()
+    assert "Choose the bank's statement file" in page.locator(".govuk-error-summary").inner_text()
     assert serious_violations(page) == []
     page.set_input_files("#file", str(statement))
     page.get_by_role("button", name="Import and match").click()
@@ -88,7 +88,7 @@ def test_finance_clears_the_exceptions_and_closes_the_month(
     assert serious_violations(page) == []
     page.get_by_label("Amount").fill("ten pounds")
     page.get_by_role("button", name="Top up").click()
-    assert "Amount:" in page.locator(".govuk-error-summary").inner_text()
+    assert "is not an amount of money" in page.locator(".govuk-error-summary").inner_text()
     assert serious_violations(page) == []
     # A person's direct-payment monitoring, with the form's errors.
     page.goto(f"{base}/cases/DN-EA/direct-payment-monitoring/")
