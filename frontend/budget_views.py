@@ -28,9 +28,12 @@ def my_budget(request: HttpRequest) -> HttpResponse:
             summaries.append(person_summary(ref, actor=actor))
         except NotFound:
             continue  # no record yet for this person
+    from notifications.application import notifications_app
+
     pages = [
         {
             "s": s,
+            "reach": notifications_app().contact_of(actor, s.council_ref),
             "weekly_text": format_pence(s.budget.weekly) if s.budget else "",
             "payments": [
                 {

@@ -28,6 +28,17 @@ WAYS = [("email", "Email"), ("sms", "Text message"), ("letter", "Letter")]
 
 @roles_required(Role.SOCIAL_WORKER, Role.TEAM_MANAGER)
 def case_contact(request: HttpRequest, council_ref: str) -> HttpResponse:
+    return _contact(request, council_ref, own=False)
+
+
+@roles_required(Role.PERSON)
+def my_contact(request: HttpRequest, council_ref: str) -> HttpResponse:
+    """The person (or whoever acts for them) says how they want to be told; someone else's
+    reference is not found (the notifications context's policy)."""
+    return _contact(request, council_ref, own=True)
+
+
+def _contact(request: HttpRequest, council_ref: str, *, own: bool) -> HttpResponse:
     actor = actor_from_user(signed_in(request))
     try:
         name = person_summary(council_ref, actor=actor).name
@@ -42,6 +53,9 @@ def case_contact(request: HttpRequest, council_ref: str) -> HttpResponse:
         }
         _, errors = attempt(lambda: app.state_contact(actor, person=council_ref, **values))
         if not errors:
+            if own:
+                messages.success(request, "Saved. We will tell you this way from now on.")
+                return redirect("my-budget")
             messages.success(request, f"Recorded how {name} wants to be told.")
             return redirect("case", council_ref=council_ref)
     else:
@@ -58,6 +72,7 @@ def case_contact(request: HttpRequest, council_ref: str) -> HttpResponse:
         "values": values,
         "ways": WAYS,
         "errors": errors,
+        "own": own,
     }
     return render(request, "frontend/cases/contact.html", context, status=400 if errors else 200)
 

@@ -89,6 +89,7 @@ urlpatterns = [
     path("my-budget/", budget_views.my_budget, name="my-budget"),
     path("my-budget/<str:council_ref>/plan.pdf", budget_views.my_plan_pdf, name="my-plan-pdf"),
     path("my-budget/<str:council_ref>/decision/", budget_views.my_decision, name="my-decision"),
+    path("my-budget/<str:council_ref>/contact/", notice_views.my_contact, name="my-contact"),
     path(
         "my-budget/<str:council_ref>/statement/",
         budget_views.my_statement_page,

@@ -104,3 +104,24 @@ def test_a_suspension_notice_clears_when_the_provider_is_reinstated(
     catch_up_register()
     assert "can no longer take new work" not in sam.get("/my-support/").content.decode()
     assert Notice.objects.get(about__startswith="flag:").cleared_by == "reinstated"
+
+
+def test_a_person_says_how_they_want_to_be_told_from_my_budget(
+    council: Any, make_user: Any
+) -> None:
+    assessed_person(REF)
+    sam = person(make_user, "sam", REF)
+    assert "We have no way to tell you things yet" in sam.get("/my-budget/").content.decode()
+    page = f"/my-budget/{REF}/contact/"
+    assert "How do you want to be told?" in sam.get(page).content.decode()
+    refused = sam.post(page, {"preferred": "letter", "address": "1 High Street"})
+    assert refused.status_code == 400
+    assert "Enter the address on 3 to 7 lines" in refused.content.decode()
+    saved = sam.post(page, {"preferred": "letter", "address": "1 High Street\nDoncaster\nDN1 1AA"})
+    assert saved.status_code == 302 and saved["Location"] == "/my-budget/"
+    mine = sam.get("/my-budget/").content.decode()
+    assert "We tell you by letter, at 1 High Street, Doncaster, DN1 1AA" in mine
+    other = person(make_user, "ade", "DN-000322")
+    assert other.get(page).status_code == 404  # not theirs: no such person
+    assert other.post(page, {"preferred": "email", "email": "x@example.org"}).status_code == 404
+    assert notifications_app().reach(f"person:{REF}").preferred == "letter"  # unchanged
