@@ -225,10 +225,7 @@ def test_two_finance_officers_set_a_providers_bank_account(
     page.get_by_label("Name on the account").fill("Connect Doncaster")
     page.get_by_label("How you checked them").fill("called back on the register's number")
     page.get_by_role("button", name="Record the new details").click()
-    assert (
-        "Enter a sort code of 6 digits"
-        in page.locator(".govuk-error-summary").inner_text()
-    )
+    assert "Enter a sort code of 6 digits" in page.locator(".govuk-error-summary").inner_text()
     assert serious_violations(page) == []
     page.get_by_label("Sort code").fill("20-00-00")
     page.get_by_role("button", name="Record the new details").click()
