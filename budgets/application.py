@@ -186,11 +186,12 @@ class BudgetApplication(ContextApplication):
     def assessment(self, council_ref: str) -> Assessment:
         return self._get(Assessment.create_id(council_ref), "assessment")  # type: ignore[no-any-return]
 
-    def first_plan_draft(self, actor: Actor, council_ref: str) -> dict[str, str]:
-        """A plan's first version, started from the latest assessment (budgets.plan), for
-        whoever the policy lets write the plan (plan_author)."""
+    def first_plan_draft(self, actor: Actor, council_ref: str) -> tuple[dict[str, str], date]:
+        """A plan's first version, started from the latest assessment (budgets.plan), and the
+        day of that assessment, for whoever the policy lets write the plan (plan_author)."""
         self.plan_author(actor, council_ref)
-        return first_draft(self.assessment(council_ref).versions[-1])
+        latest = self.assessment(council_ref).versions[-1]
+        return first_draft(latest), latest["on"]
 
     def not_eligible_decision(self, actor: Actor, council_ref: str) -> Decision:
         """The written decision for a person found not eligible (budgets/decision.py), for

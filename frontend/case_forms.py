@@ -319,8 +319,7 @@ def plan_editor(request: HttpRequest, council_ref: str) -> HttpResponse:
     errors: dict[str, str] = {}
     drafted_from = None
     if plan is None and request.method == "GET":  # the first version starts from the assessment
-        current = app.first_plan_draft(actor, council_ref)
-        drafted_from = app.assessment(council_ref).versions[-1]["on"]
+        current, drafted_from = app.first_plan_draft(actor, council_ref)
     data = request.POST if request.method == "POST" else current
     if request.method == "POST":
         _, errors = attempt(

@@ -158,24 +158,31 @@ class NotificationsApplication(Downstream, ContextApplication):
         except SendError as e:
             failure = e
 
-        def outcome(n: Notice) -> None:
+        def outcome(n: Notice) -> bool:
             if failure is None:
                 n.record_sent(str(answer["id"]), str(answer.get("status", "")), at=now)
             elif not n.notify_id:  # unless Notify's receipt came first: it has the message
                 n.record_attempt_failed(str(failure), retryable=failure.retryable, at=now)
+            return True
 
-        notice = self._apply(id, notice, outcome)
+        notice, _ = self._apply(id, outcome, notice)
         return Sent(notice.status, notice.notify_id, asked_first=asked_first and bool(found))
 
-    def _apply(self, id: UUID, notice: Notice, step: Callable[[Notice], None]) -> Notice:
-        """Record what the send came to; a receipt saved meanwhile: read it and apply again."""
+    def _apply(
+        self, id: UUID, step: Callable[[Notice], bool], notice: Notice | None = None
+    ) -> tuple[Notice, bool]:
+        """Apply ``step`` to the notice and save it; when another save came between (a
+        worker's, a receipt's), read the notice again and apply it again. False when the step
+        changed nothing."""
         for _ in range(3):
-            step(notice)
+            current = notice or self.notice(id)
+            if not step(current):
+                return current, False
             try:
-                self.save(notice)
-                return notice
+                self.save(current)
+                return current, True
             except IntegrityError:
-                notice = self.notice(id)
+                notice = None
         raise IntegrityError(f"notice {id} kept changing")
 
     def refresh(self, id: UUID, gateway: Gateway, *, now: datetime) -> bool:
@@ -199,18 +206,11 @@ class NotificationsApplication(Downstream, ContextApplication):
             id = UUID(str(reference).split("/")[0])
         except ValueError:
             raise NotFound("no notice has this reference", field="reference") from None
-        for _ in range(3):  # a worker saving the same notice a moment before: read again
-            notice = self.notice(id)
-            if not notice.report(
-                notify_id=notify_id, status=status, at=at, reference=str(reference)
-            ):
-                return False
-            try:
-                self.save(notice)
-                return True
-            except IntegrityError:
-                continue
-        raise IntegrityError(f"notice {id} kept changing")
+        _, changed = self._apply(
+            id,
+            lambda n: n.report(notify_id=notify_id, status=status, at=at, reference=str(reference)),
+        )
+        return changed
 
 
 def notifications_app() -> NotificationsApplication:
