@@ -243,56 +243,48 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     logs = var / "logs"
     logs.mkdir(exist_ok=True)
+
+    def start_process(name: str, *command: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, *command],
+            cwd=ROOT,
+            env=env,
+            stdout=(logs / f"{name}.log").open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+
     processes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(args.workers),
-                "--threads",
-                str(args.threads),
-                "--timeout",
-                "60",
-                # Keep each user's connection: gunicorn's 2 s default closes one between two
-                # requests, and a post sent on it as it closes is reset, answered by nobody.
-                "--keep-alive",
-                "75",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=(logs / "gunicorn.log").open("wb"),
-            stderr=subprocess.STDOUT,
+        start_process(
+            "gunicorn",
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+            "--timeout",
+            "60",
+            # Keep each user's connection: gunicorn's 2 s default closes one between two
+            # requests, and a post sent on it as it closes is reset, answered by nobody.
+            "--keep-alive",
+            "75",
         ),
-        subprocess.Popen(
-            [sys.executable, "manage.py", "run_projections"],
-            cwd=ROOT,
-            env=env,
-            stdout=(logs / "projections.log").open("wb"),
-            stderr=subprocess.STDOUT,
-        ),
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool=solo",
-                "--loglevel=WARNING",
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=(logs / "worker.log").open("wb"),
-            stderr=subprocess.STDOUT,
+        start_process("projections", "manage.py", "run_projections"),
+        start_process(
+            "worker",
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
         ),
     ]
     try:

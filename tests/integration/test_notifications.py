@@ -223,17 +223,8 @@ def test_every_notice_is_sent_once_recorded_shown_and_its_receipt_recorded(
 def test_notify_down_or_its_answer_lost_is_tried_again_and_sends_once(
     people: Any, notify_server: Any
 ) -> None:
-    market = marketplace_app()
     planner = accredited_provider("1100003", name="Connect Doncaster")
-    market.choose(
-        actor=person_actor(REF),
-        person=REF,
-        provider=planner,
-        service="support_planning",
-        today=TODAY,
-        key="sam-planner",
-    )
-    run_steps()
+    requested(REF, planner, key="sam-planner")
     [notice] = records()
     app = notifications_app()
     from notifications.notify import NotifyGateway
@@ -253,15 +244,7 @@ def test_notify_down_or_its_answer_lost_is_tried_again_and_sends_once(
 
     # Kept by Notify with its answer lost (500), then Notify's receipt: it names the notice by
     # its reference, so the notice takes Notify's id from it, and nothing is sent again.
-    market.choose(
-        actor=person_actor("DN-000124"),
-        person="DN-000124",
-        provider=planner,
-        service="support_planning",
-        today=TODAY,
-        key="another",
-    )
-    run_steps()
+    requested("DN-000124", planner, key="another")
     second = next(n for n in records() if n.id != notice.id)
     notify_server.call("/_local/faults", {"fail": 1, "status": 500, "after_send": True})
     assert app.send(second.id, gateway, now=now).status is Status.WAITING
@@ -273,17 +256,23 @@ def test_notify_down_or_its_answer_lost_is_tried_again_and_sends_once(
     assert len(notify_server.messages()) == 2
 
 
-def accepted(ref: str, planner: Any) -> None:
-    """The person asked the planner for support planning, the planner accepted, and the
-    notice steps ran."""
+def requested(ref: str, planner: Any, *, key: str = "") -> Any:
+    """The person asked the planner for support planning, and the notice steps ran."""
     engagement = marketplace_app().choose(
         actor=person_actor(ref),
         person=ref,
         provider=planner,
         service="support_planning",
         today=TODAY,
-        key=f"k-{ref}",
+        key=key or f"k-{ref}",
     )
+    run_steps()
+    return engagement
+
+
+def accepted(ref: str, planner: Any) -> None:
+    """... and the planner accepted, and the notice steps ran again."""
+    engagement = requested(ref, planner)
     marketplace_app().accept(engagement, actor=provider_staff(planner), today=TODAY)
     run_steps()
 
@@ -358,17 +347,8 @@ def test_a_technical_failure_at_notify_sends_once_more_and_never_after_a_final_s
 def test_the_callback_needs_the_token_and_a_receipt_again_changes_nothing(
     people: Any, notify_server: Any
 ) -> None:
-    market = marketplace_app()
     planner = accredited_provider("1100004")
-    market.choose(
-        actor=person_actor(REF),
-        person=REF,
-        provider=planner,
-        service="support_planning",
-        today=TODAY,
-        key="sam-planner",
-    )
-    run_steps()
+    requested(REF, planner, key="sam-planner")
     send_waiting_notices()
     [notice] = records()
     wait_for(lambda: records()[0].status == "delivered", "the receipt")
@@ -430,15 +410,7 @@ def test_four_processes_sending_one_notice_at_once_send_one_message(
     from tests.integration.child import run_child
 
     planner = accredited_provider("1100007")
-    marketplace_app().choose(
-        actor=person_actor(REF),
-        person=REF,
-        provider=planner,
-        service="support_planning",
-        today=TODAY,
-        key="sam-planner",
-    )
-    run_steps()
+    requested(REF, planner, key="sam-planner")
     [notice] = records()
     start = time.time() + 4  # each process loaded and waiting, then all at once
     code = f"""
